@@ -1,0 +1,165 @@
+"""Talking to a connected provider: an authenticated, rate-limited session, and disconnecting.
+
+Every provider call from a job goes through `call()`: it opens a `ProviderSession` whose httpx
+client waits for the deployment-wide rate limiter before each request and turns a provider's 429
+into a cool-down all workers honour; a 401 (`AccessTokenExpired`) refreshes the token once and
+retries; a refused refresh marks the connection as needing reconnection.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import httpx
+
+from ledgerbridge import oauth, vault
+from ledgerbridge.db import write_transaction
+from ledgerbridge.errors import AccessTokenExpired
+from ledgerbridge.jobs import loads
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.provider import ConnectionOptions, ProviderSession
+from ledgerbridge.ratelimit import Limits, RateLimiter, make_limiter
+from ledgerbridge.settings import get_settings
+from ledgerbridge.tables import Account, Connection, ConnectionStatus, utcnow
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+@cache
+def limiter() -> RateLimiter:
+    return make_limiter(get_settings().broker_url)
+
+
+def limiter_key(connection: Connection) -> str:
+    return f"{connection.provider}:{connection.tenant_id or connection.id}"
+
+
+def provider_limits(provider: str) -> Limits:
+    caps = get_registry().provider(provider).capabilities
+    return Limits(caps.requests_per_minute, caps.requests_per_day, caps.concurrent_requests)
+
+
+class LimitedTransport(httpx.AsyncBaseTransport):
+    """Waits for the tenant's allowance before each request; a 429 cools every worker down."""
+
+    def __init__(self, key: str, limits: Limits, inner: httpx.AsyncBaseTransport | None = None):
+        self.key = key
+        self.limits = limits
+        self.inner = inner or httpx.AsyncHTTPTransport(retries=1)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async with limiter().slot(self.key, self.limits):
+            response = await self.inner.handle_async_request(request)
+        if response.status_code == 429:
+            await limiter().cooldown(self.key, retry_after_seconds(response.headers.get("retry-after")))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def retry_after_seconds(value: str | None, default: float = 60.0) -> float:
+    """`Retry-After` in seconds; providers that omit it (QuickBooks may) get a minute."""
+    try:
+        return max(1.0, float(value)) if value else default
+    except ValueError:
+        return default
+
+
+async def _options(connection: Connection) -> ConnectionOptions:
+    account_remote_id = None
+    if connection.default_income_account_id:
+        from ledgerbridge.tables import ExternalLink, RecordType
+
+        link = await ExternalLink.select(ExternalLink.remote_id).where(
+            (ExternalLink.connection == connection.id)
+            & (ExternalLink.record_type == RecordType.account)
+            & (ExternalLink.record_id == connection.default_income_account_id)
+        ).first()
+        account_remote_id = link["remote_id"] if link else None
+    return ConnectionOptions(
+        export_as_draft=connection.export_as_draft,
+        number_policy=connection.number_policy,
+        default_income_account_id=account_remote_id,
+    )
+
+
+async def open_session(connection_id: int, *, force_refresh: bool = False) -> ProviderSession:
+    token, connection = await oauth.access_token(connection_id, force_refresh=force_refresh)
+    transport = LimitedTransport(limiter_key(connection), provider_limits(connection.provider))
+    return ProviderSession(
+        provider=connection.provider,
+        connection_id=connection.id,
+        tenant_id=connection.tenant_id,
+        environment=connection.environment,
+        access_token=token,
+        settings=get_settings().provider(connection.provider),
+        http=httpx.AsyncClient(
+            transport=transport, timeout=HTTP_TIMEOUT, headers={"Authorization": f"Bearer {token}"}
+        ),
+        options=await _options(connection),
+        provider_data=loads(connection.provider_data),
+    )
+
+
+async def call(connection_id: int, hook: str, **kwargs: Any) -> Any:
+    """Call a provider hook for this connection, refreshing the access token once on a 401."""
+    provider = (await Connection.select(Connection.provider).where(Connection.id == connection_id).first())[
+        "provider"
+    ]
+    for attempt in (0, 1):
+        session = await open_session(connection_id, force_refresh=attempt == 1)
+        try:
+            return await get_registry().call(provider, hook, session=session, **kwargs)
+        except AccessTokenExpired:
+            if attempt == 1:
+                raise
+        finally:
+            await session.http.aclose()
+    raise AssertionError("unreachable")
+
+
+async def disconnect(connection_id: int) -> Connection:
+    """Revoke at the provider (best effort) and forget the tokens; every record and link stays."""
+    connection = await Connection.objects().where(Connection.id == connection_id).first()
+    if connection.refresh_token_enc:
+        session = None
+        try:
+            session = await open_session(connection_id)
+            await get_registry().call(
+                connection.provider, "revoke_token", session=session,
+                refresh_token=vault.decrypt(connection.refresh_token_enc),
+            )
+        except Exception:  # revocation is a courtesy; the local disconnect must happen regardless
+            pass
+        finally:
+            if session is not None:
+                await session.http.aclose()
+    async with write_transaction():
+        await Connection.update(
+            {
+                Connection.access_token_enc: "",
+                Connection.refresh_token_enc: "",
+                Connection.access_expires_at: None,
+                Connection.refresh_expires_at: None,
+                Connection.token_version: Connection.token_version + 1,
+            }
+        ).where(Connection.id == connection_id)
+    await oauth.set_status(connection, ConnectionStatus.disconnected, "Disconnected by a user.")
+    return connection
+
+
+async def default_account(connection: Connection) -> Account | None:
+    if not connection.default_income_account_id:
+        return None
+    return await Account.objects().where(Account.id == connection.default_income_account_id).first()
+
+
+def touch(connection: Connection) -> dict[Any, Any]:
+    return {Connection.last_synced_at: utcnow(), Connection.updated_at: utcnow()}
+
+
+def dumps(value: dict[str, Any]) -> str:
+    return json.dumps(value, default=str)

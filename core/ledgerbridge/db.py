@@ -1,0 +1,158 @@
+"""How LedgerBridge talks to its database: one engine, chosen by one setting.
+
+SQLite is the embedded default and PostgreSQL the production choice. Two engine quirks are handled
+here, once, so the rest of the code can ignore which engine it runs on:
+
+* Money must stay `Decimal`. Piccolo hands `Decimal` to SQLite as `float`; the `Money` column
+  stores it as exact text on SQLite and as `NUMERIC` on PostgreSQL.
+* SQLite allows one writer at a time and Piccolo opens a connection per query, so a deferred
+  read-then-write transaction fails with "database is locked" under concurrency. Every write
+  transaction goes through `write_transaction()`, which takes SQLite's write lock up front
+  (`BEGIN IMMEDIATE`, waiting up to the busy timeout) on top of WAL mode.
+* asyncpg pools belong to one event loop, and the server and the Dramatiq worker each run their own
+  loop; the PostgreSQL engine keeps one pool per loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import asyncpg
+from piccolo.columns import Numeric
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+# Exact text in, Decimal out. Registered after Piccolo's own float adapter, so it replaces it.
+sqlite3.register_adapter(Decimal, str)
+sqlite3.register_converter("DECIMALTEXT", lambda raw: Decimal(raw.decode()))
+
+
+class Money(Numeric):
+    """A `Decimal` column that never passes through float, on any engine."""
+
+    @property
+    def column_type(self) -> str:
+        if self._meta.engine_type == "sqlite":
+            return "DECIMALTEXT"
+        return super().column_type
+
+
+class LoopLocalPostgresEngine(PostgresEngine):
+    """A PostgreSQL engine with a connection pool per event loop.
+
+    Without a pool for the running loop it falls back to one connection per query, which is
+    always correct, only slower.
+    """
+
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop | None, asyncpg.Pool] = {}
+        self._pool_lock: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        super().__init__(config=config, **kwargs)
+
+    @staticmethod
+    def _loop() -> asyncio.AbstractEventLoop | None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    @property  # type: ignore[override]
+    def pool(self) -> asyncpg.Pool | None:
+        return self._pools.get(self._loop())
+
+    @pool.setter
+    def pool(self, value: asyncpg.Pool | None) -> None:
+        loop = self._loop()
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
+
+    async def ensure_pool(self, max_size: int = 10) -> None:
+        """Create this loop's pool once; concurrent callers on the same loop share it."""
+        loop = asyncio.get_running_loop()
+        if loop in self._pools:
+            return
+        lock = self._pool_lock.setdefault(loop, asyncio.Lock())
+        async with lock:
+            if loop not in self._pools:
+                self._pools[loop] = await asyncpg.create_pool(**self.config, min_size=1, max_size=max_size)
+
+    async def close_pool(self) -> None:
+        pool = self._pools.pop(self._loop(), None)
+        if pool is not None:
+            await pool.close()
+
+
+def make_engine(database_url: str) -> Engine:
+    """Turn `LEDGERBRIDGE_DATABASE_URL` into a Piccolo engine."""
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _enable_wal(path)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    parsed = urlparse(database_url)
+    config = {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "user": unquote(parsed.username or "postgres"),
+        "password": unquote(parsed.password or "") or None,
+        "database": (parsed.path or "/ledgerbridge").lstrip("/"),
+    }
+    return LoopLocalPostgresEngine(config=config)
+
+
+def _enable_wal(path: Path) -> None:
+    """WAL lets readers proceed while one writer writes; the mode is stored in the file."""
+    with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+def current_engine() -> Engine:
+    from ledgerbridge.tables import Workspace
+
+    return Workspace._meta.db
+
+
+def use_engine(engine: Engine) -> None:
+    """Point every LedgerBridge table at `engine` (tests switch between SQLite and PostgreSQL)."""
+    from ledgerbridge.tables import TABLES
+
+    for table in TABLES:
+        table._meta._db = engine
+
+
+def write_transaction() -> Any:
+    """A transaction that is safe to write in, on either engine (see the module docstring)."""
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def ensure_pool() -> None:
+    """Give the running event loop its PostgreSQL pool; a no-op on SQLite."""
+    engine = current_engine()
+    if isinstance(engine, LoopLocalPostgresEngine):
+        await engine.ensure_pool()
+
+
+async def close_pool() -> None:
+    engine = current_engine()
+    if isinstance(engine, LoopLocalPostgresEngine):
+        await engine.close_pool()
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Both engines' ways of saying a unique constraint refused a row."""
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)

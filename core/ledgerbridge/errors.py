@@ -1,0 +1,173 @@
+"""Typed errors that carry what the user is told.
+
+Every failure a user can meet ends as a `SyncIssue` on the record it concerns. To make that
+mechanical, each error carries a stable reason `code` (what the UI groups by and tests assert on),
+a human `message` and a `fix`. Provider plugins raise these (or subclasses) instead of leaking HTTP
+exceptions; the core decides from the class whether to retry, back off, or stop and ask a human.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reason:
+    """The default wording for a reason code; a raise site may say more."""
+
+    message: str
+    fix: str
+
+
+REASONS: dict[str, Reason] = {
+    "token_expired": Reason(
+        "The connection's authorisation has expired.",
+        "Reconnect the integration from Integrations; nothing waiting to sync is lost.",
+    ),
+    "token_revoked": Reason(
+        "The provider no longer accepts this connection (access was revoked or the app disconnected).",
+        "Reconnect the integration from Integrations; nothing waiting to sync is lost.",
+    ),
+    "wrong_account": Reason(
+        "You signed in to a different company than the one this connection belongs to.",
+        "Reconnect and choose the same company, or add a new integration for the other one.",
+    ),
+    "environment_mismatch": Reason(
+        "The credentials belong to a different environment (sandbox vs production) than the connection.",
+        "Check the connection's environment and the client id and secret configured for it.",
+    ),
+    "rate_limited": Reason(
+        "The provider asked us to slow down.",
+        "Nothing to do: LedgerBridge waits and continues by itself.",
+    ),
+    "daily_limit": Reason(
+        "The provider's daily call allowance for this company is used up.",
+        "LedgerBridge continues when the allowance resets; export fewer records at once to avoid it.",
+    ),
+    "provider_unavailable": Reason(
+        "The provider did not answer or reported an error on its side.",
+        "Nothing to do: LedgerBridge retries with back-off. If it persists, check the provider's status page.",
+    ),
+    "uncertain_write": Reason(
+        "We sent this record but got no answer, so we cannot yet tell whether the provider saved it.",
+        "LedgerBridge checks the provider before retrying, so it will not be created twice.",
+    ),
+    "item_not_mapped": Reason(
+        "An item on this record has no income account.",
+        "Open Items and income accounts, choose an account for the item, then export again.",
+    ),
+    "duplicate_number": Reason(
+        "The provider already has an invoice with this number.",
+        "Renumber the invoice here, or change the connection's invoice-number policy, then export again.",
+    ),
+    "duplicate_name": Reason(
+        "The provider already has a different record with this name.",
+        "Rename one of them, or link this record to the existing one.",
+    ),
+    "stale_object": Reason(
+        "The record was changed in the provider since we last read it.",
+        "Re-sync the record to read the provider's version, then export again.",
+    ),
+    "validation_failed": Reason(
+        "The provider rejected the record's data.",
+        "Correct the field named in the message, then export again.",
+    ),
+    "remote_not_found": Reason(
+        "The record no longer exists in the provider.",
+        "Re-export it to create it again, or archive it here.",
+    ),
+    "not_supported": Reason(
+        "This provider does not support this action.",
+        "Nothing to fix here; the action is unavailable for this provider.",
+    ),
+    "plan_limit": Reason(
+        "The provider's plan for this company does not include this feature.",
+        "Upgrade the plan in the provider, or turn the feature off for this connection.",
+    ),
+    "not_connected": Reason(
+        "The integration is not connected.",
+        "Connect it from Integrations.",
+    ),
+    "internal_error": Reason(
+        "LedgerBridge hit an unexpected error.",
+        "Retry the run; if it fails again, report it with the run id from Sync history.",
+    ),
+}
+
+
+class LedgerBridgeError(Exception):
+    """Base class: an error with a stable code, a message for humans and how to fix it."""
+
+    code: str = "internal_error"
+
+    def __init__(self, message: str | None = None, *, fix: str | None = None, code: str | None = None):
+        if code is not None:
+            self.code = code
+        reason = REASONS.get(self.code, REASONS["internal_error"])
+        self.message = message or reason.message
+        self.fix = fix or reason.fix
+        super().__init__(self.message)
+
+
+class ProviderError(LedgerBridgeError):
+    """The provider refused or failed a call. `retryable` tells the job runner what to do."""
+
+    code = "validation_failed"
+    retryable = False
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fix: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        provider_code: str | None = None,
+    ):
+        super().__init__(message, fix=fix, code=code)
+        self.status = status
+        self.provider_code = provider_code
+
+
+class AuthorizationError(ProviderError):
+    """The provider no longer accepts our tokens; the connection needs a human to reconnect."""
+
+    code = "token_expired"
+
+
+class AccessTokenExpired(ProviderError):
+    """A 401 on an API call: refreshing the access token once is the cure."""
+
+    code = "token_expired"
+    retryable = True
+
+
+class RateLimited(ProviderError):
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 60.0, **kwargs: object):
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    code = "provider_unavailable"
+    retryable = True
+
+
+class UncertainWrite(ProviderError):
+    """A write was sent and no answer came back: it may have been applied."""
+
+    code = "uncertain_write"
+    retryable = True
+
+
+class NotSupported(LedgerBridgeError):
+    code = "not_supported"
+
+
+class WebhookRejected(LedgerBridgeError):
+    """A webhook's signature did not verify; the sender gets a 401 and nothing is processed."""
+
+    code = "validation_failed"

@@ -1,0 +1,393 @@
+"""Durable jobs: the `SyncRun` row is the job, the broker only carries its id.
+
+The life of a run:
+
+1. `jobs.transaction()` records the run in the same database transaction as the change that
+   caused it (an invoice marked sent, a connection made) and hands it to the broker only after
+   that transaction commits. A crash in between leaves a queued row, which the sweeper re-queues.
+2. A worker *claims* the run with a lease. Only one worker can hold it; a duplicate message, or a
+   second worker, finds nothing to claim and moves on. The holder renews the lease while it works.
+3. A worker that dies stops renewing; once the lease lapses the sweeper re-queues the run and the
+   next worker resumes from the run's checkpoint. Writes to providers were recorded with their
+   idempotency keys before they were sent, so the resumed run repeats none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ledgerbridge.db import write_transaction
+from ledgerbridge.settings import get_settings
+from ledgerbridge.tables import RunKind, RunState, SyncRun, utcnow
+
+log = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+Dispatcher = Callable[[int, float], None]  # (run id, delay in seconds)
+_dispatcher: Dispatcher | None = None
+
+
+def set_dispatcher(dispatch: Dispatcher | None) -> None:
+    """Install how run ids reach workers (the Dramatiq actor's `send`); set by `ledgerbridge.worker`."""
+    global _dispatcher
+    _dispatcher = dispatch
+
+
+def dispatch(run_id: int, delay: float = 0.0) -> None:
+    if _dispatcher is None:
+        # No broker in this process (e.g. a CLI command): the sweeper will queue the run.
+        log.info("no broker configured here; run %s waits for the sweeper", run_id)
+        return
+    _dispatcher(run_id, delay)
+
+
+def loads(value: Any) -> dict[str, Any]:
+    """Piccolo returns JSON columns as text; runs and connections store small objects in them."""
+    if isinstance(value, dict):
+        return value
+    return json.loads(value or "{}")
+
+
+@dataclass
+class JobTransaction:
+    """A write transaction that also records runs, and queues them once it has committed."""
+
+    _runs: list[SyncRun] = field(default_factory=list)
+    _transaction: Any = None
+
+    async def __aenter__(self) -> JobTransaction:
+        self._transaction = write_transaction()
+        await self._transaction.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        await self._transaction.__aexit__(exc_type, exc, tb)
+        if exc_type is None:
+            for run in self._runs:
+                dispatch(run.id)
+
+    async def record(
+        self,
+        kind: RunKind,
+        *,
+        workspace_id: int,
+        connection_id: int | None = None,
+        params: dict[str, Any] | None = None,
+        trigger: str = "",
+        dedupe_key: str | None = None,
+        progress_total: int = 0,
+    ) -> SyncRun:
+        """Record a queued run. With `dedupe_key`, an active run with the same key is reused."""
+        if dedupe_key is not None:
+            existing = await SyncRun.objects().where(SyncRun.dedupe_key == dedupe_key).first()
+            if existing is not None:
+                return existing
+        now = utcnow()
+        run = SyncRun(
+            workspace=workspace_id,
+            connection=connection_id,
+            kind=kind,
+            trigger=trigger,
+            params=json.dumps(params or {}),
+            dedupe_key=dedupe_key,
+            state=RunState.queued,
+            progress_total=progress_total,
+            created_at=now,
+            queued_at=now,
+        )
+        await run.save()
+        self._runs.append(run)
+        return run
+
+
+def transaction() -> JobTransaction:
+    return JobTransaction()
+
+
+async def enqueue(kind: RunKind, **kwargs: Any) -> SyncRun:
+    """Record and queue a run that no other change has to commit with."""
+    async with transaction() as tx:
+        return await tx.record(kind, **kwargs)
+
+
+# --------------------------------------------------------------------------- claiming
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=get_settings().job_lease_seconds)
+
+
+async def claim(run_id: int, owner: str = WORKER_ID) -> SyncRun | None:
+    """Take the run if it is queued and due, or running under a lapsed lease; else None."""
+    now = utcnow()
+    async with write_transaction():
+        claimable = (SyncRun.id == run_id) & (
+            (
+                (SyncRun.state == RunState.queued)
+                & (SyncRun.not_before.is_null() | (SyncRun.not_before <= now))
+            )
+            | ((SyncRun.state == RunState.running) & (SyncRun.lease_expires_at < now))
+        )
+        taken = await SyncRun.update(
+            {
+                SyncRun.state: RunState.running,
+                SyncRun.lease_owner: owner,
+                SyncRun.lease_expires_at: now + _lease(),
+                SyncRun.attempts: SyncRun.attempts + 1,
+                SyncRun.not_before: None,
+            }
+        ).where(claimable).returning(SyncRun.id)
+        if not taken:
+            return None
+        await SyncRun.update({SyncRun.started_at: now}).where(
+            (SyncRun.id == run_id) & SyncRun.started_at.is_null()
+        )
+    return await SyncRun.objects().where(SyncRun.id == run_id).first()
+
+
+async def renew(run_id: int, owner: str = WORKER_ID) -> bool:
+    """Extend the lease; False means another worker has taken the run over."""
+    async with write_transaction():
+        kept = await SyncRun.update({SyncRun.lease_expires_at: utcnow() + _lease()}).where(
+            (SyncRun.id == run_id) & (SyncRun.lease_owner == owner) & (SyncRun.state == RunState.running)
+        ).returning(SyncRun.id)
+    return bool(kept)
+
+
+async def finish(run_id: int, state: RunState, error: str = "", owner: str = WORKER_ID) -> bool:
+    async with write_transaction():
+        done = await SyncRun.update(
+            {
+                SyncRun.state: state,
+                SyncRun.error: error,
+                SyncRun.finished_at: utcnow(),
+                SyncRun.lease_owner: "",
+                SyncRun.lease_expires_at: None,
+                SyncRun.dedupe_key: None,
+            }
+        ).where((SyncRun.id == run_id) & (SyncRun.lease_owner == owner)).returning(SyncRun.id)
+    return bool(done)
+
+
+async def requeue(run_id: int, *, delay: float, error: str = "", owner: str = WORKER_ID) -> None:
+    """Give the run back to the queue, due after `delay` seconds (rate limits, back-off)."""
+    now = utcnow()
+    async with write_transaction():
+        await SyncRun.update(
+            {
+                SyncRun.state: RunState.queued,
+                SyncRun.lease_owner: "",
+                SyncRun.lease_expires_at: None,
+                SyncRun.not_before: now + timedelta(seconds=delay),
+                SyncRun.queued_at: now,
+                SyncRun.error: error,
+            }
+        ).where((SyncRun.id == run_id) & (SyncRun.lease_owner == owner))
+    dispatch(run_id, delay)
+
+
+async def cancel(run_id: int) -> bool:
+    """Cancel a queued run now, or a running one at its next checkpoint."""
+    async with write_transaction():
+        changed = await SyncRun.update(
+            {SyncRun.state: RunState.cancelled, SyncRun.finished_at: utcnow(), SyncRun.dedupe_key: None}
+        ).where((SyncRun.id == run_id) & SyncRun.state.is_in([RunState.queued, RunState.running])).returning(
+            SyncRun.id
+        )
+    return bool(changed)
+
+
+async def sweep() -> list[int]:
+    """Re-queue runs nobody is working on: lapsed leases, and queued runs whose message was lost.
+
+    Safe to run anywhere and as often as wanted: a duplicate message is a claim that fails.
+    """
+    now = utcnow()
+    stale_queue = now - _lease()
+    async with write_transaction():
+        lapsed = await SyncRun.update(
+            {SyncRun.state: RunState.queued, SyncRun.lease_owner: "", SyncRun.queued_at: now}
+        ).where((SyncRun.state == RunState.running) & (SyncRun.lease_expires_at < now)).returning(SyncRun.id)
+        waiting = await SyncRun.update({SyncRun.queued_at: now}).where(
+            (SyncRun.state == RunState.queued)
+            & (SyncRun.queued_at < stale_queue)
+            & (SyncRun.not_before.is_null() | (SyncRun.not_before <= now))
+        ).returning(SyncRun.id)
+    ids = sorted({row["id"] for row in [*lapsed, *waiting]})
+    for run_id in ids:
+        dispatch(run_id)
+    if lapsed:
+        log.warning("re-queued runs whose worker stopped: %s", [row["id"] for row in lapsed])
+    return ids
+
+
+async def requeue_all_queued() -> list[int]:
+    """At embedded start-up: the in-memory queue is empty, so every queued run is re-sent."""
+    rows = await SyncRun.select(SyncRun.id, SyncRun.not_before).where(SyncRun.state == RunState.queued)
+    now = utcnow()
+    for row in rows:
+        delay = max(0.0, (row["not_before"] - now).total_seconds()) if row["not_before"] else 0.0
+        dispatch(row["id"], delay)
+    return [row["id"] for row in rows]
+
+
+# --------------------------------------------------------------------------- running
+
+
+class LeaseLost(Exception):
+    """Another worker took this run over; stop before writing anything more."""
+
+
+@dataclass
+class RunContext:
+    """What a job handler gets: its run, and the bookkeeping every handler needs."""
+
+    run: SyncRun
+    owner: str = WORKER_ID
+    counts: dict[str, int] = field(default_factory=dict)
+    lease_lost: bool = False
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return loads(self.run.params)
+
+    @property
+    def checkpoint(self) -> dict[str, Any]:
+        return loads(self.run.checkpoint)
+
+    def count(self, name: str, amount: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + amount
+
+    async def save(self, *, checkpoint: dict[str, Any] | None = None, progress_done: int | None = None,
+                   progress_total: int | None = None) -> None:
+        """Persist counts, progress and the resume point; also the moment to notice cancellation."""
+        values: dict[Any, Any] = {}
+        for name in ("seen", "created", "updated", "linked", "skipped", "failed"):
+            if name in self.counts:
+                values[getattr(SyncRun, name)] = getattr(SyncRun, name) + self.counts[name]
+        self.counts.clear()
+        if checkpoint is not None:
+            values[SyncRun.checkpoint] = json.dumps(checkpoint)
+            self.run.checkpoint = json.dumps(checkpoint)
+        if progress_done is not None:
+            values[SyncRun.progress_done] = progress_done
+        if progress_total is not None:
+            values[SyncRun.progress_total] = progress_total
+        if values:
+            async with write_transaction():
+                await SyncRun.update(values).where(SyncRun.id == self.run.id)
+        await self.ensure_lease()
+
+    async def ensure_lease(self) -> None:
+        """Raise `LeaseLost` if the run was taken over or cancelled; call before each outbound write."""
+        row = await SyncRun.select(SyncRun.state, SyncRun.lease_owner).where(SyncRun.id == self.run.id).first()
+        if row is None or row["state"] != RunState.running or row["lease_owner"] != self.owner:
+            self.lease_lost = True
+            raise LeaseLost(f"run {self.run.id} is no longer ours")
+
+
+Handler = Callable[[RunContext], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*kinds: RunKind) -> Callable[[Handler], Handler]:
+    """Register a coroutine as the handler for run kinds."""
+
+    def register(handler: Handler) -> Handler:
+        for kind in kinds:
+            HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+async def _keep_lease(run_id: int, owner: str, every: float, lost: asyncio.Event) -> None:
+    while True:
+        await asyncio.sleep(every)
+        if not await renew(run_id, owner):
+            lost.set()
+            return
+
+
+async def execute(run_id: int, owner: str = WORKER_ID) -> RunState | None:
+    """Claim and run one job to its end; what the broker's actor calls. None: nothing to do."""
+    from ledgerbridge import sync  # noqa: F401  (registers the handlers)
+    from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
+    from ledgerbridge.issues import record_run_failure
+
+    run = await claim(run_id, owner)
+    if run is None:
+        return None
+    handler = HANDLERS.get(run.kind)
+    context = RunContext(run=run, owner=owner)
+    lost = asyncio.Event()
+    keeper = asyncio.create_task(_keep_lease(run.id, owner, get_settings().job_lease_seconds / 3, lost))
+    state = RunState.failed
+    try:
+        if handler is None:
+            raise LedgerBridgeError(f"No handler for runs of kind {run.kind!r}.")
+        await handler(context)
+        await context.save()
+        state = RunState.done
+        await finish(run.id, state, owner=owner)
+    except LeaseLost:
+        log.warning("run %s was taken over by another worker; stopping", run.id)
+        return None
+    except RateLimited as exc:
+        await context.save()
+        await requeue(run.id, delay=exc.retry_after, error=exc.message, owner=owner)
+        return RunState.queued
+    except ProviderError as exc:
+        await context.save()
+        if exc.retryable and run.attempts < MAX_ATTEMPTS:
+            await requeue(run.id, delay=backoff(run.attempts), error=exc.message, owner=owner)
+            return RunState.queued
+        await record_run_failure(run, exc)
+        await finish(run.id, state, error=exc.message, owner=owner)
+    except LedgerBridgeError as exc:
+        await record_run_failure(run, exc)
+        await finish(run.id, state, error=exc.message, owner=owner)
+    except Exception as exc:
+        log.exception("run %s failed", run.id)
+        await record_run_failure(run, LedgerBridgeError(f"Unexpected error: {exc.__class__.__name__}: {exc}"))
+        await finish(run.id, state, error=str(exc), owner=owner)
+    finally:
+        keeper.cancel()
+    await notify_finished(run.id)
+    return state
+
+
+MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry `attempts`: 5 s doubling to at most 30 minutes."""
+    return float(min(5 * 2 ** max(attempts - 1, 0), 1800))
+
+
+async def notify_finished(run_id: int) -> None:
+    from ledgerbridge.plugins import get_registry
+
+    run = await SyncRun.objects().where(SyncRun.id == run_id).first()
+    if run is None:
+        return
+    counts = {name: getattr(run, name) for name in ("seen", "created", "updated", "linked", "skipped", "failed")}
+    await get_registry().notify(
+        "sync_run_finished", workspace_id=run.workspace, run_id=run.id, kind=run.kind, state=run.state, counts=counts
+    )
+
+
+def due_in(run: SyncRun, now: datetime | None = None) -> float:
+    if run.not_before is None:
+        return 0.0
+    return max(0.0, (run.not_before - (now or utcnow())).total_seconds())

@@ -1,0 +1,146 @@
+"""The plugin manager: finding plugins, calling a provider's hooks, and awaiting them.
+
+Bundled providers, the admin UI and third-party plugins all arrive the same way, through the
+`ledgerbridge` entry-point group. Pluggy is synchronous and our I/O is async, so hook
+implementations may be `async def`: this module is the one place that awaits what they return.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pluggy
+
+from ledgerbridge import hookspecs
+from ledgerbridge.errors import NotSupported
+from ledgerbridge.provider import ProviderInfo
+
+ENTRY_POINT_GROUP = "ledgerbridge"
+BUILTINS = ["ledgerbridge.webhooks"]
+hookimpl = pluggy.HookimplMarker("ledgerbridge")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PluginRecord:
+    """One installed plugin as `ledgerbridge plugins` lists it."""
+
+    name: str
+    distribution: str
+    version: str
+    provider: ProviderInfo | None
+
+
+async def resolve(value: Any) -> Any:
+    """Await a hook's result when the implementation was a coroutine function."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class Registry:
+    """The loaded plugins and, among them, the providers keyed by `ProviderInfo.key`."""
+
+    def __init__(self, manager: pluggy.PluginManager):
+        self.manager = manager
+        self.providers: dict[str, ProviderInfo] = {}
+        self._provider_plugins: dict[str, object] = {}
+        self._callers: dict[tuple[str, str], Any] = {}
+        for impl in manager.hook.provider_info.get_hookimpls():
+            info = impl.function()
+            if info.key in self.providers:
+                raise RuntimeError(
+                    f"two plugins declare the provider key {info.key!r}: "
+                    f"{manager.get_name(self._provider_plugins[info.key])} and {impl.plugin_name}"
+                )
+            self.providers[info.key] = info
+            self._provider_plugins[info.key] = impl.plugin
+
+    def provider(self, key: str) -> ProviderInfo:
+        try:
+            return self.providers[key]
+        except KeyError:
+            raise NotSupported(
+                f"No provider plugin named {key!r} is installed.",
+                fix="Install the plugin's package and restart LedgerBridge; `ledgerbridge plugins` lists them.",
+            ) from None
+
+    def implements(self, key: str, hook: str) -> bool:
+        plugin = self._provider_plugins.get(key)
+        return any(impl.plugin is plugin for impl in getattr(self.manager.hook, hook).get_hookimpls())
+
+    def _caller(self, key: str, hook: str) -> Any:
+        cached = self._callers.get((key, hook))
+        if cached is None:
+            keep = self._provider_plugins[key]
+            others = [plugin for plugin in self.manager.get_plugins() if plugin is not keep]
+            cached = self.manager.subset_hook_caller(hook, remove_plugins=others)
+            self._callers[(key, hook)] = cached
+        return cached
+
+    async def call(self, key: str, hook: str, **kwargs: Any) -> Any:
+        """Call `hook` on provider `key`'s plugin only and await the answer."""
+        info = self.provider(key)
+        if not self.implements(key, hook):
+            raise NotSupported(f"{info.name} does not support {hook.replace('_', ' ')}.")
+        return await resolve(self._caller(key, hook)(**kwargs))
+
+    async def notify(self, hook: str, **kwargs: Any) -> None:
+        """Tell every plugin about an event; one plugin's failure does not stop the others."""
+        for impl in reversed(getattr(self.manager.hook, hook).get_hookimpls()):
+            try:
+                await resolve(impl.function(**{name: kwargs[name] for name in impl.argnames}))
+            except Exception:
+                log.exception("plugin %s failed in %s", impl.plugin_name, hook)
+
+    def collect(self, hook: str, **kwargs: Any) -> list[Any]:
+        """Call a synchronous application hook on every plugin and flatten the lists."""
+        results: list[Any] = []
+        for value in getattr(self.manager.hook, hook)(**kwargs):
+            results.extend(value or [])
+        return results
+
+    def records(self) -> list[PluginRecord]:
+        dists = {self.manager.get_name(plugin): dist for plugin, dist in self.manager.list_plugin_distinfo()}
+        by_plugin = {id(plugin): key for key, plugin in self._provider_plugins.items()}
+        out = []
+        for name, plugin in self.manager.list_name_plugin():
+            if plugin is hookspecs or name is None or name in BUILTINS:
+                continue
+            dist = dists.get(name)
+            key = by_plugin.get(id(plugin))
+            out.append(
+                PluginRecord(
+                    name=name,
+                    distribution=dist.project_name if dist else "",
+                    version=dist.version if dist else "",
+                    provider=self.providers.get(key) if key else None,
+                )
+            )
+        return sorted(out, key=lambda record: record.name)
+
+
+def make_manager(extra_plugins: list[tuple[str, object]] | None = None) -> pluggy.PluginManager:
+    manager = pluggy.PluginManager("ledgerbridge")
+    manager.add_hookspecs(hookspecs)
+    for name in BUILTINS:  # the core's own features, registered like any plugin
+        manager.register(importlib.import_module(name), name=name)
+    manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for name, plugin in extra_plugins or []:
+        manager.register(plugin, name=name)
+    return manager
+
+
+@cache
+def get_registry() -> Registry:
+    return Registry(make_manager())
+
+
+def reset_registry() -> None:
+    """Forget loaded plugins so the next `get_registry()` scans entry points again (tests)."""
+    get_registry.cache_clear()

@@ -1,0 +1,336 @@
+"""The vocabulary a provider plugin speaks with the core: what its hooks receive and return.
+
+Plugins never see our database rows. They get plain, provider-neutral values (`CustomerData`,
+`InvoiceData`...) with every reference already resolved to the provider's ids, and they answer with
+`Remote*` values. This keeps provider knowledge in the plugin and database knowledge in the core,
+and lets a third-party plugin be written and tested without LedgerBridge's tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+
+import httpx
+
+from ledgerbridge.settings import ProviderSettings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider can do, so the core and the UI adapt without naming providers."""
+
+    batch_size: int = 1  # records per batch write; 1 means no batch endpoint
+    native_idempotency: bool = False  # a repeated idempotency key replays instead of re-executing
+    webhooks: bool = False
+    income_accounts: bool = True  # items map to income accounts (the mapping page is shown)
+    tax_rates: bool = True
+    time_activities: bool = False  # time entries export as the provider's time records
+    payments: bool = True
+    void_invoices: bool = True
+    delete_invoices: bool = True
+    draft_export: bool = False  # invoices can be exported as draft or approved
+    incremental_import: bool = True  # imports accept a cursor and return only changes
+    multiple_tenants_per_consent: bool = False  # one consent can cover several companies
+    pkce: bool = False
+    invoice_number_max_length: int | None = None
+    requests_per_minute: int | None = None  # per tenant
+    concurrent_requests: int | None = None  # per tenant
+    requests_per_day: int | None = None  # per tenant
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """A provider plugin's identity card; `key` names it everywhere (settings, URLs, rows)."""
+
+    key: str
+    name: str
+    capabilities: Capabilities
+    version: str = "0"
+    description: str = ""
+    homepage: str = ""
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None = None
+    refresh_hard_expires_at: datetime | None = None  # reconnect before this, whatever happens
+    scope: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # id_token, auth event id...
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A company/organisation/business the user authorised."""
+
+    id: str
+    name: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """The user's per-connection choices that change what a plugin sends."""
+
+    export_as_draft: bool = False
+    number_policy: Literal["ours", "provider"] = "ours"
+    default_income_account_id: str | None = None  # the provider's id
+
+
+@dataclass
+class ProviderSession:
+    """An authenticated conversation with one tenant.
+
+    `http` is an httpx client that the core set up: it carries the bearer token, waits for the
+    deployment-wide rate limiter before each request and counts the calls. Plugins add the
+    provider's base URL and headers, nothing else.
+    """
+
+    provider: str
+    connection_id: int
+    tenant_id: str
+    environment: str
+    access_token: str
+    settings: ProviderSettings
+    http: httpx.AsyncClient
+    options: ConnectionOptions = field(default_factory=ConnectionOptions)
+    provider_data: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- records sent
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    local_id: int
+    name: str
+    company: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str = ""
+    phone: str = ""
+    address: Address = field(default_factory=Address)
+    tax_number: str = ""
+    currency: str = "USD"
+    notes: str = ""
+    kind: str = "business"
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ItemData:
+    local_id: int
+    name: str
+    description: str = ""
+    kind: str = "service"
+    unit_price: Decimal = Decimal("0")
+    income_account_id: str | None = None  # the provider's account id
+    taxable: bool = False
+    tax_rate_id: str | None = None  # the provider's tax rate/code id
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class InvoiceLineData:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    line_total: Decimal
+    item_id: str | None = None  # the provider's item id
+    item_name: str = ""
+    income_account_id: str | None = None
+    tax_rate_id: str | None = None
+    tax_rate_name: str = ""
+    tax_amount: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class InvoiceData:
+    local_id: int
+    number: str  # already shortened to the provider's limit when the policy sends ours
+    customer_id: str  # the provider's customer id
+    issue_date: date
+    due_date: date | None
+    currency: str
+    lines: tuple[InvoiceLineData, ...]
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    memo: str = ""
+    customer_email: str = ""
+    send_number: bool = True  # False: let the provider number it
+
+
+@dataclass(frozen=True)
+class PaymentData:
+    local_id: int
+    invoice_id: str  # the provider's invoice id
+    customer_id: str
+    paid_on: date
+    amount: Decimal
+    currency: str = "USD"
+    method: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class TimeEntryData:
+    local_id: int
+    customer_id: str
+    item_id: str | None
+    person: str
+    person_email: str
+    worked_on: date
+    hours: Decimal
+    rate: Decimal
+    description: str = ""
+    billable: bool = True
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """What we know of a record's counterpart: enough to update it rather than create another."""
+
+    remote_id: str
+    remote_version: str = ""
+    remote_number: str = ""
+
+
+# --------------------------------------------------------------------------- records read
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    remote_id: str
+    version: str = ""
+    updated_at: datetime | None = None
+    deleted: bool = False  # deleted in the provider: archive ours, never drop it silently
+
+
+@dataclass(frozen=True)
+class RemoteCustomer(RemoteRecord):
+    name: str = ""
+    company: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str = ""
+    phone: str = ""
+    address: Address = field(default_factory=Address)
+    tax_number: str = ""
+    currency: str = ""
+    notes: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class RemoteItem(RemoteRecord):
+    name: str = ""
+    description: str = ""
+    kind: str = "service"
+    unit_price: Decimal = Decimal("0")
+    income_account_id: str | None = None
+    taxable: bool = False
+    tax_rate_id: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class RemoteAccount(RemoteRecord):
+    name: str = ""
+    code: str = ""
+    account_type: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class RemoteTaxRate(RemoteRecord):
+    name: str = ""
+    code: str = ""
+    rate: Decimal = Decimal("0")
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class RemotePayment(RemoteRecord):
+    paid_on: date | None = None
+    amount: Decimal = Decimal("0")
+    method: str = ""
+    reference: str = ""
+
+
+InvoiceState = Literal["draft", "open", "partially_paid", "paid", "void", "deleted"]
+
+
+@dataclass(frozen=True)
+class RemoteInvoice(RemoteRecord):
+    number: str = ""
+    status: InvoiceState = "open"
+    raw_status: str = ""  # the provider's own words, shown beside ours
+    issue_date: date | None = None
+    due_date: date | None = None
+    currency: str = ""
+    total: Decimal = Decimal("0")
+    balance: Decimal = Decimal("0")
+    payments: tuple[RemotePayment, ...] = ()
+    deep_link: str = ""
+    share_link: str = ""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of an import or poll. `next_cursor` None means the read is complete; `cursor` is
+    what to pass next time to read only what changed since."""
+
+    records: list[T]
+    next_cursor: str | None = None
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What the provider now holds for the record we sent."""
+
+    remote_id: str
+    version: str = ""
+    number: str = ""
+    created: bool = True
+    record: RemoteRecord | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One record's result inside a batch write: a result or the error that refused it."""
+
+    local_id: int
+    result: ExportResult | None = None
+    error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """Something changed in the provider; the core fetches the record rather than trusting the body."""
+
+    tenant_id: str
+    record_type: str  # customer, item, invoice, payment, account, tax_rate, time_entry
+    remote_id: str
+    operation: Literal["create", "update", "delete", "void", "merge", "verify"]
+    occurred_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,76 @@
+"""Periodic work, scheduled by APScheduler: the sweeper, status polling and token keep-alive.
+
+Run exactly one scheduler per deployment (`ledgerbridge scheduler`, or inside `ledgerbridge serve`
+in the embedded default). Even two would do no harm: every job it creates carries a dedupe key,
+and the sweeper only re-sends ids, whose claims are atomic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from ledgerbridge import db, jobs
+from ledgerbridge.settings import get_settings
+from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, utcnow
+
+log = logging.getLogger(__name__)
+KEEP_ALIVE_WITHIN = timedelta(days=14)
+
+
+async def schedule_polls() -> list[int]:
+    """One status poll per connected connection, unless one is already queued or running."""
+    rows = await Connection.select(Connection.id, Connection.workspace).where(
+        Connection.status == ConnectionStatus.connected
+    )
+    runs = []
+    for row in rows:
+        run = await jobs.enqueue(RunKind.poll_status, workspace_id=row["workspace"], connection_id=row["id"],
+                                 trigger="schedule", dedupe_key=f"poll:{row['id']}")
+        runs.append(run.id)
+    return runs
+
+
+async def keep_tokens_alive() -> list[int]:
+    """Refresh tokens that would otherwise expire unused (Xero's lapse after 60 idle days)."""
+    soon = utcnow() + KEEP_ALIVE_WITHIN
+    rows = await Connection.select(Connection.id, Connection.workspace).where(
+        (Connection.status == ConnectionStatus.connected) & (Connection.refresh_expires_at < soon)
+    )
+    runs = []
+    for row in rows:
+        run = await jobs.enqueue(RunKind.refresh_tokens, workspace_id=row["workspace"], connection_id=row["id"],
+                                 trigger="schedule", dedupe_key=f"tokens:{row['id']}")
+        runs.append(run.id)
+    return runs
+
+
+def make_scheduler() -> AsyncIOScheduler:
+    settings = get_settings()
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+    scheduler.add_job(jobs.sweep, "interval", seconds=settings.sweep_interval_seconds, id="sweep", **common)
+    scheduler.add_job(schedule_polls, "interval", seconds=settings.poll_interval_seconds, id="poll", **common)
+    scheduler.add_job(keep_tokens_alive, "interval", hours=6, id="tokens", next_run_time=utcnow(), **common)
+    return scheduler
+
+
+def run_forever() -> None:
+    """The `ledgerbridge scheduler` process."""
+    from ledgerbridge import worker  # noqa: F401  (installs the broker that jobs are sent to)
+
+    async def main() -> None:
+        await db.ensure_pool()
+        scheduler = make_scheduler()
+        scheduler.start()
+        await jobs.sweep()
+        log.info("scheduler running")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    asyncio.run(main())

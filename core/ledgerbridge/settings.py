@@ -1,0 +1,167 @@
+"""Every setting LedgerBridge reads, in one place.
+
+Settings come from the environment, optionally seeded from a `.env` file in the working directory
+(real environment variables win). Secrets that a first-time user should not have to invent (the
+session secret and the token-encryption key) are generated once and kept in the data directory, so
+`make run` works on a fresh machine and restarts keep sessions and tokens readable. Production
+deployments set them explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from dotenv import load_dotenv
+
+PREFIX = "LEDGERBRIDGE_"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(PREFIX + name, default).strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name).lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+class SettingsError(ValueError):
+    """A setting is present but unusable; the message names the variable."""
+
+
+def _persisted_secret(path: Path, make: callable) -> str:  # type: ignore[valid-type]
+    """Read a generated secret, creating it on first use with owner-only permissions."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Credentials and endpoint overrides for one provider plugin.
+
+    Read from `LEDGERBRIDGE_<KEY>_CLIENT_ID` and friends so every provider, bundled or third-party,
+    is configured the same way.
+    """
+
+    key: str
+    client_id: str
+    client_secret: str
+    webhook_secret: str
+    base_url: str  # empty: the provider's real endpoints; set: a sandbox at this URL
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    broker_url: str
+    secret_key: str
+    encryption_keys: tuple[str, ...]
+    base_url: str
+    host: str
+    port: int
+    log_level: str
+    worker_threads: int
+    job_lease_seconds: int
+    sweep_interval_seconds: int
+    poll_interval_seconds: int
+    demo: bool
+    session_cookie_secure: bool
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded_broker(self) -> bool:
+        """No broker URL means jobs run in a Dramatiq worker inside the server process."""
+        return not self.broker_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def provider(self, key: str) -> ProviderSettings:
+        upper = key.upper()
+        return ProviderSettings(
+            key=key,
+            client_id=_env(f"{upper}_CLIENT_ID"),
+            client_secret=_env(f"{upper}_CLIENT_SECRET"),
+            webhook_secret=_env(f"{upper}_WEBHOOK_SECRET"),
+            base_url=_env(f"{upper}_BASE_URL").rstrip("/"),
+        )
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment; call `get_settings()` for the cached instance."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    data_dir = Path(_env("DATA_DIR", "data")).resolve()
+    database_url = _env("DATABASE_URL") or f"sqlite:///{data_dir / 'ledgerbridge.sqlite3'}"
+    if not (database_url.startswith("sqlite:///") or database_url.startswith("postgres")):
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, got {database_url!r}"
+        )
+    secret_key = _env("SECRET_KEY") or _persisted_secret(
+        data_dir / "secret_key", lambda: secrets.token_urlsafe(48)
+    )
+    raw_keys = _env("ENCRYPTION_KEYS") or _persisted_secret(
+        data_dir / "encryption_key", lambda: Fernet.generate_key().decode()
+    )
+    keys = tuple(k.strip() for k in raw_keys.split(",") if k.strip())
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{PREFIX}ENCRYPTION_KEYS holds a key that is not a Fernet key "
+                "(32 url-safe base64-encoded bytes); generate one with `ledgerbridge genkey`"
+            ) from exc
+    port = _env_int("PORT", 8000)
+    host = _env("HOST", "127.0.0.1")
+    base_url = (_env("BASE_URL") or f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}").rstrip("/")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=_env("BROKER_URL"),
+        secret_key=secret_key,
+        encryption_keys=keys,
+        base_url=base_url,
+        host=host,
+        port=port,
+        log_level=_env("LOG_LEVEL", "INFO").upper(),
+        worker_threads=_env_int("WORKER_THREADS", 4),
+        job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
+        sweep_interval_seconds=_env_int("SWEEP_INTERVAL_SECONDS", 15),
+        poll_interval_seconds=_env_int("POLL_INTERVAL_SECONDS", 300),
+        demo=_env_bool("DEMO", False),
+        session_cookie_secure=_env_bool("SECURE_COOKIES", base_url.startswith("https://")),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

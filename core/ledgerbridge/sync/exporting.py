@@ -1,0 +1,306 @@
+"""Exporting invoices (and the customers and items they need) exactly once.
+
+An export walks the invoice's dependencies first: its customer and each item get created in the
+provider if they are not linked yet. Every write is recorded with its idempotency key before it
+is sent (`links.prepare_write`); an answer settles it. A write left pending by a crash, or
+uncertain after a timeout, is resent with the same key where the provider replays keys, and is
+first looked up by invoice number where it does not, so nothing is ever created twice.
+
+Drafts are never exported. Failures that need a person (an unmapped item, a taken number) end as
+a `SyncIssue` on the invoice and leave the rest of a bulk export going.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledgerbridge import connections
+from ledgerbridge.db import write_transaction
+from ledgerbridge.errors import LedgerBridgeError, ProviderError, UncertainWrite
+from ledgerbridge.issues import issue_from_error, resolve
+from ledgerbridge.jobs import RunContext, handles
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.provider import (
+    Address,
+    CustomerData,
+    ExportResult,
+    InvoiceData,
+    InvoiceLineData,
+    ItemData,
+    RemoteInvoice,
+)
+from ledgerbridge.sync.links import (
+    fingerprint,
+    get_link,
+    link_ref,
+    prepare_write,
+    save_link,
+    set_link_state,
+    settle_write,
+)
+from ledgerbridge.tables import (
+    Connection,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Item,
+    LinkState,
+    RecordType,
+    RunKind,
+    RunRecord,
+    TaxRate,
+    WriteState,
+    utcnow,
+)
+
+
+class InvoiceIsDraft(LedgerBridgeError):
+    code = "validation_failed"
+
+
+async def _write(ctx: RunContext, connection: Connection, record_type: str, record_id: int, operation: str,
+                 hook: str, number: str | None = None, **kwargs: object) -> ExportResult:
+    """Send one write with its recorded key; settle uncertain ones first where keys are not replayed."""
+    caps = get_registry().provider(connection.provider).capabilities
+    write = await prepare_write(
+        workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
+        record_type=record_type, record_id=record_id, operation=operation,
+    )
+    if write.state == WriteState.uncertain or (write.run != ctx.run.id and write.state == WriteState.pending) or (
+        ctx.run.attempts > 1 and write.state == WriteState.pending
+    ):
+        if not caps.native_idempotency and number and record_type == RecordType.invoice and operation == "create":
+            found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice", number=number)
+            if found is not None:
+                await settle_write(write, WriteState.applied, remote_id=found.remote_id)
+                return ExportResult(remote_id=found.remote_id, version=found.version, number=found.number,
+                                    created=True, record=found)
+    await ctx.ensure_lease()
+    try:
+        result: ExportResult = await connections.call(connection.id, hook, idempotency_key=write.idempotency_key,
+                                                      **kwargs)
+    except UncertainWrite as exc:
+        await settle_write(write, WriteState.uncertain, error=exc.message)
+        raise
+    except ProviderError as exc:
+        if not exc.retryable:
+            await settle_write(write, WriteState.failed, error=exc.message)
+        raise
+    await settle_write(write, WriteState.applied, remote_id=result.remote_id)
+    return result
+
+
+async def ensure_customer(ctx: RunContext, connection: Connection, customer_id: int) -> str:
+    link = await get_link(connection.id, RecordType.customer, customer_id)
+    if link is not None and link.remote_id and link.state not in (LinkState.needs_sync, LinkState.error):
+        return link.remote_id
+    customer = await Customer.objects().where(Customer.id == customer_id).first()
+    data = CustomerData(
+        local_id=customer.id, name=customer.name, company=customer.company, given_name=customer.given_name,
+        family_name=customer.family_name, email=customer.email, phone=customer.phone,
+        address=Address(customer.address_line1, customer.address_line2, customer.city, customer.region,
+                        customer.postal_code, customer.country),
+        tax_number=customer.tax_number, currency=customer.currency, notes=customer.notes, kind=customer.kind,
+        active=customer.active,
+    )
+    operation = "update" if link_ref(link) else "create"
+    result = await _write(ctx, connection, RecordType.customer, customer.id, operation, "export_customer",
+                          customer=data, link=link_ref(link))
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
+        record_id=customer.id, remote_id=result.remote_id, version=result.version,
+        fingerprint_value=fingerprint(data), message="; ".join(result.warnings),
+    )
+    ctx.count("created" if result.created else "updated")
+    return result.remote_id
+
+
+async def ensure_item(ctx: RunContext, connection: Connection, item: Item) -> str:
+    link = await get_link(connection.id, RecordType.item, item.id)
+    if link is not None and link.remote_id and link.state not in (LinkState.needs_sync, LinkState.error):
+        return link.remote_id
+    caps = get_registry().provider(connection.provider).capabilities
+    account_remote = None
+    account_local = item.income_account or connection.default_income_account_id
+    if account_local:
+        account_link = await get_link(connection.id, RecordType.account, account_local)
+        account_remote = account_link.remote_id if account_link else None
+    if caps.income_accounts and not account_remote:
+        raise ProviderError(
+            f"The item “{item.name}” has no income account in this connection.",
+            code="item_not_mapped",
+        )
+    tax_remote = None
+    if item.tax_rate:
+        tax_link = await get_link(connection.id, RecordType.tax_rate, item.tax_rate)
+        tax_remote = tax_link.remote_id if tax_link else None
+    data = ItemData(
+        local_id=item.id, name=item.name, description=item.description, kind=item.kind,
+        unit_price=item.unit_price, income_account_id=account_remote, taxable=item.taxable,
+        tax_rate_id=tax_remote, active=item.active,
+    )
+    operation = "update" if link_ref(link) else "create"
+    result = await _write(ctx, connection, RecordType.item, item.id, operation, "export_item", item=data,
+                          link=link_ref(link))
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.item,
+        record_id=item.id, remote_id=result.remote_id, version=result.version, fingerprint_value=fingerprint(data),
+    )
+    return result.remote_id
+
+
+async def build_invoice_data(ctx: RunContext, connection: Connection, invoice: Invoice) -> InvoiceData:
+    from ledgerbridge.invoicing import invoice_number_for_provider
+
+    caps = get_registry().provider(connection.provider).capabilities
+    customer_remote = await ensure_customer(ctx, connection, invoice.customer)
+    lines = await InvoiceLine.objects().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
+    line_data = []
+    for line in lines:
+        item_remote, item_name, account_remote = None, "", None
+        if line.item:
+            item = await Item.objects().where(Item.id == line.item).first()
+            item_remote, item_name = await ensure_item(ctx, connection, item), item.name
+        tax_remote, tax_name = None, ""
+        if line.tax_rate:
+            rate = await TaxRate.objects().where(TaxRate.id == line.tax_rate).first()
+            tax_link = await get_link(connection.id, RecordType.tax_rate, line.tax_rate)
+            tax_remote, tax_name = (tax_link.remote_id if tax_link else None), rate.name if rate else ""
+        line_data.append(InvoiceLineData(
+            description=line.description, quantity=line.quantity, unit_price=line.unit_price,
+            line_total=line.line_total, item_id=item_remote, item_name=item_name,
+            income_account_id=account_remote, tax_rate_id=tax_remote, tax_rate_name=tax_name,
+            tax_amount=line.tax_amount or Decimal("0"),
+        ))
+    customer = await Customer.objects().where(Customer.id == invoice.customer).first()
+    number = invoice.number
+    if caps.invoice_number_max_length:
+        number = invoice_number_for_provider(number, caps.invoice_number_max_length)
+    return InvoiceData(
+        local_id=invoice.id, number=number, customer_id=customer_remote, issue_date=invoice.issue_date,
+        due_date=invoice.due_date, currency=invoice.currency, lines=tuple(line_data), subtotal=invoice.subtotal,
+        tax_total=invoice.tax_total, total=invoice.total, memo=invoice.memo, customer_email=customer.email,
+        send_number=connection.number_policy == "ours",
+    )
+
+
+def remote_summary(remote: RemoteInvoice | None) -> dict[str, object]:
+    if remote is None:
+        return {}
+    return {
+        "status": remote.status, "raw_status": remote.raw_status, "number": remote.number,
+        "issue_date": remote.issue_date, "due_date": remote.due_date, "currency": remote.currency,
+        "total": str(remote.total), "balance": str(remote.balance), "deep_link": remote.deep_link,
+        "payments": [{"id": p.remote_id, "paid_on": p.paid_on, "amount": str(p.amount)} for p in remote.payments],
+    }
+
+
+async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: int) -> str:
+    """Export one invoice; returns the outcome recorded for it (created, updated, skipped, failed)."""
+    invoice = await Invoice.objects().where(Invoice.id == invoice_id).first()
+    try:
+        if invoice is None or invoice.workspace != connection.workspace:
+            raise LedgerBridgeError(f"Invoice {invoice_id} does not exist in this workspace.")
+        if invoice.status == InvoiceStatus.draft:
+            raise InvoiceIsDraft(
+                f"Invoice {invoice.number} is a draft; drafts are never exported.",
+                fix="Finalize or send the invoice, then export it.",
+            )
+        data = await build_invoice_data(ctx, connection, invoice)
+        link = await get_link(connection.id, RecordType.invoice, invoice.id)
+        seen = fingerprint(data)
+        if link is not None and link.remote_id and link.fingerprint == seen and link.state == LinkState.synced:
+            await _record(ctx, invoice.id, link.remote_id, "skipped", "Unchanged since the last export.")
+            return "skipped"
+        operation = "update" if link_ref(link) else "create"
+        result = await _write(ctx, connection, RecordType.invoice, invoice.id, operation, "export_invoice",
+                              number=data.number, invoice=data, link=link_ref(link))
+    except ProviderError as exc:
+        if exc.retryable:
+            raise
+        return await _failed(ctx, connection, invoice_id, exc)
+    except LedgerBridgeError as exc:
+        return await _failed(ctx, connection, invoice_id, exc)
+    await _exported(ctx, connection, invoice, data, result)
+    return "created" if result.created else "updated"
+
+
+async def _exported(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
+                    result: ExportResult) -> None:
+    remote = result.record if isinstance(result.record, RemoteInvoice) else None
+    warnings = list(result.warnings)
+    if data.number != invoice.number:
+        warnings.append(f"Exported as number {data.number} (the provider allows fewer characters).")
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
+        record_id=invoice.id, remote_id=result.remote_id, version=result.version,
+        number=result.number or data.number, fingerprint_value=fingerprint(data),
+        remote_data=remote_summary(remote), message="; ".join(warnings),
+    )
+    async with write_transaction():
+        await Invoice.update({Invoice.locked: True, Invoice.updated_at: utcnow()}).where(Invoice.id == invoice.id)
+    await resolve(workspace_id=connection.workspace, record_type=RecordType.invoice, record_id=invoice.id,
+                  connection_id=connection.id)
+    await _record(ctx, invoice.id, result.remote_id, "created" if result.created else "updated", "; ".join(warnings))
+    await get_registry().notify("invoice_exported", workspace_id=connection.workspace, connection_id=connection.id,
+                                invoice_id=invoice.id, result=result)
+
+
+async def _failed(ctx: RunContext, connection: Connection, invoice_id: int, error: LedgerBridgeError) -> str:
+    link = await get_link(connection.id, RecordType.invoice, invoice_id)
+    if link is not None:
+        await set_link_state(link, LinkState.error, error.message)
+    await issue_from_error(error, workspace_id=connection.workspace, connection_id=connection.id,
+                           record_type=RecordType.invoice, record_id=invoice_id, run_id=ctx.run.id)
+    await _record(ctx, invoice_id, link.remote_id if link else None, "failed", error.message)
+    return "failed"
+
+
+async def _record(ctx: RunContext, invoice_id: int, remote_id: str | None, outcome: str, message: str) -> None:
+    ctx.count("seen")
+    ctx.count(outcome)
+    await RunRecord(run=ctx.run.id, record_type=RecordType.invoice, record_id=invoice_id, remote_id=remote_id,
+                    outcome=outcome, message=message, created_at=utcnow()).save()
+
+
+async def withdraw_invoice(ctx: RunContext, connection: Connection, invoice_id: int, action: str) -> None:
+    """Void or delete the provider's copy (revert to draft, void here) where the provider allows."""
+    caps = get_registry().provider(connection.provider).capabilities
+    link = await get_link(connection.id, RecordType.invoice, invoice_id)
+    if link is None or not link.remote_id:
+        return
+    hook = "void_invoice" if action == "void" and caps.void_invoices else "delete_invoice"
+    if hook == "delete_invoice" and not caps.delete_invoices:
+        hook = "void_invoice"
+    result = await _write(ctx, connection, RecordType.invoice, invoice_id, action, hook, link=link_ref(link))
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
+        record_id=invoice_id, remote_id=link.remote_id, version=result.version, state=LinkState.deleted_remote,
+        message=f"{'Voided' if hook == 'void_invoice' else 'Deleted'} in the provider by LedgerBridge.",
+    )
+    await _record(ctx, invoice_id, link.remote_id, "updated", hook.replace("_", " "))
+
+
+@handles(RunKind.export_invoice, RunKind.export_invoices)
+async def run_export(ctx: RunContext) -> None:
+    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    params = ctx.params
+    ids: list[int] = params.get("invoice_ids") or [params["invoice_id"]]
+    done: list[int] = ctx.checkpoint.get("done", [])
+    action = params.get("action")
+    for invoice_id in ids:
+        if invoice_id in done:
+            continue
+        if action in ("void", "delete"):
+            await withdraw_invoice(ctx, connection, invoice_id, action)
+        else:
+            await export_invoice(ctx, connection, invoice_id)
+        done.append(invoice_id)
+        await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(ids))
+
+
+@handles(RunKind.export_customer)
+async def run_export_customer(ctx: RunContext) -> None:
+    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    await ensure_customer(ctx, connection, ctx.params["customer_id"])

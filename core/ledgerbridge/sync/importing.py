@@ -1,0 +1,289 @@
+"""Importing from a provider: customers, items, income accounts and tax rates.
+
+Rules that hold for every provider:
+* a record already linked is updated from the provider when it changed there;
+* a record that exists here but is not linked yet is linked (matched by email, else by name),
+  never duplicated;
+* a record deleted or deactivated in the provider is archived here, never dropped;
+* reads are paged and resumable: the run's checkpoint holds the page cursor, and the connection
+  keeps the provider's change cursor so the next import reads only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ledgerbridge import connections
+from ledgerbridge.db import write_transaction
+from ledgerbridge.jobs import RunContext, handles, loads
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.provider import RemoteAccount, RemoteCustomer, RemoteItem, RemoteRecord, RemoteTaxRate
+from ledgerbridge.sync.links import fingerprint, link_by_remote, save_link
+from ledgerbridge.tables import (
+    Account,
+    Connection,
+    Customer,
+    CustomerKind,
+    Item,
+    LinkState,
+    RecordType,
+    RunKind,
+    RunRecord,
+    TaxRate,
+    utcnow,
+)
+
+Apply = Callable[[RunContext, Connection, Any], Awaitable[str]]
+
+
+async def _note(ctx: RunContext, record_type: str, record_id: int | None, remote_id: str, outcome: str,
+                message: str = "") -> None:
+    ctx.count("seen")
+    if outcome in ("created", "updated", "linked", "skipped", "failed"):
+        ctx.count(outcome)
+    if outcome != "skipped":
+        await RunRecord(
+            run=ctx.run.id, record_type=record_type, record_id=record_id, remote_id=remote_id, outcome=outcome,
+            message=message, created_at=utcnow(),
+        ).save()
+
+
+def _customer_values(remote: RemoteCustomer) -> dict[str, Any]:
+    return {
+        "name": remote.name or remote.company or f"{remote.given_name} {remote.family_name}".strip(),
+        "company": remote.company,
+        "given_name": remote.given_name,
+        "family_name": remote.family_name,
+        "email": remote.email,
+        "phone": remote.phone,
+        "address_line1": remote.address.line1,
+        "address_line2": remote.address.line2,
+        "city": remote.address.city,
+        "region": remote.address.region,
+        "postal_code": remote.address.postal_code,
+        "country": remote.address.country,
+        "tax_number": remote.tax_number,
+        "notes": remote.notes,
+        **({"currency": remote.currency} if remote.currency else {}),
+    }
+
+
+async def _archive(ctx: RunContext, table: type, record_type: str, connection: Connection,
+                   remote: RemoteRecord) -> str:
+    link = await link_by_remote(connection.id, record_type, remote.remote_id)
+    if link is None:
+        await _note(ctx, record_type, None, remote.remote_id, "skipped")
+        return "skipped"
+    async with write_transaction():
+        values = {table.active: False}
+        if hasattr(table, "archived_at"):
+            values[table.archived_at] = utcnow()
+        await table.update(values).where(table.id == link.record_id)
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=record_type,
+        record_id=link.record_id, remote_id=remote.remote_id, state=LinkState.archived,
+        message="Deleted or deactivated in the provider; archived here.",
+    )
+    await _note(ctx, record_type, link.record_id, remote.remote_id, "updated", "archived")
+    return "updated"
+
+
+async def apply_customer(ctx: RunContext, connection: Connection, remote: RemoteCustomer) -> str:
+    if remote.deleted or not remote.active:
+        return await _archive(ctx, Customer, RecordType.customer, connection, remote)
+    values = _customer_values(remote)
+    seen = fingerprint(remote)
+    link = await link_by_remote(connection.id, RecordType.customer, remote.remote_id)
+    if link is not None:
+        if link.fingerprint == seen:
+            await _note(ctx, RecordType.customer, link.record_id, remote.remote_id, "skipped")
+            return "skipped"
+        async with write_transaction():
+            await Customer.update({**{getattr(Customer, k): v for k, v in values.items()},
+                                   Customer.active: True, Customer.archived_at: None,
+                                   Customer.updated_at: utcnow()}).where(Customer.id == link.record_id)
+        outcome, record_id = "updated", link.record_id
+    else:
+        match = await _match_customer(connection.workspace, remote, values["name"])
+        if match is not None:
+            outcome, record_id = "linked", match.id
+        else:
+            customer = Customer(
+                workspace=connection.workspace, source=connection.provider, created_at=utcnow(),
+                updated_at=utcnow(), kind=CustomerKind.business if remote.company else CustomerKind.individual,
+                **values,
+            )
+            async with write_transaction():
+                await customer.save()
+            outcome, record_id = "created", customer.id
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
+        record_id=record_id, remote_id=remote.remote_id, version=remote.version, fingerprint_value=seen,
+    )
+    await _note(ctx, RecordType.customer, record_id, remote.remote_id, outcome)
+    return outcome
+
+
+async def _match_customer(workspace_id: int, remote: RemoteCustomer, name: str) -> Customer | None:
+    """An unlinked local customer that is the same person or business: same email, else same name."""
+    from ledgerbridge.tables import ExternalLink
+
+    linked = ExternalLink.select(ExternalLink.record_id).where(ExternalLink.record_type == RecordType.customer)
+    candidates = Customer.objects().where((Customer.workspace == workspace_id) & Customer.id.not_in(linked))
+    if remote.email:
+        found = await candidates.where(Customer.email.ilike(remote.email)).first()
+        if found is not None:
+            return found
+    same_name = await Customer.objects().where(
+        (Customer.workspace == workspace_id) & Customer.id.not_in(linked) & Customer.name.ilike(name)
+    )
+    # Same name but a different email is a different customer: never merge those silently.
+    same_name = [c for c in same_name if not (c.email and remote.email and c.email.lower() != remote.email.lower())]
+    return same_name[0] if len(same_name) == 1 else None
+
+
+async def apply_item(ctx: RunContext, connection: Connection, remote: RemoteItem) -> str:
+    if remote.deleted or not remote.active:
+        return await _archive(ctx, Item, RecordType.item, connection, remote)
+    seen = fingerprint(remote)
+    account_id = await _local_id(connection.id, RecordType.account, remote.income_account_id)
+    tax_id = await _local_id(connection.id, RecordType.tax_rate, remote.tax_rate_id)
+    values = {
+        Item.name: remote.name, Item.description: remote.description, Item.kind: remote.kind,
+        Item.unit_price: remote.unit_price, Item.taxable: remote.taxable, Item.active: True,
+        Item.archived_at: None, Item.updated_at: utcnow(),
+    }
+    if account_id:
+        values[Item.income_account] = account_id
+    if tax_id:
+        values[Item.tax_rate] = tax_id
+    link = await link_by_remote(connection.id, RecordType.item, remote.remote_id)
+    if link is not None:
+        if link.fingerprint == seen:
+            await _note(ctx, RecordType.item, link.record_id, remote.remote_id, "skipped")
+            return "skipped"
+        async with write_transaction():
+            await Item.update(values).where(Item.id == link.record_id)
+        outcome, record_id = "updated", link.record_id
+    else:
+        from ledgerbridge.tables import ExternalLink
+
+        linked = ExternalLink.select(ExternalLink.record_id).where(ExternalLink.record_type == RecordType.item)
+        same = await Item.objects().where(
+            (Item.workspace == connection.workspace) & Item.id.not_in(linked) & Item.name.ilike(remote.name)
+        ).first()
+        if same is not None:
+            outcome, record_id = "linked", same.id
+        else:
+            item = Item(workspace=connection.workspace, source=connection.provider, created_at=utcnow(),
+                        **{column._meta.name: value for column, value in values.items()})
+            async with write_transaction():
+                await item.save()
+            outcome, record_id = "created", item.id
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.item,
+        record_id=record_id, remote_id=remote.remote_id, version=remote.version, fingerprint_value=seen,
+    )
+    await _note(ctx, RecordType.item, record_id, remote.remote_id, outcome)
+    return outcome
+
+
+async def _local_id(connection_id: int, record_type: str, remote_id: str | None) -> int | None:
+    if not remote_id:
+        return None
+    link = await link_by_remote(connection_id, record_type, remote_id)
+    return link.record_id if link else None
+
+
+async def _apply_reference(ctx: RunContext, connection: Connection, remote: RemoteRecord, table: type,
+                           record_type: str, values: dict[Any, Any]) -> str:
+    """Accounts and tax rates are the provider's: mirror them, one row per remote record."""
+    link = await link_by_remote(connection.id, record_type, remote.remote_id)
+    values = {**values, table.updated_at: utcnow(), table.active: not remote.deleted and values.get(table.active, True)}
+    async with write_transaction():
+        if link is not None:
+            await table.update(values).where(table.id == link.record_id)
+            record_id, outcome = link.record_id, "updated"
+        else:
+            row = table(workspace=connection.workspace, connection=connection.id,
+                        **{column._meta.name: value for column, value in values.items()})
+            await row.save()
+            record_id, outcome = row.id, "created"
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=record_type,
+        record_id=record_id, remote_id=remote.remote_id, version=remote.version,
+        state=LinkState.archived if remote.deleted else LinkState.synced,
+    )
+    await _note(ctx, record_type, record_id, remote.remote_id, outcome)
+    return outcome
+
+
+async def apply_account(ctx: RunContext, connection: Connection, remote: RemoteAccount) -> str:
+    return await _apply_reference(ctx, connection, remote, Account, RecordType.account, {
+        Account.name: remote.name, Account.code: remote.code, Account.account_type: remote.account_type,
+        Account.active: remote.active,
+    })
+
+
+async def apply_tax_rate(ctx: RunContext, connection: Connection, remote: RemoteTaxRate) -> str:
+    return await _apply_reference(ctx, connection, remote, TaxRate, RecordType.tax_rate, {
+        TaxRate.name: remote.name, TaxRate.code: remote.code, TaxRate.rate: remote.rate,
+        TaxRate.active: remote.active,
+    })
+
+
+# Order matters on a full import: items refer to accounts and tax rates.
+STEPS: list[tuple[str, str, Apply, str | None]] = [
+    ("accounts", "import_accounts", apply_account, "income_accounts"),
+    ("tax_rates", "import_tax_rates", apply_tax_rate, "tax_rates"),
+    ("customers", "import_customers", apply_customer, None),
+    ("items", "import_items", apply_item, None),
+]
+KIND_STEPS = {
+    RunKind.import_accounts: ["accounts"],
+    RunKind.import_tax_rates: ["tax_rates"],
+    RunKind.import_customers: ["customers"],
+    RunKind.import_items: ["items"],
+    RunKind.import_all: [name for name, *_ in STEPS],
+}
+
+
+@handles(*KIND_STEPS)
+async def run_import(ctx: RunContext) -> None:
+    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    capabilities = get_registry().provider(connection.provider).capabilities
+    wanted = KIND_STEPS[RunKind(ctx.run.kind)]
+    checkpoint = ctx.checkpoint
+    done: list[str] = checkpoint.get("done", [])
+    full = bool(ctx.params.get("full"))
+    for name, hook, apply, capability in STEPS:
+        if name not in wanted or name in done:
+            continue
+        if capability and not getattr(capabilities, capability):
+            done.append(name)
+            continue
+        cursors = loads(connection.cursors)
+        # Resume mid-read from the checkpoint; otherwise continue from the last change cursor.
+        if checkpoint.get("step") == name:
+            cursor = checkpoint.get("cursor")
+        else:
+            cursor = None if full or not capabilities.incremental_import else cursors.get(name)
+        while True:
+            page = await connections.call(connection.id, hook, cursor=cursor)
+            for record in page.records:
+                await apply(ctx, connection, record)
+            cursor = page.next_cursor
+            await ctx.save(checkpoint={"done": done, "step": name, "cursor": cursor})
+            if cursor is None:
+                break
+        if page.cursor is not None:
+            cursors[name] = page.cursor
+            async with write_transaction():
+                await Connection.update({Connection.cursors: json.dumps(cursors), **connections.touch(connection)}).where(
+                    Connection.id == connection.id
+                )
+            connection.cursors = json.dumps(cursors)
+        done.append(name)
+        await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(wanted))

@@ -1,0 +1,119 @@
+"""External links and the write-ahead record of outbound writes.
+
+`prepare_write` is what makes exports exactly-once: the write, and the idempotency key it will
+carry, are committed before the provider is called. A retry after a crash finds that row and sends
+the same key (providers with native idempotency replay their first answer), or, on providers
+without, settles the uncertain write by looking the record up before sending anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from ledgerbridge.db import write_transaction
+from ledgerbridge.provider import LinkRef
+from ledgerbridge.tables import ExternalLink, LinkState, OutboundWrite, WriteState, utcnow
+
+
+def fingerprint(value: Any) -> str:
+    """A stable hash of what was sent or seen, to tell whether a record changed since."""
+    data = asdict(value) if is_dataclass(value) else value
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def get_link(connection_id: int, record_type: str, record_id: int) -> ExternalLink | None:
+    return await ExternalLink.objects().where(
+        (ExternalLink.connection == connection_id)
+        & (ExternalLink.record_type == record_type)
+        & (ExternalLink.record_id == record_id)
+    ).first()
+
+
+async def link_by_remote(connection_id: int, record_type: str, remote_id: str) -> ExternalLink | None:
+    return await ExternalLink.objects().where(
+        (ExternalLink.connection == connection_id)
+        & (ExternalLink.record_type == record_type)
+        & (ExternalLink.remote_id == remote_id)
+    ).first()
+
+
+def link_ref(link: ExternalLink | None) -> LinkRef | None:
+    if link is None or not link.remote_id:
+        return None
+    return LinkRef(remote_id=link.remote_id, remote_version=link.remote_version, remote_number=link.remote_number)
+
+
+async def save_link(
+    *, workspace_id: int, connection_id: int, record_type: str, record_id: int, remote_id: str,
+    state: LinkState = LinkState.synced, version: str = "", number: str = "", fingerprint_value: str = "",
+    remote_data: dict[str, Any] | None = None, message: str = "",
+) -> ExternalLink:
+    """Create or update the one link of a record in a connection."""
+    now = utcnow()
+    async with write_transaction():
+        link = await get_link(connection_id, record_type, record_id)
+        if link is None:
+            link = ExternalLink(
+                workspace=workspace_id, connection=connection_id, record_type=record_type, record_id=record_id,
+                created_at=now,
+            )
+        link.remote_id = remote_id
+        link.state = state
+        link.remote_version = version or link.remote_version or ""
+        link.remote_number = number or link.remote_number or ""
+        if fingerprint_value:
+            link.fingerprint = fingerprint_value
+        if remote_data is not None:
+            link.remote_data = json.dumps(remote_data, default=str)
+        link.message = message
+        link.last_synced_at = now
+        link.updated_at = now
+        await link.save()
+    return link
+
+
+async def set_link_state(link: ExternalLink, state: LinkState, message: str = "") -> None:
+    async with write_transaction():
+        await ExternalLink.update(
+            {ExternalLink.state: state, ExternalLink.message: message, ExternalLink.updated_at: utcnow()}
+        ).where(ExternalLink.id == link.id)
+    link.state, link.message = state, message
+
+
+async def prepare_write(
+    *, workspace_id: int, connection_id: int, run_id: int | None, record_type: str, record_id: int, operation: str
+) -> OutboundWrite:
+    """The unfinished write for this record and operation, or a new one with a fresh key."""
+    async with write_transaction():
+        existing = await OutboundWrite.objects().where(
+            (OutboundWrite.connection == connection_id)
+            & (OutboundWrite.record_type == record_type)
+            & (OutboundWrite.record_id == record_id)
+            & (OutboundWrite.operation == operation)
+            & OutboundWrite.state.is_in([WriteState.pending, WriteState.uncertain])
+        ).first()
+        if existing is not None:
+            return existing
+        write = OutboundWrite(
+            workspace=workspace_id, connection=connection_id, run=run_id, record_type=record_type,
+            record_id=record_id, operation=operation, idempotency_key=f"lb-{uuid.uuid4().hex}",
+            state=WriteState.pending, created_at=utcnow(),
+        )
+        await write.save()
+    return write
+
+
+async def settle_write(write: OutboundWrite, state: WriteState, *, remote_id: str | None = None,
+                       error: str = "") -> None:
+    values: dict[Any, Any] = {OutboundWrite.state: state, OutboundWrite.error: error}
+    if state in (WriteState.applied, WriteState.failed):
+        values[OutboundWrite.finished_at] = utcnow()
+    if remote_id is not None:
+        values[OutboundWrite.remote_id] = remote_id
+    async with write_transaction():
+        await OutboundWrite.update(values).where(OutboundWrite.id == write.id)
+    write.state = state

@@ -1,0 +1,108 @@
+"""Reading back exported invoices: status, number, dates, total, balance and payments.
+
+What the provider reports is kept on the invoice's link (`remote_data`) and shown beside ours.
+Paid, voided and deleted show as such; an amount or number edited in the provider raises a
+warning with both values, because the two systems now disagree and a person must decide.
+Payments recorded in the provider are mirrored here, linked, so they are never counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from ledgerbridge import connections
+from ledgerbridge.db import write_transaction
+from ledgerbridge.jobs import RunContext, handles, loads
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.provider import RemoteInvoice
+from ledgerbridge.sync.exporting import remote_summary
+from ledgerbridge.sync.links import link_by_remote, save_link
+from ledgerbridge.tables import (
+    Connection,
+    Invoice,
+    LinkState,
+    Payment,
+    RecordType,
+    RunKind,
+    RunRecord,
+    utcnow,
+)
+
+
+async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: RemoteInvoice) -> None:
+    link = await link_by_remote(connection.id, RecordType.invoice, remote.remote_id)
+    if link is None:
+        ctx.count("skipped")
+        return
+    invoice = await Invoice.objects().where(Invoice.id == link.record_id).first()
+    old_status = loads(link.remote_data).get("status", "")
+    new_status = "deleted" if remote.deleted else remote.status
+    warnings = []
+    state = LinkState.synced
+    if new_status in ("void", "deleted"):
+        state = LinkState.deleted_remote
+    else:
+        if remote.total != invoice.total:
+            warnings.append(f"Amount differs: {remote.total} in the provider, {invoice.total} here.")
+        if remote.number and link.remote_number and remote.number != link.remote_number:
+            warnings.append(f"Number differs: {remote.number} in the provider, {link.remote_number} when exported.")
+        if warnings:
+            state = LinkState.warning
+    summary = remote_summary(remote) | {"status": new_status}
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
+        record_id=invoice.id, remote_id=remote.remote_id, state=state, version=remote.version,
+        remote_data=summary, message=" ".join(warnings),
+    )
+    paid = await _mirror_payments(connection, invoice, remote)
+    async with write_transaction():
+        await Invoice.update({Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}).where(
+            Invoice.id == invoice.id
+        )
+    ctx.count("seen")
+    if old_status != new_status:
+        ctx.count("updated")
+        await RunRecord(run=ctx.run.id, record_type=RecordType.invoice, record_id=invoice.id,
+                        remote_id=remote.remote_id, outcome="updated",
+                        message=f"{old_status or 'unknown'} → {new_status}", created_at=utcnow()).save()
+        await get_registry().notify("invoice_status_changed", workspace_id=connection.workspace,
+                                    connection_id=connection.id, invoice_id=invoice.id, old=old_status,
+                                    new=new_status, remote=remote)
+
+
+async def _mirror_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice) -> Decimal:
+    for payment in remote.payments:
+        if await link_by_remote(connection.id, RecordType.payment, payment.remote_id) is not None:
+            continue
+        row = Payment(workspace=connection.workspace, invoice=invoice.id, paid_on=payment.paid_on or utcnow().date(),
+                      amount=payment.amount, method=payment.method, reference=payment.reference,
+                      source=connection.provider, created_at=utcnow())
+        async with write_transaction():
+            await row.save()
+        await save_link(workspace_id=connection.workspace, connection_id=connection.id,
+                        record_type=RecordType.payment, record_id=row.id, remote_id=payment.remote_id)
+    rows = await Payment.select(Payment.amount).where(Payment.invoice == invoice.id)
+    return sum((row["amount"] for row in rows), Decimal("0"))
+
+
+@handles(RunKind.poll_status)
+async def run_poll(ctx: RunContext) -> None:
+    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    remote_ids = ctx.params.get("remote_ids")
+    cursors = loads(connection.cursors)
+    cursor = ctx.checkpoint.get("cursor") if "cursor" in ctx.checkpoint else (
+        None if remote_ids else cursors.get("invoice_status"))
+    while True:
+        page = await connections.call(connection.id, "poll_invoices", cursor=cursor, remote_ids=remote_ids)
+        for remote in page.records:
+            await apply_remote_invoice(ctx, connection, remote)
+        cursor = page.next_cursor
+        await ctx.save(checkpoint={"cursor": cursor})
+        if cursor is None:
+            break
+    if page.cursor is not None and not remote_ids:
+        cursors["invoice_status"] = page.cursor
+        async with write_transaction():
+            await Connection.update({Connection.cursors: json.dumps(cursors), **connections.touch(connection)}).where(
+                Connection.id == connection.id)

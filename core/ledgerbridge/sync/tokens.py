@@ -1,0 +1,13 @@
+"""Keeping a connection's tokens alive when nothing else uses them."""
+
+from __future__ import annotations
+
+from ledgerbridge import oauth
+from ledgerbridge.jobs import RunContext, handles
+from ledgerbridge.tables import RunKind
+
+
+@handles(RunKind.refresh_tokens)
+async def run_refresh(ctx: RunContext) -> None:
+    await oauth.access_token(ctx.run.connection, force_refresh=True)
+    ctx.count("updated")

@@ -1,0 +1,66 @@
+"""Receiving provider webhooks: verify the signature, then queue the reads the events call for.
+
+A webhook body is a hint, not data: events only name what changed, and the core reads the record
+through the normal import and poll jobs. That keeps one code path for changes, whether they
+arrive by webhook or by the periodic poll that backs webhooks up when deliveries are missed.
+Registered as a built-in plugin, through the same `route_handlers` hook as every other plugin.
+"""
+
+from __future__ import annotations
+
+from litestar import Request, post
+from litestar.response import Response
+
+from ledgerbridge import jobs
+from ledgerbridge.plugins import get_registry, hookimpl
+from ledgerbridge.provider import WebhookEvent
+from ledgerbridge.settings import get_settings
+from ledgerbridge.tables import Connection, ConnectionStatus, RunKind
+
+IMPORT_FOR = {"customer": RunKind.import_customers, "item": RunKind.import_items,
+              "account": RunKind.import_accounts, "tax_rate": RunKind.import_tax_rates}
+
+
+async def handle_events(provider: str, events: list[WebhookEvent]) -> list[int]:
+    """Record the runs a batch of events calls for; returns their ids."""
+    run_ids: list[int] = []
+    async with jobs.transaction() as tx:
+        for tenant_id in sorted({event.tenant_id for event in events}):
+            connections = await Connection.objects().where(
+                (Connection.provider == provider) & (Connection.tenant_id == tenant_id)
+                & (Connection.status == ConnectionStatus.connected)
+            )
+            tenant_events = [e for e in events if e.tenant_id == tenant_id]
+            for connection in connections:
+                invoice_ids = sorted({e.remote_id for e in tenant_events if e.record_type in ("invoice", "payment")})
+                if invoice_ids:
+                    run = await tx.record(RunKind.poll_status, workspace_id=connection.workspace,
+                                          connection_id=connection.id, trigger="webhook",
+                                          params={"remote_ids": invoice_ids})
+                    run_ids.append(run.id)
+                for record_type in sorted({e.record_type for e in tenant_events} & IMPORT_FOR.keys()):
+                    run = await tx.record(IMPORT_FOR[record_type], workspace_id=connection.workspace,
+                                          connection_id=connection.id, trigger="webhook",
+                                          dedupe_key=f"{IMPORT_FOR[record_type]}:{connection.id}")
+                    run_ids.append(run.id)
+    return run_ids
+
+
+@post("/webhooks/{provider:str}", status_code=200, tags=["webhooks"], exclude_from_auth=True,
+      exclude_from_csrf=True, summary="Receive a provider's webhook")
+async def receive_webhook(provider: str, request: Request) -> Response[str]:
+    registry = get_registry()
+    registry.provider(provider)
+    body = await request.body()
+    headers = {key.lower(): value for key, value in request.headers.items()}
+    settings = get_settings().provider(provider)
+    if not await registry.call(provider, "verify_webhook", settings=settings, headers=headers, body=body):
+        return Response("invalid signature", status_code=401)
+    events = await registry.call(provider, "parse_webhook", settings=settings, headers=headers, body=body)
+    await handle_events(provider, events)
+    return Response("", status_code=200)
+
+
+@hookimpl
+def route_handlers() -> list[object]:
+    return [receive_webhook]

@@ -1,0 +1,3 @@
+"""FreshBooks provider for LedgerBridge."""
+
+__version__ = "0.1.0"

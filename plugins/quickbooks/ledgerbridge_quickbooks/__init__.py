@@ -1,0 +1,3 @@
+"""QuickBooks Online provider for LedgerBridge."""
+
+__version__ = "0.1.0"

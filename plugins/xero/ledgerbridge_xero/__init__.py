@@ -1,0 +1,3 @@
+"""Xero provider for LedgerBridge."""
+
+__version__ = "0.1.0"
