@@ -124,9 +124,13 @@ def current_engine() -> Engine:
 
 def use_engine(engine: Engine) -> None:
     """Point every LedgerBridge table at `engine` (tests switch between SQLite and PostgreSQL)."""
+    from piccolo.apps.migrations.tables import Migration
+
+    from ledgerbridge import piccolo_conf
     from ledgerbridge.tables import TABLES
 
-    for table in TABLES:
+    piccolo_conf.DB = engine  # what Piccolo's migration runner finds
+    for table in [*TABLES, Migration]:
         table._meta._db = engine
 
 

@@ -355,6 +355,7 @@ async def execute(run_id: int, owner: str = WORKER_ID) -> RunState | None:
         await record_run_failure(run, exc)
         await finish(run.id, state, error=exc.message, owner=owner)
     except LedgerBridgeError as exc:
+        log.warning("run %s failed: %s (%s)", run.id, exc.message, exc.code)
         await record_run_failure(run, exc)
         await finish(run.id, state, error=exc.message, owner=owner)
     except Exception as exc:

@@ -34,6 +34,7 @@ QUEUE = "ledgerbridge"
 
 async def beat(mode: str) -> None:
     """Say this worker is alive; /healthz reports workers seen recently."""
+    await db.ensure_pool()  # before any query on this loop, so no transaction straddles the pool's birth
     async with db.write_transaction():
         updated = await WorkerHeartbeat.update({WorkerHeartbeat.seen_at: utcnow()}).where(
             WorkerHeartbeat.worker_id == jobs.WORKER_ID
