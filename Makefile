@@ -1,0 +1,13 @@
+# The two commands of the README: `make run` and `make test`.
+.PHONY: run test lint
+
+run:
+	@scripts/bootstrap.sh
+	@uv run ledgerbridge serve
+
+test:
+	@scripts/bootstrap.sh --test
+	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run pytest -q
+
+lint:
+	@uv run ruff check .
