@@ -1,0 +1,265 @@
+"""Intuit's OAuth2 endpoints, at paths mirroring the real ones (FACTS.md QBO 1).
+
+* ``GET/POST /connect/oauth2`` - the consent page: pick a company, Approve or Deny. Approval redirects
+  to ``redirect_uri`` with ``code``, ``state`` and ``realmId``; denial with ``error=access_denied``.
+* ``POST /oauth2/v1/tokens/bearer`` - HTTP Basic (or ``client_secret_post``) client auth, form body,
+  ``authorization_code`` and ``refresh_token`` grants; the success body has exactly the fields of
+  Intuit's ``success_token_response.json`` and errors are ``{"error": ...}`` (400, or 401 for clients).
+* ``POST /v2/oauth2/tokens/revoke`` - JSON ``{"token": ...}`` with Basic auth; ends the connection.
+* discovery documents, JWKS and userinfo so OpenID clients can be pointed at the sandbox unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ledgerbridge.sandbox import jsoncodec
+from ledgerbridge.sandbox.oauth import InvalidRequest, InvalidScope, InvalidToken, OAuthError, UnsupportedGrantType
+from litestar import Request, Response, Router, get, post
+from litestar.response import Redirect
+
+from ledgerbridge_quickbooks.sandbox.config import ACCOUNTING_SCOPE, OPENID_SCOPES, PAYMENT_SCOPE
+
+if TYPE_CHECKING:
+    from ledgerbridge_quickbooks.sandbox.app import QboSandbox
+
+INTUIT_ISSUER_PATH = "/op/v1"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(jsoncodec.dumps(value), status_code=status, media_type="application/json", headers=headers or {})
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def _client_credentials(request: Request[Any, Any, Any], form: dict[str, str]) -> tuple[str | None, str | None]:
+    """HTTP Basic first (Intuit's documented method), then client_secret_post."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, None
+        client_id, _, secret = decoded.partition(":")
+        return client_id, secret
+    return form.get("client_id"), form.get("client_secret")
+
+
+def base_url(sandbox: QboSandbox, request: Request[Any, Any, Any]) -> str:
+    """The sandbox's public URL: configured, or taken from the request."""
+    if sandbox.config.public_base_url:
+        return sandbox.config.public_base_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def build_oauth_router(sandbox: QboSandbox) -> Router:
+    """All OAuth/OpenID routes of one sandbox instance."""
+    allowed_scopes = {ACCOUNTING_SCOPE, PAYMENT_SCOPE, *OPENID_SCOPES, *sandbox.config.extra_scopes}
+
+    def error_page(message: str, status: int = 400) -> Response[str]:
+        body = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>Intuit sandbox: error</title></head>"
+            f"<body><h1>Authorization error</h1><p>{html.escape(message)}</p></body></html>"
+        )
+        return Response(body, status_code=status, media_type="text/html")
+
+    @get("/connect/oauth2")
+    async def authorize_page(request: Request[Any, Any, Any]) -> Response[str] | Redirect:
+        """Intuit's consent screen: choose a company, Approve or Deny."""
+        query = request.query_params
+        client_id = query.get("client_id")
+        response_type = query.get("response_type")
+        scope = query.get("scope")
+        redirect_uri = query.get("redirect_uri")
+        state = query.get("state")
+        client = sandbox.oauth.client(client_id or "")
+        if client is None:
+            return error_page("Unknown client_id.")
+        if not redirect_uri or not client.accepts_redirect(redirect_uri):
+            return error_page("The redirect_uri is not registered for this app.")
+        extra = {"state": state} if state is not None else {}
+        if response_type != "code":
+            return Redirect(_with_query(redirect_uri, {"error": "unsupported_response_type", **extra}), status_code=302)
+        scopes = (scope or "").split()
+        if not scopes or any(s not in allowed_scopes for s in scopes):
+            return Redirect(_with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
+        options = "".join(
+            f"<li><label><input type='radio' name='realm_id' value='{html.escape(c.realm_id)}'"
+            f"{' checked' if i == 0 else ''}> {html.escape(c.preset.company_name)} "
+            f"<small>(realmId {html.escape(c.realm_id)})</small></label></li>"
+            for i, c in enumerate(sandbox.state.companies.values())
+        )
+        hidden = "".join(
+            f"<input type='hidden' name='{name}' value='{html.escape(value or '')}'>"
+            for name, value in (
+                ("client_id", client_id),
+                ("redirect_uri", redirect_uri),
+                ("scope", scope),
+                ("state", state),
+                ("response_type", response_type),
+            )
+        )
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Intuit sandbox: connect</title>"
+            "</head><body style='font-family:system-ui,sans-serif;margin:2rem'>"
+            f"<h1>Connect {html.escape(client.client_id)} to QuickBooks (sandbox)</h1>"
+            f"<p>The app asks for: {html.escape(', '.join(scopes))}</p>"
+            f"<form method='post' action='/connect/oauth2'>{hidden}<ul>{options}</ul>"
+            "<button type='submit' name='decision' value='approve'>Approve</button> "
+            "<button type='submit' name='decision' value='deny'>Deny</button></form></body></html>"
+        )
+        return Response(page, media_type="text/html")
+
+    @post("/connect/oauth2", status_code=302)
+    async def authorize_decision(request: Request[Any, Any, Any]) -> Response[str] | Redirect:
+        """Handle the consent form and redirect back to the app."""
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        client = sandbox.oauth.client(form.get("client_id", ""))
+        redirect_uri = form.get("redirect_uri", "")
+        if client is None or not client.accepts_redirect(redirect_uri):
+            return error_page("Unknown client_id or unregistered redirect_uri.")
+        extra = {"state": form["state"]} if form.get("state") else {}
+        if form.get("decision") != "approve":
+            return Redirect(_with_query(redirect_uri, {"error": "access_denied", **extra}), status_code=302)
+        realm_id = form.get("realm_id", "")
+        if sandbox.state.company(realm_id) is None:
+            return error_page("Choose a company to connect.")
+        scopes = form.get("scope", "").split()
+        if not scopes or any(s not in allowed_scopes for s in scopes):
+            return Redirect(_with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
+        code = sandbox.oauth.issue_code(client.client_id, redirect_uri, realm_id, scopes)
+        params = {"code": code, **extra, "realmId": realm_id}
+        return Redirect(_with_query(redirect_uri, params), status_code=302)
+
+    @post("/oauth2/v1/tokens/bearer", status_code=200)
+    async def token(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """The token endpoint: authorization_code and refresh_token grants."""
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        try:
+            client = sandbox.oauth.authenticate_client(*_client_credentials(request, form))
+            grant_type = form.get("grant_type")
+            if grant_type == "authorization_code":
+                issued = sandbox.oauth.exchange_code(client, form.get("code"), form.get("redirect_uri"))
+            elif grant_type == "refresh_token":
+                issued = sandbox.oauth.refresh(client, form.get("refresh_token"))
+            elif not grant_type:
+                raise InvalidRequest("grant_type is required")
+            else:
+                raise UnsupportedGrantType(grant_type)
+        except OAuthError as exc:
+            return _json({"error": exc.error}, status=exc.status, headers=NO_STORE)
+        body: dict[str, Any] = {
+            "token_type": "bearer",
+            "expires_in": issued.expires_in,
+            "refresh_token": issued.refresh_token,
+            "x_refresh_token_expires_in": issued.refresh_expires_in,
+        }
+        if request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true":
+            body["x_refresh_token_hard_expires_in"] = issued.hard_expires_in
+        body["access_token"] = issued.access_token
+        if "openid" in issued.grant.scopes:
+            now = int(sandbox.clock.now().timestamp())
+            body["id_token"] = sandbox.signer.sign(
+                {
+                    "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-sandbox-user:{issued.grant.subject}")),
+                    "aud": [client.client_id],
+                    "realmid": issued.grant.subject,
+                    "auth_time": now,
+                    "iss": base_url(sandbox, request) + INTUIT_ISSUER_PATH,
+                    "exp": now + issued.expires_in,
+                    "iat": now,
+                }
+            )
+        return _json(body, headers=NO_STORE)
+
+    @post("/v2/oauth2/tokens/revoke", status_code=200)
+    async def revoke(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """Revoke an access or refresh token, ending the connection."""
+        try:
+            client = sandbox.oauth.authenticate_client(*_client_credentials(request, {}))
+            raw = await request.body()
+            try:
+                data = jsoncodec.loads(raw) if raw.strip() else {}
+            except jsoncodec.JSONBodyError as exc:
+                raise InvalidRequest("body must be JSON") from exc
+            token_value = data.get("token") if isinstance(data, dict) else None
+            sandbox.oauth.revoke(client, token_value if isinstance(token_value, str) else None)
+        except OAuthError as exc:
+            return _json({"error": exc.error}, status=exc.status)
+        return Response(b"", status_code=200, media_type="application/json")
+
+    def discovery(request: Request[Any, Any, Any]) -> Response[bytes]:
+        base = base_url(sandbox, request)
+        return _json(
+            {
+                "issuer": base + INTUIT_ISSUER_PATH,
+                "authorization_endpoint": base + "/connect/oauth2",
+                "token_endpoint": base + "/oauth2/v1/tokens/bearer",
+                "userinfo_endpoint": base + "/v1/openid_connect/userinfo",
+                "revocation_endpoint": base + "/v2/oauth2/tokens/revoke",
+                "jwks_uri": base + INTUIT_ISSUER_PATH + "/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", "email", "profile", "address", "phone"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+            }
+        )
+
+    @get(["/.well-known/openid_sandbox_configuration", "/.well-known/openid_configuration"])
+    async def discovery_document(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """OpenID discovery pointing at this sandbox's own endpoints."""
+        return discovery(request)
+
+    @get("/op/v1/jwks")
+    async def jwks() -> Response[bytes]:
+        """Public key for verifying ID tokens."""
+        return _json(sandbox.signer.jwks())
+
+    @get("/v1/openid_connect/userinfo")
+    async def userinfo(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """OpenID userinfo for tokens with the openid scope."""
+        header = request.headers.get("authorization", "")
+        token_value = header[7:].strip() if header.lower().startswith("bearer ") else None
+        try:
+            info = sandbox.oauth.validate_access(token_value)
+        except InvalidToken:
+            return _json(
+                {"error": "invalid_token"}, status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
+        scopes = set(info.grant.scopes)
+        if "openid" not in scopes:
+            return _json({"error": "insufficient_scope"}, status=403)
+        body: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-sandbox-user:{info.grant.subject}"))}
+        if "email" in scopes:
+            body.update({"email": "sandbox.user@example.com", "emailVerified": True})
+        if "profile" in scopes:
+            body.update({"givenName": "Sandbox", "familyName": "User"})
+        if "phone" in scopes:
+            body.update({"phoneNumber": "+1 6505550100", "phoneNumberVerified": False})
+        if "address" in scopes:
+            body["address"] = {
+                "streetAddress": "2500 Garcia Ave",
+                "locality": "Mountain View",
+                "region": "CA",
+                "postalCode": "94043",
+                "country": "US",
+            }
+        return _json(body)
+
+    return Router(
+        path="/",
+        route_handlers=[authorize_page, authorize_decision, token, revoke, discovery_document, jwks, userinfo],
+        include_in_schema=False,
+    )
