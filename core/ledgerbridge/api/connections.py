@@ -1,0 +1,135 @@
+"""Connections to providers: read them, change their settings, ask for a sync.
+
+Tokens never leave the server: the response type has no field for them. Connecting and
+disconnecting go through the OAuth pages, not this API.
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, get, patch, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from ledgerbridge import jobs
+from ledgerbridge.api.errors import Invalid
+from ledgerbridge.api.invoice_exports import NotConnected
+from ledgerbridge.api.schemas import (
+    ConnectionList,
+    ConnectionOut,
+    ConnectionPatch,
+    SyncRequestIn,
+    SyncRunList,
+    error_responses,
+    given_fields,
+)
+from ledgerbridge.api.scoping import in_workspace
+from ledgerbridge.api.sync_state import run_out
+from ledgerbridge.auth import CallerDep
+from ledgerbridge.db import write_transaction
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.tables import Account, Connection, ConnectionStatus, RunKind, utcnow
+
+SYNC_KINDS: dict[str, RunKind] = {
+    "customers": RunKind.import_customers,
+    "items": RunKind.import_items,
+    "accounts": RunKind.import_accounts,
+    "tax_rates": RunKind.import_tax_rates,
+    "invoices": RunKind.poll_status,  # exported invoices: read back status, payments, edits
+}
+
+
+def connection_out(row: Connection) -> ConnectionOut:
+    info = get_registry().providers.get(row.provider)
+    return ConnectionOut(
+        id=row.id,
+        provider=row.provider,
+        provider_name=info.name if info is not None else row.provider,
+        environment=row.environment,
+        tenant_id=row.tenant_id,
+        tenant_name=row.tenant_name,
+        status=row.status,
+        status_reason=row.status_reason,
+        reconnect_before=row.reconnect_before,
+        auto_sync_customers=row.auto_sync_customers,
+        auto_export_on_send=row.auto_export_on_send,
+        export_as_draft=row.export_as_draft,
+        default_income_account_id=row.default_income_account_id,
+        number_policy=row.number_policy,
+        last_synced_at=row.last_synced_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class ConnectionController(Controller):
+    path = "/connections"
+    tags = ["connections"]
+
+    @get("/", summary="List connections", responses=error_responses())
+    async def list_connections(self, caller: CallerDep) -> ConnectionList:
+        rows = await Connection.objects().where(Connection.workspace == caller.workspace_id).order_by(Connection.id)
+        return ConnectionList(items=[connection_out(row) for row in rows])
+
+    @get("/{connection_id:int}", summary="Get a connection", responses=error_responses(404))
+    async def get_connection(self, caller: CallerDep, connection_id: FromPath[int]) -> ConnectionOut:
+        assert caller.workspace_id is not None
+        return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
+
+    @patch("/{connection_id:int}", summary="Change a connection's settings", responses=error_responses(404))
+    async def update_connection(
+        self, caller: CallerDep, connection_id: FromPath[int], data: JSONBody[ConnectionPatch]
+    ) -> ConnectionOut:
+        assert caller.workspace_id is not None
+        connection = await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
+        values = given_fields(data)
+        account_id = values.get("default_income_account_id")
+        if account_id is not None and not await Account.exists().where(
+            (Account.id == account_id) & (Account.connection == connection.id)
+        ):
+            raise Invalid(
+                "default_income_account_id",
+                f"there is no income account with id {account_id} in this connection",
+                fix="Pick one of GET /api/v1/accounts?connection_id=" + str(connection.id),
+            )
+        if values:
+            async with write_transaction():
+                await Connection.update(
+                    {
+                        **{getattr(Connection, name): value for name, value in values.items()},
+                        Connection.updated_at: utcnow(),
+                    }
+                ).where(Connection.id == connection.id)
+        return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
+
+    @post(
+        "/{connection_id:int}/sync",
+        status_code=HTTP_200_OK,
+        summary="Read records from the provider now",
+        description="One run per kind asked for; an identical run already waiting is reused.",
+        responses=error_responses(404, 409),
+    )
+    async def sync(
+        self, caller: CallerDep, connection_id: FromPath[int], data: JSONBody[SyncRequestIn | None] = None
+    ) -> SyncRunList:
+        ws = caller.workspace_id
+        assert ws is not None
+        connection = await in_workspace(Connection, connection_id, ws, "connection")
+        if connection.status != ConnectionStatus.connected:
+            raise NotConnected(
+                f"The {connection.provider} connection is {connection.status.replace('_', ' ')}.",
+                fix="Reconnect it from Integrations, then sync again.",
+            )
+        wanted = list(dict.fromkeys(data.what)) if data is not None else []
+        kinds = [SYNC_KINDS[what] for what in wanted] or [RunKind.import_all]
+        async with jobs.transaction() as tx:
+            runs = [
+                await tx.record(
+                    kind,
+                    workspace_id=ws,
+                    connection_id=connection.id,
+                    trigger=caller.trigger,
+                    dedupe_key=f"{kind}:{connection.id}",
+                )
+                for kind in kinds
+            ]
+        return SyncRunList(runs=[run_out(run) for run in runs])

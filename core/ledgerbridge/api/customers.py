@@ -1,0 +1,229 @@
+"""Customers: CRUD, search, and the host app's idempotent push by its own id (`external_ref`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from piccolo.columns.combination import Combinable
+
+from ledgerbridge.api.errors import Conflict
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset, contains, page_of
+from ledgerbridge.api.schemas import (
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    error_responses,
+    given_fields,
+)
+from ledgerbridge.api.scoping import in_workspace
+from ledgerbridge.api.sync_state import links_for, mark_links_changed
+from ledgerbridge.auth import Caller, CallerDep
+from ledgerbridge.db import is_unique_violation, write_transaction
+from ledgerbridge.tables import Customer, ExternalLink, Invoice, RecordType, TimeEntry, utcnow
+
+API_SOURCE = "api"
+
+
+async def customers_out(workspace_id: int, rows: list[Customer]) -> list[CustomerOut]:
+    links = await links_for(workspace_id, RecordType.customer, [row.id for row in rows])
+    return [
+        CustomerOut(
+            id=row.id,
+            name=row.name,
+            company=row.company,
+            given_name=row.given_name,
+            family_name=row.family_name,
+            email=row.email,
+            phone=row.phone,
+            address_line1=row.address_line1,
+            address_line2=row.address_line2,
+            city=row.city,
+            region=row.region,
+            postal_code=row.postal_code,
+            country=row.country,
+            tax_number=row.tax_number,
+            currency=row.currency,
+            notes=row.notes,
+            kind=row.kind,
+            active=row.active,
+            source=row.source,
+            external_ref=row.external_ref,
+            archived_at=row.archived_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            links=links.get(row.id, []),
+        )
+        for row in rows
+    ]
+
+
+async def customer_out(workspace_id: int, row: Customer) -> CustomerOut:
+    return (await customers_out(workspace_id, [row]))[0]
+
+
+def _stored_values(values: dict[str, Any]) -> dict[Any, Any]:
+    """Request fields to column values; archiving follows `active` so lists can show when."""
+    stored: dict[Any, Any] = {getattr(Customer, name): value for name, value in values.items()}
+    if "active" in values:
+        stored[Customer.archived_at] = None if values["active"] else utcnow()
+    stored[Customer.updated_at] = utcnow()
+    return stored
+
+
+def _ref_taken(ref: str | None) -> Conflict:
+    return Conflict(
+        f"Another customer already has external_ref {ref!r}.",
+        fix=f"Update that customer with PUT /api/v1/customers/by-ref/{ref}, or use a different external_ref.",
+    )
+
+
+async def _update(caller: Caller, customer: Customer, values: dict[str, Any]) -> None:
+    assert caller.workspace_id is not None
+    changed = {name: value for name, value in values.items() if getattr(customer, name) != value}
+    if not changed:
+        return
+    try:
+        async with write_transaction():
+            await Customer.update(_stored_values(changed)).where(Customer.id == customer.id)
+            await mark_links_changed(caller.workspace_id, RecordType.customer, customer.id)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise _ref_taken(values.get("external_ref")) from None
+        raise
+
+
+async def _insert(caller: Caller, values: dict[str, Any]) -> Customer:
+    now = utcnow()
+    customer = Customer(
+        workspace=caller.workspace_id,
+        source=API_SOURCE,
+        archived_at=None if values.get("active", True) else now,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    await customer.save()
+    return customer
+
+
+class CustomerController(Controller):
+    path = "/customers"
+    tags = ["customers"]
+
+    @get("/", summary="List customers", responses=error_responses())
+    async def list_customers(
+        self,
+        caller: CallerDep,
+        q: Annotated[str | None, QueryParameter(description="Matches name, company or email.")] = None,
+        active: FromQuery[bool | None] = None,
+        source: Annotated[str | None, QueryParameter(description="local, api, or a provider key.")] = None,
+        external_ref: FromQuery[str | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> CustomerPage:
+        assert caller.workspace_id is not None
+        where: Combinable = Customer.workspace == caller.workspace_id
+        if q:
+            where = where & (contains(Customer.name, q) | contains(Customer.company, q) | contains(Customer.email, q))
+        if active is not None:
+            where = where & (Customer.active == active)
+        if source:
+            where = where & (Customer.source == source)
+        if external_ref:
+            where = where & (Customer.external_ref == external_ref)
+        rows, total = await page_of(Customer, where, limit=limit, offset=offset, order_by=Customer.name)
+        return CustomerPage(
+            items=await customers_out(caller.workspace_id, rows), total=total, limit=limit, offset=offset
+        )
+
+    @post("/", summary="Create a customer", responses=error_responses(409))
+    async def create_customer(self, caller: CallerDep, data: JSONBody[CustomerIn]) -> CustomerOut:
+        assert caller.workspace_id is not None
+        try:
+            async with write_transaction():
+                customer = await _insert(caller, given_fields(data))
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise _ref_taken(data.external_ref) from None
+            raise
+        return await customer_out(caller.workspace_id, customer)
+
+    @get("/{customer_id:int}", summary="Get a customer", responses=error_responses(404))
+    async def get_customer(self, caller: CallerDep, customer_id: FromPath[int]) -> CustomerOut:
+        assert caller.workspace_id is not None
+        customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
+        return await customer_out(caller.workspace_id, customer)
+
+    @patch("/{customer_id:int}", summary="Change a customer", responses=error_responses(404, 409))
+    async def update_customer(
+        self, caller: CallerDep, customer_id: FromPath[int], data: JSONBody[CustomerPatch]
+    ) -> CustomerOut:
+        assert caller.workspace_id is not None
+        customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
+        await _update(caller, customer, given_fields(data))
+        fresh = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
+        return await customer_out(caller.workspace_id, fresh)
+
+    @put(
+        "/by-ref/{ref:str}",
+        summary="Create or update a customer by the host app's id",
+        description="Idempotent: sending the same push again changes nothing and never creates a duplicate. "
+        "Answers 201 when it created the customer, 200 otherwise.",
+        responses=error_responses(409),
+    )
+    async def upsert_customer(
+        self,
+        caller: CallerDep,
+        data: JSONBody[CustomerIn],
+        ref: Annotated[str, PathParameter(min_length=1, max_length=120)],
+    ) -> Response[CustomerOut]:
+        assert caller.workspace_id is not None
+        values = given_fields(data)
+        values["external_ref"] = ref
+        for attempt in range(2):
+            existing = (
+                await Customer.objects()
+                .where((Customer.workspace == caller.workspace_id) & (Customer.external_ref == ref))
+                .first()
+            )
+            if existing is not None:
+                await _update(caller, existing, values)
+                fresh = await in_workspace(Customer, existing.id, caller.workspace_id, "customer")
+                return Response(await customer_out(caller.workspace_id, fresh), status_code=HTTP_200_OK)
+            try:
+                async with write_transaction():
+                    customer = await _insert(caller, values)
+            except Exception as exc:
+                # A concurrent push of the same ref won the insert: update that one instead.
+                if attempt == 0 and is_unique_violation(exc):
+                    continue
+                raise
+            return Response(await customer_out(caller.workspace_id, customer), status_code=HTTP_201_CREATED)
+        raise AssertionError("unreachable")
+
+    @delete("/{customer_id:int}", summary="Delete an unused customer", responses=error_responses(404, 409))
+    async def delete_customer(self, caller: CallerDep, customer_id: FromPath[int]) -> None:
+        assert caller.workspace_id is not None
+        customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
+        async with write_transaction():
+            in_use = await Invoice.exists().where(Invoice.customer == customer.id) or await TimeEntry.exists().where(
+                TimeEntry.customer == customer.id
+            )
+            linked = await ExternalLink.exists().where(
+                (ExternalLink.record_type == RecordType.customer)
+                & (ExternalLink.record_id == customer.id)
+                & ExternalLink.remote_id.is_not_null()
+            )
+            if in_use or linked:
+                raise Conflict(
+                    f"Customer {customer.name!r} has invoices, time entries or a copy in a provider.",
+                    fix="Archive it instead: PATCH it with active set to false.",
+                )
+            await ExternalLink.delete().where(
+                (ExternalLink.record_type == RecordType.customer) & (ExternalLink.record_id == customer.id)
+            )
+            await Customer.delete().where(Customer.id == customer.id)

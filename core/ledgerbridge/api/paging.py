@@ -1,0 +1,52 @@
+"""Lists: offset pagination, the same on every list, and case-insensitive text search.
+
+`limit` (1-200, default 50) and `offset`: offsets suit the admin UI's numbered pages and the small,
+slowly changing lists here; every answer carries `total` so a client knows when it has read
+everything.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar.params import QueryParameter
+from piccolo.columns import Column
+from piccolo.columns.combination import Combinable, Where
+from piccolo.table import Table
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
+Offset = Annotated[int, QueryParameter(ge=0, description="How many matches to skip (offset pagination).")]
+
+
+async def page_of(
+    table: type[Table],
+    where: Combinable,
+    *,
+    limit: int,
+    offset: int,
+    order_by: Column,
+    ascending: bool = True,
+) -> tuple[list[Any], int]:
+    """One page of `table` rows matching `where`, and how many match in all."""
+    total = await table.count().where(where)
+    rows = (
+        await table.objects()
+        .where(where)
+        .order_by(order_by, ascending=ascending)
+        .order_by(table._meta.primary_key, ascending=ascending)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total
+
+
+def contains(column: Column, text: str) -> Where:
+    """`column` contains `text`, ignoring case: ILIKE on PostgreSQL, LIKE on SQLite (where LIKE
+    already ignores case, and ILIKE does not exist)."""
+    pattern = f"%{text.strip()}%"
+    if column._meta.engine_type == "sqlite":
+        return column.like(pattern)
+    return column.ilike(pattern)

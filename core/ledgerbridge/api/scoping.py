@@ -1,0 +1,44 @@
+"""Every record belongs to a workspace, and a caller sees only the current one's.
+
+Ids in a path that belong to another workspace answer 404, exactly like ids that do not exist, so
+nobody can learn what other workspaces hold. Ids inside a request body answer 400 naming the field,
+because the request itself is what needs correcting.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from piccolo.table import Table
+
+from ledgerbridge.api.errors import Invalid, NotFound
+
+T = TypeVar("T", bound=Table)
+
+
+async def in_workspace(table: type[T], record_id: int, workspace_id: int, what: str) -> T:
+    """The record `record_id` of the workspace, or `NotFound`."""
+    row = (
+        await table.objects()
+        .where(
+            (table._meta.primary_key == record_id) & (table.workspace == workspace_id)  # type: ignore[attr-defined]
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(what, record_id)
+    return row
+
+
+async def referenced(table: type[T], record_id: int, workspace_id: int, field: str, what: str) -> T:
+    """The record a body field points to, or `Invalid` naming the field."""
+    row = (
+        await table.objects()
+        .where(
+            (table._meta.primary_key == record_id) & (table.workspace == workspace_id)  # type: ignore[attr-defined]
+        )
+        .first()
+    )
+    if row is None:
+        raise Invalid(field, f"there is no {what} with id {record_id} in this workspace")
+    return row

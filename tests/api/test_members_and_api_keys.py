@@ -1,0 +1,117 @@
+"""Workspace members and API keys: owners manage them, members and API keys cannot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import Tenant, csrf_token, sign_in
+
+
+async def signed_in_owner(app: Litestar, tenant: Tenant) -> tuple[AsyncTestClient, dict[str, str]]:
+    client = AsyncTestClient(app=app)
+    await client.__aenter__()
+    response = await sign_in(client, tenant.owner_email, tenant.password)
+    assert response.status_code == 200, response.text
+    return client, {"x-csrftoken": await csrf_token(client)}
+
+
+async def add_member(client: AsyncTestClient, csrf: dict[str, str], **values: Any) -> Any:
+    body = {"email": "member@example.com", "password": "member password", "role": "member", **values}
+    return await client.post("/api/v1/workspace/members", json=body, headers=csrf)
+
+
+async def test_owner_adds_a_member_who_cannot_manage_keys(app: Litestar, tenant: Tenant) -> None:
+    owner, csrf = await signed_in_owner(app, tenant)
+    try:
+        response = await add_member(owner, csrf)
+        assert response.status_code == 201, response.text
+        assert response.json()["role"] == "member"
+        members = (await owner.get("/api/v1/workspace/members")).json()["items"]
+        assert sorted((m["email"], m["role"]) for m in members) == [
+            ("member@example.com", "member"),
+            ("owner@example.com", "owner"),
+        ]
+    finally:
+        await owner.__aexit__(None, None, None)
+
+    async with AsyncTestClient(app=app) as member:
+        assert (await sign_in(member, "member@example.com", "member password")).status_code == 200
+        member_csrf = {"x-csrftoken": await csrf_token(member)}
+        listed = await member.get("/api/v1/workspace/api-keys")
+        assert listed.status_code == 403
+        assert listed.json()["code"] == "forbidden"
+        created = await member.post("/api/v1/workspace/api-keys", json={"name": "sneaky"}, headers=member_csrf)
+        assert created.status_code == 403
+        promoted = await member.patch(
+            f"/api/v1/workspace/members/{tenant.owner_id}", json={"role": "member"}, headers=member_csrf
+        )
+        assert promoted.status_code == 403
+        # Members still work with the workspace's records.
+        assert (await member.get("/api/v1/customers")).status_code == 200
+
+
+async def test_api_keys_cannot_manage_keys_or_members(api: AsyncTestClient) -> None:
+    assert (await api.get("/api/v1/workspace/api-keys")).status_code == 403
+    assert (await api.post("/api/v1/workspace/api-keys", json={"name": "more"})).status_code == 403
+    assert (await api.post("/api/v1/workspace/members", json={"email": "x@y.test"})).status_code == 403
+    assert (await api.get("/api/v1/workspace/members")).status_code == 200
+
+
+async def test_owner_creates_lists_and_revokes_keys(app: Litestar, tenant: Tenant) -> None:
+    owner, csrf = await signed_in_owner(app, tenant)
+    try:
+        created = await owner.post("/api/v1/workspace/api-keys", json={"name": "billing app"}, headers=csrf)
+        assert created.status_code == 201, created.text
+        body = created.json()
+        key, prefix = body["key"], body["api_key"]["prefix"]
+        assert key.startswith(prefix + "_") and prefix.startswith("lb_")
+        listed = await owner.get("/api/v1/workspace/api-keys")
+        assert key not in listed.text  # shown once, never again
+        assert "billing app" in [k["name"] for k in listed.json()["items"]]
+
+        async with AsyncTestClient(app=app) as script:
+            script.headers["Authorization"] = f"Bearer {key}"
+            assert (await script.get("/api/v1/customers")).status_code == 200
+            revoked = await owner.delete(f"/api/v1/workspace/api-keys/{body['api_key']['id']}", headers=csrf)
+            assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+            refused = await script.get("/api/v1/customers")
+            assert refused.status_code == 401
+            assert "revoked" in refused.json()["message"]
+    finally:
+        await owner.__aexit__(None, None, None)
+
+
+async def test_the_last_owner_stays(app: Litestar, tenant: Tenant) -> None:
+    owner, csrf = await signed_in_owner(app, tenant)
+    me = f"/api/v1/workspace/members/{tenant.owner_id}"
+    try:
+        demote = await owner.patch(
+            f"/api/v1/workspace/members/{tenant.owner_id}", json={"role": "member"}, headers=csrf
+        )
+        assert demote.status_code == 409 and "last owner" in demote.json()["message"]
+        leave = await owner.delete(me, headers=csrf)
+        assert leave.status_code == 409
+        second = await add_member(owner, csrf, email="co-owner@example.com", role="owner")
+        assert second.status_code == 201
+        demote = await owner.patch(
+            f"/api/v1/workspace/members/{tenant.owner_id}", json={"role": "member"}, headers=csrf
+        )
+        assert demote.status_code == 200 and demote.json()["role"] == "member"
+    finally:
+        await owner.__aexit__(None, None, None)
+
+
+async def test_adding_a_new_user_needs_a_password(app: Litestar, tenant: Tenant) -> None:
+    owner, csrf = await signed_in_owner(app, tenant)
+    try:
+        response = await add_member(owner, csrf, password=None)
+        assert response.status_code == 400 and "password" in response.json()["message"]
+        short = await add_member(owner, csrf, password="short")
+        assert short.status_code == 400 and "password" in short.json()["message"]
+        assert (await add_member(owner, csrf)).status_code == 201
+        assert (await add_member(owner, csrf)).status_code == 409
+    finally:
+        await owner.__aexit__(None, None, None)

@@ -1,0 +1,45 @@
+"""The OpenAPI document: served, complete, and describing money as strings."""
+
+from __future__ import annotations
+
+from litestar.testing import AsyncTestClient
+
+
+async def test_openapi_lists_the_api(client: AsyncTestClient) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    paths = spec["paths"]
+    for path in (
+        "/api/v1/customers",
+        "/api/v1/customers/by-ref/{ref}",
+        "/api/v1/items",
+        "/api/v1/invoices",
+        "/api/v1/invoices/{invoice_id}/export",
+        "/api/v1/invoices/{invoice_id}/revert-to-draft",
+        "/api/v1/invoices/export",
+        "/api/v1/invoices/from-time-entries",
+        "/api/v1/payments",
+        "/api/v1/time-entries",
+        "/api/v1/connections/{connection_id}/sync",
+        "/api/v1/sync-runs/{run_id}/retry",
+        "/api/v1/issues/groups",
+        "/api/v1/accounts",
+        "/api/v1/tax-rates",
+        "/api/v1/workspace/members",
+        "/api/v1/workspace/api-keys",
+        "/auth/login",
+    ):
+        assert path in paths, path
+    assert "/login" not in paths  # UI pages are not API
+    assert set(spec["components"]["securitySchemes"]) == {"apiKey", "bearer", "session"}
+    invoice = spec["components"]["schemas"]["InvoiceOut"]["properties"]
+    assert invoice["total"]["type"] == "string"
+    assert "404" in paths["/api/v1/invoices/{invoice_id}"]["get"]["responses"]
+    assert "offset" in [p["name"] for p in paths["/api/v1/invoices"]["get"]["parameters"]]
+
+
+async def test_unknown_paths_are_json_404s_for_api_clients(client: AsyncTestClient) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
