@@ -106,7 +106,7 @@ def acme(monkeypatch, tmp_path):
 
     monkeypatch.setenv("ACME_REMOTE_DB", str(tmp_path / "acme-remote.sqlite3"))
     reset_registry()
-    registry = get_registry()
+    get_registry()
     import ledgerbridge_acme
 
     ledgerbridge_acme.CALLS.clear()

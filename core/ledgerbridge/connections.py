@@ -8,7 +8,6 @@ retries; a refused refresh marks the connection as needing reconnection.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -22,7 +21,7 @@ from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import ConnectionOptions, ProviderSession
 from ledgerbridge.ratelimit import Limits, RateLimiter, make_limiter
 from ledgerbridge.settings import get_settings
-from ledgerbridge.tables import Account, Connection, ConnectionStatus, utcnow
+from ledgerbridge.tables import Connection, ConnectionStatus, utcnow
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -151,15 +150,5 @@ async def disconnect(connection_id: int) -> Connection:
     return connection
 
 
-async def default_account(connection: Connection) -> Account | None:
-    if not connection.default_income_account_id:
-        return None
-    return await Account.objects().where(Account.id == connection.default_income_account_id).first()
-
-
 def touch(connection: Connection) -> dict[Any, Any]:
     return {Connection.last_synced_at: utcnow(), Connection.updated_at: utcnow()}
-
-
-def dumps(value: dict[str, Any]) -> str:
-    return json.dumps(value, default=str)

@@ -22,7 +22,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from ledgerbridge.db import write_transaction
@@ -386,9 +386,3 @@ async def notify_finished(run_id: int) -> None:
     await get_registry().notify(
         "sync_run_finished", workspace_id=run.workspace, run_id=run.id, kind=run.kind, state=run.state, counts=counts
     )
-
-
-def due_in(run: SyncRun, now: datetime | None = None) -> float:
-    if run.not_before is None:
-        return 0.0
-    return max(0.0, (run.not_before - (now or utcnow())).total_seconds())

@@ -15,7 +15,6 @@ import logging
 import os
 import socket
 import threading
-from typing import Any
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
@@ -131,7 +130,3 @@ def worker_argv(processes: int, threads: int, extra: list[str] | None = None) ->
         QUEUE,
         *(extra or []),
     ]
-
-
-def describe() -> dict[str, Any]:
-    return {"broker": type(broker).__name__, "queue": QUEUE}

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from ledgerbridge import db
 from ledgerbridge.tables import Customer, ExternalLink, Invoice, Workspace, utcnow
 

@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-
 from ledgerbridge import jobs
 from ledgerbridge.tables import RunKind, RunState, SyncRun, Workspace, utcnow
 

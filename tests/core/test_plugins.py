@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ledgerbridge import hookspecs
 from ledgerbridge.errors import NotSupported
 from ledgerbridge.plugins import get_registry, hookimpl

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from ledgerbridge import jobs
 from ledgerbridge.tables import (
     Customer,
@@ -143,7 +142,7 @@ async def test_bulk_export_resumes_from_its_checkpoint(connection, acme):
     invoices = [await _sent_invoice(connection, number=f"INV-{n}") for n in range(3)]
     queued = await jobs.enqueue(RunKind.export_invoices, workspace_id=connection.workspace,
                                 connection_id=connection.id, params={"invoice_ids": [i.id for i in invoices]})
-    await SyncRun.update({SyncRun.checkpoint: '{"done": [%d]}' % invoices[0].id}).where(SyncRun.id == queued.id)
+    await SyncRun.update({SyncRun.checkpoint: f'{{"done": [{invoices[0].id}]}}'}).where(SyncRun.id == queued.id)
     await jobs.execute(queued.id, owner="w")
     done = await SyncRun.objects().where(SyncRun.id == queued.id).first()
     assert done.state == RunState.done and done.progress_done == 3
@@ -167,3 +166,18 @@ async def test_status_poll_shows_payments_void_and_edits(connection, acme):
     assert void.state == RunState.done and "void_invoice" in acme.CALLS
     link = await ExternalLink.objects().where(ExternalLink.record_type == "invoice").first()
     assert link.state == "deleted_remote"
+
+
+async def test_a_second_connection_links_records_the_first_one_already_linked(connection, acme):
+    """Connecting another company must link existing customers and items, not copy them."""
+    from tests.conftest import make_connection
+
+    acme.seed("customer", {"name": "Ada", "email": "ada@example.com"})
+    account = acme.seed("account", {"name": "Sales"})
+    acme.seed("item", {"name": "Consulting", "price": "90.00", "account": account})
+    assert (await run(RunKind.import_all, connection)).state == RunState.done
+    second = await make_connection(connection.workspace, tenant="acme-2")
+    result = await run(RunKind.import_all, second)
+    assert result.state == RunState.done, result.error
+    assert await Customer.count() == 1 and await Item.count() == 1
+    assert result.linked == 2

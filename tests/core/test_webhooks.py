@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ledgerbridge import jobs
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import RunKind, SyncRun

@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from ledgerbridge import jobs
 from ledgerbridge.tables import Customer, Invoice, InvoiceLine, OutboundWrite, RunKind, RunState, SyncRun, utcnow
 
@@ -21,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _spawn(command: str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ledgerbridge", command, *(["-t", "1"] if command == "worker" else [])],
-                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    threads = ["-t", "1"] if command == "worker" else []
+    return subprocess.Popen([sys.executable, "-m", "ledgerbridge", command, *threads], env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:

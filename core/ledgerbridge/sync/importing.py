@@ -26,6 +26,7 @@ from ledgerbridge.tables import (
     Connection,
     Customer,
     CustomerKind,
+    ExternalLink,
     Item,
     LinkState,
     RecordType,
@@ -106,7 +107,7 @@ async def apply_customer(ctx: RunContext, connection: Connection, remote: Remote
                                    Customer.updated_at: utcnow()}).where(Customer.id == link.record_id)
         outcome, record_id = "updated", link.record_id
     else:
-        match = await _match_customer(connection.workspace, remote, values["name"])
+        match = await _match_customer(connection, remote, values["name"])
         if match is not None:
             outcome, record_id = "linked", match.id
         else:
@@ -126,19 +127,23 @@ async def apply_customer(ctx: RunContext, connection: Connection, remote: Remote
     return outcome
 
 
-async def _match_customer(workspace_id: int, remote: RemoteCustomer, name: str) -> Customer | None:
-    """An unlinked local customer that is the same person or business: same email, else same name."""
-    from ledgerbridge.tables import ExternalLink
+def _linked_here(connection_id: int, record_type: str) -> Any:
+    """Local ids already linked in this connection; a link in another connection does not count."""
+    return ExternalLink.select(ExternalLink.record_id).where(
+        (ExternalLink.connection == connection_id) & (ExternalLink.record_type == record_type)
+    )
 
-    linked = ExternalLink.select(ExternalLink.record_id).where(ExternalLink.record_type == RecordType.customer)
-    candidates = Customer.objects().where((Customer.workspace == workspace_id) & Customer.id.not_in(linked))
+
+async def _match_customer(connection: Connection, remote: RemoteCustomer, name: str) -> Customer | None:
+    """An unlinked local customer that is the same person or business: same email, else same name."""
+    unlinked = (Customer.workspace == connection.workspace) & Customer.id.not_in(
+        _linked_here(connection.id, RecordType.customer)
+    )
     if remote.email:
-        found = await candidates.where(Customer.email.ilike(remote.email)).first()
+        found = await Customer.objects().where(unlinked & Customer.email.ilike(remote.email)).first()
         if found is not None:
             return found
-    same_name = await Customer.objects().where(
-        (Customer.workspace == workspace_id) & Customer.id.not_in(linked) & Customer.name.ilike(name)
-    )
+    same_name = await Customer.objects().where(unlinked & Customer.name.ilike(name))
     # Same name but a different email is a different customer: never merge those silently.
     same_name = [c for c in same_name if not (c.email and remote.email and c.email.lower() != remote.email.lower())]
     return same_name[0] if len(same_name) == 1 else None
@@ -168,11 +173,10 @@ async def apply_item(ctx: RunContext, connection: Connection, remote: RemoteItem
             await Item.update(values).where(Item.id == link.record_id)
         outcome, record_id = "updated", link.record_id
     else:
-        from ledgerbridge.tables import ExternalLink
-
-        linked = ExternalLink.select(ExternalLink.record_id).where(ExternalLink.record_type == RecordType.item)
         same = await Item.objects().where(
-            (Item.workspace == connection.workspace) & Item.id.not_in(linked) & Item.name.ilike(remote.name)
+            (Item.workspace == connection.workspace)
+            & Item.id.not_in(_linked_here(connection.id, RecordType.item))
+            & Item.name.ilike(remote.name)
         ).first()
         if same is not None:
             outcome, record_id = "linked", same.id
@@ -281,9 +285,9 @@ async def run_import(ctx: RunContext) -> None:
         if page.cursor is not None:
             cursors[name] = page.cursor
             async with write_transaction():
-                await Connection.update({Connection.cursors: json.dumps(cursors), **connections.touch(connection)}).where(
-                    Connection.id == connection.id
-                )
+                await Connection.update(
+                    {Connection.cursors: json.dumps(cursors), **connections.touch(connection)}
+                ).where(Connection.id == connection.id)
             connection.cursors = json.dumps(cursors)
         done.append(name)
         await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(wanted))

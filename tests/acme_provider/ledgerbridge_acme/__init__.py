@@ -12,6 +12,7 @@ invoice write and before answering, so a test can kill a worker mid-call).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -118,7 +119,8 @@ def _tokens(refresh_valid_for: float = 3600) -> TokenSet:
         db.execute("INSERT INTO token(refresh, valid) VALUES (?, 1)", (refresh,))
     now = datetime.now(UTC)
     return TokenSet(access_token=f"a-{time.time_ns()}", refresh_token=refresh,
-                    access_expires_at=now + timedelta(hours=1), refresh_expires_at=now + timedelta(seconds=refresh_valid_for))
+                    access_expires_at=now + timedelta(hours=1),
+                    refresh_expires_at=now + timedelta(seconds=refresh_valid_for))
 
 
 @hookimpl
@@ -229,7 +231,7 @@ async def export_invoice(session, invoice, link, idempotency_key):
                                    idempotency_key)
     delay = float(os.environ.get("ACME_EXPORT_DELAY", "0"))
     if delay:
-        time.sleep(delay)  # applied, not yet answered: the window a crash must survive
+        await asyncio.sleep(delay)  # applied, not yet answered: the window a crash must survive
     return _result("invoice", rid, version, created, invoice.number,
                    RemoteInvoice(remote_id=rid, number=invoice.number, total=invoice.total, balance=invoice.total))
 
@@ -320,7 +322,8 @@ def sign(secret: str, body: bytes) -> str:
 @hookimpl
 def verify_webhook(settings, headers, body):
     CALLS.append("verify_webhook")
-    return hmac.compare_digest(sign(settings.webhook_secret or "acme-secret", body), headers.get("x-acme-signature", ""))
+    expected = sign(settings.webhook_secret or "acme-secret", body)
+    return hmac.compare_digest(expected, headers.get("x-acme-signature", ""))
 
 
 @hookimpl
