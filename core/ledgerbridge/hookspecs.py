@@ -24,6 +24,7 @@ import pluggy
 from ledgerbridge.provider import (
     BatchOutcome,
     CustomerData,
+    DemoSandbox,
     ExportResult,
     InvoiceData,
     ItemData,
@@ -253,6 +254,20 @@ def verify_webhook(settings: ProviderSettings, headers: dict[str, str], body: by
 @hookspec(firstresult=True)
 def parse_webhook(settings: ProviderSettings, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
     """Turn a verified webhook body into events; the core queues the reads they call for."""
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@hookspec(firstresult=True)
+def demo_sandbox(public_url: str, webhook_url: str) -> DemoSandbox:
+    """A sandbox of this provider for demos and newcomers, served by `ledgerbridge serve` at `public_url`.
+
+    Called when the provider has no client id configured and sandboxes are enabled
+    (`LEDGERBRIDGE_SANDBOXES`). The core serves the returned app on its own port, points the
+    provider's base URL at it and uses the returned demo credentials; `webhook_url` is where the
+    sandbox should deliver its signed webhooks.
+    """
 
 
 # --------------------------------------------------------------------------- events

@@ -56,6 +56,21 @@ class ProviderInfo:
 
 
 @dataclass(frozen=True)
+class DemoSandbox:
+    """A local stand-in for the provider that `serve` runs when no real credentials are configured.
+
+    `app` is an ASGI application already configured to accept `client_id`/`client_secret`, to
+    redirect to any local callback, and to sign webhooks with `webhook_secret`.
+    """
+
+    app: Any
+    client_id: str
+    client_secret: str
+    webhook_secret: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class TokenSet:
     access_token: str
     refresh_token: str

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,9 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from ledgerbridge.sandbox.clock import SandboxClock
 from ledgerbridge.sandbox.oauth import IssuedTokens
+from ledgerbridge.sandbox.server import serve
 from ledgerbridge_quickbooks.sandbox import SandboxConfig, create_app
 from ledgerbridge_quickbooks.sandbox.app import QboSandbox, QboSandboxApp
 
@@ -37,33 +34,6 @@ NAME_LISTS = {"Customer", "Employee", "Item", "Account", "TaxCode", "TaxRate"}
 def loads(text: str | bytes) -> Any:
     """JSON with exact decimals, as an integration should parse QBO responses."""
     return json.loads(text, parse_float=Decimal)
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on 127.0.0.1:<free port> in a thread; yield its base URL."""
-    # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections (else 40 ms per request)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="critical", lifespan="on", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 class AppSwitch:
