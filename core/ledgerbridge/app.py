@@ -36,7 +36,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
-from ledgerbridge import __version__, auth
+from ledgerbridge import __version__, auth, connect
 from ledgerbridge.api import api_router
 from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
 from ledgerbridge.errors import REASONS, LedgerBridgeError
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     handlers: list[Any] = [
         api_router(security=[{name: []} for name in SECURITY_SCHEMES]),
         *auth.route_handlers(),
+        *connect.route_handlers(),
         health_handler,
         *registry.collect("route_handlers"),
     ]

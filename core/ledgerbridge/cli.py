@@ -91,16 +91,23 @@ def serve(host: str | None, port: int | None) -> None:
 
     first = asyncio.run(prepare())
     from ledgerbridge.app import create_app
+    from ledgerbridge.demo import start_sandboxes, stop_sandboxes
 
+    sandboxes = start_sandboxes(settings)
     app = create_app()
     url = settings.base_url
     click.echo(f"LedgerBridge is starting on {url}")
     click.echo(f"  database: {settings.database_url}")
     click.echo(f"  jobs: {'in this process' if settings.embedded_broker else settings.broker_url}")
+    for sandbox in sandboxes:
+        click.echo(f"  {sandbox.name}: local sandbox at {sandbox.url} (no credentials configured; demo data)")
     if first:
         click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; change it after signing in)")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level=settings.log_level.lower(),
-                proxy_headers=True)
+    try:
+        uvicorn.run(app, host=host or settings.host, port=port or settings.port,
+                    log_level=settings.log_level.lower(), proxy_headers=True)
+    finally:
+        stop_sandboxes(sandboxes)
 
 
 @main.command()

@@ -73,14 +73,21 @@ def read_state(state: str) -> dict[str, Any]:
 
 
 async def begin_connect(
-    provider: str, *, workspace_id: int, user_id: int, environment: str, connection_id: int | None = None
+    provider: str, *, workspace_id: int, user_id: int, environment: str, connection_id: int | None = None,
+    return_to: str = "",
 ) -> str:
-    """The URL to send the user to; `connection_id` makes it a reconnect of that connection."""
+    """The URL to send the user to; `connection_id` makes it a reconnect of that connection.
+
+    `return_to` rides in the signed state so the callback can send the user back to the page they
+    started from without trusting anything the provider echoes.
+    """
     registry = get_registry()
     info = registry.provider(provider)
     state_data: dict[str, Any] = {"p": provider, "w": workspace_id, "u": user_id, "e": environment}
     if connection_id is not None:
         state_data["c"] = connection_id
+    if return_to:
+        state_data["r"] = return_to
     verifier = secrets.token_urlsafe(64) if info.capabilities.pkce else None
     if verifier:
         state_data["v"] = vault.encrypt(verifier)
@@ -100,6 +107,7 @@ class ConnectOutcome:
     connection: Connection
     tenants: list[Tenant]  # more than one: the user must pick (see `choose_tenant`)
     reconnected: bool
+    return_to: str = ""
 
 
 async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOutcome:
@@ -150,6 +158,13 @@ async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOu
                 code="wrong_account",
             )
         tenants = match
+    elif existing is None and len(tenants) == 1:
+        # Connecting a company this workspace already has refreshes that connection instead of
+        # adding a second one, which would import every record twice.
+        existing = await Connection.objects().where(
+            (Connection.workspace == state["w"]) & (Connection.provider == provider)
+            & (Connection.tenant_id == tenants[0].id)
+        ).first()
     async with jobs.transaction() as tx:
         connection = existing or Connection(
             workspace=state["w"], provider=provider, environment=environment, created_at=utcnow()
@@ -169,7 +184,8 @@ async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOu
             )
     if len(tenants) == 1:
         await _announce(connection, ConnectionStatus.connected, "")
-    return ConnectOutcome(connection=connection, tenants=tenants, reconnected=existing is not None)
+    return ConnectOutcome(connection=connection, tenants=tenants, reconnected=existing is not None,
+                          return_to=state.get("r", ""))
 
 
 async def choose_tenant(connection_id: int, tenant_id: str, *, user_id: int) -> Connection:

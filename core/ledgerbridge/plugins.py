@@ -90,6 +90,13 @@ class Registry:
             raise NotSupported(f"{info.name} does not support {hook.replace('_', ' ')}.")
         return await resolve(self._caller(key, hook)(**kwargs))
 
+    def call_sync(self, key: str, hook: str, **kwargs: Any) -> Any:
+        """`call` for hooks that must answer synchronously (`demo_sandbox`, before any loop runs)."""
+        info = self.provider(key)
+        if not self.implements(key, hook):
+            raise NotSupported(f"{info.name} does not support {hook.replace('_', ' ')}.")
+        return self._caller(key, hook)(**kwargs)
+
     async def notify(self, hook: str, **kwargs: Any) -> None:
         """Tell every plugin about an event; one plugin's failure does not stop the others."""
         for impl in reversed(getattr(self.manager.hook, hook).get_hookimpls()):

@@ -92,7 +92,8 @@ class Settings:
     job_lease_seconds: int
     sweep_interval_seconds: int
     poll_interval_seconds: int
-    demo: bool
+    sandboxes: str  # auto: run a provider's sandbox when it has no client id; off: never
+    sandbox_port: int
     session_cookie_secure: bool
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -114,6 +115,13 @@ class Settings:
             webhook_secret=_env(f"{upper}_WEBHOOK_SECRET"),
             base_url=_env(f"{upper}_BASE_URL").rstrip("/"),
         )
+
+
+def _sandboxes_mode() -> str:
+    mode = _env("SANDBOXES", "auto").lower()
+    if mode not in {"auto", "off"}:
+        raise SettingsError(f"{PREFIX}SANDBOXES must be auto or off, got {mode!r}")
+    return mode
 
 
 def load_settings() -> Settings:
@@ -157,7 +165,8 @@ def load_settings() -> Settings:
         job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
         sweep_interval_seconds=_env_int("SWEEP_INTERVAL_SECONDS", 15),
         poll_interval_seconds=_env_int("POLL_INTERVAL_SECONDS", 300),
-        demo=_env_bool("DEMO", False),
+        sandboxes=_sandboxes_mode(),
+        sandbox_port=_env_int("SANDBOX_PORT", 8701),
         session_cookie_secure=_env_bool("SECURE_COOKIES", base_url.startswith("https://")),
     )
 

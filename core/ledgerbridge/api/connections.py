@@ -1,7 +1,8 @@
-"""Connections to providers: read them, change their settings, ask for a sync.
+"""Connections to providers: start connecting, read them, change their settings, sync, disconnect.
 
-Tokens never leave the server: the response type has no field for them. Connecting and
-disconnecting go through the OAuth pages, not this API.
+Tokens never leave the server: the response type has no field for them. Consent itself happens
+in the person's browser: `authorize` hands back the provider's consent URL, and the provider
+returns the browser to `/oauth/callback` (see `ledgerbridge.connect`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from ledgerbridge import jobs
+from ledgerbridge import connect, connections, jobs
 from ledgerbridge.api.errors import Invalid
 from ledgerbridge.api.invoice_exports import NotConnected
 from ledgerbridge.api.schemas import (
+    AuthorizeIn,
+    AuthorizeOut,
     ConnectionList,
     ConnectionOut,
     ConnectionPatch,
@@ -26,6 +29,7 @@ from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.api.sync_state import run_out
 from ledgerbridge.auth import CallerDep
 from ledgerbridge.db import write_transaction
+from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import Account, Connection, ConnectionStatus, RunKind, utcnow
 
@@ -99,6 +103,36 @@ class ConnectionController(Controller):
                         Connection.updated_at: utcnow(),
                     }
                 ).where(Connection.id == connection.id)
+        return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
+
+    @post(
+        "/authorize",
+        status_code=HTTP_200_OK,
+        summary="Start connecting (or reconnecting) a provider",
+        description="Returns the provider's consent URL. Needs a signed-in person: consent is given in a browser.",
+        responses=error_responses(404),
+    )
+    async def authorize(self, caller: CallerDep, data: JSONBody[AuthorizeIn]) -> AuthorizeOut:
+        if caller.user_id is None:
+            raise LedgerBridgeError("An API key cannot give consent; a signed-in person must.", code="forbidden",
+                                    fix="Open LedgerBridge in a browser, sign in and connect from Integrations.")
+        url = await connect.consent_url(
+            caller, data.provider, environment=data.environment, connection_id=data.connection_id,
+            return_to=connect.local_path(data.return_to),
+        )
+        return AuthorizeOut(url=url)
+
+    @post(
+        "/{connection_id:int}/disconnect",
+        status_code=HTTP_200_OK,
+        summary="Disconnect: revoke the tokens, keep every record",
+        description="Records and links stay on both sides; reconnecting the same company picks up where it left.",
+        responses=error_responses(404),
+    )
+    async def disconnect(self, caller: CallerDep, connection_id: FromPath[int]) -> ConnectionOut:
+        assert caller.workspace_id is not None
+        await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
+        await connections.disconnect(connection_id)
         return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
 
     @post(

@@ -584,6 +584,19 @@ class ConnectionPatch(Struct):
     number_policy: NumberPolicy | UnsetType = UNSET
 
 
+class AuthorizeIn(Struct):
+    provider: Annotated[str, Meta(description="A provider key from GET /api/v1/providers, e.g. quickbooks.")]
+    environment: str | None = None
+    connection_id: Annotated[Id | None, Meta(description="Set to reconnect this connection.")] = None
+    return_to: Annotated[
+        str, Meta(description="A path on this server the person is sent back to after consent.")
+    ] = "/integrations"
+
+
+class AuthorizeOut(Struct):
+    url: Annotated[str, Meta(description="Send the person's browser here; they come back signed in to us.")]
+
+
 class SyncRequestIn(Struct):
     what: Annotated[
         list[SyncWhat],

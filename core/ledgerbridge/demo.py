@@ -1,0 +1,79 @@
+"""Provider sandboxes beside the server, so a newcomer can connect, import and export offline.
+
+A provider without a configured client id cannot be connected for real, so `serve` asks its plugin
+for a sandbox (`demo_sandbox` hook), serves it on its own port and points the provider's settings
+at it. Nothing else changes: the same plugin code, OAuth flow and sync engine run against it as
+against the real provider. Sandboxes keep their data in memory; after a restart, reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.provider import DemoSandbox
+from ledgerbridge.sandbox.server import ThreadServer, bind
+from ledgerbridge.settings import PREFIX, Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningSandbox:
+    provider: str
+    name: str
+    url: str
+    server: ThreadServer
+
+
+def _public_host(settings: Settings) -> str:
+    """The host people's browsers reach us by; the sandbox's consent page must be reachable there too."""
+    return urlsplit(settings.base_url).hostname or "127.0.0.1"
+
+
+def _port(host: str, wanted: int) -> int:
+    """The wanted port when it is free, else any free one (a second LedgerBridge on the same machine)."""
+    try:
+        sock = bind(host, wanted)
+    except OSError:
+        log.warning("port %s is taken; the sandbox gets a free port instead", wanted)
+        sock = bind(host, 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def start_sandboxes(settings: Settings) -> list[RunningSandbox]:
+    """Start a sandbox for every provider that needs one and configure the provider to use it."""
+    if settings.sandboxes == "off":
+        return []
+    registry = get_registry()
+    bind_host = "0.0.0.0" if settings.host == "0.0.0.0" else "127.0.0.1"
+    running: list[RunningSandbox] = []
+    for index, key in enumerate(sorted(registry.providers)):
+        if settings.provider(key).client_id:
+            continue  # real credentials: talk to the real provider
+        if not registry.implements(key, "demo_sandbox"):
+            continue
+        port = _port(bind_host, settings.sandbox_port + index)
+        public_url = f"http://{_public_host(settings)}:{port}"
+        webhook_url = f"{settings.base_url}/webhooks/{key}"
+        offer: DemoSandbox = registry.call_sync(key, "demo_sandbox", public_url=public_url, webhook_url=webhook_url)
+        server = ThreadServer(offer.app, bind_host, port)
+        server.start()
+        upper = key.upper()
+        os.environ[f"{PREFIX}{upper}_CLIENT_ID"] = offer.client_id
+        os.environ[f"{PREFIX}{upper}_CLIENT_SECRET"] = offer.client_secret
+        os.environ[f"{PREFIX}{upper}_BASE_URL"] = public_url
+        if offer.webhook_secret:
+            os.environ[f"{PREFIX}{upper}_WEBHOOK_SECRET"] = offer.webhook_secret
+        running.append(RunningSandbox(key, registry.providers[key].name, public_url, server))
+    return running
+
+
+def stop_sandboxes(running: list[RunningSandbox]) -> None:
+    for sandbox in running:
+        sandbox.server.stop()
