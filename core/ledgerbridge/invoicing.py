@@ -307,14 +307,15 @@ def sync_badge(link_states: Iterable[str], locked: bool, open_issues: int) -> Sy
     return SyncBadge.not_exported
 
 
-def retract_action(can_void: bool, can_delete: bool, remote_status: str | None) -> str | None:
+def retract_action(can_void: bool, can_delete: bool, remote_status: str | None, preferred: str = "void") -> str | None:
     """How to take back an invoice's copy in a provider (on revert to draft or void).
 
     A copy that is still a draft there was never seen by the customer, so deleting it leaves no
-    trace to explain; anything else is voided, which keeps the provider's numbering and audit trail
-    whole. None: the provider can do neither through its API, and a person must do it there.
+    trace to explain. Otherwise the connection's preference decides; voiding (the default) keeps
+    the provider's numbering and audit trail whole. None: the provider can do neither through its
+    API, and a person must do it there.
     """
-    if remote_status == "draft" and can_delete:
+    if (remote_status == "draft" or preferred == "delete") and can_delete:
         return "delete"
     if can_void:
         return "void"

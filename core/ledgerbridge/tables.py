@@ -100,6 +100,13 @@ class LinkState(StrEnum):
     archived = "archived"  # the remote record is gone; ours is kept, archived
 
 
+class RevertAction(StrEnum):
+    """What "revert to draft" does to an exported invoice's copy in the provider."""
+
+    void = "void"  # keeps the number and the audit trail there
+    delete = "delete"  # leaves no trace, where the provider allows deleting
+
+
 class RunKind(StrEnum):
     import_all = "import_all"
     import_customers = "import_customers"
@@ -203,6 +210,7 @@ class Connection(Table):
     # An Account id; not a foreign key because accounts themselves belong to a connection.
     default_income_account_id = Integer(null=True, default=None)
     number_policy = Varchar(length=20, choices=NumberPolicy, default=NumberPolicy.ours)
+    revert_action = Varchar(length=10, choices=RevertAction, default=RevertAction.void)
     # Incremental-read cursors per record type, owned by the provider plugin (opaque to us).
     cursors = JSON(default="{}")
     provider_data = JSON(default="{}")  # plugin-owned facts about the tenant (e.g. short codes)

@@ -159,6 +159,7 @@ async def retract_provider_copies(tx: JobTransaction, caller: Caller, invoice: I
         ExternalLink.connection,
         ExternalLink.remote_data,
         ExternalLink.connection.provider.as_alias("provider"),
+        ExternalLink.connection.revert_action.as_alias("revert_action"),
     ).where(
         (ExternalLink.workspace == caller.workspace_id)
         & (ExternalLink.record_type == RecordType.invoice)
@@ -170,7 +171,7 @@ async def retract_provider_copies(tx: JobTransaction, caller: Caller, invoice: I
     for link in links:
         caps = _capabilities(link["provider"])
         remote_status = loads(link["remote_data"]).get("status")
-        action = retract_action(caps.void_invoices, caps.delete_invoices, remote_status)
+        action = retract_action(caps.void_invoices, caps.delete_invoices, remote_status, link["revert_action"])
         if action is None:
             await SyncIssue(
                 workspace=caller.workspace_id,

@@ -16,7 +16,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from ledgerbridge.invoicing import SyncBadge
-from ledgerbridge.tables import CustomerKind, InvoiceStatus, ItemKind, NumberPolicy, Role
+from ledgerbridge.tables import CustomerKind, InvoiceStatus, ItemKind, NumberPolicy, RevertAction, Role
 
 MoneyIn = Annotated[
     Decimal,
@@ -567,6 +567,7 @@ class ConnectionOut(Struct):
     export_as_draft: bool
     default_income_account_id: int | None
     number_policy: NumberPolicy
+    revert_action: RevertAction
     last_synced_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -582,6 +583,7 @@ class ConnectionPatch(Struct):
     export_as_draft: bool | UnsetType = UNSET
     default_income_account_id: Id | UnsetType | None = UNSET
     number_policy: NumberPolicy | UnsetType = UNSET
+    revert_action: RevertAction | UnsetType = UNSET
 
 
 class AuthorizeIn(Struct):

@@ -22,6 +22,7 @@ from ledgerbridge.jobs import RunContext, handles
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import (
     Address,
+    BatchOutcome,
     CustomerData,
     ExportResult,
     InvoiceData,
@@ -41,11 +42,13 @@ from ledgerbridge.sync.links import (
 from ledgerbridge.tables import (
     Connection,
     Customer,
+    ExternalLink,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     Item,
     LinkState,
+    OutboundWrite,
     RecordType,
     RunKind,
     RunRecord,
@@ -59,23 +62,31 @@ class InvoiceIsDraft(LedgerBridgeError):
     code = "validation_failed"
 
 
-async def _write(ctx: RunContext, connection: Connection, record_type: str, record_id: int, operation: str,
+def is_retry(ctx: RunContext, write: OutboundWrite) -> bool:
+    """Whether this write may already have reached the provider: sent before and never settled."""
+    if write.state == WriteState.uncertain:
+        return True
+    return write.state == WriteState.pending and (write.run != ctx.run.id or ctx.run.attempts > 1)
+
+
+async def write(ctx: RunContext, connection: Connection, record_type: str, record_id: int, operation: str,
                  hook: str, number: str | None = None, **kwargs: object) -> ExportResult:
-    """Send one write with its recorded key; settle uncertain ones first where keys are not replayed."""
-    caps = get_registry().provider(connection.provider).capabilities
+    """Send one write with its recorded key, settling first a write that may already have landed.
+
+    An invoice create that may have reached the provider is looked up by number before it is sent
+    again, whatever the provider's idempotency: the earlier attempt may have gone out in a batch,
+    whose key is not this invoice's own.
+    """
     write = await prepare_write(
         workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
         record_type=record_type, record_id=record_id, operation=operation,
     )
-    if write.state == WriteState.uncertain or (write.run != ctx.run.id and write.state == WriteState.pending) or (
-        ctx.run.attempts > 1 and write.state == WriteState.pending
-    ):
-        if not caps.native_idempotency and number and record_type == RecordType.invoice and operation == "create":
-            found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice", number=number)
-            if found is not None:
-                await settle_write(write, WriteState.applied, remote_id=found.remote_id)
-                return ExportResult(remote_id=found.remote_id, version=found.version, number=found.number,
-                                    created=True, record=found)
+    if is_retry(ctx, write) and number and record_type == RecordType.invoice and operation == "create":
+        found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice", number=number)
+        if found is not None:
+            await settle_write(write, WriteState.applied, remote_id=found.remote_id)
+            return ExportResult(remote_id=found.remote_id, version=found.version, number=found.number,
+                                created=True, record=found)
     await ctx.ensure_lease()
     try:
         result: ExportResult = await connections.call(connection.id, hook, idempotency_key=write.idempotency_key,
@@ -105,7 +116,7 @@ async def ensure_customer(ctx: RunContext, connection: Connection, customer_id: 
         active=customer.active,
     )
     operation = "update" if link_ref(link) else "create"
-    result = await _write(ctx, connection, RecordType.customer, customer.id, operation, "export_customer",
+    result = await write(ctx, connection, RecordType.customer, customer.id, operation, "export_customer",
                           customer=data, link=link_ref(link))
     await save_link(
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
@@ -141,7 +152,7 @@ async def ensure_item(ctx: RunContext, connection: Connection, item: Item) -> st
         tax_rate_id=tax_remote, active=item.active,
     )
     operation = "update" if link_ref(link) else "create"
-    result = await _write(ctx, connection, RecordType.item, item.id, operation, "export_item", item=data,
+    result = await write(ctx, connection, RecordType.item, item.id, operation, "export_item", item=data,
                           link=link_ref(link))
     await save_link(
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.item,
@@ -196,26 +207,35 @@ def remote_summary(remote: RemoteInvoice | None) -> dict[str, object]:
     }
 
 
+async def _ready(ctx: RunContext, connection: Connection,
+                 invoice_id: int) -> tuple[Invoice, InvoiceData, ExternalLink | None] | None:
+    """Check an invoice and create what it needs in the provider; None when it is unchanged there."""
+    invoice = await Invoice.objects().where(Invoice.id == invoice_id).first()
+    if invoice is None or invoice.workspace != connection.workspace:
+        raise LedgerBridgeError(f"Invoice {invoice_id} does not exist in this workspace.")
+    if invoice.status == InvoiceStatus.draft:
+        raise InvoiceIsDraft(
+            f"Invoice {invoice.number} is a draft; drafts are never exported.",
+            fix="Finalize or send the invoice, then export it.",
+        )
+    data = await build_invoice_data(ctx, connection, invoice)
+    link = await get_link(connection.id, RecordType.invoice, invoice.id)
+    if link is not None and link.remote_id and link.fingerprint == fingerprint(data) and link.state == LinkState.synced:
+        await _record(ctx, invoice.id, link.remote_id, "skipped", "Unchanged since the last export.")
+        return None
+    return invoice, data, link
+
+
 async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: int) -> str:
     """Export one invoice; returns the outcome recorded for it (created, updated, skipped, failed)."""
-    invoice = await Invoice.objects().where(Invoice.id == invoice_id).first()
     try:
-        if invoice is None or invoice.workspace != connection.workspace:
-            raise LedgerBridgeError(f"Invoice {invoice_id} does not exist in this workspace.")
-        if invoice.status == InvoiceStatus.draft:
-            raise InvoiceIsDraft(
-                f"Invoice {invoice.number} is a draft; drafts are never exported.",
-                fix="Finalize or send the invoice, then export it.",
-            )
-        data = await build_invoice_data(ctx, connection, invoice)
-        link = await get_link(connection.id, RecordType.invoice, invoice.id)
-        seen = fingerprint(data)
-        if link is not None and link.remote_id and link.fingerprint == seen and link.state == LinkState.synced:
-            await _record(ctx, invoice.id, link.remote_id, "skipped", "Unchanged since the last export.")
+        ready = await _ready(ctx, connection, invoice_id)
+        if ready is None:
             return "skipped"
+        invoice, data, link = ready
         operation = "update" if link_ref(link) else "create"
-        result = await _write(ctx, connection, RecordType.invoice, invoice.id, operation, "export_invoice",
-                              number=data.number, invoice=data, link=link_ref(link))
+        result = await write(ctx, connection, RecordType.invoice, invoice.id, operation, "export_invoice",
+                              number=data.number if data.send_number else None, invoice=data, link=link_ref(link))
     except ProviderError as exc:
         if exc.retryable:
             raise
@@ -224,6 +244,84 @@ async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: in
         return await _failed(ctx, connection, invoice_id, exc)
     await _exported(ctx, connection, invoice, data, result)
     return "created" if result.created else "updated"
+
+
+async def export_invoices_in_batches(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> None:
+    """Export up to a batch of invoices, new ones in one provider request.
+
+    Only fresh creates ride in the batch. Updates need each invoice's own version, and a create that
+    may already have landed must be looked up first, so both go one by one.
+    """
+    batch: list[tuple[Invoice, InvoiceData, OutboundWrite]] = []
+    singles: list[int] = []
+    for invoice_id in invoice_ids:
+        try:
+            ready = await _ready(ctx, connection, invoice_id)
+        except ProviderError as exc:
+            if exc.retryable:
+                raise
+            await _failed(ctx, connection, invoice_id, exc)
+            continue
+        except LedgerBridgeError as exc:
+            await _failed(ctx, connection, invoice_id, exc)
+            continue
+        if ready is None:
+            continue
+        invoice, data, link = ready
+        if link_ref(link) is not None:
+            singles.append(invoice_id)
+            continue
+        write = await prepare_write(
+            workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
+            record_type=RecordType.invoice, record_id=invoice.id, operation="create",
+        )
+        if is_retry(ctx, write):
+            singles.append(invoice_id)
+        else:
+            batch.append((invoice, data, write))
+    if len(batch) == 1:
+        singles.insert(0, batch.pop()[0].id)
+    if batch:
+        singles.extend(await _send_batch(ctx, connection, batch))
+    for invoice_id in singles:
+        await export_invoice(ctx, connection, invoice_id)
+
+
+async def _send_batch(ctx: RunContext, connection: Connection,
+                      batch: list[tuple[Invoice, InvoiceData, OutboundWrite]]) -> list[int]:
+    """One batch request; returns the invoices to try again one by one (their fate is unknown)."""
+    await ctx.ensure_lease()
+    try:
+        outcomes: list[BatchOutcome] = await connections.call(
+            connection.id, "export_invoices_batch",
+            invoices=[(data, None, write.idempotency_key) for _, data, write in batch],
+        )
+    except UncertainWrite as exc:
+        for _, _, write in batch:
+            await settle_write(write, WriteState.uncertain, error=exc.message)
+        raise
+    except ProviderError as exc:
+        if exc.retryable:
+            raise
+        for invoice, _, write in batch:
+            await settle_write(write, WriteState.failed, error=exc.message)
+            await _failed(ctx, connection, invoice.id, exc)
+        return []
+    again: list[int] = []
+    for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
+        if outcome.result is not None:
+            await settle_write(write, WriteState.applied, remote_id=outcome.result.remote_id)
+            await _exported(ctx, connection, invoice, data, outcome.result)
+            continue
+        error = outcome.error
+        if isinstance(error, ProviderError) and error.retryable:
+            await settle_write(write, WriteState.uncertain, error=error.message)
+            again.append(invoice.id)
+            continue
+        failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
+        await settle_write(write, WriteState.failed, error=failure.message)
+        await _failed(ctx, connection, invoice.id, failure)
+    return again
 
 
 async def _exported(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
@@ -243,6 +341,9 @@ async def _exported(ctx: RunContext, connection: Connection, invoice: Invoice, d
     await resolve(workspace_id=connection.workspace, record_type=RecordType.invoice, record_id=invoice.id,
                   connection_id=connection.id)
     await _record(ctx, invoice.id, result.remote_id, "created" if result.created else "updated", "; ".join(warnings))
+    from ledgerbridge.sync.followers import export_time_entries  # followers build on this module
+
+    await export_time_entries(ctx, connection, invoice)
     await get_registry().notify("invoice_exported", workspace_id=connection.workspace, connection_id=connection.id,
                                 invoice_id=invoice.id, result=result)
 
@@ -273,7 +374,7 @@ async def withdraw_invoice(ctx: RunContext, connection: Connection, invoice_id: 
     hook = "void_invoice" if action == "void" and caps.void_invoices else "delete_invoice"
     if hook == "delete_invoice" and not caps.delete_invoices:
         hook = "void_invoice"
-    result = await _write(ctx, connection, RecordType.invoice, invoice_id, action, hook, link=link_ref(link))
+    result = await write(ctx, connection, RecordType.invoice, invoice_id, action, hook, link=link_ref(link))
     await save_link(
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
         record_id=invoice_id, remote_id=link.remote_id, version=result.version, state=LinkState.deleted_remote,
@@ -282,21 +383,31 @@ async def withdraw_invoice(ctx: RunContext, connection: Connection, invoice_id: 
     await _record(ctx, invoice_id, link.remote_id, "updated", hook.replace("_", " "))
 
 
+def batch_size(connection: Connection) -> int:
+    registry = get_registry()
+    if not registry.implements(connection.provider, "export_invoices_batch"):
+        return 1
+    return max(1, registry.provider(connection.provider).capabilities.batch_size)
+
+
 @handles(RunKind.export_invoice, RunKind.export_invoices)
 async def run_export(ctx: RunContext) -> None:
     connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
     params = ctx.params
     ids: list[int] = params.get("invoice_ids") or [params["invoice_id"]]
     done: list[int] = ctx.checkpoint.get("done", [])
+    todo = [invoice_id for invoice_id in ids if invoice_id not in done]
     action = params.get("action")
-    for invoice_id in ids:
-        if invoice_id in done:
-            continue
+    size = 1 if action in ("void", "delete") else batch_size(connection)
+    for start in range(0, len(todo), size):
+        chunk = todo[start:start + size]
         if action in ("void", "delete"):
-            await withdraw_invoice(ctx, connection, invoice_id, action)
+            await withdraw_invoice(ctx, connection, chunk[0], action)
+        elif len(chunk) == 1:
+            await export_invoice(ctx, connection, chunk[0])
         else:
-            await export_invoice(ctx, connection, invoice_id)
-        done.append(invoice_id)
+            await export_invoices_in_batches(ctx, connection, chunk)
+        done.extend(chunk)
         await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(ids))
 
 
