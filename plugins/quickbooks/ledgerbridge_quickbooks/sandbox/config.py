@@ -13,6 +13,7 @@ from typing import Literal
 
 DEMO_CLIENT_ID = "ledgerbridge-demo-client"
 DEMO_CLIENT_SECRET = "ledgerbridge-demo-secret"
+DEMO_WEBHOOK_VERIFIER_TOKEN = "ledgerbridge-demo-verifier-token"
 DEMO_REDIRECT_URIS = (
     "http://localhost:8000/oauth/quickbooks/callback",
     "http://127.0.0.1:8000/oauth/quickbooks/callback",
@@ -60,6 +61,7 @@ class CompanyPreset:
         ("Installation", Decimal("50")),
     )
     employees: tuple[tuple[str, str], ...] = (("Emily", "Platt"), ("John", "Johnson"))
+    time_tracking: bool = True  # False: a plan without time tracking (no TimeTrackingPrefs, TimeActivity refused)
 
 
 DEFAULT_COMPANIES: tuple[CompanyPreset, ...] = (

@@ -578,6 +578,10 @@ def build_payment(
 def build_time_activity(ctx: BuildContext, data: Record, existing: Record | None) -> Record:
     """TimeActivity: who worked (employee), for whom, how long."""
     rec = dict(data)
+    if not ctx.company.preset.time_tracking:
+        raise errors.business_rule(
+            "Time tracking is not included in this company's QuickBooks subscription.", "TimeActivity"
+        )
     name_of = rec.get("NameOf")
     if not name_of:
         raise errors.required_missing("NameOf")

@@ -104,13 +104,19 @@ def seed_company(service: QboService, preset: CompanyPreset, first_company: bool
             },
             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True, "TaxGroupCodeRef": {"value": code_id}},
             "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
-            "TimeTrackingPrefs": {
-                "UseServices": True,
-                "BillCustomers": True,
-                "ShowBillRateToAll": False,
-                "WorkWeekStartDate": "Monday",
-                "MarkTimeEntriesBillable": True,
-            },
+            **(
+                {
+                    "TimeTrackingPrefs": {
+                        "UseServices": True,
+                        "BillCustomers": True,
+                        "ShowBillRateToAll": False,
+                        "WorkWeekStartDate": "Monday",
+                        "MarkTimeEntriesBillable": True,
+                    }
+                }
+                if preset.time_tracking
+                else {}
+            ),
             "OtherPrefs": {
                 "NameValue": [
                     {"Name": WARN_DUPLICATE_PREF, "Value": "true" if preset.warn_duplicate_doc_number else "false"},

@@ -1,0 +1,374 @@
+"""The HTTP conversation with QuickBooks Online: where to send, what to add, and what failures mean.
+
+Everything that knows Intuit's wire lives here: the real endpoints (or a sandbox's, when
+`settings.base_url` is set), `minorversion` on every API call, `requestid` on every write, query
+paging, change data capture, batch, and the translation of QBO's faults and of transport failures
+into `ledgerbridge.errors` types. Hooks build a `QboClient` on the session the core handed them, so
+the bearer token and the shared rate limiter stay the core's business (FACTS.md QBO 1-7).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import msgspec
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from ledgerbridge.errors import (
+    AccessTokenExpired,
+    AuthorizationError,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    UncertainWrite,
+)
+from ledgerbridge.provider import ProviderSession, TokenSet
+from ledgerbridge.settings import ProviderSettings
+
+AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
+TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+PRODUCTION_API = "https://quickbooks.api.intuit.com"
+SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com"
+ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
+MINOR_VERSION = "75"  # the minimum Intuit honours since 2025-08-01 (FACTS QBO 2)
+PAGE_SIZE = 1000  # MAXRESULTS ceiling (FACTS QBO 4)
+CDC_MAX_OBJECTS = 1000  # a CDC answer this large may be cut short: read everything instead
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
+
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    authorize: str
+    token: str
+    revoke: str
+    api: str
+
+
+def endpoints(settings: ProviderSettings, environment: str) -> Endpoints:
+    """Intuit's URLs for the environment, or the same paths on a sandbox when `base_url` is set."""
+    if settings.base_url:
+        base = settings.base_url.rstrip("/")
+        return Endpoints(f"{base}/connect/oauth2", f"{base}/oauth2/v1/tokens/bearer",
+                         f"{base}/v2/oauth2/tokens/revoke", base)
+    api = SANDBOX_API if environment == "sandbox" else PRODUCTION_API
+    return Endpoints(AUTHORIZE_URL, TOKEN_URL, REVOKE_URL, api)
+
+
+def dumps(value: Any) -> bytes:
+    """JSON with Decimals written as exact numbers (QBO amounts are JSON numbers, never strings)."""
+    return _ENCODER.encode(value)
+
+
+def loads(data: bytes | str) -> Any:
+    return json.loads(data, parse_float=Decimal)
+
+
+def quote(value: str) -> str:
+    """A string literal for QBO's query language (single quotes, backslash-escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The first error of a QBO fault envelope (either spelling of its keys)."""
+
+    status: int
+    code: str
+    message: str
+    detail: str
+    element: str = ""
+
+
+def read_fault(status: int, body: Any) -> Fault:
+    envelope = None
+    if isinstance(body, dict):
+        envelope = body.get("Fault") or body.get("fault")
+    errors = []
+    if isinstance(envelope, dict):
+        errors = envelope.get("Error") or envelope.get("error") or []
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+
+    def pick(*keys: str) -> str:
+        for key in keys:
+            if first.get(key):
+                return str(first[key])
+        return ""
+
+    return Fault(status, pick("code"), pick("Message", "message"), pick("Detail", "detail"),
+                 pick("element"))
+
+
+def _detail_text(fault: Fault) -> str:
+    """QBO's Detail without its "Title : " prefix, which repeats the message."""
+    text = fault.detail or fault.message
+    if " : " in text:
+        text = text.split(" : ", 1)[1]
+    return text.strip()
+
+
+def translate_fault(fault: Fault, *, retry_after: str | None = None, subject: str = "",
+                    name: str = "", number: str = "") -> ProviderError:
+    """The `ledgerbridge.errors` type a QBO fault stands for, worded for the person who has to act."""
+    kw: dict[str, Any] = {"status": fault.status, "provider_code": fault.code or None}
+    what = subject or "the record"
+    if fault.status == 429 or fault.code == "3001":
+        return RateLimited("QuickBooks asked us to slow down for this company.",
+                           retry_after=_seconds(retry_after), **kw)
+    if fault.status == 401:
+        if "ApplicationAuthentication" in fault.message:
+            return ProviderError(
+                "QuickBooks refused this app for the company: the app's keys belong to the other environment "
+                "(sandbox vs production).", code="environment_mismatch", **kw)
+        return AccessTokenExpired("QuickBooks no longer accepts the access token.", **kw)
+    if fault.status == 403 or fault.code in ("120", "3100"):
+        return ProviderError(
+            "QuickBooks refused access to this company with these credentials. The connection may point at "
+            "the wrong environment (sandbox vs production) or at a company the app was not authorised for.",
+            code="environment_mismatch", **kw)
+    if fault.status >= 500:
+        return ProviderUnavailable("QuickBooks reported an error on its side.", **kw)
+    if fault.code == "6240":
+        label = f"“{name}”" if name else "this name"
+        return ProviderError(
+            f"QuickBooks already has a customer, vendor, employee or item named {label}.",
+            code="duplicate_name", **kw)
+    if fault.code == "6140":
+        label = f" {number}" if number else ""
+        return ProviderError(f"QuickBooks already has an invoice numbered{label}.", code="duplicate_number", **kw)
+    if fault.code == "5010":
+        return ProviderError(f"Someone changed {what} in QuickBooks since LedgerBridge last read it.",
+                             code="stale_object", **kw)
+    if fault.code == "610":
+        return ProviderError(f"QuickBooks no longer has {what}, or it was made inactive: {_detail_text(fault)}",
+                             code="remote_not_found", **kw)
+    return ProviderError(f"QuickBooks refused {what}: {_detail_text(fault)}", code="validation_failed", **kw)
+
+
+def _seconds(value: str | None) -> float:
+    try:
+        return max(1.0, float(value)) if value else 60.0
+    except ValueError:
+        return 60.0
+
+
+def translate_response(response: httpx.Response, **context: str) -> ProviderError:
+    try:
+        body = loads(response.content) if response.content else None
+    except ValueError:
+        body = None
+    return translate_fault(read_fault(response.status_code, body), retry_after=response.headers.get("retry-after"),
+                           **context)
+
+
+def translate_transport(exc: httpx.HTTPError, *, write: bool) -> ProviderError:
+    """A request that got no answer: harmless before sending, uncertain once a write may have landed."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return ProviderUnavailable("QuickBooks could not be reached.")
+    if write:
+        return UncertainWrite("QuickBooks did not answer after we sent the change, so it may or may not be saved.")
+    return ProviderUnavailable("QuickBooks did not answer in time.")
+
+
+# --------------------------------------------------------------------------- OAuth
+
+
+def _token_set(token: dict[str, Any], previous_refresh: str = "") -> TokenSet:
+    now = datetime.now(UTC)
+
+    def after(key: str) -> datetime | None:
+        value = token.get(key)
+        return now + timedelta(seconds=int(value)) if value is not None else None
+
+    extra = {k: token[k] for k in ("id_token",) if token.get(k)}
+    return TokenSet(
+        access_token=str(token["access_token"]),
+        refresh_token=str(token.get("refresh_token") or previous_refresh),
+        access_expires_at=after("expires_in") or now + timedelta(hours=1),
+        refresh_expires_at=after("x_refresh_token_expires_in"),
+        refresh_hard_expires_at=after("x_refresh_token_hard_expires_in"),
+        scope=str(token.get("scope") or ""),
+        extra=extra,
+    )
+
+
+def _oauth_client(settings: ProviderSettings, redirect_uri: str | None = None) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=settings.client_id, client_secret=settings.client_secret,
+        token_endpoint_auth_method="client_secret_basic", redirect_uri=redirect_uri, timeout=TIMEOUT,
+    )
+
+
+def _oauth_failure(exc: OAuthError, *, refreshing: bool) -> ProviderError:
+    if exc.error == "invalid_client":
+        return AuthorizationError("QuickBooks did not recognise the app's client id and secret.",
+                                  code="environment_mismatch")
+    if exc.error == "invalid_grant":
+        if refreshing:
+            expired = "expir" in (exc.description or "").lower()
+            return AuthorizationError(
+                "QuickBooks no longer accepts this connection's refresh token"
+                + (" (it expired)." if expired else " (it was revoked, replaced, or the app was disconnected)."),
+                code="token_expired" if expired else "token_revoked",
+            )
+        return AuthorizationError("QuickBooks refused the sign-in code (it was used already or expired).",
+                                  code="token_revoked")
+    return AuthorizationError(f"QuickBooks refused the sign-in ({exc.error}).", code="token_revoked")
+
+
+async def exchange_code(settings: ProviderSettings, environment: str, code: str, redirect_uri: str) -> TokenSet:
+    urls = endpoints(settings, environment)
+    async with _oauth_client(settings, redirect_uri) as client:
+        try:
+            token = await client.fetch_token(urls.token, grant_type="authorization_code", code=code,
+                                             redirect_uri=redirect_uri, headers={HARD_EXPIRY_HEADER: "true"})
+        except OAuthError as exc:
+            raise _oauth_failure(exc, refreshing=False) from exc
+        except httpx.HTTPError as exc:
+            raise translate_transport(exc, write=False) from exc
+        except ValueError as exc:  # a non-JSON answer: the token endpoint is having a bad day
+            raise ProviderUnavailable("QuickBooks' sign-in service answered with an error page.") from exc
+    return _token_set(dict(token))
+
+
+async def refresh(settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
+    urls = endpoints(settings, environment)
+    async with _oauth_client(settings) as client:
+        try:
+            token = await client.refresh_token(urls.token, refresh_token=refresh_token,
+                                               headers={HARD_EXPIRY_HEADER: "true"})
+        except OAuthError as exc:
+            raise _oauth_failure(exc, refreshing=True) from exc
+        except httpx.HTTPError as exc:
+            raise translate_transport(exc, write=False) from exc
+        except ValueError as exc:
+            raise ProviderUnavailable("QuickBooks' sign-in service answered with an error page.") from exc
+    return _token_set(dict(token), refresh_token)
+
+
+async def revoke(settings: ProviderSettings, environment: str, token: str) -> bool:
+    """Intuit's revoke takes JSON (not the RFC 7009 form), so it is sent by hand with Basic auth."""
+    urls = endpoints(settings, environment)
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        try:
+            response = await http.post(urls.revoke, content=dumps({"token": token}),
+                                       auth=(settings.client_id, settings.client_secret),
+                                       headers={"Accept": "application/json", "Content-Type": "application/json"})
+        except httpx.HTTPError:
+            return False
+    return response.status_code == 200
+
+
+async def company_name(settings: ProviderSettings, environment: str, access_token: str, realm_id: str) -> dict:
+    """CompanyInfo of a freshly authorised realm (there is no session yet, so a client of its own)."""
+    url = f"{endpoints(settings, environment).api}/v3/company/{realm_id}/companyinfo/{realm_id}"
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        try:
+            response = await http.get(url, params={"minorversion": MINOR_VERSION},
+                                      headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise translate_transport(exc, write=False) from exc
+    if response.status_code != 200:
+        raise translate_response(response, subject="the company's details")
+    return loads(response.content).get("CompanyInfo", {})
+
+
+# --------------------------------------------------------------------------- the API
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    rows: list[dict[str, Any]]
+    time: str  # the server's clock when it answered: the next change cursor starts there
+    full: bool  # as many rows as asked for: there may be more
+
+
+class QboClient:
+    """One company's accounting API, spoken through the session's rate-limited httpx client."""
+
+    def __init__(self, session: ProviderSession, page_size: int = PAGE_SIZE) -> None:
+        self.session = session
+        self.http = session.http
+        self.realm = session.tenant_id
+        self.page_size = page_size
+        self.base = f"{endpoints(session.settings, session.environment).api}/v3/company/{session.tenant_id}"
+
+    async def _send(self, method: str, tail: str, *, params: dict[str, str] | None = None, body: Any = None,
+                    write: bool = False, **context: str) -> dict[str, Any]:
+        query = {"minorversion": MINOR_VERSION, **(params or {})}
+        headers = {"Accept": "application/json"}
+        content = None
+        if body is not None:
+            content = dumps(body)
+            headers["Content-Type"] = "application/json"
+        try:
+            response = await self.http.request(method, f"{self.base}/{tail}", params=query, content=content,
+                                               headers=headers, timeout=TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise translate_transport(exc, write=write) from exc
+        if response.status_code != 200:
+            raise translate_response(response, **context)
+        try:
+            return loads(response.content)
+        except ValueError as exc:
+            if write:
+                raise UncertainWrite("QuickBooks' answer to a change could not be read.") from exc
+            raise ProviderUnavailable("QuickBooks answered with something that is not JSON.") from exc
+
+    async def read(self, entity_url: str, entity_id: str, **context: str) -> dict[str, Any]:
+        data = await self._send("GET", f"{entity_url}/{entity_id}", **context)
+        return next(v for k, v in data.items() if k != "time")
+
+    async def preferences(self) -> dict[str, Any]:
+        data = await self._send("GET", "preferences", subject="the company's preferences")
+        return data.get("Preferences") or {}
+
+    async def query(self, text: str) -> tuple[dict[str, Any], str]:
+        """One query; returns the `QueryResponse` object and the server's `time`."""
+        data = await self._send("GET", "query", params={"query": text})
+        return data.get("QueryResponse") or {}, str(data.get("time", ""))
+
+    async def query_page(self, entity: str, where: str, start: int) -> QueryPage:
+        """Rows `start`..`start+page_size-1` (1-based) of `SELECT * FROM entity WHERE ...` in Id order."""
+        text = f"SELECT * FROM {entity}{' WHERE ' + where if where else ''} ORDERBY Id " \
+               f"STARTPOSITION {start} MAXRESULTS {self.page_size}"
+        response, time = await self.query(text)
+        rows = list(response.get(entity) or [])
+        return QueryPage(rows, time, len(rows) >= self.page_size)
+
+    async def cdc(self, entities: list[str], since: str) -> tuple[dict[str, list[dict[str, Any]]], str]:
+        """Changes since `since` by entity; raises `ProviderError` for a window QBO refuses."""
+        data = await self._send("GET", "cdc", params={"entities": ",".join(entities), "changedSince": since})
+        found: dict[str, list[dict[str, Any]]] = {name: [] for name in entities}
+        for block in data.get("CDCResponse") or []:
+            for response in block.get("QueryResponse") or []:
+                for name in entities:
+                    found[name].extend(response.get(name) or [])
+        return found, str(data.get("time", ""))
+
+    async def write(self, entity_url: str, body: dict[str, Any], requestid: str, *, operation: str | None = None,
+                    include: str | None = None, **context: str) -> dict[str, Any]:
+        """POST a create/update/delete/void with `requestid`, so a retry replays instead of repeating."""
+        params = {"requestid": requestid}
+        if operation:
+            params["operation"] = operation
+        if include:
+            params["include"] = include
+        data = await self._send("POST", entity_url, params=params, body=body, write=True, **context)
+        return next(v for k, v in data.items() if k != "time")
+
+    async def batch(self, items: list[dict[str, Any]], requestid: str) -> list[dict[str, Any]]:
+        data = await self._send("POST", "batch", params={"requestid": requestid},
+                                body={"BatchItemRequest": items}, write=True)
+        return list(data.get("BatchItemResponse") or [])

@@ -1,0 +1,93 @@
+"""Connecting through the plugin: consent URL, code exchange, tenants, refresh, revoke, demo sandbox."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from conftest import REALM
+from ledgerbridge.errors import AccessTokenExpired, AuthorizationError
+from ledgerbridge.sandbox.server import serve
+from ledgerbridge.settings import ProviderSettings
+from ledgerbridge_quickbooks import client, plugin
+from qbo_plugin_harness import REDIRECT, Connected, oauth_connect, settings_for
+
+pytest_plugins = ("qbo_plugin_harness",)
+
+REAL = ProviderSettings(key="quickbooks", client_id="abc", client_secret="s", webhook_secret="", base_url="")
+
+
+def test_authorization_url_points_at_intuit_with_the_accounting_scope():
+    url = plugin.authorization_url(settings=REAL, environment="production", redirect_uri="https://lb.example/cb",
+                                   state="signed-state", code_verifier=None)
+    assert url.startswith("https://appcenter.intuit.com/connect/oauth2?")
+    params = dict(parse_qsl(urlsplit(url).query))
+    assert params == {"response_type": "code", "client_id": "abc", "redirect_uri": "https://lb.example/cb",
+                      "scope": "com.intuit.quickbooks.accounting", "state": "signed-state"}
+
+
+def test_endpoints_follow_the_environment_or_the_sandbox_base_url():
+    prod, sand = client.endpoints(REAL, "production"), client.endpoints(REAL, "sandbox")
+    assert prod.api == "https://quickbooks.api.intuit.com" and sand.api == "https://sandbox-quickbooks.api.intuit.com"
+    assert prod.token == "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+    assert prod.revoke == "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+    local = client.endpoints(settings_for("http://127.0.0.1:9"), "production")
+    assert local.authorize == "http://127.0.0.1:9/connect/oauth2" and local.api == "http://127.0.0.1:9"
+
+
+async def test_connect_through_the_sandbox_oauth_flow(qb: Connected):
+    assert qb.session.tenant_id == REALM
+    assert qb.tenant_name == "Sandbox Company US 1"
+    assert qb.session.provider_data["realm_id"] == REALM
+    assert qb.tokens.refresh_expires_at > qb.tokens.access_expires_at
+    assert qb.tokens.refresh_hard_expires_at is not None  # asked for with x-include-refresh-token-hard-expires-in
+
+
+async def test_refresh_rotates_and_a_revoked_connection_is_refused(qb: Connected):
+    fresh = await plugin.refresh_token(settings=qb.settings, environment="sandbox",
+                                       refresh_token=qb.tokens.refresh_token)
+    assert fresh.access_token != qb.tokens.access_token
+    page = await plugin.import_customers(session=qb.new_session(token=fresh.access_token), cursor=None)
+    assert page.records
+    qb.sandbox.revoke_all_tokens()
+    with pytest.raises(AuthorizationError) as caught:
+        await plugin.refresh_token(settings=qb.settings, environment="sandbox", refresh_token=fresh.refresh_token)
+    assert caught.value.code == "token_revoked"
+
+
+async def test_a_used_code_is_refused(qb: Connected):
+    with pytest.raises(AuthorizationError):
+        await plugin.exchange_code(settings=qb.settings, environment="sandbox", code="not-a-code",
+                                   redirect_uri=REDIRECT, code_verifier=None, params={"realmId": REALM})
+
+
+async def test_revoke_token_ends_the_connection(qb: Connected):
+    assert await plugin.revoke_token(session=qb.session, refresh_token=qb.tokens.refresh_token) is True
+    with pytest.raises(AccessTokenExpired):
+        await plugin.import_items(session=qb.session, cursor=None)
+
+
+async def test_demo_sandbox_serves_oauth_with_the_returned_credentials():
+    demo = plugin.demo_sandbox(public_url="http://127.0.0.1:1", webhook_url="http://127.0.0.1:1/webhooks/quickbooks")
+    assert demo.webhook_secret and demo.client_id and demo.client_secret
+    with serve(demo.app) as base_url:
+        tokens, callback, tenants = await oauth_connect(base_url)
+        settings = ProviderSettings(key="quickbooks", client_id=demo.client_id, client_secret=demo.client_secret,
+                                    webhook_secret=demo.webhook_secret, base_url=base_url)
+        refreshed = await plugin.refresh_token(settings=settings, environment="sandbox",
+                                               refresh_token=tokens.refresh_token)
+        wrong = ProviderSettings(key="quickbooks", client_id=demo.client_id, client_secret="wrong",
+                                 webhook_secret="", base_url=base_url)
+        with pytest.raises(AuthorizationError):
+            await plugin.refresh_token(settings=wrong, environment="sandbox", refresh_token=refreshed.refresh_token)
+    assert tenants[0].id == callback["realmId"] and refreshed.access_token
+    assert demo.app.sandbox.webhooks.verifier_token == demo.webhook_secret
+    assert demo.app.sandbox.webhooks.url == "http://127.0.0.1:1/webhooks/quickbooks"
+
+
+async def test_an_unreachable_token_endpoint_is_provider_unavailable():
+    from ledgerbridge.errors import ProviderUnavailable
+
+    with pytest.raises(ProviderUnavailable):
+        await plugin.refresh_token(settings=settings_for("http://127.0.0.1:9"), environment="sandbox",
+                                   refresh_token="x")
