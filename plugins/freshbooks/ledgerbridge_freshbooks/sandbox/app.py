@@ -1,0 +1,252 @@
+"""Assembly of the FreshBooks sandbox: state, Python control API and the Litestar application.
+
+:class:`FbSandbox` is the object tests hold: clock, businesses, OAuth store, limits, fault registry and
+webhook outbox, with the same controls as the ``/_sandbox`` HTTP API. :func:`create_app` wraps it in a
+Litestar app whose request path is ``gateway (auth, membership, scopes, 429) -> fault injection ->
+routes``; both layers are plain ASGI so rejected or dropped requests behave as they would on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from ledgerbridge.sandbox import jsoncodec
+from ledgerbridge.sandbox.accountant import build_accountant_router
+from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge.sandbox.control import ControlHooks, build_control_router
+from ledgerbridge.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule, Scope
+from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
+from ledgerbridge.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
+from ledgerbridge.sandbox.webhooks import WebhookOutbox
+from litestar import Litestar, Request
+from litestar.types import Receive, Send
+
+from ledgerbridge_freshbooks.sandbox.api_routes import build_api_router
+from ledgerbridge_freshbooks.sandbox.config import KNOWN_SCOPES, SandboxConfig
+from ledgerbridge_freshbooks.sandbox.errors import FbError
+from ledgerbridge_freshbooks.sandbox.guard import FbApiGuard, error_body, service_of
+from ledgerbridge_freshbooks.sandbox.notifications import FbWebhooks
+from ledgerbridge_freshbooks.sandbox.oauth_routes import build_oauth_router, identity_document
+from ledgerbridge_freshbooks.sandbox.service import FbService
+from ledgerbridge_freshbooks.sandbox.store import SandboxState
+from ledgerbridge_freshbooks.sandbox.views import ACCOUNTANT_PATH, FbAccountantView, build_pages_router
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FbLimits:
+    """Per app and user throttling (FreshBooks publishes no numbers: see the README)."""
+
+    per_minute: SlidingWindowLimiter
+    concurrent: ConcurrencyLimiter
+
+    def reset(self) -> None:
+        self.per_minute.reset()
+
+
+class FbSandbox:
+    """One FreshBooks sandbox instance and its Python control API."""
+
+    def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None) -> None:
+        self.config = config or SandboxConfig()
+        cfg = self.config
+        self.clock = clock or SandboxClock(scale=cfg.time_scale, start=cfg.start_time)
+        self.started_at = self.clock.now()
+        self.faults = FaultRegistry()
+        self.oauth = OAuthStore(
+            self.clock,
+            TokenPolicy(
+                access_ttl=cfg.access_token_ttl, refresh_ttl=cfg.refresh_token_ttl, refresh_rolling=True,
+                rotate_refresh_tokens=True, rotation_interval=0.0, grace_period=cfg.refresh_grace_period,
+                code_ttl=cfg.auth_code_ttl, hard_ttl=cfg.refresh_token_ttl,
+            ),
+            [OAuthClient(c.client_id, c.client_secret, tuple(c.redirect_uris), c.allow_loopback_redirects)
+             for c in cfg.clients],
+        )
+        self.limits = FbLimits(
+            per_minute=SlidingWindowLimiter("requests/minute", cfg.requests_per_minute, 60.0, self.clock),
+            concurrent=ConcurrencyLimiter("concurrent", cfg.concurrent_requests),
+        )
+        self.state = SandboxState()
+        self.service = FbService(self.state, self.clock)
+        self.outbox = WebhookOutbox(self.clock, retry_schedule=cfg.webhook_retry_schedule,
+                                    timeout=cfg.webhook_timeout, hold_after_failure=False)
+        self.webhooks = FbWebhooks(self.clock, self.outbox)
+        self._seed()
+        self.service.listeners.append(self.webhooks.record)
+
+    def _seed(self) -> None:
+        self.service.seed(self.config.businesses, self.config.identities)
+        url, verifier = self.config.preregistered_webhook_url, self.config.preregistered_webhook_verifier
+        if url and verifier:
+            for business in self.state.businesses.values():
+                for noun in ("client", "invoice", "item", "payment", "tax"):
+                    for verb in ("create", "update", "delete"):
+                        self.webhooks.register(business, self.config.clients[0].client_id, f"{noun}.{verb}", url,
+                                               verifier=verifier)
+
+    # -- OAuth helpers shared by the routes and connect() ------------------------------------------------
+
+    def issue_code(self, client_id: str, redirect_uri: str, identity_id: int, scopes: Iterable[str]) -> str:
+        """An authorization code for a user (the subject of a FreshBooks grant is the identity)."""
+        return self.oauth.issue_code(client_id, redirect_uri, str(identity_id), scopes)
+
+    def exchange_code(self, client: OAuthClient, code: str | None, redirect_uri: str | None) -> IssuedTokens:
+        """Code exchange; with ``one_refresh_token_per_user`` older connections of that user and app end."""
+        issued = self.oauth.exchange_code(client, code, redirect_uri)
+        if self.config.one_refresh_token_per_user:
+            for grant in self.oauth.grants():
+                if (grant.client_id == client.client_id and grant.subject == issued.grant.subject
+                        and grant.grant_id != issued.grant.grant_id):
+                    grant.revoked = True
+        return issued
+
+    # -- Python control API (mirrors /_sandbox) ------------------------------------------------------------
+
+    @property
+    def account_ids(self) -> list[str]:
+        """Account ids of the demo businesses, in configuration order."""
+        return list(self.state.businesses)
+
+    def connect(self, identity_id: int | None = None, client_id: str | None = None,
+                scopes: tuple[str, ...] = KNOWN_SCOPES) -> IssuedTokens:
+        """Skip the consent page: tokens for a user as if they approved (tests and demos)."""
+        client = self.oauth.client(client_id or self.config.clients[0].client_id)
+        if client is None:
+            raise KeyError(f"unknown client {client_id}")
+        identity = identity_id or next(iter(self.state.identities))
+        redirect = client.redirect_uris[0] if client.redirect_uris else "http://localhost/callback"
+        code = self.issue_code(client.client_id, redirect, identity, scopes)
+        return self.exchange_code(client, code, redirect)
+
+    def identity_document(self, identity_id: int) -> dict[str, Any]:
+        """``users/me`` of a user."""
+        return identity_document(self, identity_id)
+
+    def add_fault(self, kind: FaultKind | str, path_prefix: str = "/", count: int = 1, status: int | None = None,
+                  delay: float = 0.0, method: str | None = None) -> FaultRule:
+        """Arm a fault (see :mod:`ledgerbridge.sandbox.faults`)."""
+        return self.faults.add(kind, path_prefix, count, status, delay, method)
+
+    def revoke_all_tokens(self) -> int:
+        """Every connection ends."""
+        return self.oauth.revoke_all()
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward."""
+        self.clock.advance(seconds)
+
+    async def flush_webhooks(self, client: httpx.AsyncClient | None = None) -> dict[str, Any]:
+        """Deliver pending verification forms and events now."""
+        return await self.webhooks.flush(client)
+
+    def reset(self) -> None:
+        """Back to the seeded businesses; tokens and configuration survive."""
+        self.faults.clear()
+        self.limits.reset()
+        self.outbox.clear()
+        self.service.listeners.remove(self.webhooks.record)
+        try:
+            self._seed()
+        finally:
+            self.service.listeners.append(self.webhooks.record)
+
+    def describe(self) -> dict[str, Any]:
+        """Summary for the control API's index."""
+        return {
+            "provider": "freshbooks",
+            "businesses": [{"account_id": b.account_id, "business_id": b.preset.business_id,
+                            "business_uuid": b.preset.business_uuid, "name": b.preset.name}
+                           for b in self.state.businesses.values()],
+            "identities": [{"identity_id": i.identity_id, "email": i.email, "account_ids": list(i.account_ids)}
+                           for i in self.state.identities.values()],
+        }
+
+    def web_url(self, request: Request[Any, Any, Any] | None = None) -> str:
+        """Where this sandbox's web pages are reachable (configured, or taken from the request)."""
+        if self.config.public_base_url:
+            return self.config.public_base_url.rstrip("/")
+        return str(request.base_url).rstrip("/") if request is not None else ""
+
+    def error_body(self, rule: FaultRule, scope: Scope) -> tuple[bytes, str]:
+        """Body of an injected 5xx in the shape of the service the path belongs to."""
+        error = FbError(rule.status, rule.status, "The service is temporarily unavailable.", "", "", "")
+        service = service_of(scope.get("path", "")) or "accounting"
+        return jsoncodec.dumps(error_body(service, error, "classic")), "application/json"
+
+
+class FbSandboxApp(Litestar):
+    """A Litestar app with the FreshBooks gateway and fault layers in front of its router."""
+
+    sandbox: FbSandbox
+
+    def install_gateway(self, sandbox: FbSandbox) -> None:
+        """Wire the ASGI layers that must see requests before Litestar does."""
+        self.sandbox = sandbox
+        inner = FaultInjectionMiddleware(self._litestar_entry, sandbox.faults, sandbox.clock, sandbox.error_body,
+                                         revoke_tokens=sandbox.revoke_all_tokens)
+        self._gateway = FbApiGuard(inner, sandbox)
+
+    async def _litestar_entry(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        gateway = getattr(self, "_gateway", None)
+        if scope["type"] == "http" and gateway is not None:
+            await gateway(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(
+    config: SandboxConfig | None = None, *, clock: SandboxClock | None = None, sandbox: FbSandbox | None = None
+) -> FbSandboxApp:
+    """Build the FreshBooks sandbox application (``app.sandbox`` is its control object)."""
+    sandbox = sandbox or FbSandbox(config, clock)
+    handlers: list[Any] = [
+        build_pages_router(sandbox),
+        build_oauth_router(sandbox),
+        build_api_router(sandbox),
+        build_accountant_router(FbAccountantView(sandbox), ACCOUNTANT_PATH),
+    ]
+    if sandbox.config.enable_control_api:
+        handlers.append(build_control_router(
+            sandbox.clock, sandbox.faults, sandbox.oauth,
+            ControlHooks(flush_webhooks=sandbox.flush_webhooks, webhook_state=sandbox.webhooks.describe,
+                         reset=sandbox.reset, describe=sandbox.describe),
+        ))
+
+    @contextlib.asynccontextmanager
+    async def webhook_pump(app: Litestar) -> AsyncIterator[None]:
+        """Deliver webhooks periodically while the app runs (only when configured)."""
+        interval = sandbox.config.webhook_auto_deliver_interval
+        if not interval:
+            yield
+            return
+
+        async def pump() -> None:
+            while True:
+                await sandbox.clock.sleep(interval)
+                try:
+                    await sandbox.flush_webhooks()
+                except Exception:  # delivery problems must not stop the pump
+                    logger.exception("webhook delivery failed")
+
+        task = asyncio.create_task(pump())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FbSandboxApp(route_handlers=handlers, lifespan=[webhook_pump], openapi_config=None)
+    app.install_gateway(sandbox)
+    return app
