@@ -1,0 +1,140 @@
+"""Stored records to Xero's wire JSON: MS dates, ISO companions, references filled in.
+
+Stored records keep Python types (dates, Decimals) and internal keys starting with ``_``; clients
+must see exactly what Xero sends, so every response goes through here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ledgerbridge_xero.sandbox.msdate import iso_date, ms_date, ms_datetime
+from ledgerbridge_xero.sandbox.store import Organisation, Record
+
+_DATE_STRING_FIELDS = {"Date": "DateString", "DueDate": "DueDateString"}
+
+
+def wire(value: Any) -> Any:
+    """Dates and timestamps to MS form, recursively; drop internal keys."""
+    if isinstance(value, datetime):
+        return ms_datetime(value)
+    if isinstance(value, date):
+        return ms_date(value)
+    if isinstance(value, dict):
+        return {k: wire(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [wire(v) for v in value]
+    return value
+
+
+def contact(org: Organisation, record: Record) -> dict[str, Any]:
+    return wire(record)
+
+
+def item(org: Organisation, record: Record) -> dict[str, Any]:
+    return wire(record)
+
+
+def account(org: Organisation, record: Record) -> dict[str, Any]:
+    return wire(record)
+
+
+def tax_rate(org: Organisation, record: Record) -> dict[str, Any]:
+    return wire(record)
+
+
+def _with_date_strings(record: Record) -> dict[str, Any]:
+    out = wire(record)
+    for key, companion in _DATE_STRING_FIELDS.items():
+        if isinstance(record.get(key), date):
+            out[companion] = iso_date(record[key])
+    return out
+
+
+def invoice_view(org: Organisation, record: Record) -> dict[str, Any]:
+    """The invoice with its contact and payments resolved (still Python types; used by ``where``)."""
+    view = {k: v for k, v in record.items() if k not in ("ContactID", "PaymentIDs")}
+    contact_record = org.collection("Contacts").get(record.get("ContactID") or "")
+    view["Contact"] = (
+        {
+            "ContactID": contact_record["ContactID"],
+            "Name": contact_record["Name"],
+            "ContactStatus": contact_record["ContactStatus"],
+            "HasValidationErrors": False,
+        }
+        if contact_record
+        else {}
+    )
+    payments = [org.collection("Payments")[p] for p in record.get("PaymentIDs", [])]
+    view["Payments"] = [
+        {
+            "PaymentID": p["PaymentID"],
+            "Date": p["Date"],
+            "Amount": p["Amount"],
+            "Reference": p["Reference"],
+            "CurrencyRate": p["CurrencyRate"],
+            "HasAccount": False,
+            "HasValidationErrors": False,
+        }
+        for p in payments
+    ]
+    view.update(CreditNotes=[], Prepayments=[], Overpayments=[])
+    return view
+
+
+def invoice(org: Organisation, record: Record) -> dict[str, Any]:
+    return _with_date_strings(invoice_view(org, record))
+
+
+def payment_view(org: Organisation, record: Record) -> dict[str, Any]:
+    view = {k: v for k, v in record.items() if k not in ("InvoiceID", "AccountID")}
+    inv = org.collection("Invoices").get(record["InvoiceID"], {})
+    acc = org.collection("Accounts").get(record["AccountID"], {})
+    view["Invoice"] = {
+        "InvoiceID": record["InvoiceID"],
+        "InvoiceNumber": inv.get("InvoiceNumber", ""),
+        "Type": inv.get("Type"),
+        "Contact": invoice_view(org, inv)["Contact"] if inv else {},
+    }
+    view["Account"] = {"AccountID": record["AccountID"], "Code": acc.get("Code", "")}
+    view["HasAccount"] = True
+    view["HasValidationErrors"] = False
+    return view
+
+
+def payment(org: Organisation, record: Record) -> dict[str, Any]:
+    return _with_date_strings(payment_view(org, record))
+
+
+def organisation(org: Organisation, created: datetime) -> dict[str, Any]:
+    preset = org.preset
+    return {
+        "OrganisationID": org.organisation_id,
+        "APIKey": "",
+        "Name": preset.name,
+        "LegalName": preset.name,
+        "PaysTax": True,
+        "Version": preset.version,
+        "OrganisationType": "COMPANY",
+        "BaseCurrency": preset.base_currency,
+        "CountryCode": preset.country,
+        "IsDemoCompany": True,
+        "OrganisationStatus": "ACTIVE",
+        "FinancialYearEndDay": 31,
+        "FinancialYearEndMonth": 3,
+        "SalesTaxBasis": "INVOICE",
+        "SalesTaxPeriod": "TWOMONTHS",
+        "DefaultSalesTax": "Tax Exclusive",
+        "DefaultPurchasesTax": "Tax Exclusive",
+        "CreatedDateUTC": ms_datetime(created),
+        "Timezone": preset.timezone,
+        "OrganisationEntityType": "COMPANY",
+        "ShortCode": preset.short_code,
+        "Class": "DEMO",
+        "Edition": "BUSINESS",
+        "Addresses": [],
+        "Phones": [],
+        "ExternalLinks": [],
+        "PaymentTerms": {},
+    }
