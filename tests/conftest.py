@@ -4,6 +4,7 @@
   `any_database` run once on SQLite and once on the real PostgreSQL server the suite starts.
 * `acme` installs the test provider plugin from tests/acme_provider through its entry point.
 * `workspace`, `connection` build the usual records.
+* `app`, `client`, `tenant` (and `make_tenant`, `make_connection`) serve the API, auth and UI tests.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,17 +128,91 @@ async def workspace(database):
     return ws
 
 
-async def make_connection(workspace_id: int, provider: str = "acme", tenant: str = "acme-1"):
+async def make_connection(
+    workspace_id: int, provider: str = "acme", tenant: str | None = None, **values: Any
+) -> Any:
+    """A connected connection row with Acme tokens stored (an API-only test never reads them).
+
+    Acme connections default to the tenant the Acme plugin reports ("acme-1", "Acme Test Co");
+    other providers get "<provider>-tenant" and "<Provider> Books".
+    """
     from ledgerbridge import oauth
     from ledgerbridge.tables import Connection, utcnow
 
-    connection = Connection(workspace=workspace_id, provider=provider, tenant_id=tenant, tenant_name="Acme Test Co",
-                            status="connected", created_at=utcnow(), updated_at=utcnow())
+    acme_default = provider == "acme"
+    connection = Connection(
+        workspace=workspace_id,
+        provider=provider,
+        tenant_id=tenant or ("acme-1" if acme_default else f"{provider}-tenant"),
+        tenant_name=values.pop("tenant_name", "Acme Test Co" if acme_default else f"{provider.title()} Books"),
+        status=values.pop("status", "connected"),
+        created_at=utcnow(),
+        updated_at=utcnow(),
+        **values,
+    )
     import ledgerbridge_acme
 
     oauth._store_tokens(connection, ledgerbridge_acme._tokens())
     await connection.save()
     return connection
+
+
+# --------------------------------------------------------------------------- apps and signed-in tenants
+
+OWNER_PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Tenant:
+    """A workspace with an owner who can sign in, and an API key for it."""
+
+    workspace_id: int
+    owner_id: int
+    owner_email: str
+    password: str
+    api_key: str
+    api_key_prefix: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key}
+
+
+async def make_tenant(email: str, workspace_name: str) -> Tenant:
+    from ledgerbridge.auth import create_admin, create_api_key
+
+    user, workspace = await create_admin(email, OWNER_PASSWORD, workspace_name)
+    key = await create_api_key(workspace.id, "host app", user.id)
+    return Tenant(
+        workspace_id=workspace.id,
+        owner_id=user.id,
+        owner_email=user.email,
+        password=OWNER_PASSWORD,
+        api_key=key.key,
+        api_key_prefix=key.record.prefix,
+    )
+
+
+@pytest.fixture
+async def app(database: str) -> Any:
+    from ledgerbridge.app import create_app
+    from ledgerbridge.settings import get_settings
+
+    return create_app(get_settings(), background=False)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[Any]:
+    """A browser-like client: no credentials until it signs in."""
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def tenant(database: str) -> Tenant:
+    return await make_tenant("owner@example.com", "Acme Studio")
 
 
 @pytest.fixture

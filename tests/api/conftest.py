@@ -1,71 +1,24 @@
 """Fixtures for the API, auth and admin-UI tests: an app on the test database, signed-in tenants.
 
-Built on the suite's `database` fixture (tests/conftest.py). `tests/test_auth.py` and the web tests
-import these fixtures by name, so they can move into tests/conftest.py unchanged.
+Built on the suite's fixtures (tests/conftest.py), which now hold `app`, `client`, `tenant`,
+`make_tenant` and `make_connection`; this file adds the API-only ones.
 """
+
+# The shared fixtures are re-exported below, so parameters named after them "redefine" them.
+# ruff: noqa: F811
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-OWNER_PASSWORD = "correct horse battery"
-
-
-@dataclass
-class Tenant:
-    """A workspace with an owner who can sign in, and an API key for it."""
-
-    workspace_id: int
-    owner_id: int
-    owner_email: str
-    password: str
-    api_key: str
-    api_key_prefix: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"X-API-Key": self.api_key}
-
-
-async def make_tenant(email: str, workspace_name: str) -> Tenant:
-    from ledgerbridge.auth import create_admin, create_api_key
-
-    user, workspace = await create_admin(email, OWNER_PASSWORD, workspace_name)
-    key = await create_api_key(workspace.id, "host app", user.id)
-    return Tenant(
-        workspace_id=workspace.id,
-        owner_id=user.id,
-        owner_email=user.email,
-        password=OWNER_PASSWORD,
-        api_key=key.key,
-        api_key_prefix=key.record.prefix,
-    )
-
-
-@pytest.fixture
-async def app(database: str) -> Litestar:
-    from ledgerbridge.app import create_app
-    from ledgerbridge.settings import get_settings
-
-    return create_app(get_settings(), background=False)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """A browser-like client: no credentials until it signs in."""
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def tenant(database: str) -> Tenant:
-    return await make_tenant("owner@example.com", "Acme Studio")
+# Moved to tests/conftest.py so every test folder shares them; re-exported for the modules that
+# still import them from here.
+from tests.conftest import OWNER_PASSWORD, Tenant, app, client, make_connection, make_tenant, tenant  # noqa: F401
 
 
 @pytest.fixture
@@ -91,24 +44,6 @@ async def sign_in(client: AsyncTestClient[Any], email: str, password: str) -> An
     """Sign in through the JSON endpoint, as a script or SPA would; returns the response."""
     token = await csrf_token(client)
     return await client.post("/auth/login", json={"email": email, "password": password}, headers={"x-csrftoken": token})
-
-
-async def make_connection(workspace_id: int, provider: str = "acme", **values: Any) -> Any:
-    """A connected connection row; no tokens, as the API never reads them."""
-    from ledgerbridge.tables import Connection, utcnow
-
-    connection = Connection(
-        workspace=workspace_id,
-        provider=provider,
-        tenant_id=f"{provider}-tenant",
-        tenant_name=f"{provider.title()} Books",
-        status=values.pop("status", "connected"),
-        created_at=utcnow(),
-        updated_at=utcnow(),
-        **values,
-    )
-    await connection.save()
-    return connection
 
 
 async def make_customer(client: AsyncTestClient[Any], name: str = "Globex", **values: Any) -> dict[str, Any]:

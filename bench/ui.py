@@ -1,0 +1,115 @@
+"""Server-side render time of each admin UI page with many invoices in a workspace.
+
+    uv run python bench/ui.py [--invoices 10000] [--renders 7]
+
+Seeds a fresh SQLite database in a temporary folder, signs in through the test client (no
+server), renders every page a few times and prints JSON: median and p95 milliseconds per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+PAGES = ["/", "/integrations", "/invoices", "/invoices?sync=not_exported", "/invoices?status=finalized&page=3",
+         "/invoices/{invoice}", "/items", "/items/mapping", "/customers", "/sync-history", "/issues",
+         "/time-entries", "/workspace/settings"]
+PASSWORD = "bench password 1"
+CHUNK = 500
+
+
+async def seed(invoices: int) -> tuple[str, int]:
+    from ledgerbridge.auth import create_admin
+    from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Item, utcnow
+
+    user, workspace = await create_admin("bench@example.com", PASSWORD, "Bench Co")
+    now = utcnow()
+    customers = [Customer(workspace=workspace.id, name=f"Customer {n}", email=f"c{n}@example.com", created_at=now,
+                          updated_at=now) for n in range(200)]
+    await Customer.insert(*customers)
+    ids = [row["id"] for row in await Customer.select(Customer.id)]
+    await Item.insert(*[Item(workspace=workspace.id, name=f"Item {n}", unit_price=Decimal("100"), created_at=now,
+                             updated_at=now) for n in range(100)])
+    first = None
+    for start in range(0, invoices, CHUNK):
+        rows = [
+            Invoice(workspace=workspace.id, number=f"INV-{n:06d}", customer=ids[n % len(ids)],
+                    issue_date=date(2026, 1, 1) + timedelta(days=n % 300), status="finalized" if n % 3 else "sent",
+                    subtotal=Decimal("120.00"), total=Decimal("120.00"), created_at=now, updated_at=now)
+            for n in range(start, min(start + CHUNK, invoices))
+        ]
+        await Invoice.insert(*rows)
+    invoice_ids = [row["id"] for row in await Invoice.select(Invoice.id).order_by(Invoice.id)]
+    for start in range(0, len(invoice_ids), CHUNK):
+        await InvoiceLine.insert(*[InvoiceLine(invoice=i, description="Work", quantity=Decimal("1"),
+                                               unit_price=Decimal("120"), line_total=Decimal("120.00"))
+                                   for i in invoice_ids[start:start + CHUNK]])
+    first = invoice_ids[0] if invoice_ids else 0
+    return user.email, first
+
+
+async def measure(invoices: int, renders: int) -> dict[str, Any]:
+    from ledgerbridge import db
+    from ledgerbridge.app import create_app
+    from ledgerbridge.cli import migrate_database
+    from ledgerbridge.settings import get_settings
+    from litestar.testing import AsyncTestClient
+
+    db.use_engine(db.make_engine(get_settings().database_url))
+    await migrate_database()
+    email, invoice_id = await seed(invoices)
+    app = create_app(get_settings(), background=False)
+    html = {"accept": "text/html"}
+    results: dict[str, Any] = {}
+    async with AsyncTestClient(app=app) as client:
+        login = await client.get("/login", headers=html)
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+        await client.post("/login", data={"email": email, "password": PASSWORD, "next": "/", "_csrf_token": token},
+                          headers=html)
+        for path in PAGES:
+            url = path.format(invoice=invoice_id)
+            timings = []
+            for _ in range(renders):
+                started = time.perf_counter()
+                response = await client.get(url, headers=html)
+                timings.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{url} answered {response.status_code}")
+            timings.sort()
+            results[path] = {"median_ms": round(statistics.median(timings), 1),
+                             "p95_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.95))], 1)}
+    await db.close_pool()
+    return {"invoices": invoices, "renders": renders, "pages": results}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--renders", type=int, default=7)
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="lb-bench-"))
+    os.environ["LEDGERBRIDGE_DATA_DIR"] = str(folder)
+    os.environ["LEDGERBRIDGE_DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
+    os.environ.setdefault("LEDGERBRIDGE_SECRET_KEY", "bench-secret")
+    from ledgerbridge.settings import get_settings
+
+    get_settings.cache_clear()
+    report = asyncio.run(measure(args.invoices, args.renders))
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    main()

@@ -1,0 +1,120 @@
+"""The admin UI in Debian's Chromium against a real server whose jobs run in-process.
+
+Each test saves a full-page screenshot of every page it visits under test-output/screenshots/<test>/.
+The QuickBooks Online sandbox journey waits for that plugin's hooks; this one goes as far as the
+Acme test provider allows (its consent page is not a real site, so the connection is seeded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import OWNER_PASSWORD, make_connection, make_tenant, open_database
+from tests.web import seeding
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+async def _seed(url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    await open_database(url, monkeypatch)
+    tenant = await make_tenant("owner@example.com", "Acme Studio")
+    connection = await make_connection(tenant.workspace_id)
+    globex = await seeding.customer(tenant.workspace_id, "Globex", email="ap@globex.test")
+    ids = [await seeding.invoice(tenant.workspace_id, globex.id, f"INV-{n}") for n in range(1, 4)]
+    return {"tenant": tenant, "connection": connection, "invoices": ids}
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, acme: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    from ledgerbridge.app import create_app
+    from ledgerbridge.sandbox.server import ThreadServer
+    from ledgerbridge.settings import get_settings
+
+    monkeypatch.setenv("LEDGERBRIDGE_BROKER_URL", "")
+    seeded = asyncio.run(_seed(f"sqlite:///{tmp_path / 'ui.sqlite3'}", monkeypatch))
+    get_settings.cache_clear()
+    app = create_app(get_settings(), background=True)
+    running = ThreadServer(app)
+    running.start()
+    try:
+        yield running.url, seeded
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def chromium_page(request: pytest.FixtureRequest) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        folder = SHOTS / request.node.name
+        folder.mkdir(parents=True, exist_ok=True)
+        page.shot = lambda name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_sign_in_export_and_watch_progress(server: tuple[str, dict[str, Any]], chromium_page: Any) -> None:
+    base, seeded = server
+    page = chromium_page
+    page.goto(f"{base}/invoices")
+    assert "/login" in page.url
+    page.shot("login")
+    page.fill("#email", seeded["tenant"].owner_email)
+    page.fill("#password", OWNER_PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{base}/invoices")
+    page.shot("invoices")
+    assert page.locator(".badge.sync-not_exported").count() == 3
+    page.check("input[aria-label='Select all on this page']")
+    page.click("text=Export selected")
+    page.wait_for_url("**/invoices?runs=*")
+    page.locator("progress").first.wait_for()
+    page.wait_for_selector(".progress-panel:not([hx-get]) >> text=3 / 3", timeout=30_000)  # htmx polled to the end
+    page.shot("export-progress")
+    page.goto(f"{base}/invoices?sync=synced")
+    assert page.locator(".badge.sync-synced").count() == 3
+    page.shot("invoices-exported")
+    page.click("text=INV-1")
+    page.wait_for_selector("text=In your accounting software")
+    assert page.locator("text=Acme Books").count() >= 1
+    page.shot("invoice")
+    for path, name in (("/", "dashboard"), ("/integrations", "integrations"), ("/sync-history", "sync-history"),
+                       ("/items", "items"), ("/customers", "customers"), ("/issues", "issues"),
+                       ("/time-entries", "time-entries"), ("/workspace/settings", "members")):
+        page.goto(f"{base}{path}")
+        assert page.locator("h1").count() == 1
+        page.shot(name)
+
+
+def test_disconnect_is_confirmed_without_javascript(server: tuple[str, dict[str, Any]], chromium_page: Any) -> None:
+    base, seeded = server
+    page = chromium_page
+    page.goto(f"{base}/login")
+    page.fill("#email", seeded["tenant"].owner_email)
+    page.fill("#password", OWNER_PASSWORD)
+    page.click("button[type=submit].primary")
+    page.goto(f"{base}/integrations/{seeded['connection'].id}")
+    page.shot("integration")
+    page.click("text=Disconnect…")
+    page.wait_for_selector("text=Your data in Acme Books stays there.")
+    page.shot("confirm-disconnect")
+    page.click("button.danger")
+    page.wait_for_url("**/integrations?notice=*")
+    assert page.locator("text=disconnected").count() >= 1
+    page.shot("disconnected")

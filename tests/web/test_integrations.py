@@ -1,0 +1,106 @@
+"""Integrations: provider cards from the registry, connect forms, company picker, settings, sync, disconnect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ledgerbridge import jobs
+from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, SyncRun
+
+from tests.conftest import Tenant, make_connection
+from tests.web import seeding
+from tests.web.conftest import UI
+
+
+async def test_every_installed_provider_gets_a_card(ui: UI) -> None:
+    page = await ui.get("/integrations")
+    assert "Nothing is connected yet" in page
+    assert 'data-provider="acme"' in page and "Connect Acme Books" in page  # the test plugin, found by entry point
+    assert '<form method="post" action="/connect/acme">' in page
+    assert 'name="return_to" value="/integrations"' in page
+
+
+async def test_a_connection_shows_its_health(ui: UI, tenant: Tenant) -> None:
+    reason = "The refresh token expired."
+    row = await make_connection(tenant.workspace_id, status="needs_reconnect", status_reason=reason)
+    page = await ui.get("/integrations")
+    assert "needs reconnect" in page and "The refresh token expired." in page
+    assert f'name="connection_id" value="{row.id}"' in page and "Reconnect</button>" in page
+    assert "API budget this minute" in page and "of 600 calls" in page
+
+
+async def test_the_company_picker_after_a_consent_for_several(ui: UI, tenant: Tenant) -> None:
+    pending = [{"id": "c1", "name": "North Ltd"}, {"id": "c2", "name": "South Ltd"}]
+    row = await make_connection(tenant.workspace_id, provider_data=json.dumps({"pending_tenants": pending}))
+    page = await ui.get(f"/integrations?connection={row.id}&choose_tenant=1")
+    assert '<form method="post" action="/connect/tenant">' in page
+    assert 'value="c1"' in page and "South Ltd" in page
+
+
+async def test_a_failed_connect_is_explained(ui: UI) -> None:
+    page = await ui.get("/integrations?connect_error=wrong_account&message=That+is+another+company.")
+    assert "Connecting did not work" in page and "wrong account" in page and "That is another company." in page
+
+
+async def test_settings_follow_capabilities_and_save(ui: UI, tenant: Tenant) -> None:
+    row = await make_connection(tenant.workspace_id)
+    sales = await seeding.account(tenant.workspace_id, row.id, "Sales")
+    page = await ui.get(f"/integrations/{row.id}")
+    assert "Default income account" in page and "Sales (4000)" in page  # acme has income accounts
+    assert "Export invoices as" not in page  # and no draft export
+    response = await ui.post(
+        f"/integrations/{row.id}/settings",
+        {"auto_export_on_send": "on", "default_income_account_id": str(sales.id), "number_policy": "provider",
+         "revert_action": "delete"},
+    )
+    assert "notice=Settings+saved" in response.headers["location"]
+    saved = await Connection.objects().where(Connection.id == row.id).first()
+    assert saved.auto_export_on_send and not saved.auto_sync_customers
+    assert saved.default_income_account_id == sales.id
+    assert (saved.number_policy, saved.revert_action) == ("provider", "delete")
+
+
+async def test_sync_now_queues_the_chosen_reads(ui: UI, tenant: Tenant) -> None:
+    row = await make_connection(tenant.workspace_id)
+    response = await ui.post(f"/integrations/{row.id}/sync", {"what": ["customers", "items"]})
+    assert response.headers["location"].startswith(f"/integrations/{row.id}?notice=2+syncs+started")
+    kinds = {r["kind"] for r in await SyncRun.select(SyncRun.kind).where(SyncRun.connection == row.id)}
+    assert kinds == {RunKind.import_customers, RunKind.import_items}
+    page = await ui.get(f"/integrations/{row.id}")
+    assert "import customers" in page and "import items" in page
+
+
+async def test_sync_now_on_a_broken_connection_says_why(ui: UI, tenant: Tenant) -> None:
+    row = await make_connection(tenant.workspace_id, status="needs_reconnect")
+    response = await ui.post(f"/integrations/{row.id}/sync", {"what": ["customers"]})
+    assert "error=" in response.headers["location"] and "Reconnect" in response.headers["location"]
+
+
+async def test_disconnect_is_confirmed_and_keeps_provider_data(ui: UI, tenant: Tenant, acme: Any) -> None:
+    row = await make_connection(tenant.workspace_id)
+    page = await ui.get(f"/integrations/{row.id}/disconnect")
+    assert "Your data in Acme Books stays there." in page
+    assert f'action="/integrations/{row.id}/disconnect"' in page
+    response = await ui.post(f"/integrations/{row.id}/disconnect")
+    assert response.headers["location"].startswith("/integrations?notice=")
+    saved = await Connection.objects().where(Connection.id == row.id).first()
+    assert saved.status == ConnectionStatus.disconnected and saved.refresh_token_enc == ""
+
+
+async def test_another_workspaces_connection_is_not_found(ui: UI) -> None:
+    from tests.conftest import make_tenant
+
+    other = await make_tenant("else@example.com", "Elsewhere")
+    row = await make_connection(other.workspace_id)
+    await ui.get(f"/integrations/{row.id}", status=404)
+
+
+async def test_the_dashboard_shows_health_issues_chart_and_runs(ui: UI, tenant: Tenant) -> None:
+    row = await make_connection(tenant.workspace_id)
+    ws = tenant.workspace_id
+    await jobs.enqueue(RunKind.import_customers, workspace_id=ws, connection_id=row.id, trigger="user:1")
+    page = await ui.get("/")
+    assert "Acme Books" in page and "connected" in page
+    assert "<svg" in page and "Invoice exports, last 30 days" in page
+    assert "import customers" in page and "No open issues" in page

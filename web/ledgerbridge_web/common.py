@@ -1,0 +1,188 @@
+"""What every page shares: who is asking, the page frame, flash messages, paging and forms.
+
+Pages need a signed-in person with a workspace. A stranger is answered by the core's error
+handling, which sends a browser to the sign-in page and back. Actions answer with a redirect
+(post/redirect/get), carrying the outcome in the query string (`notice`, `error`, `fix`) so a
+page shows it without any server-side flash storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from ledgerbridge import auth
+from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.provider import Capabilities, ProviderInfo
+from litestar import Request
+from litestar.datastructures import FormMultiDict
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    path: str
+
+
+NAV = (
+    NavEntry("Dashboard", "/"),
+    NavEntry("Integrations", "/integrations"),
+    NavEntry("Customers", "/customers"),
+    NavEntry("Items", "/items"),
+    NavEntry("Time", "/time-entries"),
+    NavEntry("Invoices", "/invoices"),
+    NavEntry("Sync history", "/sync-history"),
+    NavEntry("Issues", "/issues"),
+    NavEntry("Members", "/workspace/settings"),
+)
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only paths on this server: a crafted link must not bounce a person to another site."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    return target
+
+
+def person(request: AnyRequest) -> auth.Caller:
+    """The signed-in person and their workspace, or the error that sends them to sign in."""
+    me = auth.caller_of(request)
+    if me is None or me.user_id is None:
+        raise auth.NotSignedIn()
+    if me.workspace_id is None:
+        raise auth.Forbidden(
+            "You are not a member of any workspace.",
+            fix="Ask an owner to add you to a workspace, or create one with `ledgerbridge createadmin`.",
+        )
+    return me
+
+
+def workspace_of(me: auth.Caller) -> int:
+    assert me.workspace_id is not None
+    return me.workspace_id
+
+
+def page(request: AnyRequest, template: str, status: int = 200, **context: Any) -> Template:
+    me = auth.caller_of(request)
+    section = "/" + request.url.path.strip("/").split("/")[0] if request.url.path != "/" else "/"
+    query = request.query_params
+    flash = {"notice": query.get("notice"), "error": query.get("error"), "fix": query.get("fix")}
+    return Template(
+        template,
+        context={
+            "me": me,
+            "nav": NAV,
+            "current_path": request.url.path,
+            "current_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "section": section,
+            "flash": flash,
+            **template_helpers(),
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def fragment(template: str, **context: Any) -> Template:
+    """A piece of a page for htmx to swap in."""
+    return Template(template, context={**template_helpers(), **context})
+
+
+def see_other(path: str, **params: Any) -> Redirect:
+    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
+    if query:
+        path = f"{path}{'&' if '?' in path else '?'}{query}"
+    return Redirect(path, status_code=HTTP_303_SEE_OTHER)
+
+
+def failed(path: str, exc: LedgerBridgeError) -> Redirect:
+    """Back to the page the action came from, with the reason and how to fix it."""
+    return see_other(path, error=exc.message, fix=exc.fix)
+
+
+def ids_from(form: FormMultiDict, name: str = "ids") -> list[int]:
+    return [int(value) for value in form.getall(name, []) if str(value).isdigit()]
+
+
+def int_or_none(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def checked(form: FormMultiDict, name: str) -> bool:
+    return str(form.get(name, "")) in ("on", "true", "1", "yes")
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Numbered pages for every list: the count is one query, the page another."""
+
+    page: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    def link(self, request: AnyRequest, number: int) -> str:
+        skip = ("page", "notice", "error", "fix")
+        params = {key: value for key, value in request.query_params.items() if key not in skip}
+        params["page"] = str(number)
+        return f"{request.url.path}?{urlencode(params)}"
+
+
+def page_number(request: AnyRequest) -> int:
+    raw = request.query_params.get("page", "1")
+    return max(1, int(raw)) if str(raw).isdigit() else 1
+
+
+# --------------------------------------------------------------------------- providers
+
+
+def providers() -> list[ProviderInfo]:
+    """Every installed provider plugin, by name: the UI never names one itself."""
+    return sorted(get_registry().providers.values(), key=lambda info: info.name.lower())
+
+
+def provider_name(key: str) -> str:
+    info = get_registry().providers.get(key)
+    return info.name if info else key
+
+
+def capabilities(key: str) -> Capabilities:
+    info = get_registry().providers.get(key)
+    return info.capabilities if info else Capabilities()
+
+
+def initials(name: str) -> str:
+    """The provider icon's letters: drawn in CSS, so no plugin has to ship an image."""
+    words = [word for word in name.replace("-", " ").split() if word]
+    letters = "".join(word[0] for word in words[:2]) or "?"
+    return letters.upper()
+
+
+def hue(key: str) -> int:
+    """A stable colour per provider key, so its icon looks the same on every page."""
+    return sum(ord(char) * (index + 7) for index, char in enumerate(key)) % 360
+
+
+def label(value: str) -> str:
+    return str(value).replace("_", " ")
+
+
+def template_helpers() -> dict[str, Any]:
+    return {"provider_name": provider_name, "initials": initials, "hue": hue, "label": label}
+

@@ -1,0 +1,60 @@
+"""The dashboard: how each integration is doing, what needs attention, and what ran lately."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledgerbridge import auth
+from ledgerbridge.tables import SyncIssue
+from litestar import Response, get
+from piccolo.query.functions.aggregate import Count
+
+from ledgerbridge_web import chart
+from ledgerbridge_web.common import AnyRequest, fragment, page, person, workspace_of
+from ledgerbridge_web.integrations import connection_views
+from ledgerbridge_web.runs import recent_runs
+
+RECENT_RUNS = 10
+
+
+async def open_issue_counts(workspace_id: int) -> dict[int | None, int]:
+    rows = (
+        await SyncIssue.select(SyncIssue.connection, Count(alias="count"))
+        .where((SyncIssue.workspace == workspace_id) & SyncIssue.resolved_at.is_null())
+        .group_by(SyncIssue.connection)
+    )
+    return {row["connection"]: row["count"] for row in rows}
+
+
+@get("/")
+async def dashboard(request: AnyRequest) -> Response[Any]:
+    me = auth.caller_of(request)
+    if me is not None and me.user_id is not None and me.workspace_id is None:
+        return page(request, "dashboard.html", no_workspace=True)
+    me = person(request)
+    ws = workspace_of(me)
+    issues = await open_issue_counts(ws)
+    days = await chart.daily_counts(ws)
+    return page(
+        request,
+        "dashboard.html",
+        no_workspace=False,
+        views=await connection_views(ws),
+        issues=issues,
+        issues_total=sum(issues.values()),
+        runs=await recent_runs(ws, limit=RECENT_RUNS),
+        days=days,
+        bars=chart.bars(days),
+        exported_total=sum(d.exported for d in days),
+        failed_total=sum(d.failed for d in days),
+    )
+
+
+@get("/dashboard/runs")
+async def dashboard_runs(request: AnyRequest) -> Response[Any]:
+    """The recent-runs table alone, for htmx to refresh in place."""
+    me = person(request)
+    return fragment("_runs_table.html", runs=await recent_runs(workspace_of(me), limit=RECENT_RUNS))
+
+
+HANDLERS = [dashboard, dashboard_runs]

@@ -1,0 +1,269 @@
+"""Invoices: the list with sync badges and bulk export, and one invoice with its provider copies.
+
+Actions (export, revert to draft, bulk export) run the REST API's own handlers in-process, so the
+rules and the queued sync runs are exactly those of the API. A long export answers with the runs
+it queued, whose progress the page polls with htmx (and a plain "refresh" link without JS).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ledgerbridge.api.invoice_output import invoices_out
+from ledgerbridge.api.invoices import InvoiceController, badge_filter
+from ledgerbridge.api.paging import contains
+from ledgerbridge.api.schemas import BulkExportIn, ExportIn
+from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.invoicing import SyncBadge, invoice_number_for_provider
+from ledgerbridge.jobs import loads
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus, Item
+from litestar import Response, get, post
+from piccolo.columns.combination import Combinable
+
+from ledgerbridge_web import in_process_api
+from ledgerbridge_web.common import (
+    PAGE_SIZE,
+    AnyRequest,
+    Paging,
+    capabilities,
+    failed,
+    ids_from,
+    int_or_none,
+    page,
+    page_number,
+    person,
+    provider_name,
+    see_other,
+    workspace_of,
+)
+
+BADGES = [
+    ("not_exported", "Not exported"),
+    ("pending", "Exporting"),
+    ("synced", "Exported"),
+    ("needs_sync", "Needs sync"),
+    ("warning", "Warning"),
+    ("error", "Error"),
+]
+
+
+def _filters(workspace_id: int, query: Any) -> tuple[Combinable, dict[str, str]]:
+    where: Combinable = Invoice.workspace == workspace_id
+    chosen = {name: str(query.get(name) or "") for name in ("status", "sync", "q", "customer_id")}
+    if chosen["status"] in set(InvoiceStatus):
+        where = where & (Invoice.status == chosen["status"])
+    if chosen["sync"] in set(SyncBadge):
+        where = where & badge_filter(workspace_id, SyncBadge(chosen["sync"]))
+    if chosen["q"].strip():
+        where = where & contains(Invoice.number, chosen["q"])
+    if chosen["customer_id"].isdigit():
+        where = where & (Invoice.customer == int(chosen["customer_id"]))
+    return where, chosen
+
+
+@get("/invoices")
+async def invoice_list(request: AnyRequest) -> Response[Any]:
+    me = person(request)
+    ws = workspace_of(me)
+    where, chosen = _filters(ws, request.query_params)
+    paging = Paging(page_number(request), await Invoice.count().where(where))
+    rows = (
+        await Invoice.objects()
+        .where(where)
+        .order_by(Invoice.issue_date, ascending=False)
+        .order_by(Invoice.id, ascending=False)
+        .limit(PAGE_SIZE)
+        .offset(paging.offset)
+    )
+    run_ids = [int(value) for value in str(request.query_params.get("runs") or "").split(",") if value.isdigit()]
+    return page(
+        request,
+        "invoices.html",
+        invoices=await invoices_out(ws, list(rows)),
+        paging=paging,
+        link=lambda number: paging.link(request, number),
+        chosen=chosen,
+        statuses=list(InvoiceStatus),
+        badges=BADGES,
+        run_ids=run_ids,
+    )
+
+
+@post("/invoices/export")
+async def export_selected(request: AnyRequest) -> Response[Any]:
+    me = person(request)
+    form = await request.form()
+    ids = ids_from(form)
+    back = "/invoices"
+    if not ids:
+        return see_other(back, error="No invoice was selected.", fix="Tick the invoices to export, then export again.")
+    try:
+        result = await in_process_api.call(
+            InvoiceController.export_many, me, data=BulkExportIn(invoice_ids=ids, connection_id=None)
+        )
+    except LedgerBridgeError as exc:
+        return failed(back, exc)
+    runs = ",".join(str(run.id) for run in result.runs)
+    return see_other(back, runs=runs, notice=f"Exporting {len(ids)} invoice{'s' if len(ids) != 1 else ''}.")
+
+
+# --------------------------------------------------------------------------- one invoice
+
+
+def _differences(invoice: Any, link: Any) -> list[tuple[str, str, str]]:
+    """(what, ours, theirs) where the provider's copy disagrees with ours."""
+    remote = link.remote_data or {}
+    out = []
+    theirs_total = remote.get("total")
+    if theirs_total not in (None, ""):
+        try:
+            if Decimal(str(theirs_total)) != Decimal(invoice.total):
+                out.append(("Amount", invoice.total, str(theirs_total)))
+        except InvalidOperation:
+            pass
+    theirs_number = link.remote_number or remote.get("number") or ""
+    if theirs_number and theirs_number != invoice.number:
+        out.append(("Number", invoice.number, theirs_number))
+    return out
+
+
+async def _view_link(link: Any, connection: dict[str, Any] | None) -> str:
+    """"View in <provider>": the address the provider reported, else what its plugin builds."""
+    deep = (link.remote_data or {}).get("deep_link")
+    if deep:
+        return str(deep)
+    if connection is None or not link.remote_id:
+        return ""
+    registry = get_registry()
+    if link.provider not in registry.providers or not registry.implements(link.provider, "record_url"):
+        return ""
+    try:
+        url = await registry.call(
+            link.provider,
+            "record_url",
+            provider_data=loads(connection["provider_data"]),
+            environment=connection["environment"],
+            record_type="invoice",
+            remote_id=link.remote_id,
+        )
+    except LedgerBridgeError:
+        return ""
+    return url or ""
+
+
+async def _preview(invoice: Any, connection: dict[str, Any]) -> dict[str, Any]:
+    """What an export sends, in the provider-neutral shape its plugin receives (ids not yet resolved)."""
+    key = connection["provider"]
+    caps = capabilities(key)
+    item_ids = [line.item_id for line in invoice.lines if line.item_id]
+    names = {}
+    if item_ids:
+        names = {row["id"]: row["name"] for row in await Item.select(Item.id, Item.name).where(Item.id.is_in(item_ids))}
+    number = invoice.number
+    if caps.invoice_number_max_length:
+        number = invoice_number_for_provider(number, caps.invoice_number_max_length)
+    return {
+        "number": number if connection["number_policy"] == "ours" else f"(assigned by {provider_name(key)})",
+        "customer": invoice.customer_name,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "currency": invoice.currency,
+        "as_draft": bool(connection["export_as_draft"]) if caps.draft_export else None,
+        "lines": [
+            {
+                "item": names.get(line.item_id, ""),
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "line_total": line.line_total,
+                "tax_amount": line.tax_amount,
+            }
+            for line in invoice.lines
+        ],
+        "subtotal": invoice.subtotal,
+        "tax_total": invoice.tax_total,
+        "total": invoice.total,
+    }
+
+
+@get("/invoices/{invoice_id:int}")
+async def invoice_page(request: AnyRequest, invoice_id: int) -> Response[Any]:
+    me = person(request)
+    ws = workspace_of(me)
+    row = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == ws)).first()
+    if row is None:
+        raise LedgerBridgeError(f"There is no invoice {invoice_id} in this workspace.", code="not_found",
+                                fix="Open Invoices and pick one from the list.")
+    invoice = (await invoices_out(ws, [row]))[0]
+    connections = {
+        item["id"]: item
+        for item in await Connection.select(
+            Connection.id, Connection.provider, Connection.environment, Connection.tenant_name, Connection.status,
+            Connection.provider_data, Connection.number_policy, Connection.export_as_draft,
+        ).where(Connection.workspace == ws)
+    }
+    copies = []
+    for link in invoice.links:
+        connection = connections.get(link.connection_id)
+        copies.append(
+            {
+                "link": link,
+                "provider": provider_name(link.provider),
+                "tenant": connection["tenant_name"] if connection else "",
+                "view_url": await _view_link(link, connection),
+                "differences": _differences(invoice, link),
+            }
+        )
+    previews = [
+        {"connection": c, "provider": provider_name(c["provider"]), "payload": await _preview(invoice, c)}
+        for c in connections.values()
+        if c["status"] == "connected"
+    ]
+    customer = await Customer.select(Customer.name, Customer.email).where(Customer.id == row.customer).first()
+    return page(request, "invoice.html", invoice=invoice, copies=copies, previews=previews, customer=customer)
+
+
+async def _action(request: AnyRequest, invoice_id: int, handler: Any, done: str, **kwargs: Any) -> Response[Any]:
+    me = person(request)
+    back = f"/invoices/{invoice_id}"
+    try:
+        result = await in_process_api.call(handler, me, invoice_id=invoice_id, **kwargs)
+    except LedgerBridgeError as exc:
+        return failed(back, exc)
+    runs = ",".join(str(run.id) for run in getattr(result, "runs", []))
+    return see_other(back, notice=done, runs=runs)
+
+
+@post("/invoices/{invoice_id:int}/export")
+async def export_one(request: AnyRequest, invoice_id: int) -> Response[Any]:
+    form = await request.form()
+    data = ExportIn(connection_id=int_or_none(form.get("connection_id")))
+    return await _action(request, invoice_id, InvoiceController.export, "Export queued.", data=data)
+
+
+@post("/invoices/{invoice_id:int}/finalize")
+async def finalize(request: AnyRequest, invoice_id: int) -> Response[Any]:
+    return await _action(request, invoice_id, InvoiceController.finalize, "Invoice finalized.")
+
+
+@get("/invoices/{invoice_id:int}/revert")
+async def confirm_revert(request: AnyRequest, invoice_id: int) -> Response[Any]:
+    me = person(request)
+    row = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == workspace_of(me))).first()
+    if row is None:
+        raise LedgerBridgeError(f"There is no invoice {invoice_id} in this workspace.", code="not_found",
+                                fix="Open Invoices and pick one from the list.")
+    return page(request, "confirm_revert.html", invoice=row)
+
+
+@post("/invoices/{invoice_id:int}/revert")
+async def revert(request: AnyRequest, invoice_id: int) -> Response[Any]:
+    return await _action(
+        request, invoice_id, InvoiceController.revert_to_draft,
+        "Reverted to draft; the copies in your accounting software are being taken back.",
+    )
+
+
+HANDLERS = [invoice_list, export_selected, invoice_page, export_one, finalize, confirm_revert, revert]

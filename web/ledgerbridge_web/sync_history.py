@@ -1,0 +1,112 @@
+"""Sync history: every run, live progress while it runs, the records it touched and its issues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledgerbridge.api.sync_runs import SyncRunController
+from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.tables import RunRecord, RunState, SyncIssue, SyncRun
+from litestar import Response, get, post
+from piccolo.columns.combination import Combinable
+
+from ledgerbridge_web import in_process_api
+from ledgerbridge_web.common import (
+    PAGE_SIZE,
+    AnyRequest,
+    Paging,
+    failed,
+    fragment,
+    page,
+    page_number,
+    person,
+    see_other,
+    workspace_of,
+)
+from ledgerbridge_web.runs import one_run, recent_runs
+
+RECORDS_SHOWN = 200
+
+
+@get("/sync-history")
+async def history(request: AnyRequest) -> Response[Any]:
+    me = person(request)
+    ws = workspace_of(me)
+    query = request.query_params
+    where: Combinable = SyncRun.workspace == ws
+    state = str(query.get("state") or "")
+    if state in set(RunState):
+        where = where & (SyncRun.state == state)
+    connection = str(query.get("connection_id") or "")
+    if connection.isdigit():
+        where = where & (SyncRun.connection == int(connection))
+    paging = Paging(page_number(request), await SyncRun.count().where(where))
+    runs = await recent_runs(ws, where=where, limit=PAGE_SIZE, offset=paging.offset)
+    active = [run["id"] for run in runs if run["active"]]
+    return page(
+        request,
+        "sync_history.html",
+        runs=runs,
+        active=active,
+        paging=paging,
+        link=lambda number: paging.link(request, number),
+        states=list(RunState),
+        chosen_state=state,
+    )
+
+
+@get("/sync-history/progress")
+async def progress(request: AnyRequest) -> Response[Any]:
+    """Progress bars of some runs; polled by htmx until every one has finished."""
+    me = person(request)
+    ids = [int(value) for value in str(request.query_params.get("ids") or "").split(",") if value.isdigit()][:20]
+    runs = await recent_runs(workspace_of(me), where=SyncRun.id.is_in(ids), limit=len(ids)) if ids else []
+    runs.sort(key=lambda run: run["id"])
+    return fragment("_progress.html", runs=runs, ids=[run["id"] for run in runs])
+
+
+@get("/sync-history/{run_id:int}")
+async def run_page(request: AnyRequest, run_id: int) -> Response[Any]:
+    me = person(request)
+    ws = workspace_of(me)
+    run = await one_run(ws, run_id)
+    if run is None:
+        raise LedgerBridgeError(f"There is no sync run {run_id} in this workspace.", code="not_found",
+                                fix="Open Sync history and pick one from the list.")
+    records = await RunRecord.select().where(RunRecord.run == run_id).order_by(RunRecord.id).limit(RECORDS_SHOWN)
+    records_total = await RunRecord.count().where(RunRecord.run == run_id)
+    issues = await SyncIssue.select().where(SyncIssue.run == run_id).order_by(SyncIssue.id)
+    return page(request, "sync_run.html", run=run, records=records, records_total=records_total, issues=issues)
+
+
+@post("/sync-history/{run_id:int}/retry")
+async def retry(request: AnyRequest, run_id: int) -> Response[Any]:
+    me = person(request)
+    try:
+        new = await in_process_api.call(SyncRunController.retry, me, run_id=run_id)
+    except LedgerBridgeError as exc:
+        return failed(f"/sync-history/{run_id}", exc)
+    return see_other(f"/sync-history/{new.id}", notice=f"Retrying run #{run_id} as run #{new.id}.")
+
+
+@post("/sync-history/retry-failed")
+async def retry_failed(request: AnyRequest) -> Response[Any]:
+    """Retry every failed run on this page's selection (or all failed runs when none is ticked)."""
+    me = person(request)
+    ws = workspace_of(me)
+    form = await request.form()
+    ids = [int(value) for value in form.getall("ids", []) if str(value).isdigit()]
+    where = (SyncRun.workspace == ws) & (SyncRun.state == RunState.failed)
+    if ids:
+        where = where & SyncRun.id.is_in(ids)
+    failed_ids = [row["id"] for row in await SyncRun.select(SyncRun.id).where(where).limit(PAGE_SIZE)]
+    new_ids = []
+    for run_id in failed_ids:
+        try:
+            new_ids.append((await in_process_api.call(SyncRunController.retry, me, run_id=run_id)).id)
+        except LedgerBridgeError:
+            continue
+    return see_other("/sync-history", notice=f"Retrying {len(new_ids)} failed run{'s' if len(new_ids) != 1 else ''}.")
+
+
+HANDLERS = [history, progress, run_page, retry, retry_failed]
