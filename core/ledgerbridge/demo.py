@@ -27,6 +27,7 @@ class RunningSandbox:
     name: str
     url: str
     server: ThreadServer
+    env: dict[str, str]  # the settings that point the provider at this sandbox
 
 
 def _public_host(settings: Settings) -> str:
@@ -46,6 +47,27 @@ def _port(host: str, wanted: int) -> int:
     return port
 
 
+def serve_sandbox(key: str, *, bind_host: str, public_host: str, port: int, base_url: str) -> RunningSandbox:
+    """Start provider `key`'s sandbox on `port` (0: any free one) and say how to point settings at it."""
+    registry = get_registry()
+    port = _port(bind_host, port)
+    public_url = f"http://{public_host}:{port}"
+    offer: DemoSandbox = registry.call_sync(
+        key, "demo_sandbox", public_url=public_url, webhook_url=f"{base_url}/webhooks/{key}"
+    )
+    server = ThreadServer(offer.app, bind_host, port)
+    server.start()
+    upper = key.upper()
+    env = {
+        f"{PREFIX}{upper}_CLIENT_ID": offer.client_id,
+        f"{PREFIX}{upper}_CLIENT_SECRET": offer.client_secret,
+        f"{PREFIX}{upper}_BASE_URL": public_url,
+    }
+    if offer.webhook_secret:
+        env[f"{PREFIX}{upper}_WEBHOOK_SECRET"] = offer.webhook_secret
+    return RunningSandbox(key, registry.providers[key].name, public_url, server, env)
+
+
 def start_sandboxes(settings: Settings) -> list[RunningSandbox]:
     """Start a sandbox for every provider that needs one and configure the provider to use it."""
     if settings.sandboxes == "off":
@@ -54,23 +76,12 @@ def start_sandboxes(settings: Settings) -> list[RunningSandbox]:
     bind_host = "0.0.0.0" if settings.host == "0.0.0.0" else "127.0.0.1"
     running: list[RunningSandbox] = []
     for index, key in enumerate(sorted(registry.providers)):
-        if settings.provider(key).client_id:
-            continue  # real credentials: talk to the real provider
-        if not registry.implements(key, "demo_sandbox"):
-            continue
-        port = _port(bind_host, settings.sandbox_port + index)
-        public_url = f"http://{_public_host(settings)}:{port}"
-        webhook_url = f"{settings.base_url}/webhooks/{key}"
-        offer: DemoSandbox = registry.call_sync(key, "demo_sandbox", public_url=public_url, webhook_url=webhook_url)
-        server = ThreadServer(offer.app, bind_host, port)
-        server.start()
-        upper = key.upper()
-        os.environ[f"{PREFIX}{upper}_CLIENT_ID"] = offer.client_id
-        os.environ[f"{PREFIX}{upper}_CLIENT_SECRET"] = offer.client_secret
-        os.environ[f"{PREFIX}{upper}_BASE_URL"] = public_url
-        if offer.webhook_secret:
-            os.environ[f"{PREFIX}{upper}_WEBHOOK_SECRET"] = offer.webhook_secret
-        running.append(RunningSandbox(key, registry.providers[key].name, public_url, server))
+        if settings.provider(key).client_id or not registry.implements(key, "demo_sandbox"):
+            continue  # real credentials talk to the real provider
+        sandbox = serve_sandbox(key, bind_host=bind_host, public_host=_public_host(settings),
+                                port=settings.sandbox_port + index, base_url=settings.base_url)
+        os.environ.update(sandbox.env)
+        running.append(sandbox)
     return running
 
 

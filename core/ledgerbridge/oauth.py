@@ -287,17 +287,19 @@ async def access_token(connection_id: int, *, force_refresh: bool = False) -> tu
             seen_version = connection.token_version
         if _fresh(connection, now) and not (force_refresh and connection.token_version == seen_version):
             return vault.decrypt(connection.access_token_enc), connection
-        if await _take_refresh_lease(connection_id, now):
+        if await _take_refresh_lease(connection_id, now, connection.token_version):
             return await _refresh(connection), connection
         await asyncio.sleep(0.1)  # someone else is refreshing: use their result
     raise LedgerBridgeError("Timed out waiting for another worker to refresh the connection's token.",
                             code="provider_unavailable")
 
 
-async def _take_refresh_lease(connection_id: int, now: datetime) -> bool:
+async def _take_refresh_lease(connection_id: int, now: datetime, version: int) -> bool:
+    """Only for the tokens we read: if another worker refreshed since, its fresh token is the answer."""
     async with write_transaction():
         taken = await Connection.update({Connection.refresh_lease_until: now + LEASE}).where(
             (Connection.id == connection_id)
+            & (Connection.token_version == version)
             & (Connection.refresh_lease_until.is_null() | (Connection.refresh_lease_until < now))
         ).returning(Connection.id)
     return bool(taken)
@@ -315,6 +317,10 @@ async def _refresh(connection: Connection) -> str:
         )
     except AuthorizationError as exc:
         await _release_lease(connection.id)
+        # Re-read once: a refresh that raced ours (a lapsed lease) may have rotated the token we sent.
+        current = await Connection.objects().where(Connection.id == connection.id).first()
+        if current is not None and current.token_version != version and _fresh(current, utcnow()):
+            return vault.decrypt(current.access_token_enc)
         await set_status(connection, ConnectionStatus.needs_reconnect, exc.message)
         raise
     except BaseException:

@@ -82,10 +82,11 @@ class DatabaseBackend:
                     oldest = min(row["window_start"] for row in rows)
                     return max(0.05, oldest + window - now)
             if limits.concurrent:
-                busy = await RateWindow.count().where(
+                # `RateWindow.count` is the column, so the table's count() query is out of reach here.
+                busy = await RateWindow.select(RateWindow.id).where(
                     RateWindow.key.like(f"{key}:run:%") & (RateWindow.window_start > now)
                 )
-                if busy >= limits.concurrent:
+                if len(busy) >= limits.concurrent:
                     return 0.05
                 await RateWindow(key=f"{key}:run:{token}", window_start=int(now + hold) + 1, count=1).save()
             for name, window, _ in _windows(limits):
