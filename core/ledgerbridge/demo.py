@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from ledgerbridge.plugins import get_registry
@@ -47,15 +49,19 @@ def _port(host: str, wanted: int) -> int:
     return port
 
 
-def serve_sandbox(key: str, *, bind_host: str, public_host: str, port: int, base_url: str) -> RunningSandbox:
-    """Start provider `key`'s sandbox on `port` (0: any free one) and say how to point settings at it."""
+def serve_sandbox(key: str, *, bind_host: str, public_host: str, port: int, base_url: str,
+                  wrap: Callable[[Any], Any] | None = None) -> RunningSandbox:
+    """Start provider `key`'s sandbox on `port` (0: any free one) and say how to point settings at it.
+
+    `wrap` puts an ASGI layer in front of the sandbox (the benchmark counts requests with it).
+    """
     registry = get_registry()
     port = _port(bind_host, port)
     public_url = f"http://{public_host}:{port}"
     offer: DemoSandbox = registry.call_sync(
         key, "demo_sandbox", public_url=public_url, webhook_url=f"{base_url}/webhooks/{key}"
     )
-    server = ThreadServer(offer.app, bind_host, port)
+    server = ThreadServer(wrap(offer.app) if wrap else offer.app, bind_host, port)
     server.start()
     upper = key.upper()
     env = {

@@ -32,7 +32,7 @@ from ledgerbridge.tables import (
 
 from tests.e2e.conftest import ProviderWorld
 
-BULK = int(os.environ.get("LB_E2E_BULK", "500"))
+BULK = int(os.environ.get("LB_E2E_BULK", "150"))
 
 
 async def run(kind: RunKind, connection: Connection, **params: object) -> SyncRun:

@@ -1,0 +1,242 @@
+"""Import and export throughput against a provider sandbox with the provider's real limits.
+
+    uv run python bench/sync.py --provider quickbooks --customers 50000 --invoices 2000 [--time-scale 1]
+
+Runs the provider's sandbox in this process (as `serve` does), connects through its consent page,
+imports every customer, exports the invoices as one bulk run, polls once with nothing changed, and
+prints one JSON object. Requests and 429 answers are counted at the sandbox's door, so they are
+what the provider would see. `--time-scale` speeds the sandbox's clock (its limits then allow more
+per real second, and `export_invoices_per_min` is measured on its clock). A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class DoorCounter:
+    """ASGI wrapper counting the provider API requests the sandbox receives, and its 429 answers."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests = 0
+        self.throttled = 0
+        self.sandbox = getattr(app, "sandbox", None)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(("/_sandbox", "/accountant")):
+            await self.app(scope, receive, send)
+            return
+        self.requests += 1
+
+        async def counting_send(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                self.throttled += 1
+            await send(message)
+
+        await self.app(scope, receive, counting_send)
+
+
+def seed_quickbooks(door: DoorCounter, tenant: str, customers: int) -> None:
+    """Create customers inside the sandbox directly: seeding is not what is measured."""
+    service = door.sandbox.service
+    for n in range(customers):
+        service.create(tenant, "Customer", {"DisplayName": f"Bench Customer {n:06d}",
+                                            "PrimaryEmailAddr": {"Address": f"bench{n}@example.com"}})
+
+
+# Seeding goes through each sandbox's own Python API; a provider without a seeder imports its demo data only.
+SEEDERS: dict[str, Callable[[DoorCounter, str, int], None]] = {"quickbooks": seed_quickbooks}
+
+
+class RssPeak:
+    """Samples this process's resident memory while a phase runs."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def now_mb() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now_mb())
+            time.sleep(0.05)
+
+    def __enter__(self) -> RssPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.now_mb())
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    import httpx
+    from ledgerbridge import auth, demo, jobs, oauth
+    from ledgerbridge.cli import migrate_database
+    from ledgerbridge.plugins import get_registry
+    from ledgerbridge.settings import get_settings
+    from ledgerbridge.tables import Account, Connection, Customer, Invoice, InvoiceLine, Item, RunKind, SyncRun, utcnow
+
+    from tests.e2e.conftest import ProviderWorld
+
+    await migrate_database()
+    jobs.set_dispatcher(lambda run_id, delay: None)
+    registry = get_registry()
+    caps = registry.provider(args.provider).capabilities
+    doors: list[DoorCounter] = []
+    sandbox = demo.serve_sandbox(args.provider, bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
+                                 base_url=get_settings().base_url,
+                                 wrap=lambda app: doors.append(DoorCounter(app)) or doors[0])
+    door = doors[0]
+    os.environ.update(sandbox.env)
+    get_settings.cache_clear()
+    http = httpx.Client(base_url=sandbox.url, timeout=60)
+    world = ProviderWorld(key=args.provider, url=sandbox.url, http=http)
+    if args.time_scale != 1:
+        world.control("clock", scale=args.time_scale)
+
+    user, workspace = await auth.create_admin("bench@example.com", "bench password 1", "Bench Co")
+    url = await oauth.begin_connect(args.provider, workspace_id=workspace.id, user_id=user.id, environment="production")
+    outcome = await oauth.complete_connect(world.consent(url), user_id=user.id)
+    if len(outcome.tenants) > 1:
+        await oauth.choose_tenant(outcome.connection.id, outcome.tenants[0].id, user_id=user.id)
+    connection = await Connection.objects().where(Connection.id == outcome.connection.id).first()
+    seeder = SEEDERS.get(args.provider)
+    if seeder is not None and args.customers:
+        seeder(door, connection.tenant_id, args.customers)
+
+    async def run(kind: RunKind, **params: Any) -> SyncRun:
+        queued = await jobs.enqueue(kind, workspace_id=workspace.id, connection_id=connection.id, params=params)
+        while True:
+            await jobs.execute(queued.id, owner="bench")
+            row = await SyncRun.objects().where(SyncRun.id == queued.id).first()
+            if row.state != "queued":
+                return row
+            wait = (row.not_before - utcnow()).total_seconds() if row.not_before else 0
+            await asyncio.sleep(max(0.0, wait))
+
+    # -- import
+    started = time.perf_counter()
+    with RssPeak() as rss:
+        imported = await run(RunKind.import_all)
+    import_seconds = time.perf_counter() - started
+    local_customers = await Customer.count().where(Customer.workspace == workspace.id)
+
+    # -- export
+    account = await Account.objects().where(Account.connection == connection.id).first()
+    if account is not None:
+        await Connection.update({Connection.default_income_account_id: account.id}).where(
+            Connection.id == connection.id)
+    customer_ids = [row["id"] for row in await Customer.select(Customer.id).where(
+        Customer.workspace == workspace.id).limit(50)]
+    now = utcnow()
+    item = Item(workspace=workspace.id, name="Bench service", unit_price=Decimal("50"), created_at=now,
+                updated_at=now)
+    await item.save()
+    invoice_ids = []
+    for n in range(args.invoices):
+        invoice = Invoice(workspace=workspace.id, number=f"BENCH-{n:06d}", customer=customer_ids[n % len(customer_ids)],
+                          issue_date=date(2026, 11, 2), status="sent", subtotal=Decimal("100.00"),
+                          total=Decimal("100.00"), created_at=now, updated_at=now)
+        await invoice.save()
+        await InvoiceLine(invoice=invoice.id, item=item.id, description="Work", quantity=Decimal("2"),
+                          unit_price=Decimal("50.00"), line_total=Decimal("100.00")).save()
+        invoice_ids.append(invoice.id)
+    requests_before, clock_before = door.requests, world.http.get("/_sandbox/clock").json()
+    exported = await run(RunKind.export_invoices, invoice_ids=invoice_ids)
+    clock_after = world.http.get("/_sandbox/clock").json()
+    sandbox_minutes = max(1e-9, (_epoch(clock_after) - _epoch(clock_before)) / 60)
+    remote_numbers = [n for n in world.invoice_numbers(connection.tenant_id) if n.startswith("BENCH-")]
+
+    # -- idle poll: everything is read back once, then a poll with nothing changed
+    await run(RunKind.poll_status)
+    before_idle = door.requests
+    await run(RunKind.poll_status)
+    idle_poll_requests = door.requests - before_idle
+
+    ceiling = ceiling_per_minute(caps, args.invoices)
+    rate = len(set(remote_numbers)) / sandbox_minutes
+    sandbox.server.stop()
+    return {
+        "provider": args.provider,
+        "customers": local_customers,
+        "invoices": args.invoices,
+        "import_records_per_s": round((imported.seen or 0) / import_seconds, 1),
+        "import_peak_rss_mb": round(rss.peak, 1),
+        "export_invoices_per_min": round(rate, 1),
+        "ceiling_invoices_per_min": ceiling,
+        "fraction_of_ceiling": round(rate / ceiling, 4) if ceiling else None,
+        "requests": door.requests,
+        "export_requests": door.requests - requests_before,
+        "failed_429": exported.failed if door.throttled else 0,
+        "responses_429": door.throttled,
+        "duplicates": len(remote_numbers) - len(set(remote_numbers)),
+        "lost": len(invoice_ids) - len(set(remote_numbers)),
+        "idle_poll_requests": idle_poll_requests,
+        "import_seconds": round(import_seconds, 1),
+        "export_failed": exported.failed,
+    }
+
+
+def ceiling_per_minute(caps: Any, invoices: int) -> float:
+    """The best the published limits allow: full batches at the per-minute allowance, unless the run
+    needs more requests than a day allows, when the daily allowance spread over the day governs."""
+    batch = max(1, caps.batch_size)
+    per_minute = (caps.requests_per_minute or 0) * batch
+    if caps.requests_per_day and invoices / batch > caps.requests_per_day:
+        return min(per_minute, caps.requests_per_day * batch / (24 * 60))
+    return per_minute
+
+
+def _epoch(snapshot: dict[str, Any]) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(str(snapshot["now"])).timestamp()
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--provider", default="quickbooks")
+    parser.add_argument("--customers", type=int, default=50000)
+    parser.add_argument("--invoices", type=int, default=2000)
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="lb-bench-"))
+    os.environ["LEDGERBRIDGE_DATA_DIR"] = str(folder)
+    os.environ["LEDGERBRIDGE_DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
+    os.environ.setdefault("LEDGERBRIDGE_SANDBOXES", "off")
+    sys.path.insert(0, str(ROOT))
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # migrations chatter on stdout; only the JSON goes there
+        result = asyncio.run(main(args))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    cli()

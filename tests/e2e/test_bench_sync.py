@@ -1,0 +1,26 @@
+"""bench/sync.py runs end to end on small numbers for each provider (its figures are the bench's job)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_sync_bench_runs_on_small_numbers(provider: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "sync.py"), "--provider", provider, "--customers", "20",
+         "--invoices", "12"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("provider", "customers", "invoices", "import_records_per_s", "import_peak_rss_mb",
+                "export_invoices_per_min", "ceiling_invoices_per_min", "fraction_of_ceiling", "requests",
+                "failed_429", "duplicates", "lost", "idle_poll_requests"):
+        assert key in figures, key
+    assert figures["provider"] == provider and figures["invoices"] == 12
+    assert figures["duplicates"] == 0 and figures["lost"] == 0 and figures["ceiling_invoices_per_min"] > 0
