@@ -118,3 +118,15 @@ async def test_time_entries_billed_by_an_invoice_follow_it_and_update_in_place(c
     fresh = await Connection.objects().where(Connection.id == connection.id).first()
     await export_time_entries(context, fresh, await Invoice.objects().where(Invoice.id == invoice.id).first())
     assert [r["hours"] for r in acme.remote_records("time")] == ["3.5"]
+
+
+async def test_the_payload_preview_writes_nothing_anywhere(connection, acme):
+    from ledgerbridge.sync.exporting import NOT_YET_CREATED, preview_invoice
+    from ledgerbridge.tables import Connection, Invoice
+
+    invoice = await _sent_invoice(connection, number="A-VERY-LONG-INVOICE-NUMBER-2026-0001")
+    fresh = await Connection.objects().where(Connection.id == connection.id).first()
+    data = await preview_invoice(fresh, await Invoice.objects().where(Invoice.id == invoice.id).first())
+    assert data.customer_id == NOT_YET_CREATED and data.total == Decimal("300.30")
+    assert data.number == "A-VER...BER-2026-0001" and len(data.number) == 21  # the provider's limit, shortened
+    assert acme.remote_records("customer") == [] and await OutboundWrite.count() == 0

@@ -7,6 +7,8 @@ it queued, whose progress the page polls with htmx (and a plain "refresh" link w
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,10 +17,11 @@ from ledgerbridge.api.invoices import InvoiceController, badge_filter
 from ledgerbridge.api.paging import contains
 from ledgerbridge.api.schemas import BulkExportIn, ExportIn
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.invoicing import SyncBadge, invoice_number_for_provider
+from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
-from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus, Item
+from ledgerbridge.sync.exporting import preview_invoice
+from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus
 from litestar import Response, get, post
 from piccolo.columns.combination import Combinable
 
@@ -153,39 +156,16 @@ async def _view_link(link: Any, connection: dict[str, Any] | None) -> str:
     return url or ""
 
 
-async def _preview(invoice: Any, connection: dict[str, Any]) -> dict[str, Any]:
-    """What an export sends, in the provider-neutral shape its plugin receives (ids not yet resolved)."""
+async def _preview(row: Invoice, connection: dict[str, Any]) -> dict[str, Any]:
+    """Exactly what the export hands the provider's plugin, computed by the engine without writing."""
     key = connection["provider"]
-    caps = capabilities(key)
-    item_ids = [line.item_id for line in invoice.lines if line.item_id]
-    names = {}
-    if item_ids:
-        names = {row["id"]: row["name"] for row in await Item.select(Item.id, Item.name).where(Item.id.is_in(item_ids))}
-    number = invoice.number
-    if caps.invoice_number_max_length:
-        number = invoice_number_for_provider(number, caps.invoice_number_max_length)
-    return {
-        "number": number if connection["number_policy"] == "ours" else f"(assigned by {provider_name(key)})",
-        "customer": invoice.customer_name,
-        "issue_date": invoice.issue_date.isoformat(),
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "currency": invoice.currency,
-        "as_draft": bool(connection["export_as_draft"]) if caps.draft_export else None,
-        "lines": [
-            {
-                "item": names.get(line.item_id, ""),
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "line_total": line.line_total,
-                "tax_amount": line.tax_amount,
-            }
-            for line in invoice.lines
-        ],
-        "subtotal": invoice.subtotal,
-        "tax_total": invoice.tax_total,
-        "total": invoice.total,
-    }
+    record = await Connection.objects().where(Connection.id == connection["id"]).first()
+    payload = json.loads(json.dumps(asdict(await preview_invoice(record, row)), default=str))
+    if not payload["send_number"]:
+        payload["number"] = f"(assigned by {provider_name(key)})"
+    if capabilities(key).draft_export:
+        payload["as_draft"] = bool(connection["export_as_draft"])
+    return payload
 
 
 @get("/invoices/{invoice_id:int}")
@@ -217,7 +197,7 @@ async def invoice_page(request: AnyRequest, invoice_id: int) -> Response[Any]:
             }
         )
     previews = [
-        {"connection": c, "provider": provider_name(c["provider"]), "payload": await _preview(invoice, c)}
+        {"connection": c, "provider": provider_name(c["provider"]), "payload": await _preview(row, c)}
         for c in connections.values()
         if c["status"] == "connected"
     ]

@@ -161,18 +161,43 @@ async def ensure_item(ctx: RunContext, connection: Connection, item: Item) -> st
     return result.remote_id
 
 
-async def build_invoice_data(ctx: RunContext, connection: Connection, invoice: Invoice) -> InvoiceData:
+NOT_YET_CREATED = "(created on export)"
+
+
+async def _linked_or_new(connection: Connection, record_type: str, record_id: int) -> str:
+    link = await get_link(connection.id, record_type, record_id)
+    return link.remote_id if link is not None and link.remote_id else NOT_YET_CREATED
+
+
+async def preview_invoice(connection: Connection, invoice: Invoice) -> InvoiceData:
+    """What an export would send, without sending or creating anything: the payload preview.
+
+    Customers and items not in the provider yet show as NOT_YET_CREATED; the export creates them.
+    """
+    return await build_invoice_data(None, connection, invoice)
+
+
+async def build_invoice_data(ctx: RunContext | None, connection: Connection, invoice: Invoice) -> InvoiceData:
+    """The invoice as the provider will get it. With a run context, missing customers and items are
+    created in the provider on the way; without one (a preview) nothing is written anywhere."""
     from ledgerbridge.invoicing import invoice_number_for_provider
 
     caps = get_registry().provider(connection.provider).capabilities
-    customer_remote = await ensure_customer(ctx, connection, invoice.customer)
+    if ctx is None:
+        customer_remote = await _linked_or_new(connection, RecordType.customer, invoice.customer)
+    else:
+        customer_remote = await ensure_customer(ctx, connection, invoice.customer)
     lines = await InvoiceLine.objects().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
     line_data = []
     for line in lines:
         item_remote, item_name, account_remote = None, "", None
         if line.item:
             item = await Item.objects().where(Item.id == line.item).first()
-            item_remote, item_name = await ensure_item(ctx, connection, item), item.name
+            if ctx is None:
+                item_remote = await _linked_or_new(connection, RecordType.item, item.id)
+            else:
+                item_remote = await ensure_item(ctx, connection, item)
+            item_name = item.name
         tax_remote, tax_name = None, ""
         if line.tax_rate:
             rate = await TaxRate.objects().where(TaxRate.id == line.tax_rate).first()
