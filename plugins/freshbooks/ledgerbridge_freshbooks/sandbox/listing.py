@@ -91,8 +91,10 @@ class Filter:
     value: Any
 
 
-def parse_filters(query: Sequence[tuple[str, str]], fields: set[str]) -> list[Filter]:
-    """Parse ``search[...]`` parameters; unknown fields are a 400 (the stricter reading)."""
+def parse_filters(query: Sequence[tuple[str, str]], fields: set[str] | None) -> list[Filter]:
+    """Parse ``search[...]`` parameters; unknown fields are a 400 (the stricter reading). ``fields`` None:
+    the field set is unknown (an empty table), so every field is accepted."""
+    known: Any = fields if fields is not None else _Everything()
     filters: list[Filter] = []
     grouped: dict[str, list[str]] = {}
     for key, value in query:
@@ -107,20 +109,27 @@ def parse_filters(query: Sequence[tuple[str, str]], fields: set[str]) -> list[Fi
             filters.append(Filter("updated", "since", _moment(value, name)))
         elif name in ("updated_min", "updated_max"):
             filters.append(Filter("updated", name[-3:], _day(value, name)))
-        elif name.endswith("_like") and name[:-5] in fields:
+        elif name.endswith("_like") and name[:-5] in known:
             filters.append(Filter(name[:-5], "like", value.lower()))
-        elif name in fields:
+        elif name in known:
             filters.append(Filter(name, "eq", value))
-        elif name.endswith(("_min", "_max")) and name[:-4] in fields:
+        elif name.endswith(("_min", "_max")) and name[:-4] in known:
             filters.append(Filter(name[:-4], name[-3:], value))
         else:
             raise FbError(400, 1001, f"Unknown search filter: {name}.", "search", name, value)
     for name, values in grouped.items():
         singular = name[:-1] if name.endswith("s") else name
-        if singular not in fields:
+        if singular not in known:
             raise FbError(400, 1001, f"Unknown search filter: {name}.", "search", name, ",".join(values))
         filters.append(Filter(singular, "in", set(values)))
     return filters
+
+
+class _Everything:
+    """A field set that contains every name."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
 
 
 def matches(rendered: Mapping[str, Any], updated: datetime, filters: Sequence[Filter]) -> bool:

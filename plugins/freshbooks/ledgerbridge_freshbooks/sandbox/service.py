@@ -143,8 +143,9 @@ class FbService:
         business = self.business(account_id)
         with business.locked():
             rendered = [(self.render(business, table, r, include_lines), r) for r in business.table(table).values()]
-        fields = set(rendered[0][0]) if rendered else set()
-        fields |= {"vis_state", "id"}
+        # An empty table has no rendered record to learn its fields from: accept any filter then (it matches
+        # nothing anyway) rather than refusing a search FreshBooks would answer with an empty list.
+        fields = set(rendered[0][0]) | {"vis_state", "id"} if rendered else None
         filters = parse_filters(query, fields)
         show_deleted = wants_deleted(filters)
         rows = [

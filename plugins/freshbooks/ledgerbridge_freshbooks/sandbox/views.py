@@ -131,7 +131,7 @@ class FbAccountantView:
                 ],
             ),
             Table(
-                "Clients",
+                "Customers",  # FreshBooks says "Clients"; every sandbox's accountant view shares this title
                 ["Id", "Organization", "Name", "Email", "vis_state", "Updated"],
                 [
                     [

@@ -1,0 +1,327 @@
+"""Multi-step FreshBooks work: paged change reads, exports, lookups and status polls.
+
+Change tracking (FACTS.md FreshBooks 4): lists hide soft-deleted records unless `search[vis_state]=1`
+asks for them, and `search[updated_min]` has day granularity in US/Eastern. So a read "since" a moment
+asks from the day before that moment (an overlap that survives time-zone doubt), reads live records,
+then deleted ones, and the next cursor is the latest `updated` seen. Re-reading a day is harmless: the
+core compares before it writes.
+
+Exactly once without idempotency keys (FACTS FreshBooks 5): invoices always carry our number when the
+policy sends it, and `find_invoice` looks the number up among live, archived and deleted invoices, so
+an invoice whose create answer was lost is found before any retry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from ledgerbridge.errors import ProviderError
+from ledgerbridge.provider import (
+    CustomerData,
+    ExportResult,
+    InvoiceData,
+    ItemData,
+    LinkRef,
+    Page,
+    PaymentData,
+    RemoteInvoice,
+    RemotePayment,
+)
+
+from ledgerbridge_freshbooks import mapping
+from ledgerbridge_freshbooks.client import PER_PAGE, FbClient
+
+T = TypeVar("T")
+
+CLIENTS = ("users/clients", "clients", "client")
+ITEMS = ("items/items", "items", "item")
+TAXES = ("taxes/taxes", "taxes", "tax")
+INVOICES = ("invoices/invoices", "invoices", "invoice")
+PAYMENTS = ("payments/payments", "payments", "payment")
+OVERLAP = timedelta(days=1)
+PAYMENT_PREFIX = "payment:"  # a webhook's payment id, resolved to its invoice by `poll_invoices`
+
+
+# --------------------------------------------------------------------------- paged change reads
+
+
+@dataclass(frozen=True)
+class ReadCursor:
+    """Where a read stands: `since` (latest `updated` seen before it, None for a full read), which
+    phase (live or deleted records), which page, and the latest `updated` seen so far."""
+
+    since: str | None
+    phase: str = "live"
+    page: int = 1
+    latest: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"v": 1, "since": self.since, "phase": self.phase, "page": self.page,
+                           "latest": self.latest}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str | None) -> ReadCursor:
+        """A continuation we issued, or a change cursor (the bare `updated` it was taken from)."""
+        if not text:
+            return cls(None)
+        if text.startswith("{"):
+            data = json.loads(text)
+            return cls(data.get("since"), data.get("phase", "live"), int(data.get("page", 1)), data.get("latest"))
+        return cls(text, latest=text)
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    """The later of two accounting timestamps (same fixed format, so text order is time order)."""
+    if not a or not b:
+        return a or b
+    return max(a, b)
+
+
+def _filters(since: str | None, phase: str) -> list[tuple[str, str]]:
+    filters: list[tuple[str, str]] = []
+    if since:
+        moment = mapping.eastern_moment(since)
+        if moment is not None:
+            start = (moment.astimezone(mapping.EASTERN) - OVERLAP).date()
+            filters.append(("search[updated_min]", start.isoformat()))
+    if phase == "deleted":
+        filters.append(("search[vis_state]", str(mapping.VIS_DELETED)))
+    return filters
+
+
+async def read_changes(client: FbClient, resource: tuple[str, str, str], cursor: str | None,
+                       deleted_on_full_read: bool = False) -> tuple[list[dict[str, Any]], str | None, str | None]:
+    """One page of rows; returns (rows, next_cursor, change cursor for the final page)."""
+    path, key, _ = resource
+    at = ReadCursor.decode(cursor)
+    phases = ["live", "deleted"] if (at.since or deleted_on_full_read) else ["live"]
+    page = await client.list_page(path, key, at.page, _filters(at.since, at.phase))
+    latest = at.latest
+    for row in page.rows:
+        latest = _later(latest, str(row.get("updated") or "") or None)
+    if page.page < page.pages and page.rows:
+        return page.rows, ReadCursor(at.since, at.phase, at.page + 1, latest).encode(), None
+    following = phases.index(at.phase) + 1 if at.phase in phases else len(phases)
+    if following < len(phases):
+        return page.rows, ReadCursor(at.since, phases[following], 1, latest).encode(), None
+    return page.rows, None, latest or at.since
+
+
+async def read_page(client: FbClient, resource: tuple[str, str, str], cursor: str | None,
+                    convert: Callable[[dict[str, Any]], T]) -> Page[T]:
+    rows, following, change = await read_changes(client, resource, cursor)
+    return Page([convert(row) for row in rows], next_cursor=following, cursor=change)
+
+
+async def import_tax_rates(client: FbClient, cursor: str | None) -> Page[Any]:
+    """Taxes are few and really deleted (no `vis_state`), so every import reads them all."""
+    page_number = int(cursor) if cursor and cursor.isdigit() else 1
+    page = await client.list_page(TAXES[0], TAXES[1], page_number)
+    following = str(page_number + 1) if page.page < page.pages and page.rows else None
+    return Page([mapping.remote_tax_rate(row) for row in page.rows], next_cursor=following, cursor=None)
+
+
+# --------------------------------------------------------------------------- customers, items, payments
+
+
+async def _set_vis_state(client: FbClient, resource: tuple[str, str, str], row: dict[str, Any], active: bool,
+                         subject: str) -> dict[str, Any]:
+    """Archive or restore: a PUT carrying `vis_state` applies only that, so it is a call of its own."""
+    wanted = mapping.VIS_ACTIVE if active else mapping.VIS_ARCHIVED
+    if int(row.get("vis_state") or 0) == wanted:
+        return row
+    path, _, key = resource
+    return await client.update(path, key, str(row["id"]), {"vis_state": wanted}, subject=subject)
+
+
+async def export_customer(client: FbClient, customer: CustomerData, link: LinkRef | None) -> ExportResult:
+    subject = f"the client “{customer.name}”"
+    body = mapping.client_body(customer)
+    if link is None:
+        row = await client.create(CLIENTS[0], "client", body, subject=subject)
+    else:
+        row = await client.update(CLIENTS[0], "client", link.remote_id, body, subject=subject)
+    row = await _set_vis_state(client, CLIENTS, row, customer.active, subject)
+    remote = mapping.remote_customer(row)
+    return ExportResult(remote_id=remote.remote_id, version=remote.version, created=link is None, record=remote)
+
+
+async def export_item(client: FbClient, item: ItemData, link: LinkRef | None) -> ExportResult:
+    subject = f"the item “{item.name}”"
+    body = mapping.item_body(item)
+    if link is None:
+        row = await client.create(ITEMS[0], "item", body, subject=subject)
+    else:
+        row = await client.update(ITEMS[0], "item", link.remote_id, body, subject=subject)
+    row = await _set_vis_state(client, ITEMS, row, item.active, subject)
+    remote = mapping.remote_item(row)
+    return ExportResult(remote_id=remote.remote_id, version=remote.version, created=link is None, record=remote)
+
+
+async def export_payment(client: FbClient, payment: PaymentData, link: LinkRef | None) -> ExportResult:
+    subject = f"the payment of {payment.amount} on invoice {payment.invoice_id}"
+    body = mapping.payment_body(payment)
+    if link is None:
+        row = await client.create(PAYMENTS[0], "payment", body, subject=subject)
+    else:
+        update = {k: v for k, v in body.items() if k in ("amount", "date", "type", "note")}
+        row = await client.update(PAYMENTS[0], "payment", link.remote_id, update, subject=subject)
+    remote = mapping.remote_payment(row)
+    return ExportResult(remote_id=remote.remote_id, version=remote.version, created=link is None, record=remote)
+
+
+# --------------------------------------------------------------------------- invoices
+
+
+async def _taxes_for(client: FbClient, invoice: InvoiceData) -> dict[str, tuple[str, Decimal]]:
+    """Name and percent of each tax the lines name (FreshBooks lines carry taxes by name and percent)."""
+    found: dict[str, tuple[str, Decimal]] = {}
+    for tax_id in sorted({line.tax_rate_id for line in invoice.lines if line.tax_rate_id}):
+        row = await client.get(TAXES[0], "tax", tax_id, subject=f"the tax {tax_id}")
+        found[tax_id] = (str(row.get("name") or ""), mapping.amount_of(row.get("amount")))
+    return found
+
+
+async def _payments_of(client: FbClient, invoice_ids: list[str]) -> dict[str, tuple[RemotePayment, ...]]:
+    """Live payments of the given invoices, read in pages of up to 100 ids."""
+    found: dict[str, list[RemotePayment]] = {}
+    for start in range(0, len(invoice_ids), PER_PAGE):
+        filters = [("search[invoiceids][]", i) for i in invoice_ids[start:start + PER_PAGE]]
+        page_number = 1
+        while True:
+            page = await client.list_page(PAYMENTS[0], PAYMENTS[1], page_number, filters)
+            for row in page.rows:
+                found.setdefault(str(row.get("invoiceid")), []).append(mapping.remote_payment(row))
+            if page.page >= page.pages or not page.rows:
+                break
+            page_number += 1
+    return {key: tuple(value) for key, value in found.items()}
+
+
+async def _with_payments(client: FbClient, rows: list[dict[str, Any]]) -> list[RemoteInvoice]:
+    paid = [str(r["id"]) for r in rows if mapping.amount_of(r.get("paid")) > 0]
+    payments = await _payments_of(client, paid) if paid else {}
+    return [mapping.remote_invoice(r, client.web, client.account_id, payments.get(str(r["id"]), ())) for r in rows]
+
+
+async def export_invoice(client: FbClient, invoice: InvoiceData, link: LinkRef | None,
+                         as_draft: bool = False) -> ExportResult:
+    """Create or update, then mark as sent (unless the connection exports drafts).
+
+    On update the action rides in the same PUT (FreshBooks applies actions, then data). A new invoice
+    needs a second call; if only that one fails the invoice exists, so the result says so with a
+    warning rather than an error that would make the core look for it again.
+    """
+    subject = f"invoice {invoice.number}"
+    context = {"subject": subject, "number": invoice.number if invoice.send_number else ""}
+    body = mapping.invoice_body(invoice, await _taxes_for(client, invoice))
+    warnings: list[str] = []
+    if link is None:
+        row = await client.create(INVOICES[0], "invoice", body, lines=True, **context)
+        if not as_draft:
+            try:
+                row = await client.update(INVOICES[0], "invoice", str(row["id"]), {"action_mark_as_sent": True},
+                                          **context)
+            except ProviderError as exc:
+                warnings.append(f"Created in FreshBooks but still a draft there ({exc.message}); "
+                                "exporting it again marks it sent.")
+    else:
+        if not as_draft:
+            body["action_mark_as_sent"] = True
+        row = await client.update(INVOICES[0], "invoice", link.remote_id, body, **context)
+    [remote] = await _with_payments(client, [row])
+    return ExportResult(remote_id=remote.remote_id, version=remote.version, number=remote.number,
+                        created=link is None, record=remote, warnings=tuple(warnings))
+
+
+async def void_invoice(client: FbClient, link: LinkRef) -> ExportResult:
+    """Write the invoice off to zero: FreshBooks has no void in its API (FACTS FreshBooks 3)."""
+    subject = f"invoice {link.remote_number or link.remote_id}"
+    row = await client.get(INVOICES[0], "invoice", link.remote_id, lines=True, subject=subject)
+    if mapping.amount_of(row.get("paid")) > 0:
+        raise ProviderError(f"FreshBooks cannot write off {subject}: it has payments.", code="validation_failed",
+                            fix="Delete the payments in FreshBooks first, or leave the invoice as it is.")
+    if int(row.get("vis_state") or 0) == mapping.VIS_DELETED:
+        raise ProviderError(f"{subject} is deleted in FreshBooks.", code="remote_not_found")
+    notes = str(row.get("notes") or "")
+    if not notes.startswith(mapping.WRITTEN_OFF):
+        notes = f"{mapping.WRITTEN_OFF} {notes}".strip()
+    row = await client.update(INVOICES[0], "invoice", link.remote_id,
+                              {"lines": mapping.written_off_lines(row), "notes": notes}, subject=subject)
+    remote = mapping.remote_invoice(row, client.web, client.account_id)
+    return ExportResult(remote_id=remote.remote_id, version=remote.version, number=remote.number, created=False,
+                        record=remote)
+
+
+async def delete_invoice(client: FbClient, link: LinkRef) -> ExportResult:
+    """Soft delete (`vis_state` 1): FreshBooks keeps it readable by id, and its number stays taken."""
+    subject = f"invoice {link.remote_number or link.remote_id}"
+    row = await client.update(INVOICES[0], "invoice", link.remote_id, {"vis_state": mapping.VIS_DELETED},
+                              subject=subject)
+    remote = mapping.remote_invoice(row, client.web, client.account_id)
+    return ExportResult(remote_id=remote.remote_id, version=remote.version, number=remote.number, created=False,
+                        record=remote)
+
+
+async def find_invoice(client: FbClient, number: str) -> RemoteInvoice | None:
+    """Live and archived invoices first, then deleted ones (their numbers stay taken)."""
+    for extra in ([], [("search[vis_state]", str(mapping.VIS_DELETED))]):
+        page = await client.list_page(INVOICES[0], INVOICES[1], 1, [("search[invoice_number]", number), *extra])
+        rows = [row for row in page.rows if str(row.get("invoice_number")) == number]
+        if rows:
+            return (await _with_payments(client, rows[:1]))[0]
+    return None
+
+
+async def _read_invoice(client: FbClient, remote_id: str) -> dict[str, Any] | None:
+    try:
+        return await client.get(INVOICES[0], "invoice", remote_id, subject=f"invoice {remote_id}")
+    except ProviderError as exc:
+        if exc.code == "remote_not_found":
+            return None
+        raise
+
+
+async def poll_invoices(client: FbClient, cursor: str | None, remote_ids: list[str] | None) -> Page[RemoteInvoice]:
+    if remote_ids is not None:
+        return await _poll_ids(client, remote_ids)
+    rows, following, change = await read_changes(client, INVOICES, cursor, deleted_on_full_read=True)
+    return Page(await _with_payments(client, rows), next_cursor=following, cursor=change)
+
+
+async def _poll_ids(client: FbClient, remote_ids: list[str]) -> Page[RemoteInvoice]:
+    """Read each named invoice (deleted ones are still readable by id); a payment id from a webhook
+    stands for the invoice it pays."""
+    invoice_ids: list[str] = []
+    for remote_id in remote_ids:
+        if remote_id.startswith(PAYMENT_PREFIX):
+            try:
+                payment = await client.get(PAYMENTS[0], "payment", remote_id[len(PAYMENT_PREFIX):])
+            except ProviderError as exc:
+                if exc.code == "remote_not_found":
+                    continue
+                raise
+            remote_id = str(payment.get("invoiceid"))
+        if remote_id not in invoice_ids:
+            invoice_ids.append(remote_id)
+    rows, gone = [], []
+    for remote_id in invoice_ids:
+        row = await _read_invoice(client, remote_id)
+        if row is None:
+            gone.append(mapping.gone_invoice(remote_id, client.web, client.account_id))
+        else:
+            rows.append(row)
+    return Page([*await _with_payments(client, rows), *gone])
+
+
+def record_url(provider_data: dict[str, Any], web: str, record_type: str, remote_id: str) -> str | None:
+    """Only invoices have a known staff link (FACTS FreshBooks 9)."""
+    account_id = str(provider_data.get("account_id") or "")
+    if record_type != "invoice" or not account_id:
+        return None
+    return mapping.deep_link(str(provider_data.get("app_url") or web), account_id, remote_id)
