@@ -202,11 +202,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def ceiling_per_minute(caps: Any, invoices: int) -> float:
+def ceiling_per_minute(caps: Any, invoices: int) -> float | None:
     """The best the published limits allow: full batches at the per-minute allowance, unless the run
-    needs more requests than a day allows, when the daily allowance spread over the day governs."""
+    needs more requests than a day allows, when the daily allowance spread over the day governs.
+    None when the provider publishes no per-minute limit (there is no ceiling to compare with)."""
+    if not caps.requests_per_minute:
+        return None
     batch = max(1, caps.batch_size)
-    per_minute = (caps.requests_per_minute or 0) * batch
+    per_minute = caps.requests_per_minute * batch
     if caps.requests_per_day and invoices / batch > caps.requests_per_day:
         return min(per_minute, caps.requests_per_day * batch / (24 * 60))
     return per_minute
