@@ -64,6 +64,10 @@ REASONS: dict[str, Reason] = {
         "The provider already has a different record with this name.",
         "Rename one of them, or link this record to the existing one.",
     ),
+    "ambiguous_match": Reason(
+        "Several records here could be this one from the provider, so none was linked.",
+        "Merge or rename the duplicates here, or link the right one from the customer's page, then import again.",
+    ),
     "stale_object": Reason(
         "The record was changed in the provider since we last read it.",
         "Re-sync the record to read the provider's version, then export again.",

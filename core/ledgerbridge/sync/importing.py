@@ -17,6 +17,8 @@ from typing import Any
 
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
+from ledgerbridge.errors import REASONS
+from ledgerbridge.issues import raise_issue
 from ledgerbridge.jobs import RunContext, handles, loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteAccount, RemoteCustomer, RemoteItem, RemoteRecord, RemoteTaxRate
@@ -107,13 +109,24 @@ async def apply_customer(ctx: RunContext, connection: Connection, remote: Remote
                                    Customer.updated_at: utcnow()}).where(Customer.id == link.record_id)
         outcome, record_id = "updated", link.record_id
     else:
-        match = await _match_customer(connection, remote, values["name"])
-        if match is not None:
-            outcome, record_id = "linked", match.id
+        candidates = await match_customer(connection, remote, values["name"])
+        if len(candidates) > 1:
+            await raise_issue(
+                workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
+                record_id=candidates[0].id, run_id=ctx.run.id, code="ambiguous_match",
+                message=f"“{values['name']}” in the provider matches {len(candidates)} customers here "
+                        f"(ids {', '.join(str(c.id) for c in candidates)}); none was linked or created.",
+                fix=REASONS["ambiguous_match"].fix,
+            )
+            await _note(ctx, RecordType.customer, None, remote.remote_id, "failed", "ambiguous match")
+            return "failed"
+        if candidates:
+            outcome, record_id = "linked", candidates[0].id
         else:
+            chosen_kind = loads(ctx.run.params).get("kinds", {}).get(remote.remote_id)
             customer = Customer(
                 workspace=connection.workspace, source=connection.provider, created_at=utcnow(),
-                updated_at=utcnow(), kind=CustomerKind.business if remote.company else CustomerKind.individual,
+                updated_at=utcnow(), kind=chosen_kind or suggest_kind(values["name"], remote.company, remote.email),
                 **values,
             )
             async with write_transaction():
@@ -127,6 +140,23 @@ async def apply_customer(ctx: RunContext, connection: Connection, remote: Remote
     return outcome
 
 
+FREE_MAIL = ("gmail.", "googlemail.", "yahoo.", "hotmail.", "outlook.", "live.", "icloud.", "me.com", "aol.",
+             "proton", "gmx.", "web.de", "mail.ru", "yandex.")
+BUSINESS_WORDS = ("inc", "llc", "ltd", "limited", "gmbh", "corp", "co", "company", "plc", "sa", "sarl", "bv", "pty",
+                  "group", "studio", "agency", "associates", "partners", "services", "&")
+
+
+def suggest_kind(name: str, company: str = "", email: str = "") -> str:
+    """Business or individual, suggested from the name and email; the import review lets a person change it."""
+    words = {w.strip(".,()").lower() for w in name.split()}
+    if company or words & set(BUSINESS_WORDS):
+        return CustomerKind.business
+    domain = email.rpartition("@")[2].lower()
+    if domain and not domain.startswith(FREE_MAIL):
+        return CustomerKind.business
+    return CustomerKind.individual
+
+
 def _linked_here(connection_id: int, record_type: str) -> Any:
     """Local ids already linked in this connection; a link in another connection does not count."""
     return ExternalLink.select(ExternalLink.record_id).where(
@@ -134,19 +164,21 @@ def _linked_here(connection_id: int, record_type: str) -> Any:
     )
 
 
-async def _match_customer(connection: Connection, remote: RemoteCustomer, name: str) -> Customer | None:
-    """An unlinked local customer that is the same person or business: same email, else same name."""
+async def match_customer(connection: Connection, remote: RemoteCustomer, name: str) -> list[Customer]:
+    """Unlinked local customers that may be this remote one: same email, else same name.
+
+    One candidate is a match. Several are ambiguous and become an issue: a person decides which, we
+    never guess. Same name but a different email is a different customer and never a candidate.
+    """
     unlinked = (Customer.workspace == connection.workspace) & Customer.id.not_in(
         _linked_here(connection.id, RecordType.customer)
     )
     if remote.email:
-        found = await Customer.objects().where(unlinked & Customer.email.ilike(remote.email)).first()
-        if found is not None:
-            return found
+        same_email = await Customer.objects().where(unlinked & Customer.email.ilike(remote.email))
+        if same_email:
+            return list(same_email)
     same_name = await Customer.objects().where(unlinked & Customer.name.ilike(name))
-    # Same name but a different email is a different customer: never merge those silently.
-    same_name = [c for c in same_name if not (c.email and remote.email and c.email.lower() != remote.email.lower())]
-    return same_name[0] if len(same_name) == 1 else None
+    return [c for c in same_name if not (c.email and remote.email and c.email.lower() != remote.email.lower())]
 
 
 async def apply_item(ctx: RunContext, connection: Connection, remote: RemoteItem) -> str:
@@ -274,15 +306,18 @@ async def run_import(ctx: RunContext) -> None:
             cursor = checkpoint.get("cursor")
         else:
             cursor = None if full or not capabilities.incremental_import else cursors.get(name)
+        selected = set(ctx.params.get("remote_ids") or []) if name == "customers" else set()
         while True:
             page = await connections.call(connection.id, hook, cursor=cursor)
             for record in page.records:
+                if selected and record.remote_id not in selected:
+                    continue  # the import review left it out; a later full import can take it
                 await apply(ctx, connection, record)
             cursor = page.next_cursor
             await ctx.save(checkpoint={"done": done, "step": name, "cursor": cursor})
             if cursor is None:
                 break
-        if page.cursor is not None:
+        if page.cursor is not None and not selected:  # a partial import must not move the change cursor
             cursors[name] = page.cursor
             async with write_transaction():
                 await Connection.update(
