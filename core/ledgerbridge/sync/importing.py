@@ -170,15 +170,25 @@ async def match_customer(connection: Connection, remote: RemoteCustomer, name: s
     One candidate is a match. Several are ambiguous and become an issue: a person decides which, we
     never guess. Same name but a different email is a different customer and never a candidate.
     """
-    unlinked = (Customer.workspace == connection.workspace) & Customer.id.not_in(
-        _linked_here(connection.id, RecordType.customer)
-    )
+    here = Customer.workspace == connection.workspace
+    found: list[Customer] = []
     if remote.email:
-        same_email = await Customer.objects().where(unlinked & Customer.email.ilike(remote.email))
-        if same_email:
-            return list(same_email)
-    same_name = await Customer.objects().where(unlinked & Customer.name.ilike(name))
-    return [c for c in same_name if not (c.email and remote.email and c.email.lower() != remote.email.lower())]
+        found = await _unlinked(connection, await Customer.objects().where(here & Customer.email.ilike(remote.email)))
+    if not found:
+        same_name = await _unlinked(connection, await Customer.objects().where(here & Customer.name.ilike(name)))
+        found = [c for c in same_name if not (c.email and remote.email and c.email.lower() != remote.email.lower())]
+    return found
+
+
+async def _unlinked(connection: Connection, customers: list[Customer]) -> list[Customer]:
+    """Drop candidates already linked in this connection (asked for the few candidates only, not
+    as a subquery over every link, which made each lookup slower as the import went on)."""
+    if not customers:
+        return []
+    linked = {row["record_id"] for row in await ExternalLink.select(ExternalLink.record_id).where(
+        (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.customer)
+        & ExternalLink.record_id.is_in([c.id for c in customers]))}
+    return [c for c in customers if c.id not in linked]
 
 
 async def apply_item(ctx: RunContext, connection: Connection, remote: RemoteItem) -> str:
@@ -270,6 +280,8 @@ async def apply_tax_rate(ctx: RunContext, connection: Connection, remote: Remote
     })
 
 
+APPLY_CHUNK = 100
+
 # Order matters on a full import: items refer to accounts and tax rates.
 STEPS: list[tuple[str, str, Apply, str | None]] = [
     ("accounts", "import_accounts", apply_account, "income_accounts"),
@@ -309,10 +321,14 @@ async def run_import(ctx: RunContext) -> None:
         selected = set(ctx.params.get("remote_ids") or []) if name == "customers" else set()
         while True:
             page = await connections.call(connection.id, hook, cursor=cursor)
-            for record in page.records:
-                if selected and record.remote_id not in selected:
-                    continue  # the import review left it out; a later full import can take it
-                await apply(ctx, connection, record)
+            for start in range(0, len(page.records), APPLY_CHUNK):
+                # One transaction per chunk: a commit per record (several per record, in fact) made
+                # imports crawl on SQLite, whose every commit waits for the disk.
+                async with write_transaction():
+                    for record in page.records[start:start + APPLY_CHUNK]:
+                        if selected and record.remote_id not in selected:
+                            continue  # the import review left it out; a later full import can take it
+                        await apply(ctx, connection, record)
             cursor = page.next_cursor
             await ctx.save(checkpoint={"done": done, "step": name, "cursor": cursor})
             if cursor is None:

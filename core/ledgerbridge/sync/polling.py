@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
@@ -30,11 +31,12 @@ from ledgerbridge.tables import (
 )
 
 
-async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: RemoteInvoice) -> None:
+async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: RemoteInvoice) -> dict[str, Any] | None:
+    """Mirror one invoice's provider state; returns the status-change event to announce once committed."""
     link = await link_by_remote(connection.id, RecordType.invoice, remote.remote_id)
     if link is None:
         ctx.count("skipped")
-        return
+        return None
     invoice = await Invoice.objects().where(Invoice.id == link.record_id).first()
     old_status = loads(link.remote_data).get("status", "")
     new_status = "deleted" if remote.deleted else remote.status
@@ -66,9 +68,9 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         await RunRecord(run=ctx.run.id, record_type=RecordType.invoice, record_id=invoice.id,
                         remote_id=remote.remote_id, outcome="updated",
                         message=f"{old_status or 'unknown'} → {new_status}", created_at=utcnow()).save()
-        await get_registry().notify("invoice_status_changed", workspace_id=connection.workspace,
-                                    connection_id=connection.id, invoice_id=invoice.id, old=old_status,
-                                    new=new_status, remote=remote)
+        return {"workspace_id": connection.workspace, "connection_id": connection.id, "invoice_id": invoice.id,
+                "old": old_status, "new": new_status, "remote": remote}
+    return None
 
 
 async def _mirror_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice) -> Decimal:
@@ -86,6 +88,9 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
     return sum((row["amount"] for row in rows), Decimal("0"))
 
 
+APPLY_CHUNK = 100
+
+
 @handles(RunKind.poll_status)
 async def run_poll(ctx: RunContext) -> None:
     connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
@@ -95,8 +100,13 @@ async def run_poll(ctx: RunContext) -> None:
         None if remote_ids else cursors.get("invoice_status"))
     while True:
         page = await connections.call(connection.id, "poll_invoices", cursor=cursor, remote_ids=remote_ids)
-        for remote in page.records:
-            await apply_remote_invoice(ctx, connection, remote)
+        for start in range(0, len(page.records), APPLY_CHUNK):
+            async with write_transaction():  # one commit per chunk, not several per invoice
+                events = [await apply_remote_invoice(ctx, connection, remote)
+                          for remote in page.records[start:start + APPLY_CHUNK]]
+            for event in events:  # plugins hear of changes only once they are committed
+                if event is not None:
+                    await get_registry().notify("invoice_status_changed", **event)
         cursor = page.next_cursor
         await ctx.save(checkpoint={"cursor": cursor})
         if cursor is None:
