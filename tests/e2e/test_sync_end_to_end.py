@@ -291,6 +291,18 @@ async def test_a_timeout_after_the_write_still_gives_one_invoice(world: Provider
     assert (await remote_of(connection, invoice)).state == "synced"
 
 
+async def test_a_lost_answer_to_a_customer_create_still_gives_one_customer(world: ProviderWorld, database):
+    connection = await imported(world)
+    await map_everything(connection)
+    invoice = await local_invoice(connection, "LB-5101")
+    world.fault("timeout_after_apply", path_prefix="/", count=1, method="POST", delay=1)  # the customer create
+    result = await run(RunKind.export_invoice, connection, invoice_id=invoice.id)
+    assert result.state == RunState.done and result.failed == 0, result.error
+    names = [value for row in world.table(connection.tenant_id, "Customers") for value in row.values()]
+    assert sum("New Client LB-5101" in str(value) for value in names) == 1
+    assert world.invoice_numbers(connection.tenant_id).count("LB-5101") == 1
+
+
 async def test_bulk_export_of_500_through_provider_outages_loses_nothing_and_duplicates_nothing(
         world: ProviderWorld, database):
     connection = await imported(world)

@@ -139,9 +139,26 @@ async def _set_vis_state(client: FbClient, resource: tuple[str, str, str], row: 
     return await client.update(path, key, str(row["id"]), {"vis_state": wanted}, subject=subject)
 
 
+async def _existing(client: FbClient, resource: tuple[str, str, str], field: str, value: str) -> dict[str, Any] | None:
+    """A live record whose `field` equals `value` (case-insensitively), or None.
+
+    FreshBooks has no idempotency key, so a create whose answer was lost would be repeated on retry;
+    looking the record up first makes the retry find it instead. It also keeps one client per email
+    and one item per name, which is what a person expects.
+    """
+    if not value:
+        return None
+    page = await client.list_page(resource[0], resource[1], 1, [(f"search[{field}]", value)])
+    return next((row for row in page.rows if str(row.get(field, "")).lower() == value.lower()), None)
+
+
 async def export_customer(client: FbClient, customer: CustomerData, link: LinkRef | None) -> ExportResult:
     subject = f"the client “{customer.name}”"
     body = mapping.client_body(customer)
+    if link is None and (found := await _existing(client, CLIENTS, "email", customer.email)) is not None:
+        remote = mapping.remote_customer(found)
+        return ExportResult(remote_id=remote.remote_id, version=remote.version, created=False, record=remote,
+                            warnings=(f"Linked to the existing FreshBooks client with the email {customer.email}.",))
     if link is None:
         row = await client.create(CLIENTS[0], "client", body, subject=subject)
     else:
@@ -154,6 +171,9 @@ async def export_customer(client: FbClient, customer: CustomerData, link: LinkRe
 async def export_item(client: FbClient, item: ItemData, link: LinkRef | None) -> ExportResult:
     subject = f"the item “{item.name}”"
     body = mapping.item_body(item)
+    if link is None and (found := await _existing(client, ITEMS, "name", item.name)) is not None:
+        remote = mapping.remote_item(found)
+        return ExportResult(remote_id=remote.remote_id, version=remote.version, created=False, record=remote)
     if link is None:
         row = await client.create(ITEMS[0], "item", body, subject=subject)
     else:
