@@ -92,6 +92,29 @@ REASONS: dict[str, Reason] = {
         "The integration is not connected.",
         "Connect it from Integrations.",
     ),
+    # Codes of the REST API and the admin UI (the record is ours, not the provider's).
+    "not_found": Reason("There is no such record in this workspace.", "Check the id, or pick it from its list."),
+    "conflict": Reason("The record changed or exists already.", "Reload it and try again."),
+    "invoice_is_draft": Reason(
+        "The invoice is a draft; drafts are never exported.", "Finalize or send the invoice, then export it."
+    ),
+    "invoice_locked": Reason(
+        "The invoice was exported, so it is locked here.",
+        "Use 'revert to draft' to edit it; its copy in the provider is voided or deleted first.",
+    ),
+    "invoice_is_void": Reason("The invoice is void.", "Create a new invoice instead."),
+    "invalid_transition": Reason(
+        "The invoice cannot move to that status from its current one.", "See the invoice's available actions."
+    ),
+    "not_signed_in": Reason("You are not signed in.", "Sign in, or send an API key in the X-API-Key header."),
+    "bad_credentials": Reason("The email or password is wrong.", "Check them and try again."),
+    "forbidden": Reason("Your role does not allow this.", "Ask an owner of the workspace."),
+    "csrf_failed": Reason(
+        "The form expired or came from another site.", "Reload the page and submit the form again."
+    ),
+    "login_throttled": Reason(
+        "Too many failed sign-ins for this email.", "Wait a few minutes, then try again."
+    ),
     "internal_error": Reason(
         "LedgerBridge hit an unexpected error.",
         "Retry the run; if it fails again, report it with the run id from Sync history.",
