@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -84,7 +85,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 @post("/connect/{provider:str}", status_code=HTTP_303_SEE_OTHER)
-async def start_connect(request: Request[Any, Any, Any], provider: str) -> Response[Any]:
+async def start_connect(request: Request[Any, Any, Any], provider: FromPath[str]) -> Response[Any]:
     """A form post from the integrations page (CSRF-checked like every form)."""
     me = _person(request)
     form = await request.form()

@@ -43,7 +43,7 @@ async def check() -> tuple[bool, dict[str, Any]]:
     return healthy, report
 
 
-@get("/healthz", include_in_schema=True, sync_to_thread=False, tags=["health"], exclude_from_auth=True,
+@get("/healthz", include_in_schema=True, tags=["health"], exclude_from_auth=True,
      exclude_from_csrf=True)
 async def health_handler() -> Response[dict[str, Any]]:
     healthy, report = await check()

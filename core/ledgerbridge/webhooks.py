@@ -9,6 +9,7 @@ Registered as a built-in plugin, through the same `route_handlers` hook as every
 from __future__ import annotations
 
 from litestar import Request, post
+from litestar.params import FromPath
 from litestar.response import Response
 
 from ledgerbridge import jobs
@@ -48,7 +49,7 @@ async def handle_events(provider: str, events: list[WebhookEvent]) -> list[int]:
 
 @post("/webhooks/{provider:str}", status_code=200, tags=["webhooks"], exclude_from_auth=True,
       exclude_from_csrf=True, summary="Receive a provider's webhook")
-async def receive_webhook(provider: str, request: Request) -> Response[str]:
+async def receive_webhook(provider: FromPath[str], request: Request) -> Response[str]:
     registry = get_registry()
     registry.provider(provider)
     body = await request.body()
