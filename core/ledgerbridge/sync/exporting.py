@@ -333,24 +333,36 @@ async def _send_batch(ctx: RunContext, connection: Connection,
             await _failed(ctx, connection, invoice.id, exc)
         return []
     again: list[int] = []
-    for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
-        if outcome.result is not None:
-            await settle_write(write, WriteState.applied, remote_id=outcome.result.remote_id)
-            await _exported(ctx, connection, invoice, data, outcome.result)
-            continue
-        error = outcome.error
-        if isinstance(error, ProviderError) and error.retryable:
-            await settle_write(write, WriteState.uncertain, error=error.message)
-            again.append(invoice.id)
-            continue
-        failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
-        await settle_write(write, WriteState.failed, error=failure.message)
-        await _failed(ctx, connection, invoice.id, failure)
+    exported: list[tuple[Invoice, ExportResult]] = []
+    async with write_transaction():  # one commit for the whole batch's bookkeeping
+        for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
+            if outcome.result is not None:
+                await settle_write(write, WriteState.applied, remote_id=outcome.result.remote_id)
+                await _record_exported(ctx, connection, invoice, data, outcome.result)
+                exported.append((invoice, outcome.result))
+                continue
+            error = outcome.error
+            if isinstance(error, ProviderError) and error.retryable:
+                await settle_write(write, WriteState.uncertain, error=error.message)
+                again.append(invoice.id)
+                continue
+            failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
+            await settle_write(write, WriteState.failed, error=failure.message)
+            await _failed(ctx, connection, invoice.id, failure)
+    for invoice, result in exported:
+        await _after_export(ctx, connection, invoice, result)
     return again
 
 
 async def _exported(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
                     result: ExportResult) -> None:
+    await _record_exported(ctx, connection, invoice, data, result)
+    await _after_export(ctx, connection, invoice, result)
+
+
+async def _record_exported(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
+                           result: ExportResult) -> None:
+    """The database side of a successful export (no provider calls, so it may share a transaction)."""
     remote = result.record if isinstance(result.record, RemoteInvoice) else None
     warnings = list(result.warnings)
     if data.number != invoice.number:
@@ -366,6 +378,10 @@ async def _exported(ctx: RunContext, connection: Connection, invoice: Invoice, d
     await resolve(workspace_id=connection.workspace, record_type=RecordType.invoice, record_id=invoice.id,
                   connection_id=connection.id)
     await _record(ctx, invoice.id, result.remote_id, "created" if result.created else "updated", "; ".join(warnings))
+
+
+async def _after_export(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
+    """What follows a committed export: its time entries, then telling plugins."""
     from ledgerbridge.sync.followers import export_time_entries  # followers build on this module
 
     await export_time_entries(ctx, connection, invoice)
