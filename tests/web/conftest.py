@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import OWNER_PASSWORD, Tenant
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def hidden_token(page: str) -> str:
@@ -59,3 +63,23 @@ async def ui(client: AsyncTestClient[Any], tenant: Tenant, acme: Any) -> AsyncIt
     response = await submit_login(client, tenant.owner_email, OWNER_PASSWORD)
     assert response.status_code == 303
     yield UI(client)
+
+
+@pytest.fixture
+def chromium_page(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Debian's Chromium; `page.shot(name)` saves a full-page screenshot under test-output/screenshots/<test>/."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        folder = SHOTS / request.node.name
+        folder.mkdir(parents=True, exist_ok=True)
+        page.shot = lambda name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

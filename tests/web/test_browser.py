@@ -1,8 +1,8 @@
 """The admin UI in Debian's Chromium against a real server whose jobs run in-process.
 
 Each test saves a full-page screenshot of every page it visits under test-output/screenshots/<test>/.
-The QuickBooks Online sandbox journey waits for that plugin's hooks; this one goes as far as the
-Acme test provider allows (its consent page is not a real site, so the connection is seeded).
+These go as far as the Acme test provider allows (its consent page is not a real site, so the
+connection is seeded); the newcomer's whole journey against a real provider sandbox is test_journey.py.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from tests.conftest import OWNER_PASSWORD, make_connection, make_tenant, open_da
 from tests.web import seeding
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 async def _seed(url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -48,25 +45,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, acme: Any) -> Iterat
         yield running.url, seeded
     finally:
         running.stop()
-
-
-@pytest.fixture
-def chromium_page(request: pytest.FixtureRequest) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        folder = SHOTS / request.node.name
-        folder.mkdir(parents=True, exist_ok=True)
-        page.shot = lambda name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 def test_sign_in_export_and_watch_progress(server: tuple[str, dict[str, Any]], chromium_page: Any) -> None:

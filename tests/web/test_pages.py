@@ -177,3 +177,29 @@ async def test_owners_create_and_revoke_api_keys(ui: UI, tenant: Tenant) -> None
     key = await ApiKey.objects().where(ApiKey.name == "Billing app").first()
     await ui.post(f"/workspace/api-keys/{key.id}/revoke")
     assert (await ApiKey.objects().where(ApiKey.id == key.id).first()).revoked_at is not None
+
+
+async def test_an_invoice_is_marked_as_sent_and_shows_when_it_is_paid(ui: UI, tenant: Tenant, acme: Any) -> None:
+    ws = tenant.workspace_id
+    globex = await seeding.customer(ws, "Globex")
+    invoice_id = await seeding.invoice(ws, globex.id, "INV-9", status="draft", amount="150.00")
+    page = await ui.get(f"/invoices/{invoice_id}")
+    assert f'action="/invoices/{invoice_id}/send"' in page and "Mark as sent" in page
+    response = await ui.post(f"/invoices/{invoice_id}/send")
+    assert "notice=Invoice+marked+as+sent" in response.headers["location"]
+    assert (await Invoice.objects().where(Invoice.id == invoice_id).first()).status == "sent"
+    await Invoice.update({Invoice.amount_paid: Decimal("50.00")}).where(Invoice.id == invoice_id)
+    assert "Partly paid" in await ui.get(f"/invoices/{invoice_id}")
+    await Invoice.update({Invoice.amount_paid: Decimal("150.00")}).where(Invoice.id == invoice_id)
+    page = await ui.get(f"/invoices/{invoice_id}")
+    assert '<span class="badge paid">Paid</span>' in page and "Mark as sent" not in page
+    assert '<span class="badge paid">Paid</span>' in await ui.get("/invoices")
+
+
+async def test_after_connecting_the_first_import_shows_its_progress(ui: UI, tenant: Tenant, acme: Any) -> None:
+    connection = await make_connection(tenant.workspace_id)
+    run = await jobs.enqueue(RunKind.import_all, workspace_id=tenant.workspace_id, connection_id=connection.id,
+                             trigger="user:1")
+    page = await ui.get(f"/integrations?connection={connection.id}")
+    assert 'id="first-import"' in page and f"/sync-history/progress?ids={run.id}" in page
+    assert 'id="first-import"' not in await ui.get("/integrations")

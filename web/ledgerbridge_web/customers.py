@@ -1,8 +1,7 @@
 """Customers: search and filter, where each came from, archive (never delete a linked one), re-sync.
 
-Import review is partly here: "Import from <provider>" queues the provider's customer import,
-whose run shows what it linked and what it created. A review *before* importing needs a core
-preview of the match (see the report of issue 6); the page does not guess it.
+Before importing, the review page (customer_review.py) shows what an import would do, row by row;
+"Import from <provider>" here queues the whole import, whose run shows what it linked and created.
 """
 
 from __future__ import annotations

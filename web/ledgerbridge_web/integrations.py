@@ -110,6 +110,12 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
     connect_error = None
     if query.get("connect_error"):
         connect_error = {"code": query.get("connect_error"), "message": query.get("message") or ""}
+    connected_id = chosen if chosen is not None and not query.get("choose_tenant") and not connect_error else None
+    first_runs: list[dict[str, Any]] = []
+    if connected_id is not None:
+        # The first import starts with the connection; show it here so the newcomer sees it move.
+        first_runs = await recent_runs(ws, where=SyncRun.connection == connected_id, limit=3)
+        first_runs.sort(key=lambda run: run["id"])
     return page(
         request,
         "integrations.html",
@@ -117,7 +123,8 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
         providers=providers(),
         chooser=chooser,
         connect_error=connect_error,
-        connected_id=chosen if chosen is not None and not query.get("choose_tenant") and not connect_error else None,
+        connected_id=connected_id,
+        first_runs=first_runs,
     )
 
 

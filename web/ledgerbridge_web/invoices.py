@@ -228,6 +228,12 @@ async def finalize(request: AnyRequest, invoice_id: int) -> Response[Any]:
     return await _action(request, invoice_id, InvoiceController.finalize, "Invoice finalized.")
 
 
+@post("/invoices/{invoice_id:int}/send")
+async def send(request: AnyRequest, invoice_id: int) -> Response[Any]:
+    """Mark as sent (finalizing a draft); connections that export on send queue their export."""
+    return await _action(request, invoice_id, InvoiceController.send, "Invoice marked as sent.")
+
+
 @get("/invoices/{invoice_id:int}/revert")
 async def confirm_revert(request: AnyRequest, invoice_id: int) -> Response[Any]:
     me = person(request)
@@ -246,4 +252,4 @@ async def revert(request: AnyRequest, invoice_id: int) -> Response[Any]:
     )
 
 
-HANDLERS = [invoice_list, export_selected, invoice_page, export_one, finalize, confirm_revert, revert]
+HANDLERS = [invoice_list, export_selected, invoice_page, export_one, finalize, send, confirm_revert, revert]

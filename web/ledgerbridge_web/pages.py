@@ -12,6 +12,7 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from ledgerbridge_web import (
+    customer_review,
     customers,
     dashboard,
     integrations,
@@ -25,7 +26,10 @@ from ledgerbridge_web import (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
-AREAS = (signin, dashboard, integrations, invoices, items, sync_history, customers, issues, time_entries, members)
+AREAS = (
+    signin, dashboard, integrations, invoices, items, sync_history, customers, customer_review, issues, time_entries,
+    members,
+)
 
 
 def route_handlers() -> list[Any]:

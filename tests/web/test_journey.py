@@ -1,0 +1,214 @@
+"""A newcomer's first hour with QuickBooks Online, clicked through in Debian's Chromium.
+
+Nothing is seeded but the person's account: the connection is made on the QuickBooks Online
+sandbox's own consent page, the customers, items and accounts come from its first import, the
+invoice is billed from time entries, exported, paid by the "accountant" on the sandbox's own
+page, and the payment comes back through "Sync now". The app is a real server whose jobs run
+in-process; the sandbox is the one `ledgerbridge serve` starts for a provider without credentials.
+Every page is saved under test-output/screenshots/<test>/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import OWNER_PASSWORD, Tenant, make_tenant, open_database
+
+pytestmark = pytest.mark.browser
+PROVIDER = "quickbooks"
+RUN_TIMEOUT = 30_000  # ms a sync run may take before the test gives up on it
+
+
+@dataclass
+class Journey:
+    base: str  # our server
+    sandbox: str  # the QuickBooks Online sandbox
+    tenant: Tenant
+
+
+def _free_port() -> int:
+    from ledgerbridge.sandbox.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    port = int(sock.getsockname()[1])
+    sock.close()
+    return port
+
+
+async def _newcomer(url: str, monkeypatch: pytest.MonkeyPatch) -> Tenant:
+    await open_database(url, monkeypatch)
+    return await make_tenant("newcomer@example.com", "Northwind Design")
+
+
+@pytest.fixture
+def journey(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Journey]:
+    """The QBO sandbox and our server, wired as `ledgerbridge serve` wires them, before the app exists."""
+    from ledgerbridge import demo
+    from ledgerbridge.app import create_app
+    from ledgerbridge.plugins import get_registry, reset_registry
+    from ledgerbridge.sandbox.server import ThreadServer
+    from ledgerbridge.settings import get_settings
+
+    reset_registry()
+    if PROVIDER not in get_registry().providers:
+        pytest.skip("the QuickBooks Online plugin is not installed")
+    port = _free_port()  # our URL must be known first: the OAuth redirect and webhooks come back to it
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("LEDGERBRIDGE_BROKER_URL", "")
+    monkeypatch.setenv("LEDGERBRIDGE_BASE_URL", base)
+    tenant = asyncio.run(_newcomer(f"sqlite:///{tmp_path / 'journey.sqlite3'}", monkeypatch))
+    sandbox = demo.serve_sandbox(PROVIDER, bind_host="127.0.0.1", public_host="127.0.0.1", port=0, base_url=base)
+    try:
+        for name, value in sandbox.env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        server = ThreadServer(create_app(get_settings(), background=True), "127.0.0.1", port)
+        server.start()
+        try:
+            yield Journey(base=base, sandbox=sandbox.url, tenant=tenant)
+        finally:
+            server.stop()
+    finally:
+        sandbox.server.stop()
+        get_settings.cache_clear()
+        reset_registry()
+
+
+def _wait_for_runs_to_finish(page: Any, scope: str = "") -> None:
+    """The htmx progress panel stops polling (loses hx-get) once every run in it has finished."""
+    page.wait_for_selector(f"{scope} .progress-panel:not([hx-get])".strip(), timeout=RUN_TIMEOUT)
+
+
+def _record_time(journey: Journey) -> tuple[str, int]:
+    """Time entries arrive from the host app through the API (the UI has no form for them)."""
+    with httpx.Client(base_url=f"{journey.base}/api/v1", headers=journey.tenant.headers, timeout=10) as api:
+        customers = api.get("/customers", params={"limit": 100}).raise_for_status().json()["items"]
+        customer = next(c for c in customers if c["active"] and c["source"] == PROVIDER)
+        items = api.get("/items", params={"limit": 100}).raise_for_status().json()["items"]
+        item = next(i for i in items if i["active"] and i["kind"] == "service")
+        for days, hours, what in ((3, "2.5", "Logo sketches"), (2, "4", "Brand guide"), (1, "1.5", "Review call")):
+            api.post("/time-entries", json={
+                "customer_id": customer["id"], "person": "Ada", "worked_on": str(date.today() - timedelta(days=days)),
+                "hours": hours, "rate": "120", "item_id": item["id"], "description": what,
+            }).raise_for_status()
+    return customer["name"], customer["id"]
+
+
+def test_newcomer_connects_quickbooks_bills_time_and_sees_it_paid(journey: Journey, chromium_page: Any) -> None:
+    base, page = journey.base, chromium_page
+
+    # Sign in.
+    page.goto(f"{base}/")
+    page.fill("#email", journey.tenant.owner_email)
+    page.fill("#password", OWNER_PASSWORD)
+    page.shot("01-sign-in")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{base}/")
+    page.shot("02-dashboard")
+
+    # Integrations -> add QuickBooks Online -> the sandbox's consent page -> pick a company -> Approve.
+    page.click("nav.mainnav >> text=Integrations")
+    card = page.locator(f"[data-provider={PROVIDER}]")
+    card.locator("select[name=environment]").select_option("sandbox")
+    page.shot("03-integrations")
+    card.locator("button[type=submit]").click()
+    page.wait_for_url(f"{journey.sandbox}/**")
+    page.shot("04-consent")
+    page.locator("input[name=realm_id]").first.check()
+    page.click("button[value=approve]")
+    page.wait_for_url(f"{base}/integrations?connection=*")
+    assert page.locator("text=Connected. The first import is on its way").count() == 1
+    page.shot("05-connected")
+
+    # Watch the first import until it is done.
+    _wait_for_runs_to_finish(page, "#first-import")
+    assert page.locator("#first-import .run-failed").count() == 0
+    assert page.locator("#first-import .run-done").count() >= 1
+    page.shot("06-first-import-done")
+    company = page.locator(".tile .hint").first.inner_text().split(" · ")[0]
+
+    # Customers -> the import review loads by htmx; after the first import everything is already linked.
+    page.click("nav.mainnav >> text=Customers")
+    page.click("a:has-text('Review QuickBooks Online')")
+    page.wait_for_selector("#review-form")
+    assert page.locator("tr[data-action=unchanged]").count() >= 1
+    assert page.locator("tr[data-action=create]").count() == 0
+    page.shot("06b-customer-review")
+
+    # Items -> mapping: every unmapped item gets an income account, then save.
+    page.click("nav.mainnav >> text=Items")
+    page.shot("07-items")
+    page.click("text=Map items to income accounts")
+    page.locator("#bulk-account").select_option(index=1)
+    page.click("button:has-text('Assign to all unmapped')")
+    page.wait_for_selector("text=unmapped item")
+    page.click("form[action='/items/mapping'] button[type=submit]")
+    page.wait_for_selector("text=Saved")
+    page.shot("08-items-mapped")
+    mapped = [select.input_value() for select in page.locator("select[id^=account-]").all()]
+    assert mapped and "" not in mapped
+
+    # Time entries for an imported customer -> select -> one draft invoice.
+    customer_name, _ = _record_time(journey)
+    page.click("nav.mainnav >> text=Time")
+    heading = page.get_by_role("heading", name=customer_name, exact=True)
+    section = page.locator("form[action='/time-entries/invoice']", has=heading)
+    for box in section.locator("input[name=ids]").all():
+        box.check()
+    page.shot("09-time-entries")
+    section.locator("button[type=submit]").click()
+    page.wait_for_url(f"{base}/invoices/*")
+    assert page.locator("h1 .status-draft").count() == 1
+    page.shot("10-invoice-draft")
+    invoice_url = page.url.split("?")[0]
+
+    # Finalize, mark as sent, export and watch the export's progress.
+    page.click("button:text-is('Finalize')")
+    page.wait_for_selector("h1 .status-finalized")
+    page.click("button:text-is('Mark as sent')")
+    page.wait_for_selector("h1 .status-sent")
+    page.shot("11-invoice-sent")
+    page.click("button:text-is('Export')")
+    page.wait_for_selector("progress")
+    _wait_for_runs_to_finish(page)
+    page.shot("12-export-progress")
+    page.goto(invoice_url)
+    assert page.locator("h1 .sync-synced").count() == 1, page.locator("main").inner_text()
+    number_there = page.locator("dt:text-is('Number there') + dd").inner_text()
+    total = page.locator("tfoot tr:has(th:text-is('Total')) td strong").inner_text().split()[0]
+    page.shot("13-invoice-exported")
+
+    # The accountant records the full payment on the sandbox's own page.
+    page.goto(f"{journey.sandbox}/accountant/")
+    page.get_by_role("link", name=company, exact=True).click()
+    payment = page.locator("form[action$='/do/record_payment']")
+    value = payment.locator("select[name=invoice_id] option", has_text=number_there).first.get_attribute("value")
+    payment.locator("select[name=invoice_id]").select_option(value)
+    payment.locator("input[name=amount]").fill(total)
+    page.shot("14-accountant-payment")
+    payment.locator("button[type=submit]").click()
+    page.wait_for_selector(".msg:not(.err)")
+    page.shot("15-accountant-paid")
+
+    # Back here: "Sync now" for invoices brings the payment in, and the invoice says Paid.
+    page.goto(f"{base}/integrations")
+    page.click("text=Settings and sync")
+    for box in page.locator("input[name=what]").all():
+        box.set_checked(box.get_attribute("value") == "invoices")
+    page.shot("16-sync-now")
+    page.click("form[action$='/sync'] button[type=submit]")
+    page.wait_for_url(f"{base}/sync-history/*")
+    _wait_for_runs_to_finish(page)
+    page.shot("17-sync-done")
+    page.goto(invoice_url)
+    assert page.locator("h1 .badge.paid").inner_text() == "Paid"
+    assert page.locator("tfoot tr:has(th:text-is('Balance')) td").inner_text() == "0.00"
+    page.shot("18-invoice-paid")
