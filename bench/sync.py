@@ -208,7 +208,7 @@ def ceiling_per_minute(caps: Any, invoices: int) -> float | None:
     None when the provider publishes no per-minute limit (there is no ceiling to compare with)."""
     if not caps.requests_per_minute:
         return None
-    batch = max(1, caps.batch_size)
+    batch = 1 if caps.batch_items_metered else max(1, caps.batch_size)  # metered items save no allowance
     per_minute = caps.requests_per_minute * batch
     if caps.requests_per_day and invoices / batch > caps.requests_per_day:
         return min(per_minute, caps.requests_per_day * batch / (24 * 60))

@@ -42,6 +42,10 @@ def provider_limits(provider: str) -> Limits:
     return Limits(caps.requests_per_minute, caps.requests_per_day, caps.concurrent_requests)
 
 
+METERED_COST = "ledgerbridge_cost"
+"""Request extension a plugin sets when the provider meters one request as several calls (batch items)."""
+
+
 @cache
 def tls_context() -> ssl.SSLContext:
     """Loading the CA bundle costs ~20 ms; a session is opened per provider call, so load it once."""
@@ -57,7 +61,8 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         self.inner = inner or httpx.AsyncHTTPTransport(retries=1, verify=tls_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        async with limiter().slot(self.key, self.limits):
+        cost = int(request.extensions.get(METERED_COST, 1))
+        async with limiter().slot(self.key, self.limits, cost):
             response = await self.inner.handle_async_request(request)
         if response.status_code == 429:
             await limiter().cooldown(self.key, retry_after_seconds(response.headers.get("retry-after")))

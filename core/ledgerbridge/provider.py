@@ -25,6 +25,7 @@ class Capabilities:
     """What a provider can do, so the core and the UI adapt without naming providers."""
 
     batch_size: int = 1  # records per batch write; 1 means no batch endpoint
+    batch_items_metered: bool = False  # each batch item counts against the rate limit like a call
     native_idempotency: bool = False  # a repeated idempotency key replays instead of re-executing
     webhooks: bool = False
     income_accounts: bool = True  # items map to income accounts (the mapping page is shown)

@@ -42,8 +42,8 @@ class Usage:
 
 
 class Backend(Protocol):
-    async def try_acquire(self, key: str, limits: Limits, token: str, hold: float) -> float:
-        """Take one call's allowance and return 0, or return how long to wait before trying again."""
+    async def try_acquire(self, key: str, limits: Limits, token: str, hold: float, cost: int = 1) -> float:
+        """Take `cost` calls' allowance and return 0, or return how long to wait before trying again."""
 
     async def release(self, key: str, token: str) -> None: ...
 
@@ -65,7 +65,7 @@ def _windows(limits: Limits) -> list[tuple[str, int, int]]:
 class DatabaseBackend:
     """Counters in the `rate_window` table; the embedded default's shared limiter."""
 
-    async def try_acquire(self, key: str, limits: Limits, token: str, hold: float) -> float:
+    async def try_acquire(self, key: str, limits: Limits, token: str, hold: float, cost: int = 1) -> float:
         now = time.time()
         async with write_transaction():
             await self._serialise(key)
@@ -78,7 +78,7 @@ class DatabaseBackend:
                 rows = await RateWindow.select(RateWindow.window_start, RateWindow.count).where(
                     (RateWindow.key == f"{key}:{name}") & (RateWindow.window_start > bucket - window)
                 )
-                if sum(row["count"] for row in rows) >= allowance:
+                if sum(row["count"] for row in rows) + min(cost, allowance) > allowance:
                     oldest = min(row["window_start"] for row in rows)
                     return max(0.05, oldest + window - now)
             if limits.concurrent:
@@ -92,11 +92,11 @@ class DatabaseBackend:
             for name, window, _ in _windows(limits):
                 step = window // STEPS
                 bucket = int(now // step) * step
-                hit = await RateWindow.update({RateWindow.count: RateWindow.count + 1}).where(
+                hit = await RateWindow.update({RateWindow.count: RateWindow.count + cost}).where(
                     (RateWindow.key == f"{key}:{name}") & (RateWindow.window_start == bucket)
                 ).returning(RateWindow.id)
                 if not hit:
-                    await RateWindow(key=f"{key}:{name}", window_start=bucket, count=1).save()
+                    await RateWindow(key=f"{key}:{name}", window_start=bucket, count=cost).save()
             await RateWindow.delete().where(
                 (RateWindow.key.like(f"{key}:%")) & (RateWindow.window_start < now - 86400)
             )
@@ -140,11 +140,12 @@ local concurrent = tonumber(ARGV[4])
 local base = KEYS[1]
 local cool = tonumber(redis.call('GET', base .. ':cool') or '0')
 if cool > now then return tostring(cool - now) end
-local n = (#ARGV - 4) / 3
+local cost = tonumber(ARGV[5])
+local n = (#ARGV - 5) / 3
 for i = 0, n - 1 do
-  local name = ARGV[5 + i * 3]
-  local window = tonumber(ARGV[6 + i * 3])
-  local allowance = tonumber(ARGV[7 + i * 3])
+  local name = ARGV[6 + i * 3]
+  local window = tonumber(ARGV[7 + i * 3])
+  local allowance = tonumber(ARGV[8 + i * 3])
   local step = math.floor(window / 6)
   local bucket = math.floor(now / step) * step
   local total = 0
@@ -154,7 +155,9 @@ for i = 0, n - 1 do
     if c > 0 and oldest == nil then oldest = b end
     total = total + c
   end
-  if total >= allowance then return tostring(math.max(0.05, (oldest or bucket) + window - now)) end
+  if total + math.min(cost, allowance) > allowance then
+    return tostring(math.max(0.05, (oldest or bucket) + window - now))
+  end
 end
 if concurrent > 0 then
   redis.call('ZREMRANGEBYSCORE', base .. ':run', '-inf', now)
@@ -163,12 +166,12 @@ if concurrent > 0 then
   redis.call('EXPIRE', base .. ':run', math.ceil(hold) + 60)
 end
 for i = 0, n - 1 do
-  local name = ARGV[5 + i * 3]
-  local window = tonumber(ARGV[6 + i * 3])
+  local name = ARGV[6 + i * 3]
+  local window = tonumber(ARGV[7 + i * 3])
   local step = math.floor(window / 6)
   local bucket = math.floor(now / step) * step
   local k = base .. ':' .. name .. ':' .. bucket
-  redis.call('INCR', k)
+  redis.call('INCRBY', k, cost)
   redis.call('EXPIRE', k, window + step)
 end
 return '0'
@@ -193,8 +196,8 @@ class RedisBackend:
             client = self._clients[loop] = aioredis.from_url(self._url)
         return client
 
-    async def try_acquire(self, key: str, limits: Limits, token: str, hold: float) -> float:
-        args: list[object] = [time.time(), hold, token, limits.concurrent or 0]
+    async def try_acquire(self, key: str, limits: Limits, token: str, hold: float, cost: int = 1) -> float:
+        args: list[object] = [time.time(), hold, token, limits.concurrent or 0, cost]
         for name, window, allowance in _windows(limits):
             args += [name, window, allowance]
         wait = await self._client().eval(_ACQUIRE_LUA, 1, f"lb:rl:{key}", *args)
@@ -228,10 +231,11 @@ class RateLimiter:
         self.max_hold = max_hold
 
     @asynccontextmanager
-    async def slot(self, key: str, limits: Limits) -> AsyncIterator[None]:
+    async def slot(self, key: str, limits: Limits, cost: int = 1) -> AsyncIterator[None]:
+        """One request's turn; `cost` is how many calls the provider meters it as (batch items)."""
         token = uuid.uuid4().hex
         while True:
-            wait = await self.backend.try_acquire(key, limits, token, self.max_hold)
+            wait = await self.backend.try_acquire(key, limits, token, self.max_hold, cost)
             if wait <= 0:
                 break
             await asyncio.sleep(min(wait, 5.0))

@@ -408,6 +408,7 @@ class OutboundWrite(Table):
     workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
     connection = ForeignKey(Connection, on_delete=OnDelete.cascade)
     run = ForeignKey(SyncRun, null=True, on_delete=OnDelete.set_null)
+    attempt = Integer(default=0)  # the run's attempt that prepared it (see `exporting.is_retry`)
     record_type = Varchar(length=20, choices=RecordType)
     record_id = Integer()
     operation = Varchar(length=20)  # create, update, void, delete

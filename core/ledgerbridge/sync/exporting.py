@@ -66,7 +66,7 @@ def is_retry(ctx: RunContext, write: OutboundWrite) -> bool:
     """Whether this write may already have reached the provider: sent before and never settled."""
     if write.state == WriteState.uncertain:
         return True
-    return write.state == WriteState.pending and (write.run != ctx.run.id or ctx.run.attempts > 1)
+    return write.state == WriteState.pending and (write.run != ctx.run.id or write.attempt != ctx.run.attempts)
 
 
 async def write(ctx: RunContext, connection: Connection, record_type: str, record_id: int, operation: str,
@@ -79,7 +79,7 @@ async def write(ctx: RunContext, connection: Connection, record_type: str, recor
     """
     write = await prepare_write(
         workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
-        record_type=record_type, record_id=record_id, operation=operation,
+        record_type=record_type, record_id=record_id, operation=operation, attempt=ctx.run.attempts,
     )
     if is_retry(ctx, write) and number and record_type == RecordType.invoice and operation == "create":
         found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice", number=number)
@@ -298,7 +298,7 @@ async def export_invoices_in_batches(ctx: RunContext, connection: Connection, in
             continue
         write = await prepare_write(
             workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
-            record_type=RecordType.invoice, record_id=invoice.id, operation="create",
+            record_type=RecordType.invoice, record_id=invoice.id, operation="create", attempt=ctx.run.attempts,
         )
         if is_retry(ctx, write):
             singles.append(invoice_id)
@@ -326,7 +326,9 @@ async def _send_batch(ctx: RunContext, connection: Connection,
             await settle_write(write, WriteState.uncertain, error=exc.message)
         raise
     except ProviderError as exc:
-        if exc.retryable:
+        if exc.retryable:  # the next attempt settles each of them (find, then send alone) before resending
+            for _, _, write in batch:
+                await settle_write(write, WriteState.uncertain, error=exc.message)
             raise
         for invoice, _, write in batch:
             await settle_write(write, WriteState.failed, error=exc.message)

@@ -85,7 +85,8 @@ async def set_link_state(link: ExternalLink, state: LinkState, message: str = ""
 
 
 async def prepare_write(
-    *, workspace_id: int, connection_id: int, run_id: int | None, record_type: str, record_id: int, operation: str
+    *, workspace_id: int, connection_id: int, run_id: int | None, record_type: str, record_id: int, operation: str,
+    attempt: int = 0,
 ) -> OutboundWrite:
     """The unfinished write for this record and operation, or a new one with a fresh key."""
     async with write_transaction():
@@ -99,7 +100,7 @@ async def prepare_write(
         if existing is not None:
             return existing
         write = OutboundWrite(
-            workspace=workspace_id, connection=connection_id, run=run_id, record_type=record_type,
+            workspace=workspace_id, connection=connection_id, run=run_id, attempt=attempt, record_type=record_type,
             record_id=record_id, operation=operation, idempotency_key=f"lb-{uuid.uuid4().hex}",
             state=WriteState.pending, created_at=utcnow(),
         )

@@ -19,6 +19,7 @@ import httpx
 import msgspec
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
+from ledgerbridge.connections import METERED_COST
 from ledgerbridge.errors import (
     AccessTokenExpired,
     AuthorizationError,
@@ -305,7 +306,7 @@ class QboClient:
         self.base = f"{endpoints(session.settings, session.environment).api}/v3/company/{session.tenant_id}"
 
     async def _send(self, method: str, tail: str, *, params: dict[str, str] | None = None, body: Any = None,
-                    write: bool = False, **context: str) -> dict[str, Any]:
+                    write: bool = False, cost: int = 1, **context: str) -> dict[str, Any]:
         query = {"minorversion": MINOR_VERSION, **(params or {})}
         headers = {"Accept": "application/json"}
         content = None
@@ -314,7 +315,8 @@ class QboClient:
             headers["Content-Type"] = "application/json"
         try:
             response = await self.http.request(method, f"{self.base}/{tail}", params=query, content=content,
-                                               headers=headers, timeout=TIMEOUT)
+                                               headers=headers, timeout=TIMEOUT,
+                                               extensions={METERED_COST: cost} if cost > 1 else None)
         except httpx.HTTPError as exc:
             raise translate_transport(exc, write=write) from exc
         if response.status_code != 200:
@@ -369,6 +371,7 @@ class QboClient:
         return next(v for k, v in data.items() if k != "time")
 
     async def batch(self, items: list[dict[str, Any]], requestid: str) -> list[dict[str, Any]]:
+        # Intuit meters every batch item as a call (FACTS QBO 5), so the limiter charges them all.
         data = await self._send("POST", "batch", params={"requestid": requestid},
-                                body={"BatchItemRequest": items}, write=True)
+                                body={"BatchItemRequest": items}, write=True, cost=len(items))
         return list(data.get("BatchItemResponse") or [])
