@@ -19,6 +19,7 @@ from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.sync.review import REVIEW_LIMIT, CustomerCandidate, CustomerReview, review_customers
 from ledgerbridge.tables import Connection, ConnectionStatus, RunKind
 from litestar import Response, get, post
+from litestar.params import FromPath
 
 from ledgerbridge_web.common import AnyRequest, failed, fragment, page, person, provider_name, see_other, workspace_of
 
@@ -97,7 +98,7 @@ async def _table_context(row: Connection) -> dict[str, Any]:
 
 
 @get("/customers/review/{connection_id:int}")
-async def review_page(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def review_page(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     """The frame at once; the table by htmx, or inline with `?now=1` (the no-JavaScript link)."""
     me = person(request)
     row = await _connection(workspace_of(me), connection_id)
@@ -107,14 +108,14 @@ async def review_page(request: AnyRequest, connection_id: int) -> Response[Any]:
 
 
 @get("/customers/review/{connection_id:int}/table")
-async def review_table(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def review_table(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await _connection(workspace_of(me), connection_id)
     return fragment("_customer_review_table.html", **await _table_context(row))
 
 
 @post("/customers/review/{connection_id:int}/import")
-async def import_selected(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def import_selected(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     """Queue an import of the ticked customers (or, with `all`, every selectable one) with their kinds."""
     me = person(request)
     ws = workspace_of(me)

@@ -17,6 +17,7 @@ from ledgerbridge.api.sync_state import links_for
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.tables import Connection, ConnectionStatus, Customer, RecordType, RunKind
 from litestar import Response, get, post
+from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge_web import in_process_api
@@ -65,7 +66,7 @@ async def customer_list(request: AnyRequest) -> Response[Any]:
 
 
 @get("/customers/{customer_id:int}")
-async def customer_page(request: AnyRequest, customer_id: int) -> Response[Any]:
+async def customer_page(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
     row = await Customer.objects().where((Customer.id == customer_id) & (Customer.workspace == ws)).first()
@@ -78,7 +79,7 @@ async def customer_page(request: AnyRequest, customer_id: int) -> Response[Any]:
 
 
 @post("/customers/{customer_id:int}/resync")
-async def resync(request: AnyRequest, customer_id: int) -> Response[Any]:
+async def resync(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     """Send this customer to every connected integration again."""
     me = person(request)
     ws = workspace_of(me)
@@ -102,7 +103,7 @@ async def resync(request: AnyRequest, customer_id: int) -> Response[Any]:
 
 
 @post("/customers/{customer_id:int}/archive")
-async def archive(request: AnyRequest, customer_id: int) -> Response[Any]:
+async def archive(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     form = await request.form()
     active = str(form.get("active", "")) == "true"

@@ -23,6 +23,7 @@ from ledgerbridge.ratelimit import Usage
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import Account, Connection, ConnectionStatus, NumberPolicy, RevertAction, SyncRun
 from litestar import Response, get, post
+from litestar.params import FromPath
 
 from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import (
@@ -129,7 +130,7 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
 
 
 @get("/integrations/{connection_id:int}")
-async def integration_page(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def integration_page(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
     await _connection(ws, connection_id)
@@ -153,7 +154,7 @@ async def integration_page(request: AnyRequest, connection_id: int) -> Response[
 
 
 @post("/integrations/{connection_id:int}/settings")
-async def save_settings(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def save_settings(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     back = f"/integrations/{connection_id}"
     row = await _connection(workspace_of(me), connection_id)
@@ -181,7 +182,7 @@ async def save_settings(request: AnyRequest, connection_id: int) -> Response[Any
 
 
 @post("/integrations/{connection_id:int}/sync")
-async def sync_now(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def sync_now(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     form = await request.form()
     back = str(form.get("return_to") or f"/integrations/{connection_id}")
@@ -200,14 +201,14 @@ async def sync_now(request: AnyRequest, connection_id: int) -> Response[Any]:
 
 
 @get("/integrations/{connection_id:int}/disconnect")
-async def confirm_disconnect(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def confirm_disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await _connection(workspace_of(me), connection_id)
     return page(request, "confirm_disconnect.html", row=row, provider=provider_name(row.provider))
 
 
 @post("/integrations/{connection_id:int}/disconnect")
-async def disconnect(request: AnyRequest, connection_id: int) -> Response[Any]:
+async def disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await _connection(workspace_of(me), connection_id)
     await connections.disconnect(row.id)

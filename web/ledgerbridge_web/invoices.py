@@ -23,6 +23,7 @@ from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.exporting import preview_invoice
 from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus
 from litestar import Response, get, post
+from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge_web import in_process_api
@@ -169,7 +170,7 @@ async def _preview(row: Invoice, connection: dict[str, Any]) -> dict[str, Any]:
 
 
 @get("/invoices/{invoice_id:int}")
-async def invoice_page(request: AnyRequest, invoice_id: int) -> Response[Any]:
+async def invoice_page(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
     row = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == ws)).first()
@@ -217,25 +218,25 @@ async def _action(request: AnyRequest, invoice_id: int, handler: Any, done: str,
 
 
 @post("/invoices/{invoice_id:int}/export")
-async def export_one(request: AnyRequest, invoice_id: int) -> Response[Any]:
+async def export_one(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     form = await request.form()
     data = ExportIn(connection_id=int_or_none(form.get("connection_id")))
     return await _action(request, invoice_id, InvoiceController.export, "Export queued.", data=data)
 
 
 @post("/invoices/{invoice_id:int}/finalize")
-async def finalize(request: AnyRequest, invoice_id: int) -> Response[Any]:
+async def finalize(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     return await _action(request, invoice_id, InvoiceController.finalize, "Invoice finalized.")
 
 
 @post("/invoices/{invoice_id:int}/send")
-async def send(request: AnyRequest, invoice_id: int) -> Response[Any]:
+async def send(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     """Mark as sent (finalizing a draft); connections that export on send queue their export."""
     return await _action(request, invoice_id, InvoiceController.send, "Invoice marked as sent.")
 
 
 @get("/invoices/{invoice_id:int}/revert")
-async def confirm_revert(request: AnyRequest, invoice_id: int) -> Response[Any]:
+async def confirm_revert(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == workspace_of(me))).first()
     if row is None:
@@ -245,7 +246,7 @@ async def confirm_revert(request: AnyRequest, invoice_id: int) -> Response[Any]:
 
 
 @post("/invoices/{invoice_id:int}/revert")
-async def revert(request: AnyRequest, invoice_id: int) -> Response[Any]:
+async def revert(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     return await _action(
         request, invoice_id, InvoiceController.revert_to_draft,
         "Reverted to draft; the copies in your accounting software are being taken back.",

@@ -8,6 +8,7 @@ from ledgerbridge import auth
 from ledgerbridge.api.members import WorkspaceController
 from ledgerbridge.tables import ApiKey
 from litestar import Response, get, post
+from litestar.params import FromPath
 
 from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import AnyRequest, page, person, see_other, workspace_of
@@ -41,7 +42,7 @@ async def create_key(request: AnyRequest) -> Response[Any]:
 
 
 @post("/workspace/api-keys/{key_id:int}/revoke")
-async def revoke_key(request: AnyRequest, key_id: int) -> Response[Any]:
+async def revoke_key(request: AnyRequest, key_id: FromPath[int]) -> Response[Any]:
     me = _owner(request)
     await auth.revoke_api_key(workspace_of(me), key_id)
     return see_other("/workspace/settings", notice="API key revoked.")

@@ -8,6 +8,7 @@ from ledgerbridge.api.sync_runs import SyncRunController
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.tables import RunRecord, RunState, SyncIssue, SyncRun
 from litestar import Response, get, post
+from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge_web import in_process_api
@@ -66,7 +67,7 @@ async def progress(request: AnyRequest) -> Response[Any]:
 
 
 @get("/sync-history/{run_id:int}")
-async def run_page(request: AnyRequest, run_id: int) -> Response[Any]:
+async def run_page(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
     run = await one_run(ws, run_id)
@@ -80,7 +81,7 @@ async def run_page(request: AnyRequest, run_id: int) -> Response[Any]:
 
 
 @post("/sync-history/{run_id:int}/retry")
-async def retry(request: AnyRequest, run_id: int) -> Response[Any]:
+async def retry(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:
         new = await in_process_api.call(SyncRunController.retry, me, run_id=run_id)
