@@ -1,18 +1,47 @@
-"""The Xero plugin's hooks.
+"""The Xero plugin's hooks: thin wrappers over `workflows`, `client` and `webhooks`.
 
 Capabilities follow Xero's published limits (../shared/providers/FACTS.md, Xero 5 and 6): about 50
-invoices per request, `Idempotency-Key`, 60 calls a minute, 5 at once and 5,000 a day per
-organisation, PKCE, and several organisations per consent. The sandbox (``ledgerbridge_xero.sandbox``) is
-offered to ``serve`` as the demo backend; the client and mapping are still to come.
+invoices per request, `Idempotency-Key` on every write, 60 calls a minute, 5 at once and 5,000 a day
+per organisation, PKCE, several organisations per consent, and invoices exported as DRAFT or
+AUTHORISED. The sandbox (``ledgerbridge_xero.sandbox``) is offered to ``serve`` as the demo backend.
 """
 
-from ledgerbridge.plugins import hookimpl
-from ledgerbridge.provider import Capabilities, DemoSandbox, ProviderInfo
+from __future__ import annotations
 
-from ledgerbridge_xero import __version__
+from typing import Any
+from urllib.parse import urlencode
+
+from ledgerbridge.errors import ProviderError
+from ledgerbridge.plugins import hookimpl
+from ledgerbridge.provider import (
+    BatchOutcome,
+    Capabilities,
+    CustomerData,
+    DemoSandbox,
+    ExportResult,
+    InvoiceData,
+    ItemData,
+    LinkRef,
+    Page,
+    PaymentData,
+    ProviderInfo,
+    ProviderSession,
+    RemoteAccount,
+    RemoteCustomer,
+    RemoteInvoice,
+    RemoteItem,
+    RemoteTaxRate,
+    Tenant,
+    TokenSet,
+    WebhookEvent,
+)
+from ledgerbridge.settings import ProviderSettings
+
+from ledgerbridge_xero import __version__, client, webhooks, workflows
+from ledgerbridge_xero.client import XeroClient
 
 CAPABILITIES = Capabilities(
-    batch_size=50,
+    batch_size=workflows.BATCH_MAX,
     native_idempotency=True,
     webhooks=True,
     income_accounts=True,
@@ -42,6 +71,174 @@ def provider_info() -> ProviderInfo:
         description="Xero accounting (Accounting API 2.0).",
         homepage="https://www.xero.com/",
     )
+
+
+# --------------------------------------------------------------------------- connecting
+
+
+@hookimpl
+def authorization_url(
+    settings: ProviderSettings, environment: str, redirect_uri: str, state: str, code_verifier: str | None
+) -> str:
+    query = {"response_type": "code", "client_id": settings.client_id, "redirect_uri": redirect_uri,
+             "scope": " ".join(client.SCOPES), "state": state}
+    if code_verifier:
+        query.update(code_challenge=client.pkce_challenge(code_verifier), code_challenge_method="S256")
+    return f"{client.endpoints(settings).authorize}?{urlencode(query)}"
+
+
+@hookimpl
+async def exchange_code(
+    settings: ProviderSettings, environment: str, code: str, redirect_uri: str, code_verifier: str | None,
+    params: dict[str, str],
+) -> TokenSet:
+    return await client.exchange_code(settings, code, redirect_uri, code_verifier)
+
+
+@hookimpl
+async def connected_tenants(
+    settings: ProviderSettings, environment: str, tokens: TokenSet, params: dict[str, str]
+) -> list[Tenant]:
+    """The organisations of this consent only (`authEventId`), each with its short code and base currency
+    (deep links and currency checks need them)."""
+    rows = await client.connections(settings, tokens.access_token, tokens.extra.get("auth_event_id"))
+    tenants = []
+    for row in rows:
+        if str(row.get("tenantType") or "ORGANISATION") != "ORGANISATION" or not row.get("tenantId"):
+            continue
+        tenant_id = str(row["tenantId"])
+        org = await client.organisation(settings, tokens.access_token, tenant_id)
+        extra: dict[str, Any] = {"connection_id": row.get("id"), "short_code": org.get("ShortCode") or "",
+                                 "base_currency": org.get("BaseCurrency") or "", "country": org.get("CountryCode")}
+        if settings.base_url:
+            extra["app_url"] = settings.base_url.rstrip("/")
+        tenants.append(Tenant(id=tenant_id, name=str(row.get("tenantName") or org.get("Name") or tenant_id),
+                              extra=extra))
+    if not tenants:
+        raise ProviderError("The Xero consent covered no organisation.", code="not_connected",
+                            fix="Connect again and tick at least one organisation.")
+    return tenants
+
+
+@hookimpl
+async def refresh_token(settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
+    return await client.refresh(settings, refresh_token)
+
+
+@hookimpl
+async def revoke_token(session: ProviderSession, refresh_token: str) -> bool:
+    """Disconnect this organisation only; revoke the token (which ends every connection of the user) only
+    when no other organisation is connected through it."""
+    return await client.disconnect(session, refresh_token)
+
+
+# --------------------------------------------------------------------------- importing
+
+
+@hookimpl
+async def import_customers(session: ProviderSession, cursor: str | None) -> Page[RemoteCustomer]:
+    return await workflows.import_customers(XeroClient(session), cursor)
+
+
+@hookimpl
+async def import_items(session: ProviderSession, cursor: str | None) -> Page[RemoteItem]:
+    return await workflows.import_items(XeroClient(session), cursor)
+
+
+@hookimpl
+async def import_accounts(session: ProviderSession, cursor: str | None) -> Page[RemoteAccount]:
+    return await workflows.import_accounts(XeroClient(session), cursor)
+
+
+@hookimpl
+async def import_tax_rates(session: ProviderSession, cursor: str | None) -> Page[RemoteTaxRate]:
+    return await workflows.import_tax_rates(XeroClient(session), cursor)
+
+
+# --------------------------------------------------------------------------- exporting
+
+
+@hookimpl
+async def export_customer(
+    session: ProviderSession, customer: CustomerData, link: LinkRef | None, idempotency_key: str
+) -> ExportResult:
+    return await workflows.export_customer(XeroClient(session), customer, link, idempotency_key)
+
+
+@hookimpl
+async def export_item(
+    session: ProviderSession, item: ItemData, link: LinkRef | None, idempotency_key: str
+) -> ExportResult:
+    return await workflows.export_item(XeroClient(session), item, link, idempotency_key)
+
+
+@hookimpl
+async def export_invoice(
+    session: ProviderSession, invoice: InvoiceData, link: LinkRef | None, idempotency_key: str
+) -> ExportResult:
+    return await workflows.export_invoice(XeroClient(session), invoice, link, idempotency_key,
+                                          as_draft=session.options.export_as_draft)
+
+
+@hookimpl
+async def export_invoices_batch(
+    session: ProviderSession, invoices: list[tuple[InvoiceData, LinkRef | None, str]]
+) -> list[BatchOutcome]:
+    return await workflows.export_invoices_batch(XeroClient(session), invoices,
+                                                 as_draft=session.options.export_as_draft)
+
+
+@hookimpl
+async def export_payment(
+    session: ProviderSession, payment: PaymentData, link: LinkRef | None, idempotency_key: str
+) -> ExportResult:
+    return await workflows.export_payment(XeroClient(session), payment, link, idempotency_key)
+
+
+@hookimpl
+async def void_invoice(session: ProviderSession, link: LinkRef, idempotency_key: str) -> ExportResult:
+    return await workflows.void_invoice(XeroClient(session), link, idempotency_key)
+
+
+@hookimpl
+async def delete_invoice(session: ProviderSession, link: LinkRef, idempotency_key: str) -> ExportResult:
+    return await workflows.delete_invoice(XeroClient(session), link, idempotency_key)
+
+
+@hookimpl
+async def find_invoice(session: ProviderSession, number: str) -> RemoteInvoice | None:
+    return await workflows.find_invoice(XeroClient(session), number)
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+@hookimpl
+async def poll_invoices(
+    session: ProviderSession, cursor: str | None, remote_ids: list[str] | None
+) -> Page[RemoteInvoice]:
+    return await workflows.poll_invoices(XeroClient(session), cursor, remote_ids)
+
+
+@hookimpl
+def record_url(provider_data: dict[str, Any], environment: str, record_type: str, remote_id: str) -> str | None:
+    return workflows.record_url(provider_data, client.WEB_URL, record_type, remote_id)
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+@hookimpl
+def verify_webhook(settings: ProviderSettings, headers: dict[str, str], body: bytes) -> bool:
+    return webhooks.verify(settings.webhook_secret, headers, body)
+
+
+@hookimpl
+def parse_webhook(settings: ProviderSettings, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
+    return webhooks.parse(body)
+
+
+# --------------------------------------------------------------------------- demo
 
 
 DEMO_WEBHOOK_KEY = "ledgerbridge-demo-xero-webhook-key"

@@ -451,8 +451,8 @@ class XeroService:
             raise ElementInvalid("The invoice total cannot be less than the amount already paid.")
         record["UpdatedDateUTC"] = self.now()
         org.collection("Invoices")[record["InvoiceID"]] = record
-        if invoice_type == "ACCREC" and contact_id:
-            org.collection("Contacts")[contact_id]["IsCustomer"] = True  # does not bump UpdatedDateUTC (FACTS)
+        if contact_id:  # set by transactions, without bumping UpdatedDateUTC (FACTS Xero 3 and 4)
+            org.collection("Contacts")[contact_id]["IsCustomer" if invoice_type == "ACCREC" else "IsSupplier"] = True
         self._emit(org, "INVOICE", "UPDATE" if existing else "CREATE", record["InvoiceID"])
         return record
 

@@ -111,9 +111,18 @@ class XeroAccountantView:
                 ],
             ),
             Table(
-                "Contacts",
-                ["ContactID", "Name", "Status", "Updated"],
-                [[c["ContactID"], c["Name"], c["ContactStatus"], c["UpdatedDateUTC"]] for c in contacts],
+                "Customers",  # Xero says "Contacts"; every sandbox's accountant view shares this title
+                ["ContactID", "Name", "Status", "Active", "Updated"],
+                [
+                    [
+                        c["ContactID"],
+                        c["Name"],
+                        c["ContactStatus"],
+                        "true" if c["ContactStatus"] == "ACTIVE" else "false",
+                        c["UpdatedDateUTC"],
+                    ]
+                    for c in contacts
+                ],
             ),
         ]
 
