@@ -101,6 +101,12 @@ class ProviderWorld:
         assert answer.status_code in (302, 303), answer.text
         return dict(parse_qsl(urlsplit(answer.headers["location"]).query))
 
+    def consent_choices(self, authorize_url: str) -> list[str]:
+        """The companies the consent page offers (the values of its radio buttons or checkboxes)."""
+        form = _ConsentForm()
+        form.feed(self.http.get(authorize_url).text)
+        return [value for options in form.choices.values() for value, _, _ in options]
+
     # -- the bookkeeper --------------------------------------------------------------------
 
     def accountant(self, tenant: str, action: str, **fields: Any) -> Any:
