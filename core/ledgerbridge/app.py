@@ -66,6 +66,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "duplicate_name": 409,
     "not_connected": 409,
     "login_throttled": 429,
+    "daily_limit": 429,
     "internal_error": 500,
 }
 

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import UNSET
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import invoicing, jobs
+from ledgerbridge import budget, invoicing, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
 from ledgerbridge.api.invoice_exports import (
@@ -558,7 +558,10 @@ class InvoiceController(Controller):
                 raise invoicing.InvoiceIsVoid(
                     f"These invoices are void: {', '.join(voided)}.", fix="Leave them out of the export."
                 )
-            runs = await record_bulk_export(tx, caller, ids, await target_connections(ws, data.connection_id))
+            targets = await target_connections(ws, data.connection_id)
+            for target in targets:
+                await budget.check(target, ids)
+            runs = await record_bulk_export(tx, caller, ids, targets)
         return BulkExportOut(runs=[run_out(run) for run in runs])
 
     @post(
