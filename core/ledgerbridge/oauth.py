@@ -200,7 +200,8 @@ async def choose_tenant(connection_id: int, tenant_id: str, *, user_id: int) -> 
     if connection.tenant_id and connection.tenant_id != tenant_id:
         raise LedgerBridgeError(code="wrong_account")
     async with jobs.transaction() as tx:
-        _attach_tenant(connection, Tenant(id=chosen["id"], name=chosen["name"], extra=chosen.get("extra", {})))
+        _attach_tenant(connection, Tenant(id=chosen["id"], name=chosen["name"], extra=chosen.get("extra", {}),
+                                          currency=chosen.get("currency", "")))
         connection.updated_at = utcnow()
         await connection.save()
         await tx.record(
@@ -212,12 +213,13 @@ async def choose_tenant(connection_id: int, tenant_id: str, *, user_id: int) -> 
 
 
 def _tenant_json(tenant: Tenant) -> dict[str, Any]:
-    return {"id": tenant.id, "name": tenant.name, "extra": tenant.extra}
+    return {"id": tenant.id, "name": tenant.name, "extra": tenant.extra, "currency": tenant.currency}
 
 
 def _attach_tenant(connection: Connection, tenant: Tenant) -> None:
     connection.tenant_id = tenant.id
     connection.tenant_name = tenant.name
+    connection.currency = tenant.currency or connection.currency or ""
     data = jobs.loads(connection.provider_data)
     data.pop("pending_tenants", None)
     data.update(tenant.extra)

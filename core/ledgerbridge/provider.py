@@ -89,6 +89,7 @@ class Tenant:
     id: str
     name: str
     extra: dict[str, Any] = field(default_factory=dict)
+    currency: str = ""  # its home currency (ISO 4217), when the provider says
 
 
 @dataclass(frozen=True)

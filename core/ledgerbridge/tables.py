@@ -211,6 +211,7 @@ class Connection(Table):
     default_income_account_id = Integer(null=True, default=None)
     number_policy = Varchar(length=20, choices=NumberPolicy, default=NumberPolicy.ours)
     revert_action = Varchar(length=10, choices=RevertAction, default=RevertAction.void)
+    currency = Varchar(length=3, default="")  # the company's home currency; "" when the provider did not say
     # Incremental-read cursors per record type, owned by the provider plugin (opaque to us).
     cursors = JSON(default="{}")
     provider_data = JSON(default="{}")  # plugin-owned facts about the tenant (e.g. short codes)

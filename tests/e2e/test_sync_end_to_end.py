@@ -89,7 +89,7 @@ async def local_invoice(connection: Connection, number: str, customer: Customer 
     total = Decimal(amount)
     invoice = Invoice(workspace=connection.workspace, number=number, customer=customer.id,
                       issue_date=date(2026, 11, 2), due_date=date(2026, 12, 2), status="sent", subtotal=total,
-                      total=total, created_at=now, updated_at=now)
+                      total=total, currency=connection.currency or "USD", created_at=now, updated_at=now)
     await invoice.save()
     await InvoiceLine(invoice=invoice.id, item=item.id, description="Work", quantity=Decimal("2"),
                       unit_price=total / 2, line_total=total).save()

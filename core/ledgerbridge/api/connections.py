@@ -60,6 +60,7 @@ def connection_out(row: Connection) -> ConnectionOut:
         default_income_account_id=row.default_income_account_id,
         number_policy=row.number_policy,
         revert_action=row.revert_action,
+        currency=row.currency,
         last_synced_at=row.last_synced_at,
         created_at=row.created_at,
         updated_at=row.updated_at,

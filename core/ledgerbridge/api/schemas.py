@@ -568,6 +568,7 @@ class ConnectionOut(Struct):
     default_income_account_id: int | None
     number_policy: NumberPolicy
     revert_action: RevertAction
+    currency: Annotated[str, Meta(description="The company's home currency; empty when the provider did not say.")]
     last_synced_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -84,6 +84,95 @@ class AccountantView(Protocol):
         ...
 
 
+class BookkeeperEdits(Protocol):
+    """The edits every sandbox's accountant's view offers; each takes (company id, form parameters)."""
+
+    def edit_invoice_amount(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
+    def edit_invoice_number(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
+    def record_payment(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
+    def void_invoice(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
+    def delete_invoice(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
+    def rename_customer(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
+    def deactivate_customer(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How one provider's own UI labels the shared edits; the action and field names never change."""
+
+    customer: str  # "Customer", "Contact", "Client"
+    line_id: str  # the optional line field: what a line's id is called there
+    record_payment: str
+    reference: str
+    void_invoice: str
+    rename_customer: str
+    new_name: str
+    deactivate_customer: str
+    void_description: str = ""
+
+
+def bookkeeper_actions(
+    edits: BookkeeperEdits,
+    invoices: Sequence[tuple[str, str]],
+    customers: Sequence[tuple[str, str]],
+    wording: Wording,
+) -> list[AccountantAction]:
+    """The edits every sandbox offers, under the same names and fields.
+
+    Tests and the end-to-end suite drive all three sandboxes through these names (``edit_invoice_amount``
+    with ``invoice_id`` and ``amount``, ...), so they are built in one place; only the labels a person
+    reads are the provider's. ``invoices`` and ``customers`` are the (id, label) options of the selects.
+    """
+    invoice = ActionField("invoice_id", "Invoice", "select", tuple(invoices))
+    customer = ActionField("customer_id", wording.customer, "select", tuple(customers))
+    return [
+        AccountantAction(
+            "edit_invoice_amount",
+            "Change line amount",
+            (
+                invoice,
+                ActionField("amount", "New amount", "number"),
+                ActionField("line_id", wording.line_id, required=False),
+            ),
+            edits.edit_invoice_amount,
+        ),
+        AccountantAction(
+            "edit_invoice_number",
+            "Change invoice number",
+            (invoice, ActionField("doc_number", "New number")),
+            edits.edit_invoice_number,
+        ),
+        AccountantAction(
+            "record_payment",
+            wording.record_payment,
+            (
+                invoice,
+                ActionField("amount", "Amount", "number"),
+                ActionField("txn_date", "Date", "date", required=False),
+                ActionField("reference", wording.reference, required=False),
+            ),
+            edits.record_payment,
+        ),
+        AccountantAction(
+            "void_invoice", wording.void_invoice, (invoice,), edits.void_invoice, wording.void_description
+        ),
+        AccountantAction("delete_invoice", "Delete invoice", (invoice,), edits.delete_invoice),
+        AccountantAction(
+            "rename_customer",
+            wording.rename_customer,
+            (customer, ActionField("display_name", wording.new_name)),
+            edits.rename_customer,
+        ),
+        AccountantAction("deactivate_customer", wording.deactivate_customer, (customer,), edits.deactivate_customer),
+    ]
+
+
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2327;max-width:70rem}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccd;padding:.25rem .6rem;

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
-from ledgerbridge.errors import LedgerBridgeError, ProviderError, UncertainWrite
+from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited, UncertainWrite
 from ledgerbridge.issues import issue_from_error, resolve
 from ledgerbridge.jobs import RunContext, handles
 from ledgerbridge.plugins import get_registry
@@ -95,7 +95,7 @@ async def write(ctx: RunContext, connection: Connection, record_type: str, recor
         await settle_write(write, WriteState.uncertain, error=exc.message)
         raise
     except ProviderError as exc:
-        if not exc.retryable:
+        if not exc.retryable or isinstance(exc, RateLimited):  # refused, so certainly not applied
             await settle_write(write, WriteState.failed, error=exc.message)
         raise
     await settle_write(write, WriteState.applied, remote_id=result.remote_id)
@@ -325,6 +325,11 @@ async def _send_batch(ctx: RunContext, connection: Connection,
         for _, _, write in batch:
             await settle_write(write, WriteState.uncertain, error=exc.message)
         raise
+    except RateLimited as exc:
+        # A 429 is the provider's answer that nothing was done: the next attempt batches them afresh.
+        for _, _, write in batch:
+            await settle_write(write, WriteState.failed, error=exc.message)
+        raise
     except ProviderError as exc:
         if exc.retryable:  # the next attempt settles each of them (find, then send alone) before resending
             for _, _, write in batch:
@@ -369,6 +374,9 @@ async def _record_exported(ctx: RunContext, connection: Connection, invoice: Inv
     warnings = list(result.warnings)
     if data.number != invoice.number:
         warnings.append(f"Exported as number {data.number} (the provider allows fewer characters).")
+    if remote is not None and remote.currency and remote.currency != invoice.currency:
+        warnings.append(f"The provider holds this invoice in {remote.currency}, not {invoice.currency}: "
+                        "amounts there are in its currency.")
     await save_link(
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
         record_id=invoice.id, remote_id=result.remote_id, version=result.version,

@@ -127,7 +127,8 @@ async def apply_customer(ctx: RunContext, connection: Connection, remote: Remote
             customer = Customer(
                 workspace=connection.workspace, source=connection.provider, created_at=utcnow(),
                 updated_at=utcnow(), kind=chosen_kind or suggest_kind(values["name"], remote.company, remote.email),
-                **values,
+                # Without a currency of its own, a customer is billed in the company's home currency.
+                **{"currency": connection.currency or "USD", **values},
             )
             async with write_transaction():
                 await customer.save()

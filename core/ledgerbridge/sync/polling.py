@@ -49,6 +49,9 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
             warnings.append(f"Amount differs: {remote.total} in the provider, {invoice.total} here.")
         if remote.number and link.remote_number and remote.number != link.remote_number:
             warnings.append(f"Number differs: {remote.number} in the provider, {link.remote_number} when exported.")
+        if remote.currency and remote.currency != invoice.currency:
+            warnings.append(f"Currency differs: {remote.currency} in the provider, {invoice.currency} here; "
+                            "payments there are not counted as paid here.")
         if warnings:
             state = LinkState.warning
     summary = remote_summary(remote) | {"status": new_status}
@@ -57,7 +60,8 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         record_id=invoice.id, remote_id=remote.remote_id, state=state, version=remote.version,
         remote_data=summary, message=" ".join(warnings),
     )
-    paid = await _mirror_payments(connection, invoice, remote)
+    same_currency = not remote.currency or remote.currency == invoice.currency
+    paid = await _mirror_payments(connection, invoice, remote) if same_currency else invoice.amount_paid
     async with write_transaction():
         await Invoice.update({Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}).where(
             Invoice.id == invoice.id
