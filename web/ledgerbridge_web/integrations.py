@@ -66,6 +66,18 @@ class ConnectionView:
             out.append(("today", self.usage.last_day, self.caps.requests_per_day))
         return out
 
+    @property
+    def pending_tenants(self) -> list[dict[str, Any]]:
+        """Companies a consent covered while none is chosen yet: the picker, not a reconnect, finishes it."""
+        if self.row.tenant_id:
+            return []
+        return list(loads(self.row.provider_data).get("pending_tenants", []))
+
+    @property
+    def chooser_url(self) -> str:
+        """Back to the company picker, for someone who left the page before choosing."""
+        return f"/integrations?connection={self.row.id}&choose_tenant=1"
+
 
 async def connection_views(workspace_id: int, connection_id: int | None = None) -> list[ConnectionView]:
     where = Connection.workspace == workspace_id
@@ -113,7 +125,10 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
         connect_error = {"code": query.get("connect_error"), "message": query.get("message") or ""}
     connected_id = chosen if chosen is not None and not query.get("choose_tenant") and not connect_error else None
     first_runs: list[dict[str, Any]] = []
+    connected_caps = None
     if connected_id is not None:
+        # The hint after the first import names only the steps this provider has (no mapping without accounts).
+        connected_caps = next((view.caps for view in views if view.row.id == connected_id), None)
         # The first import starts with the connection; show it here so the newcomer sees it move.
         first_runs = await recent_runs(ws, where=SyncRun.connection == connected_id, limit=3)
         first_runs.sort(key=lambda run: run["id"])
@@ -125,6 +140,7 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
         chooser=chooser,
         connect_error=connect_error,
         connected_id=connected_id,
+        connected_caps=connected_caps,
         first_runs=first_runs,
     )
 
