@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fb_harness import SHARED, SWITCH, FbHarness, running_sandbox
-from ledgerbridge.sandbox.server import serve
+from fb_harness import SWITCH, FbHarness, running_sandbox
 
 REQUIRED_SPEC_FILES = (
     "FACTS.md",
@@ -22,10 +21,8 @@ REQUIRED_SPEC_FILES = (
 
 @pytest.fixture(scope="session", autouse=True)
 def _shared_server() -> Iterator[None]:
-    with serve(SWITCH) as base_url:
-        SHARED["base_url"] = base_url
+    with SWITCH.running():
         yield
-    SHARED.clear()
 
 
 @pytest.fixture

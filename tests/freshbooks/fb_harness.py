@@ -18,7 +18,7 @@ import httpx
 from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge.sandbox.clock import SandboxClock
 from ledgerbridge.sandbox.oauth import IssuedTokens
-from ledgerbridge.sandbox.server import serve
+from ledgerbridge.sandbox.server import AppSwitch
 from ledgerbridge_freshbooks.sandbox import FbSandbox, FbSandboxApp, SandboxConfig, create_app
 
 START = datetime(2026, 3, 2, 15, 0, 0, tzinfo=UTC)  # 10:00 in US/Eastern
@@ -33,28 +33,7 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-class AppSwitch:
-    """An ASGI app forwarding to whichever sandbox app the current test installed."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if self.app is None:
-            raise RuntimeError("no sandbox app installed")
-        await self.app(scope, receive, send)
-
-
-SWITCH = AppSwitch()
-SHARED: dict[str, Any] = {}
+SWITCH = AppSwitch()  # one uvicorn server for the session; conftest starts it
 
 
 @dataclass
@@ -147,23 +126,14 @@ def running_sandbox(
     """A sandbox over real HTTP with a harness connected as ``identity`` working in ``account``."""
     clock = clock or SandboxClock(scale=0, start=START)
     app = create_app(config, clock=clock)
-    if dedicated or "base_url" not in SHARED:
-        manager: Any = serve(app)
-        base_url = manager.__enter__()
-    else:
-        manager = None
-        SWITCH.app = app
-        base_url = SHARED["base_url"]
-    tokens = app.sandbox.connect(identity)
-    http = httpx.Client(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {tokens.access_token}"})
-    harness = FbHarness(base_url, app, account, tokens, http)
-    try:
-        yield harness
-    finally:
-        http.close()
-        for client in harness.extra:
-            client.close()
-        if manager is not None:
-            manager.__exit__(None, None, None)
-        else:
-            SWITCH.app = None
+    with SWITCH.serving(app, dedicated) as base_url:
+        tokens = app.sandbox.connect(identity)
+        http = httpx.Client(base_url=base_url, timeout=10,
+                            headers={"Authorization": f"Bearer {tokens.access_token}"})
+        harness = FbHarness(base_url, app, account, tokens, http)
+        try:
+            yield harness
+        finally:
+            http.close()
+            for client in harness.extra:
+                client.close()

@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 from fb_harness import ACCOUNT, DANA, FbHarness, running_sandbox
-from ledgerbridge.provider import ProviderSession, Tenant, TokenSet
+from ledgerbridge.provider import ConnectionOptions, ProviderSession, Tenant, TokenSet
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_freshbooks import plugin
 from ledgerbridge_freshbooks.sandbox import SandboxConfig
 from ledgerbridge_freshbooks.sandbox.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+from tests.provider_harness import approve_consent, capturing_session
 
 REDIRECT = "http://127.0.0.1:8000/oauth/freshbooks/callback"
 VERIFIER = "plugin-test-verifier"
@@ -36,15 +37,8 @@ async def oauth_connect(base_url: str, identity: int = DANA) -> tuple[TokenSet, 
     settings = settings_for(base_url)
     url = plugin.authorization_url(settings=settings, environment="production", redirect_uri=REDIRECT,
                                    state="st-1", code_verifier=None)
-    params = dict(parse_qsl(urlsplit(url).query))
-    async with httpx.AsyncClient(timeout=10) as http:
-        page = await http.get(url)
-        assert page.status_code == 200 and "Allow" in page.text
-        decision = await http.post(f"{base_url}/oauth/authorize",
-                                   data={**params, "identity_id": str(identity), "decision": "approve"})
-    assert decision.status_code == 302, decision.text
-    callback = dict(parse_qsl(urlsplit(decision.headers["location"]).query))
-    assert callback["state"] == "st-1"
+    choice = {"identity_id": str(identity)}
+    callback = await approve_consent(url, f"{base_url}/oauth/authorize", choice, "Allow")
     tokens = await plugin.exchange_code(settings=settings, environment="production", code=callback["code"],
                                         redirect_uri=REDIRECT, code_verifier=None, params=callback)
     tenants = await plugin.connected_tenants(settings=settings, environment="production", tokens=tokens,
@@ -75,20 +69,13 @@ class Connected:
     def new_session(self, tenant: Tenant | None = None, token: str | None = None, timeout: float = 10.0,
                     **options: Any) -> ProviderSession:
         """Another session like the core's (another business, a refreshed token, a shorter timeout)."""
-        from ledgerbridge.provider import ConnectionOptions
-
         tenant = tenant or self.tenant
-        token = token or self.tokens.access_token
-
-        async def capture(request: httpx.Request) -> None:
-            self.sent.append(request)
-
-        http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0),
-                                 headers={"Authorization": f"Bearer {token}"}, event_hooks={"request": [capture]})
-        self.clients.append(http)
-        return ProviderSession(provider="freshbooks", connection_id=1, tenant_id=tenant.id, environment="production",
-                               access_token=token, settings=self.settings, http=http,
-                               options=ConnectionOptions(**options), provider_data=dict(tenant.extra))
+        session = capturing_session("freshbooks", tenant_id=tenant.id, environment="production",
+                                    token=token or self.tokens.access_token, settings=self.settings,
+                                    provider_data=tenant.extra, sent=self.sent, timeout=timeout,
+                                    options=ConnectionOptions(**options))
+        self.clients.append(session.http)
+        return session
 
     def account(self, tenant: Tenant | None = None) -> str:
         return (tenant or self.tenant).id

@@ -15,16 +15,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from conftest import REALM, QboHarness, loads, running_sandbox
 from ledgerbridge.provider import ProviderSession, TokenSet
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_quickbooks import plugin
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
 from ledgerbridge_quickbooks.sandbox.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from qbo_harness import REALM, QboHarness, loads, running_sandbox
+
+from tests.provider_harness import approve_consent, capturing_session
 
 REDIRECT = "http://127.0.0.1:8000/oauth/quickbooks/callback"
 VERIFIER = "plugin-test-verifier-token"
@@ -44,15 +45,7 @@ async def oauth_connect(base_url: str, realm: str = REALM) -> tuple[TokenSet, di
     settings = settings_for(base_url)
     url = plugin.authorization_url(settings=settings, environment="sandbox", redirect_uri=REDIRECT,
                                    state="st-1", code_verifier=None)
-    params = dict(parse_qsl(urlsplit(url).query))
-    async with httpx.AsyncClient(timeout=10) as http:
-        page = await http.get(url)
-        assert page.status_code == 200 and "Approve" in page.text
-        decision = await http.post(f"{base_url}/connect/oauth2",
-                                   data={**params, "realm_id": realm, "decision": "approve"})
-    assert decision.status_code == 302, decision.text
-    callback = dict(parse_qsl(urlsplit(decision.headers["location"]).query))
-    assert callback["state"] == "st-1"
+    callback = await approve_consent(url, f"{base_url}/connect/oauth2", {"realm_id": realm}, "Approve")
     tokens = await plugin.exchange_code(settings=settings, environment="sandbox", code=callback["code"],
                                         redirect_uri=REDIRECT, code_verifier=None, params=callback)
     tenants = await plugin.connected_tenants(settings=settings, environment="sandbox", tokens=tokens,
@@ -81,17 +74,9 @@ class Connected:
     def new_session(self, tenant_id: str | None = None, token: str | None = None,
                     settings: ProviderSettings | None = None) -> ProviderSession:
         """Another session like the core's (e.g. for another realm or after a refresh)."""
-        token = token or self.tokens.access_token
-
-        async def capture(request: httpx.Request) -> None:
-            self.sent.append(request)
-
-        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0),
-                                 headers={"Authorization": f"Bearer {token}"},
-                                 event_hooks={"request": [capture]})
-        return ProviderSession(provider="quickbooks", connection_id=1, tenant_id=tenant_id or self.session.tenant_id,
-                               environment="sandbox", access_token=token, settings=settings or self.settings,
-                               http=http, provider_data=dict(self.session.provider_data))
+        return capturing_session("quickbooks", tenant_id=tenant_id or self.session.tenant_id, environment="sandbox",
+                                 token=token or self.tokens.access_token, settings=settings or self.settings,
+                                 provider_data=self.session.provider_data, sent=self.sent)
 
 
 async def _connected(config: SandboxConfig | None = None) -> AsyncIterator[Connected]:

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import httpx
 import pytest
-from conftest import START, QboHarness, loads
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
+from qbo_harness import START, QboHarness, loads
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import REALM_2, QboHarness, loads
 from ledgerbridge.sandbox import jsoncodec
+from qbo_harness import REALM_2, QboHarness, loads
 
 
 def count_invoices(qbo: QboHarness) -> int:

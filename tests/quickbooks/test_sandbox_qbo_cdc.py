@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import START, QboHarness
+from qbo_harness import START, QboHarness
 
 
 def cdc(qbo: QboHarness, entities: str, since: str) -> list[dict]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import REALM_2, QboHarness, loads
 from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge_quickbooks.sandbox import CompanyPreset, SandboxConfig
+from qbo_harness import REALM_2, QboHarness, loads
 
 
 def line(item_id: str, amount: str, tax: str = "NON", **detail: object) -> dict:

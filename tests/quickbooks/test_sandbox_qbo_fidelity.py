@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import START, QboHarness, loads
 from ledgerbridge_quickbooks.sandbox import schema_build
+from qbo_harness import START, QboHarness, loads
 
 ENTITIES = (
     "Customer",

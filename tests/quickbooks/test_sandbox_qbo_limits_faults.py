@@ -13,9 +13,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from conftest import REALM, REALM_2, START, QboHarness, loads
 from ledgerbridge.sandbox.clock import SandboxClock
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
+from qbo_harness import REALM, REALM_2, START, QboHarness, loads
 
 THROTTLE_ERROR = {
     "Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",

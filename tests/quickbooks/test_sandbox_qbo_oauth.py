@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import REALM, REALM_2, START, QboHarness, loads
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from ledgerbridge.sandbox.clock import SandboxClock
 from ledgerbridge_quickbooks.sandbox import OAuthClientConfig, SandboxConfig
+from qbo_harness import REALM, REALM_2, START, QboHarness, loads
 
 CLIENT_ID = "test-app"
 CLIENT_SECRET = "test-secret"

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import START, QboHarness, loads
+from qbo_harness import START, QboHarness, loads
 
 ACTIVE_CUSTOMERS = ["Amy's Bird Sanctuary", "Bill's Windsurf Shop", "Cool Cars"]
 

@@ -10,8 +10,8 @@ import sys
 import time
 
 import httpx
-from conftest import QboHarness
 from ledgerbridge_quickbooks.sandbox.__main__ import build_config, parse_args
+from qbo_harness import QboHarness
 
 TID = re.compile(r"1-[0-9a-f]{8}-[0-9a-f]{24}")
 

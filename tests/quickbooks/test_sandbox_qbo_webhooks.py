@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import REALM, REALM_2, QboHarness, serve
+from ledgerbridge.sandbox.server import serve
 from ledgerbridge.sandbox.webhooks import verify_hmac_sha256_base64
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
+from qbo_harness import REALM, REALM_2, QboHarness
 
 TOKEN = "verifier-token-for-tests"
 

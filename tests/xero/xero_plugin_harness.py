@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -27,6 +26,8 @@ from ledgerbridge_xero.sandbox import SandboxConfig
 from ledgerbridge_xero.sandbox.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from xero_harness import NZ, XeroHarness, running_sandbox
 from xero_schema import OpenApiSchemas
+
+from tests.provider_harness import approve_consent, capturing_session
 
 REDIRECT = "http://127.0.0.1:8000/oauth/callback"
 VERIFIER = "plugin-test-pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -44,15 +45,8 @@ async def consent(base_url: str, tenants: tuple[str, ...], verifier: str | None 
     """Open the plugin's consent URL, tick `tenants`, allow; return the callback's parameters."""
     url = plugin.authorization_url(settings=settings_for(base_url), environment="production", redirect_uri=REDIRECT,
                                    state="st-1", code_verifier=verifier)
-    params = dict(parse_qsl(urlsplit(url).query))
-    async with httpx.AsyncClient(timeout=10) as http:
-        page = await http.get(url)
-        assert page.status_code == 200 and "Allow access" in page.text, page.text
-        decision = await http.post(f"{base_url}/identity/connect/authorize",
-                                   data={**params, "tenant": list(tenants), "decision": "approve"})
-    assert decision.status_code == 302, decision.text
-    callback = dict(parse_qsl(urlsplit(decision.headers["location"]).query))
-    assert callback["state"] == "st-1" and "code" in callback, callback
+    choice = {"tenant": list(tenants)}
+    callback = await approve_consent(url, f"{base_url}/identity/connect/authorize", choice, "Allow access")
     return callback
 
 
@@ -92,17 +86,12 @@ class Connected:
                     **options: Any) -> ProviderSession:
         """Another session like the core's (another organisation, a refreshed token, a shorter timeout)."""
         tenant = tenant or self.tenant
-        token = token or self.tokens.access_token
-
-        async def capture(request: httpx.Request) -> None:
-            self.sent.append(request)
-
-        http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0),
-                                 headers={"Authorization": f"Bearer {token}"}, event_hooks={"request": [capture]})
-        self.clients.append(http)
-        return ProviderSession(provider="xero", connection_id=1, tenant_id=tenant.id, environment="production",
-                               access_token=token, settings=self.settings, http=http,
-                               options=ConnectionOptions(**options), provider_data=dict(tenant.extra))
+        session = capturing_session("xero", tenant_id=tenant.id, environment="production",
+                                    token=token or self.tokens.access_token, settings=self.settings,
+                                    provider_data=tenant.extra, sent=self.sent, timeout=timeout,
+                                    options=ConnectionOptions(**options))
+        self.clients.append(session.http)
+        return session
 
 
 def check_bodies_against_spec(sent: list[httpx.Request]) -> None:

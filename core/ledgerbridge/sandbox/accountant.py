@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -32,6 +33,17 @@ class ActionFailed(Exception):
         self.message = message
         self.status = status
         self.detail = detail
+
+
+def parse_amount(text: str, label: str) -> Decimal:
+    """A bookkeeper's typed amount as an exact Decimal; anything else is refused with the field's label."""
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError) as exc:
+        raise ActionFailed(f"{label} must be a number") from exc
+    if not value.is_finite():
+        raise ActionFailed(f"{label} must be a number")
+    return value
 
 
 @dataclass(frozen=True)

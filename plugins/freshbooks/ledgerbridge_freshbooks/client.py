@@ -23,9 +23,9 @@ from ledgerbridge.errors import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
-    UncertainWrite,
 )
 from ledgerbridge.provider import ProviderSession, TokenSet
+from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
 AUTHORIZE_URL = "https://auth.freshbooks.com/oauth/authorize"
@@ -41,6 +41,7 @@ PER_PAGE = 100  # FreshBooks silently caps per_page at 100 (FACTS FreshBooks 4)
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_RETRY_AFTER = 60.0  # FreshBooks sends no Retry-After (UNCONFIRMED): wait a minute
 ERRNO_NOT_FOUND = "1012"
+PROVIDER = "FreshBooks"  # as the error messages name it
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def translate_problem(problem: FbProblem, *, retry_after: str | None = None, sub
     what = subject or "the record"
     said = problem.message or f"HTTP {problem.status}"
     if problem.status == 429:
-        return RateLimited("FreshBooks asked us to slow down.", retry_after=_seconds(retry_after), **kw)
+        return RateLimited("FreshBooks asked us to slow down.",
+                           retry_after=retry_after_seconds(retry_after, DEFAULT_RETRY_AFTER), **kw)
     if problem.status == 401:
         return AccessTokenExpired("FreshBooks no longer accepts the access token.", **kw)
     if problem.status == 403:
@@ -137,13 +139,6 @@ def translate_problem(problem: FbProblem, *, retry_after: str | None = None, sub
     return ProviderError(f"FreshBooks refused {what}: {said}", code="validation_failed", **kw)
 
 
-def _seconds(value: str | None) -> float:
-    try:
-        return max(1.0, float(value)) if value else DEFAULT_RETRY_AFTER
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-
-
 def translate_response(response: httpx.Response, **context: str) -> ProviderError:
     try:
         body = loads(response.content) if response.content else None
@@ -151,15 +146,6 @@ def translate_response(response: httpx.Response, **context: str) -> ProviderErro
         body = None
     return translate_problem(read_problem(response.status_code, body),
                              retry_after=response.headers.get("retry-after"), **context)
-
-
-def translate_transport(exc: httpx.HTTPError, *, write: bool) -> ProviderError:
-    """No answer: harmless before the request left, uncertain once a write may have landed."""
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return ProviderUnavailable("FreshBooks could not be reached.")
-    if write:
-        return UncertainWrite("FreshBooks did not answer after we sent the change, so it may or may not be saved.")
-    return ProviderUnavailable("FreshBooks did not answer in time.")
 
 
 # --------------------------------------------------------------------------- OAuth
@@ -199,7 +185,7 @@ async def _token_request(settings: ProviderSettings, fields: dict[str, str], *, 
         try:
             response = await http.post(endpoints(settings).token, data=data, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=False) from exc
+            raise transport_error(PROVIDER, exc, write=False) from exc
     try:
         body = loads(response.content) if response.content else None
     except ValueError:
@@ -240,7 +226,7 @@ async def identity(settings: ProviderSettings, access_token: str) -> dict[str, A
                                       headers={"Authorization": f"Bearer {access_token}",
                                                "Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=False) from exc
+            raise transport_error(PROVIDER, exc, write=False) from exc
     if response.status_code != 200:
         raise translate_response(response, subject="the signed-in user's businesses")
     return loads(response.content).get("response") or {}
@@ -279,15 +265,13 @@ class FbClient:
             response = await self.http.request(method, f"{self.base}/{tail}", params=params or [], content=content,
                                                headers=headers)
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=write) from exc
+            raise transport_error(PROVIDER, exc, write=write) from exc
         if response.status_code != 200:
             raise translate_response(response, **context)
         try:
             data = loads(response.content)
         except ValueError as exc:
-            if write:
-                raise UncertainWrite("FreshBooks' answer to a change could not be read.") from exc
-            raise ProviderUnavailable("FreshBooks answered with something that is not JSON.") from exc
+            raise unreadable_answer(PROVIDER, write=write) from exc
         return (data.get("response") or {}).get("result") or {}
 
     async def list_page(self, path: str, key: str, page: int, filters: list[tuple[str, str]] | None = None,

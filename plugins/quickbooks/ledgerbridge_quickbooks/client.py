@@ -26,9 +26,9 @@ from ledgerbridge.errors import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
-    UncertainWrite,
 )
 from ledgerbridge.provider import ProviderSession, TokenSet
+from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
 AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
@@ -42,6 +42,7 @@ PAGE_SIZE = 1000  # MAXRESULTS ceiling (FACTS QBO 4)
 CDC_MAX_OBJECTS = 1000  # a CDC answer this large may be cut short: read everything instead
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
+PROVIDER = "QuickBooks"  # as the error messages name it
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
@@ -126,7 +127,7 @@ def translate_fault(fault: Fault, *, retry_after: str | None = None, subject: st
     what = subject or "the record"
     if fault.status == 429 or fault.code == "3001":
         return RateLimited("QuickBooks asked us to slow down for this company.",
-                           retry_after=_seconds(retry_after), **kw)
+                           retry_after=retry_after_seconds(retry_after), **kw)
     if fault.status == 401:
         if "ApplicationAuthentication" in fault.message:
             return ProviderError(
@@ -157,13 +158,6 @@ def translate_fault(fault: Fault, *, retry_after: str | None = None, subject: st
     return ProviderError(f"QuickBooks refused {what}: {_detail_text(fault)}", code="validation_failed", **kw)
 
 
-def _seconds(value: str | None) -> float:
-    try:
-        return max(1.0, float(value)) if value else 60.0
-    except ValueError:
-        return 60.0
-
-
 def translate_response(response: httpx.Response, **context: str) -> ProviderError:
     try:
         body = loads(response.content) if response.content else None
@@ -171,15 +165,6 @@ def translate_response(response: httpx.Response, **context: str) -> ProviderErro
         body = None
     return translate_fault(read_fault(response.status_code, body), retry_after=response.headers.get("retry-after"),
                            **context)
-
-
-def translate_transport(exc: httpx.HTTPError, *, write: bool) -> ProviderError:
-    """A request that got no answer: harmless before sending, uncertain once a write may have landed."""
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return ProviderUnavailable("QuickBooks could not be reached.")
-    if write:
-        return UncertainWrite("QuickBooks did not answer after we sent the change, so it may or may not be saved.")
-    return ProviderUnavailable("QuickBooks did not answer in time.")
 
 
 # --------------------------------------------------------------------------- OAuth
@@ -237,7 +222,7 @@ async def exchange_code(settings: ProviderSettings, environment: str, code: str,
         except OAuthError as exc:
             raise _oauth_failure(exc, refreshing=False) from exc
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=False) from exc
+            raise transport_error(PROVIDER, exc, write=False) from exc
         except ValueError as exc:  # a non-JSON answer: the token endpoint is having a bad day
             raise ProviderUnavailable("QuickBooks' sign-in service answered with an error page.") from exc
     return _token_set(dict(token))
@@ -252,7 +237,7 @@ async def refresh(settings: ProviderSettings, environment: str, refresh_token: s
         except OAuthError as exc:
             raise _oauth_failure(exc, refreshing=True) from exc
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=False) from exc
+            raise transport_error(PROVIDER, exc, write=False) from exc
         except ValueError as exc:
             raise ProviderUnavailable("QuickBooks' sign-in service answered with an error page.") from exc
     return _token_set(dict(token), refresh_token)
@@ -279,7 +264,7 @@ async def company_name(settings: ProviderSettings, environment: str, access_toke
             response = await http.get(url, params={"minorversion": MINOR_VERSION},
                                       headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=False) from exc
+            raise transport_error(PROVIDER, exc, write=False) from exc
     if response.status_code != 200:
         raise translate_response(response, subject="the company's details")
     return loads(response.content).get("CompanyInfo", {})
@@ -318,15 +303,13 @@ class QboClient:
                                                headers=headers, timeout=TIMEOUT,
                                                extensions={METERED_COST: cost} if cost > 1 else None)
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=write) from exc
+            raise transport_error(PROVIDER, exc, write=write) from exc
         if response.status_code != 200:
             raise translate_response(response, **context)
         try:
             return loads(response.content)
         except ValueError as exc:
-            if write:
-                raise UncertainWrite("QuickBooks' answer to a change could not be read.") from exc
-            raise ProviderUnavailable("QuickBooks answered with something that is not JSON.") from exc
+            raise unreadable_answer(PROVIDER, write=write) from exc
 
     async def read(self, entity_url: str, entity_id: str, **context: str) -> dict[str, Any]:
         data = await self._send("GET", f"{entity_url}/{entity_id}", **context)

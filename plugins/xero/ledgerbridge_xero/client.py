@@ -29,9 +29,9 @@ from ledgerbridge.errors import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
-    UncertainWrite,
 )
 from ledgerbridge.provider import ProviderSession, TokenSet
+from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
@@ -45,7 +45,7 @@ SCOPES = ("openid", "profile", "email", "offline_access", "accounting.transactio
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 ACCESS_TTL = 1800  # seconds, when the token answer omits expires_in
 REFRESH_TTL = timedelta(days=60)  # unused refresh tokens expire after 60 days (FACTS Xero 1)
-DEFAULT_RETRY_AFTER = 60.0
+PROVIDER = "Xero"  # as the error messages name it
 IDEMPOTENCY_KEY_MAX = 128
 PAGE_SIZE = 100
 
@@ -140,16 +140,9 @@ def validation_error(messages: list[str], *, subject: str = "", number: str = ""
     return ProviderError(f"Xero refused {what}: {said}", code="validation_failed", **kw)
 
 
-def _seconds(value: str | None) -> float:
-    try:
-        return max(1.0, float(value)) if value else DEFAULT_RETRY_AFTER
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-
-
 def rate_limited(headers: httpx.Headers) -> RateLimited:
     """429: the minute, concurrency and app limits pass by themselves; the daily one is worth saying."""
-    wait = _seconds(headers.get("retry-after"))
+    wait = retry_after_seconds(headers.get("retry-after"))
     problem = (headers.get("x-rate-limit-problem") or "").strip().lower()
     kw: dict[str, Any] = {"status": 429, "provider_code": problem or None, "retry_after": wait}
     if problem in ("day", "daily"):
@@ -207,15 +200,6 @@ def translate_response(response: httpx.Response, *, subject: str = "", number: s
     if not messages and response.content and not isinstance(body, dict):
         messages = [response.text[:300]]
     return validation_error(messages, subject=subject, number=number, status=status, provider_code=kind or None)
-
-
-def translate_transport(exc: httpx.HTTPError, *, write: bool) -> ProviderError:
-    """No answer: harmless before the request left, uncertain once a write may have landed."""
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return ProviderUnavailable("Xero could not be reached.")
-    if write:
-        return UncertainWrite("Xero did not answer after we sent the change, so it may or may not be saved.")
-    return ProviderUnavailable("Xero did not answer in time.")
 
 
 # --------------------------------------------------------------------------- OAuth
@@ -284,7 +268,7 @@ async def _token_request(settings: ProviderSettings, fields: dict[str, str], *, 
         try:
             response = await http.post(endpoints(settings).token, data=fields, headers=headers)
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=False) from exc
+            raise transport_error(PROVIDER, exc, write=False) from exc
     try:
         body = loads(response.content) if response.content else None
     except ValueError:
@@ -330,7 +314,7 @@ async def identity_get(settings: ProviderSettings, access_token: str, url: str, 
         try:
             response = await http.get(url, params=params or {}, headers=headers)
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=False) from exc
+            raise transport_error(PROVIDER, exc, write=False) from exc
     if response.status_code != 200:
         raise translate_response(response, subject="the organisations you connected")
     return loads(response.content)
@@ -389,15 +373,13 @@ class XeroClient:
             response = await self.http.request(method, f"{self.base}/{tail}", params=params or {}, content=content,
                                                headers=headers)
         except httpx.HTTPError as exc:
-            raise translate_transport(exc, write=write) from exc
+            raise transport_error(PROVIDER, exc, write=write) from exc
         if response.status_code != 200:
             raise translate_response(response, subject=subject, number=number)
         try:
             data = loads(response.content)
         except ValueError as exc:
-            if write:
-                raise UncertainWrite("Xero's answer to a change could not be read.") from exc
-            raise ProviderUnavailable("Xero answered with something that is not JSON.") from exc
+            raise unreadable_answer(PROVIDER, write=write) from exc
         moment = ms_datetime(data.get("DateTimeUTC")) if isinstance(data, dict) else None
         return Answer(data if isinstance(data, dict) else {}, moment or datetime.now(UTC))
 

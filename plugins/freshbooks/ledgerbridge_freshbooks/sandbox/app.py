@@ -8,24 +8,19 @@ routes``; both layers are plain ASGI so rejected or dropped requests behave as t
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge.sandbox.accountant import build_accountant_router
+from ledgerbridge.sandbox.app import SandboxApp, SandboxControls, assemble_app
 from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.control import ControlHooks, build_control_router
-from ledgerbridge.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule, Scope
+from ledgerbridge.sandbox.faults import FaultRegistry, FaultRule, Scope
 from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
 from ledgerbridge.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
 from ledgerbridge.sandbox.webhooks import WebhookOutbox
-from litestar import Litestar, Request
-from litestar.types import Receive, Send
+from litestar import Request
 
 from ledgerbridge_freshbooks.sandbox.api_routes import build_api_router
 from ledgerbridge_freshbooks.sandbox.config import KNOWN_SCOPES, SandboxConfig
@@ -36,8 +31,6 @@ from ledgerbridge_freshbooks.sandbox.oauth_routes import build_oauth_router, ide
 from ledgerbridge_freshbooks.sandbox.service import FbService
 from ledgerbridge_freshbooks.sandbox.store import SandboxState
 from ledgerbridge_freshbooks.sandbox.views import ACCOUNTANT_PATH, FbAccountantView, build_pages_router
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,7 +44,7 @@ class FbLimits:
         self.per_minute.reset()
 
 
-class FbSandbox:
+class FbSandbox(SandboxControls):
     """One FreshBooks sandbox instance and its Python control API."""
 
     def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None) -> None:
@@ -130,23 +123,6 @@ class FbSandbox:
         """``users/me`` of a user."""
         return identity_document(self, identity_id)
 
-    def add_fault(self, kind: FaultKind | str, path_prefix: str = "/", count: int = 1, status: int | None = None,
-                  delay: float = 0.0, method: str | None = None) -> FaultRule:
-        """Arm a fault (see :mod:`ledgerbridge.sandbox.faults`)."""
-        return self.faults.add(kind, path_prefix, count, status, delay, method)
-
-    def revoke_all_tokens(self) -> int:
-        """Every connection ends."""
-        return self.oauth.revoke_all()
-
-    def advance(self, seconds: float) -> None:
-        """Move simulated time forward."""
-        self.clock.advance(seconds)
-
-    async def flush_webhooks(self, client: httpx.AsyncClient | None = None) -> dict[str, Any]:
-        """Deliver pending verification forms and events now."""
-        return await self.webhooks.flush(client)
-
     def reset(self) -> None:
         """Back to the seeded businesses; tokens and configuration survive."""
         self.faults.clear()
@@ -182,27 +158,10 @@ class FbSandbox:
         return jsoncodec.dumps(error_body(service, error, "classic")), "application/json"
 
 
-class FbSandboxApp(Litestar):
-    """A Litestar app with the FreshBooks gateway and fault layers in front of its router."""
+class FbSandboxApp(SandboxApp):
+    """The FreshBooks sandbox's application (``app.sandbox`` is its control object)."""
 
     sandbox: FbSandbox
-
-    def install_gateway(self, sandbox: FbSandbox) -> None:
-        """Wire the ASGI layers that must see requests before Litestar does."""
-        self.sandbox = sandbox
-        inner = FaultInjectionMiddleware(self._litestar_entry, sandbox.faults, sandbox.clock, sandbox.error_body,
-                                         revoke_tokens=sandbox.revoke_all_tokens)
-        self._gateway = FbApiGuard(inner, sandbox)
-
-    async def _litestar_entry(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
-
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        gateway = getattr(self, "_gateway", None)
-        if scope["type"] == "http" and gateway is not None:
-            await gateway(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -216,37 +175,4 @@ def create_app(
         build_api_router(sandbox),
         build_accountant_router(FbAccountantView(sandbox), ACCOUNTANT_PATH),
     ]
-    if sandbox.config.enable_control_api:
-        handlers.append(build_control_router(
-            sandbox.clock, sandbox.faults, sandbox.oauth,
-            ControlHooks(flush_webhooks=sandbox.flush_webhooks, webhook_state=sandbox.webhooks.describe,
-                         reset=sandbox.reset, describe=sandbox.describe),
-        ))
-
-    @contextlib.asynccontextmanager
-    async def webhook_pump(app: Litestar) -> AsyncIterator[None]:
-        """Deliver webhooks periodically while the app runs (only when configured)."""
-        interval = sandbox.config.webhook_auto_deliver_interval
-        if not interval:
-            yield
-            return
-
-        async def pump() -> None:
-            while True:
-                await sandbox.clock.sleep(interval)
-                try:
-                    await sandbox.flush_webhooks()
-                except Exception:  # delivery problems must not stop the pump
-                    logger.exception("webhook delivery failed")
-
-        task = asyncio.create_task(pump())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app = FbSandboxApp(route_handlers=handlers, lifespan=[webhook_pump], openapi_config=None)
-    app.install_gateway(sandbox)
-    return app
+    return assemble_app(FbSandboxApp, sandbox, handlers, lambda inner: FbApiGuard(inner, sandbox))

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import html
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge.sandbox.oauth import InvalidRequest, OAuthError, UnsupportedGrantType
+from ledgerbridge.sandbox.oauth_http import NO_STORE, json_response, with_query
 from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect
 
@@ -28,7 +28,6 @@ from ledgerbridge_freshbooks.sandbox.store import utc_iso
 if TYPE_CHECKING:
     from ledgerbridge_freshbooks.sandbox.app import FbSandbox
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 DESCRIPTIONS = {
     "invalid_grant": "The provided authorization grant is invalid, expired, revoked, or was issued to another client.",
     "invalid_client": "Client authentication failed due to unknown client, no client authentication included, "
@@ -36,16 +35,6 @@ DESCRIPTIONS = {
     "invalid_request": "The request is missing a required parameter.",
     "unsupported_grant_type": "The authorization grant type is not supported by the authorization server.",
 }
-
-
-def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(jsoncodec.dumps(value), status_code=status, media_type="application/json", headers=headers or {})
-
-
-def _with_query(url: str, params: dict[str, str]) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 async def request_fields(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -82,10 +71,10 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
         state = query.get("state")
         extra = {"state": state} if state is not None else {}
         if query.get("response_type") != "code":
-            return Redirect(_with_query(redirect_uri, {"error": "unsupported_response_type", **extra}), status_code=302)
+            return Redirect(with_query(redirect_uri, {"error": "unsupported_response_type", **extra}), status_code=302)
         scopes = (query.get("scope") or "").split()
         if any(s not in allowed for s in scopes):
-            return Redirect(_with_query(redirect_uri, {"error": "invalid_scope", **extra}), status_code=302)
+            return Redirect(with_query(redirect_uri, {"error": "invalid_scope", **extra}), status_code=302)
         users = "".join(
             f"<li><label><input type='radio' name='identity_id' value='{i.identity_id}'{' checked' if n == 0 else ''}>"
             f" {html.escape(i.first_name)} {html.escape(i.last_name)} &lt;{html.escape(i.email)}&gt; - "
@@ -115,7 +104,7 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
             return error_page("Unknown client_id or unregistered redirect_uri.")
         extra = {"state": form["state"]} if form.get("state") else {}
         if form.get("decision") != "approve":
-            return Redirect(_with_query(redirect_uri, {"error": "access_denied", **extra}), status_code=302)
+            return Redirect(with_query(redirect_uri, {"error": "access_denied", **extra}), status_code=302)
         try:
             identity_id = int(form.get("identity_id", ""))
         except ValueError:
@@ -124,7 +113,7 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
             return error_page("Choose a user to sign in as.")
         scopes = form.get("scope", "").split() or list(KNOWN_SCOPES)
         code = sandbox.issue_code(client.client_id, redirect_uri, identity_id, scopes)
-        return Redirect(_with_query(redirect_uri, {"code": code, **extra}), status_code=302)
+        return Redirect(with_query(redirect_uri, {"code": code, **extra}), status_code=302)
 
     @post("/auth/oauth/token", status_code=200)
     async def token(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -143,9 +132,9 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
                 raise UnsupportedGrantType(grant_type)
         except OAuthError as exc:
             body = {"error": exc.error, "error_description": DESCRIPTIONS.get(exc.error, exc.description)}
-            return _json(body, status=exc.status, headers=NO_STORE)
+            return json_response(body, status=exc.status, headers=NO_STORE)
         scopes = [PROFILE_SCOPE, *[s for s in issued.grant.scopes if s != PROFILE_SCOPE]]
-        return _json(
+        return json_response(
             {
                 "access_token": issued.access_token,
                 "token_type": "Bearer",
@@ -166,14 +155,14 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
             sandbox.oauth.revoke(client, fields.get("token"))
         except OAuthError as exc:
             body = {"error": exc.error, "error_description": DESCRIPTIONS.get(exc.error, exc.description)}
-            return _json(body, status=exc.status)
-        return _json({})
+            return json_response(body, status=exc.status)
+        return json_response({})
 
     @get("/auth/api/v1/users/me")
     async def me(request: Request[Any, Any, Any]) -> Response[bytes]:
         """The signed-in user and the businesses they can pick from."""
         identity_id = request.scope["state"][IDENTITY_KEY]  # type: ignore[index]
-        return _json({"response": sandbox.identity_document(identity_id)})
+        return json_response({"response": sandbox.identity_document(identity_id)})
 
     return Router(path="/", route_handlers=[authorize_page, authorize_decision, token, revoke, me],
                   include_in_schema=False)

@@ -15,14 +15,16 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge.sandbox.accountant import (
     AccountantAction,
     ActionFailed,
-    ActionField,
     Table,
+    Wording,
+    bookkeeper_actions,
+    parse_amount,
     render_page,
     render_table,
 )
@@ -36,6 +38,17 @@ if TYPE_CHECKING:
     from ledgerbridge_freshbooks.sandbox.app import FbSandbox
 
 ACCOUNTANT_PATH = "/accountant"
+FB_WORDING = Wording(
+    customer="Client",
+    line_id="Line id (default: first line)",
+    record_payment="Add a payment",
+    reference="Note / reference",
+    void_invoice="Write off (FreshBooks has no void)",
+    void_description="Sets every line to zero; FreshBooks offers no void.",
+    rename_customer="Rename client",
+    new_name="New organization name",
+    deactivate_customer="Archive client",
+)
 
 #: Sent to ``/`` so fragment links (``/#/invoice/...``) reach the right page.
 FRAGMENT_ROUTER = (
@@ -43,16 +56,6 @@ FRAGMENT_ROUTER = (
     "if(m){location.replace('/view/invoice/'+m[1]);return;}"
     "m=h.match(/^#\\/link\\/([^?]+)/);if(m){location.replace('/view/link/'+m[1]);}})();</script>"
 )
-
-
-def _money(text: str, label: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError) as exc:
-        raise ActionFailed(f"{label} must be a number") from exc
-    if not value.is_finite():
-        raise ActionFailed(f"{label} must be a number")
-    return value
 
 
 def _failed(error: FbError) -> ActionFailed:
@@ -153,52 +156,7 @@ class FbAccountantView:
             (str(r["id"]), f"{r['invoice_number']} - {r['organization']}") for r in self._all(company, "invoices")
         )
         clients = tuple((str(r["id"]), r["organization"] or r["email"]) for r in self._all(company, "clients"))
-        invoice = ActionField("invoice_id", "Invoice", "select", invoices)
-        customer = ActionField("customer_id", "Client", "select", clients)
-        return [
-            AccountantAction(
-                "edit_invoice_amount",
-                "Change line amount",
-                (
-                    invoice,
-                    ActionField("amount", "New amount", "number"),
-                    ActionField("line_id", "Line id (default: first line)", required=False),
-                ),
-                self.edit_invoice_amount,
-            ),
-            AccountantAction(
-                "edit_invoice_number",
-                "Change invoice number",
-                (invoice, ActionField("doc_number", "New number")),
-                self.edit_invoice_number,
-            ),
-            AccountantAction(
-                "record_payment",
-                "Add a payment",
-                (
-                    invoice,
-                    ActionField("amount", "Amount", "number"),
-                    ActionField("txn_date", "Date", "date", required=False),
-                    ActionField("reference", "Note / reference", required=False),
-                ),
-                self.record_payment,
-            ),
-            AccountantAction(
-                "void_invoice",
-                "Write off (FreshBooks has no void)",
-                (invoice,),
-                self.void_invoice,
-                "Sets every line to zero; FreshBooks offers no void.",
-            ),
-            AccountantAction("delete_invoice", "Delete invoice", (invoice,), self.delete_invoice),
-            AccountantAction(
-                "rename_customer",
-                "Rename client",
-                (customer, ActionField("display_name", "New organization name")),
-                self.rename_customer,
-            ),
-            AccountantAction("deactivate_customer", "Archive client", (customer,), self.deactivate_customer),
-        ]
+        return bookkeeper_actions(self, invoices, clients, FB_WORDING)
 
     # -- actions (all through FbService) -----------------------------------------------------------------
 
@@ -241,7 +199,7 @@ class FbAccountantView:
     def edit_invoice_amount(self, account_id: FromPath[str], params: Mapping[str, str]) -> Record:
         """Change one line's amount: unit cost follows when it divides evenly by the quantity, else qty 1."""
         invoice = self._invoice(account_id, params)
-        amount = _money(params.get("amount", ""), "amount")
+        amount = parse_amount(params.get("amount", ""), "amount")
         wanted = params.get("line_id") or str(invoice["lines"][0]["lineid"] if invoice["lines"] else "")
         lines, changed = [], False
         for line in invoice["lines"]:
@@ -266,7 +224,7 @@ class FbAccountantView:
     def record_payment(self, account_id: FromPath[str], params: Mapping[str, str]) -> Record:
         """Record a payment against one invoice."""
         invoice = self._invoice(account_id, params)
-        amount = _money(params.get("amount", ""), "amount")
+        amount = parse_amount(params.get("amount", ""), "amount")
         today = eastern_date(self.sandbox.clock.now())
         data = {
             "invoiceid": invoice["id"],

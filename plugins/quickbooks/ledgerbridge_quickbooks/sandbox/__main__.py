@@ -1,14 +1,16 @@
 """Serve the QBO sandbox: ``python -m ledgerbridge_quickbooks.sandbox --port 8701``.
 
 This is the demo backend LedgerBridge uses without real Intuit credentials. Every option has an
-environment-variable twin (``QBO_SANDBOX_*``) so container setups need no command line.
+environment-variable twin (``QBO_SANDBOX_*``) so container setups need no command line; the shared
+options live in :mod:`ledgerbridge.sandbox.cli`, the webhook signing and format ones are QBO's own.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
+
+from ledgerbridge.sandbox.cli import SandboxCommand, run
 
 from ledgerbridge_quickbooks.sandbox.app import create_app
 from ledgerbridge_quickbooks.sandbox.config import (
@@ -19,65 +21,44 @@ from ledgerbridge_quickbooks.sandbox.config import (
     SandboxConfig,
 )
 
+COMMAND = SandboxCommand(
+    module="ledgerbridge_quickbooks.sandbox",
+    description="QuickBooks Online sandbox server",
+    env_prefix="QBO_SANDBOX_",
+    port=8701,
+    client_id=DEMO_CLIENT_ID,
+    client_secret=DEMO_CLIENT_SECRET,
+    redirect_uris=DEMO_REDIRECT_URIS,
+    public_url_help="URL clients use to reach the sandbox (discovery document)",
+)
+
+
+def _qbo_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--webhook-verifier-token", default=COMMAND.env("WEBHOOK_TOKEN"))
+    parser.add_argument(
+        "--webhook-format", choices=("legacy", "cloudevents"), default=COMMAND.env("WEBHOOK_FORMAT", "legacy")
+    )
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options (defaults from the environment)."""
-    env = os.environ.get
-    parser = argparse.ArgumentParser(
-        prog="python -m ledgerbridge_quickbooks.sandbox", description="QuickBooks Online sandbox server"
-    )
-    parser.add_argument("--host", default=env("QBO_SANDBOX_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(env("QBO_SANDBOX_PORT", "8701")))
-    parser.add_argument(
-        "--public-base-url",
-        default=env("QBO_SANDBOX_PUBLIC_URL"),
-        help="URL clients use to reach the sandbox (discovery document)",
-    )
-    parser.add_argument("--client-id", default=env("QBO_SANDBOX_CLIENT_ID", DEMO_CLIENT_ID))
-    parser.add_argument("--client-secret", default=env("QBO_SANDBOX_CLIENT_SECRET", DEMO_CLIENT_SECRET))
-    parser.add_argument(
-        "--redirect-uri",
-        action="append",
-        default=[u for u in env("QBO_SANDBOX_REDIRECT_URIS", "").split(",") if u],
-        help="registered redirect URI (repeatable); loopback URIs are always accepted",
-    )
-    parser.add_argument("--time-scale", type=float, default=float(env("QBO_SANDBOX_TIME_SCALE", "1")))
-    parser.add_argument("--webhook-url", default=env("QBO_SANDBOX_WEBHOOK_URL"))
-    parser.add_argument("--webhook-verifier-token", default=env("QBO_SANDBOX_WEBHOOK_TOKEN"))
-    parser.add_argument(
-        "--webhook-format", choices=("legacy", "cloudevents"), default=env("QBO_SANDBOX_WEBHOOK_FORMAT", "legacy")
-    )
-    parser.add_argument(
-        "--webhook-interval",
-        type=float,
-        default=float(env("QBO_SANDBOX_WEBHOOK_INTERVAL", "5")),
-        help="seconds between automatic webhook deliveries (0 disables)",
-    )
-    parser.add_argument("--no-control-api", action="store_true", help="disable the /_sandbox control API")
-    return parser.parse_args(argv)
+    return COMMAND.parse(argv, _qbo_options)
 
 
 def build_config(args: argparse.Namespace) -> SandboxConfig:
     """Turn options into a :class:`SandboxConfig`."""
-    redirects = tuple(args.redirect_uri) or DEMO_REDIRECT_URIS
     return SandboxConfig(
-        clients=(OAuthClientConfig(args.client_id, args.client_secret, redirects, allow_loopback_redirects=True),),
-        time_scale=args.time_scale,
+        **COMMAND.config_fields(args, OAuthClientConfig),
         webhook_url=args.webhook_url,
         webhook_verifier_token=args.webhook_verifier_token,
         webhook_format=args.webhook_format,
-        webhook_auto_deliver_interval=args.webhook_interval or None,
-        public_base_url=args.public_base_url,
-        enable_control_api=not args.no_control_api,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Start uvicorn with the sandbox app."""
-    import uvicorn
-
     args = parse_args(argv)
-    uvicorn.run(create_app(build_config(args)), host=args.host, port=args.port, log_level="info")
+    run(create_app(build_config(args)), args)
 
 
 if __name__ == "__main__":

@@ -7,32 +7,25 @@ Litestar app whose request path is::
 
     intuit_tid stamping -> QBO gateway (auth, 429s) -> fault injection -> Litestar routes
 
-The gateway and fault layers are plain ASGI so a throttled or dropped request behaves as it would on
-the wire. Nothing runs in the background unless ``webhook_auto_deliver_interval`` is set, and then only
-as a task owned by the app's lifespan.
+The wiring (fault layer, control API, webhook pump) is the toolkit's :mod:`ledgerbridge.sandbox.app`;
+nothing runs in the background unless ``webhook_auto_deliver_interval`` is set.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge.sandbox.accountant import build_accountant_router
+from ledgerbridge.sandbox.app import SandboxApp, SandboxControls, assemble_app
 from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.control import ControlHooks, build_control_router
-from ledgerbridge.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule, Scope
+from ledgerbridge.sandbox.faults import FaultRegistry, FaultRule, Scope
 from ledgerbridge.sandbox.idtoken import IdTokenSigner
 from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
 from ledgerbridge.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
 from ledgerbridge.sandbox.webhooks import WebhookOutbox
-from litestar import Litestar, Request, Response, get
-from litestar.types import Receive, Send
+from litestar import Request, Response, get
 
 from ledgerbridge_quickbooks.sandbox.api_routes import build_api_router
 from ledgerbridge_quickbooks.sandbox.config import ACCOUNTING_SCOPE, SandboxConfig
@@ -45,8 +38,6 @@ from ledgerbridge_quickbooks.sandbox.seed import seed_all
 from ledgerbridge_quickbooks.sandbox.service import QboService
 from ledgerbridge_quickbooks.sandbox.store import Company, SandboxState, company_timezone, format_response_time
 from ledgerbridge_quickbooks.sandbox.views import ACCOUNTANT_PATH, QboAccountantView, build_deeplink_router
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,7 +57,7 @@ class QboLimits:
             self.per_second.reset()
 
 
-class QboSandbox:
+class QboSandbox(SandboxControls):
     """One QBO sandbox instance and its Python control API."""
 
     def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None) -> None:
@@ -147,34 +138,6 @@ class QboSandbox:
         code = self.oauth.issue_code(client.client_id, redirect, realm, scopes)
         return self.oauth.exchange_code(client, code, redirect)
 
-    def add_fault(
-        self,
-        kind: FaultKind | str,
-        path_prefix: str = "/",
-        count: int = 1,
-        status: int | None = None,
-        delay: float = 0.0,
-        method: str | None = None,
-    ) -> FaultRule:
-        """Arm a fault (see :mod:`ledgerbridge.sandbox.faults`)."""
-        return self.faults.add(kind, path_prefix, count, status, delay, method)
-
-    def revoke_all_tokens(self) -> int:
-        """Every connection ends; API calls get 401 and refreshes get invalid_grant."""
-        return self.oauth.revoke_all()
-
-    def expire_access_tokens(self) -> int:
-        """Access tokens expire now; refresh tokens keep working."""
-        return self.oauth.expire_access_tokens()
-
-    def advance(self, seconds: float) -> None:
-        """Move simulated time forward."""
-        self.clock.advance(seconds)
-
-    async def flush_webhooks(self, client: httpx.AsyncClient | None = None) -> dict[str, Any]:
-        """Deliver pending notifications now."""
-        return await self.webhooks.flush(client)
-
     def reset(self) -> None:
         """Back to the seeded companies; tokens and configuration survive."""
         self.faults.clear()
@@ -205,32 +168,10 @@ class QboSandbox:
         return jsoncodec.dumps(body), "application/json;charset=UTF-8"
 
 
-class QboSandboxApp(Litestar):
-    """A Litestar app with the QBO gateway and fault layers in front of its router."""
+class QboSandboxApp(SandboxApp):
+    """The QBO sandbox's application (``app.sandbox`` is its control object)."""
 
     sandbox: QboSandbox
-
-    def install_gateway(self, sandbox: QboSandbox) -> None:
-        """Wire the ASGI layers that must see requests before Litestar does."""
-        self.sandbox = sandbox
-        inner = FaultInjectionMiddleware(
-            self._litestar_entry,
-            sandbox.faults,
-            sandbox.clock,
-            sandbox.error_body,
-            revoke_tokens=sandbox.revoke_all_tokens,
-        )
-        self._gateway = TransactionIdMiddleware(QboApiGuard(inner, sandbox))
-
-    async def _litestar_entry(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
-
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        gateway = getattr(self, "_gateway", None)
-        if scope["type"] == "http" and gateway is not None:
-            await gateway(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
 
 
 def _qbo_fault_handler(request: Request[Any, Any, Any], exc: QboFault) -> Response[bytes]:
@@ -270,51 +211,12 @@ def create_app(
         build_accountant_router(QboAccountantView(sandbox), ACCOUNTANT_PATH),
         build_deeplink_router(sandbox),
     ]
-    if sandbox.config.enable_control_api:
-        handlers.append(
-            build_control_router(
-                sandbox.clock,
-                sandbox.faults,
-                sandbox.oauth,
-                ControlHooks(
-                    flush_webhooks=sandbox.flush_webhooks,
-                    webhook_state=sandbox.webhooks.describe,
-                    reset=sandbox.reset,
-                    describe=sandbox.describe,
-                ),
-            )
-        )
-
-    @contextlib.asynccontextmanager
-    async def webhook_pump(app: Litestar) -> AsyncIterator[None]:
-        """Deliver webhooks periodically while the app runs (only when configured)."""
-        interval = sandbox.config.webhook_auto_deliver_interval
-        if not interval:
-            yield
-            return
-
-        async def pump() -> None:
-            while True:
-                await sandbox.clock.sleep(interval)
-                try:
-                    await sandbox.flush_webhooks()
-                except Exception:  # delivery problems must not kill the pump
-                    logger.exception("webhook delivery failed")
-
-        task = asyncio.create_task(pump())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app = QboSandboxApp(
-        route_handlers=handlers,
+    app = assemble_app(
+        QboSandboxApp,
+        sandbox,
+        handlers,
+        lambda inner: TransactionIdMiddleware(QboApiGuard(inner, sandbox)),
         exception_handlers={QboFault: _qbo_fault_handler},
-        lifespan=[webhook_pump],
-        openapi_config=None,
     )
-    app.install_gateway(sandbox)
     app.state.qbo_sandbox = sandbox
     return app

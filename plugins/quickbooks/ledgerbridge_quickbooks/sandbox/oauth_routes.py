@@ -11,15 +11,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge.sandbox.oauth import InvalidRequest, InvalidScope, InvalidToken, OAuthError, UnsupportedGrantType
+from ledgerbridge.sandbox.oauth_http import NO_STORE, client_credentials, json_response, with_query
 from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect
 
@@ -29,30 +27,6 @@ if TYPE_CHECKING:
     from ledgerbridge_quickbooks.sandbox.app import QboSandbox
 
 INTUIT_ISSUER_PATH = "/op/v1"
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(jsoncodec.dumps(value), status_code=status, media_type="application/json", headers=headers or {})
-
-
-def _with_query(url: str, params: dict[str, str]) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
-
-
-def _client_credentials(request: Request[Any, Any, Any], form: dict[str, str]) -> tuple[str | None, str | None]:
-    """HTTP Basic first (Intuit's documented method), then client_secret_post."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None, None
-        client_id, _, secret = decoded.partition(":")
-        return client_id, secret
-    return form.get("client_id"), form.get("client_secret")
 
 
 def base_url(sandbox: QboSandbox, request: Request[Any, Any, Any]) -> str:
@@ -89,10 +63,10 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
             return error_page("The redirect_uri is not registered for this app.")
         extra = {"state": state} if state is not None else {}
         if response_type != "code":
-            return Redirect(_with_query(redirect_uri, {"error": "unsupported_response_type", **extra}), status_code=302)
+            return Redirect(with_query(redirect_uri, {"error": "unsupported_response_type", **extra}), status_code=302)
         scopes = (scope or "").split()
         if not scopes or any(s not in allowed_scopes for s in scopes):
-            return Redirect(_with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
+            return Redirect(with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
         options = "".join(
             f"<li><label><input type='radio' name='realm_id' value='{html.escape(c.realm_id)}'"
             f"{' checked' if i == 0 else ''}> {html.escape(c.preset.company_name)} "
@@ -130,23 +104,23 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
             return error_page("Unknown client_id or unregistered redirect_uri.")
         extra = {"state": form["state"]} if form.get("state") else {}
         if form.get("decision") != "approve":
-            return Redirect(_with_query(redirect_uri, {"error": "access_denied", **extra}), status_code=302)
+            return Redirect(with_query(redirect_uri, {"error": "access_denied", **extra}), status_code=302)
         realm_id = form.get("realm_id", "")
         if sandbox.state.company(realm_id) is None:
             return error_page("Choose a company to connect.")
         scopes = form.get("scope", "").split()
         if not scopes or any(s not in allowed_scopes for s in scopes):
-            return Redirect(_with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
+            return Redirect(with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
         code = sandbox.oauth.issue_code(client.client_id, redirect_uri, realm_id, scopes)
         params = {"code": code, **extra, "realmId": realm_id}
-        return Redirect(_with_query(redirect_uri, params), status_code=302)
+        return Redirect(with_query(redirect_uri, params), status_code=302)
 
     @post("/oauth2/v1/tokens/bearer", status_code=200)
     async def token(request: Request[Any, Any, Any]) -> Response[bytes]:
         """The token endpoint: authorization_code and refresh_token grants."""
         form = {k: str(v) for k, v in (await request.form()).items()}
         try:
-            client = sandbox.oauth.authenticate_client(*_client_credentials(request, form))
+            client = sandbox.oauth.authenticate_client(*client_credentials(request, form))
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
                 issued = sandbox.oauth.exchange_code(client, form.get("code"), form.get("redirect_uri"))
@@ -157,7 +131,7 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
             else:
                 raise UnsupportedGrantType(grant_type)
         except OAuthError as exc:
-            return _json({"error": exc.error}, status=exc.status, headers=NO_STORE)
+            return json_response({"error": exc.error}, status=exc.status, headers=NO_STORE)
         body: dict[str, Any] = {
             "token_type": "bearer",
             "expires_in": issued.expires_in,
@@ -180,13 +154,13 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
                     "iat": now,
                 }
             )
-        return _json(body, headers=NO_STORE)
+        return json_response(body, headers=NO_STORE)
 
     @post("/v2/oauth2/tokens/revoke", status_code=200)
     async def revoke(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Revoke an access or refresh token, ending the connection."""
         try:
-            client = sandbox.oauth.authenticate_client(*_client_credentials(request, {}))
+            client = sandbox.oauth.authenticate_client(*client_credentials(request, {}))
             raw = await request.body()
             try:
                 data = jsoncodec.loads(raw) if raw.strip() else {}
@@ -195,12 +169,12 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
             token_value = data.get("token") if isinstance(data, dict) else None
             sandbox.oauth.revoke(client, token_value if isinstance(token_value, str) else None)
         except OAuthError as exc:
-            return _json({"error": exc.error}, status=exc.status)
+            return json_response({"error": exc.error}, status=exc.status)
         return Response(b"", status_code=200, media_type="application/json")
 
     def discovery(request: Request[Any, Any, Any]) -> Response[bytes]:
         base = base_url(sandbox, request)
-        return _json(
+        return json_response(
             {
                 "issuer": base + INTUIT_ISSUER_PATH,
                 "authorization_endpoint": base + "/connect/oauth2",
@@ -225,7 +199,7 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
     @get("/op/v1/jwks")
     async def jwks() -> Response[bytes]:
         """Public key for verifying ID tokens."""
-        return _json(sandbox.signer.jwks())
+        return json_response(sandbox.signer.jwks())
 
     @get("/v1/openid_connect/userinfo")
     async def userinfo(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -235,12 +209,12 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
         try:
             info = sandbox.oauth.validate_access(token_value)
         except InvalidToken:
-            return _json(
+            return json_response(
                 {"error": "invalid_token"}, status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
         scopes = set(info.grant.scopes)
         if "openid" not in scopes:
-            return _json({"error": "insufficient_scope"}, status=403)
+            return json_response({"error": "insufficient_scope"}, status=403)
         body: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-sandbox-user:{info.grant.subject}"))}
         if "email" in scopes:
             body.update({"email": "sandbox.user@example.com", "emailVerified": True})
@@ -256,7 +230,7 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
                 "postalCode": "94043",
                 "country": "US",
             }
-        return _json(body)
+        return json_response(body)
 
     return Router(
         path="/",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge.sandbox.accountant import (
@@ -21,6 +21,9 @@ from ledgerbridge.sandbox.accountant import (
     ActionFailed,
     ActionField,
     Table,
+    Wording,
+    bookkeeper_actions,
+    parse_amount,
     render_page,
     render_table,
 )
@@ -35,6 +38,16 @@ if TYPE_CHECKING:
     from ledgerbridge_quickbooks.sandbox.app import QboSandbox
 
 ACCOUNTANT_PATH = "/accountant"
+QBO_WORDING = Wording(
+    customer="Customer",
+    line_id="Line Id (default: first item line)",
+    record_payment="Receive payment",
+    reference="Reference no.",
+    void_invoice="Void invoice",
+    rename_customer="Rename customer",
+    new_name="New display name",
+    deactivate_customer="Make customer inactive",
+)
 
 
 def invoice_status(company_voided: bool, invoice: Record, today_iso: str) -> str:
@@ -50,16 +63,6 @@ def invoice_status(company_voided: bool, invoice: Record, today_iso: str) -> str
     if invoice.get("DueDate", "9999") < today_iso:
         return "Overdue"
     return "Open"
-
-
-def _money(text: str, label: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError) as exc:
-        raise ActionFailed(f"{label} must be a number") from exc
-    if not value.is_finite():
-        raise ActionFailed(f"{label} must be a number")
-    return value
 
 
 def _fault(fault: QboFault) -> ActionFailed:
@@ -144,45 +147,8 @@ class QboAccountantView:
             for r in self._records(company, "Invoice")
         ]
         customers = [(r["Id"], r["DisplayName"]) for r in self._records(company, "Customer")]
-        invoice = ActionField("invoice_id", "Invoice", "select", tuple(invoices))
-        customer = ActionField("customer_id", "Customer", "select", tuple(customers))
         return [
-            AccountantAction(
-                "edit_invoice_amount",
-                "Change line amount",
-                (
-                    invoice,
-                    ActionField("amount", "New amount", "number"),
-                    ActionField("line_id", "Line Id (default: first item line)", required=False),
-                ),
-                self.edit_invoice_amount,
-            ),
-            AccountantAction(
-                "edit_invoice_number",
-                "Change invoice number",
-                (invoice, ActionField("doc_number", "New number")),
-                self.edit_invoice_number,
-            ),
-            AccountantAction(
-                "record_payment",
-                "Receive payment",
-                (
-                    invoice,
-                    ActionField("amount", "Amount", "number"),
-                    ActionField("txn_date", "Date", "date", required=False),
-                    ActionField("reference", "Reference no.", required=False),
-                ),
-                self.record_payment,
-            ),
-            AccountantAction("void_invoice", "Void invoice", (invoice,), self.void_invoice),
-            AccountantAction("delete_invoice", "Delete invoice", (invoice,), self.delete_invoice),
-            AccountantAction(
-                "rename_customer",
-                "Rename customer",
-                (customer, ActionField("display_name", "New display name")),
-                self.rename_customer,
-            ),
-            AccountantAction("deactivate_customer", "Make customer inactive", (customer,), self.deactivate_customer),
+            *bookkeeper_actions(self, invoices, customers, QBO_WORDING),
             AccountantAction(
                 "merge_customers",
                 "Merge customers",
@@ -213,7 +179,7 @@ class QboAccountantView:
     def edit_invoice_amount(self, realm_id: str, params: Mapping[str, str]) -> Record:
         """Change one item line's amount (unit price follows when a quantity is set)."""
         invoice = self._current(realm_id, "Invoice", params.get("invoice_id", ""))
-        amount = _money(params.get("amount", ""), "amount")
+        amount = parse_amount(params.get("amount", ""), "amount")
         wanted = params.get("line_id") or None
         lines = []
         changed = False
@@ -262,7 +228,7 @@ class QboAccountantView:
     def record_payment(self, realm_id: str, params: Mapping[str, str]) -> Record:
         """Receive a payment against one invoice."""
         invoice = self._current(realm_id, "Invoice", params.get("invoice_id", ""))
-        amount = _money(params.get("amount", ""), "amount")
+        amount = parse_amount(params.get("amount", ""), "amount")
         body: dict[str, Any] = {
             "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
             "TotalAmt": amount,

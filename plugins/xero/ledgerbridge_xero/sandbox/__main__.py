@@ -1,14 +1,16 @@
 """Serve the Xero sandbox: ``python -m ledgerbridge_xero.sandbox --port 8702``.
 
 The demo backend LedgerBridge uses without real Xero credentials. Every option has an
-environment-variable twin (``XERO_SANDBOX_*``) so container setups need no command line.
+environment-variable twin (``XERO_SANDBOX_*``) so container setups need no command line; the shared
+options live in :mod:`ledgerbridge.sandbox.cli`, the webhook signing key is Xero's own.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
+
+from ledgerbridge.sandbox.cli import SandboxCommand, run
 
 from ledgerbridge_xero.sandbox.app import create_app
 from ledgerbridge_xero.sandbox.config import (
@@ -19,55 +21,37 @@ from ledgerbridge_xero.sandbox.config import (
     SandboxConfig,
 )
 
+COMMAND = SandboxCommand(
+    module="ledgerbridge_xero.sandbox",
+    description="Xero sandbox server",
+    env_prefix="XERO_SANDBOX_",
+    port=8702,
+    client_id=DEMO_CLIENT_ID,
+    client_secret=DEMO_CLIENT_SECRET,
+    redirect_uris=DEMO_REDIRECT_URIS,
+)
+
+
+def _xero_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--webhook-key", default=COMMAND.env("WEBHOOK_KEY"))
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options (defaults from the environment)."""
-    env = os.environ.get
-    parser = argparse.ArgumentParser(prog="python -m ledgerbridge_xero.sandbox", description="Xero sandbox server")
-    parser.add_argument("--host", default=env("XERO_SANDBOX_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(env("XERO_SANDBOX_PORT", "8702")))
-    parser.add_argument("--public-base-url", default=env("XERO_SANDBOX_PUBLIC_URL"))
-    parser.add_argument("--client-id", default=env("XERO_SANDBOX_CLIENT_ID", DEMO_CLIENT_ID))
-    parser.add_argument("--client-secret", default=env("XERO_SANDBOX_CLIENT_SECRET", DEMO_CLIENT_SECRET))
-    parser.add_argument(
-        "--redirect-uri",
-        action="append",
-        default=[u for u in env("XERO_SANDBOX_REDIRECT_URIS", "").split(",") if u],
-        help="registered redirect URI (repeatable); loopback URIs are always accepted",
-    )
-    parser.add_argument("--time-scale", type=float, default=float(env("XERO_SANDBOX_TIME_SCALE", "1")))
-    parser.add_argument("--webhook-url", default=env("XERO_SANDBOX_WEBHOOK_URL"))
-    parser.add_argument("--webhook-key", default=env("XERO_SANDBOX_WEBHOOK_KEY"))
-    parser.add_argument(
-        "--webhook-interval",
-        type=float,
-        default=float(env("XERO_SANDBOX_WEBHOOK_INTERVAL", "5")),
-        help="seconds between automatic webhook deliveries (0 disables)",
-    )
-    parser.add_argument("--no-control-api", action="store_true", help="disable the /_sandbox control API")
-    return parser.parse_args(argv)
+    return COMMAND.parse(argv, _xero_options)
 
 
 def build_config(args: argparse.Namespace) -> SandboxConfig:
-    """Turn options into a :class:`SandboxConfig`."""
-    redirects = tuple(args.redirect_uri) or DEMO_REDIRECT_URIS
-    return SandboxConfig(
-        clients=(OAuthClientConfig(args.client_id, args.client_secret, redirects, allow_loopback_redirects=True),),
-        time_scale=args.time_scale,
-        webhook_url=args.webhook_url,
-        webhook_key=args.webhook_key,
-        webhook_auto_deliver_interval=args.webhook_interval or None,
-        public_base_url=args.public_base_url or f"http://{args.host}:{args.port}",
-        enable_control_api=not args.no_control_api,
-    )
+    """Turn options into a :class:`SandboxConfig` (Xero's identity issuer needs a public URL, so one is made up)."""
+    fields = COMMAND.config_fields(args, OAuthClientConfig)
+    fields["public_base_url"] = args.public_base_url or f"http://{args.host}:{args.port}"
+    return SandboxConfig(**fields, webhook_url=args.webhook_url, webhook_key=args.webhook_key)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Start uvicorn with the sandbox app."""
-    import uvicorn
-
     args = parse_args(argv)
-    uvicorn.run(create_app(build_config(args)), host=args.host, port=args.port, log_level="info")
+    run(create_app(build_config(args)), args)
 
 
 if __name__ == "__main__":

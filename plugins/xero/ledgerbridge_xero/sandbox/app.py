@@ -6,29 +6,24 @@ faults, idempotency answers and webhooks, with the same controls as the ``/_sand
 
     Xero gateway (token, xero-tenant-id, scopes, limits + headers) -> fault injection -> routes
 
-Both outer layers are plain ASGI so a throttled or dropped call behaves as it would on the wire.
+The wiring (fault layer, control API, webhook pump) is the toolkit's :mod:`ledgerbridge.sandbox.app`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge.sandbox.accountant import build_accountant_router
+from ledgerbridge.sandbox.app import SandboxApp, SandboxControls, assemble_app
 from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.control import ControlHooks, build_control_router
-from ledgerbridge.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule, Scope
+from ledgerbridge.sandbox.faults import FaultRegistry, FaultRule, Scope
 from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
 from ledgerbridge.sandbox.oauth import InvalidToken, OAuthClient, OAuthStore, TokenPolicy
 from ledgerbridge.sandbox.webhooks import WebhookOutbox
-from litestar import Litestar, Response, Router, get, post
-from litestar.types import Receive, Send
+from litestar import Response, Router, get, post
 
 from ledgerbridge_xero.sandbox.api_routes import build_api_router
 from ledgerbridge_xero.sandbox.config import SandboxConfig
@@ -42,8 +37,6 @@ from ledgerbridge_xero.sandbox.seed import seed_all
 from ledgerbridge_xero.sandbox.service import XeroService
 from ledgerbridge_xero.sandbox.views import ACCOUNTANT_PATH, XeroAccountantView, build_deeplink_router
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_SCOPES = (
     "openid",
     "profile",
@@ -55,7 +48,7 @@ DEFAULT_SCOPES = (
 )
 
 
-class XeroSandbox:
+class XeroSandbox(SandboxControls):
     """One Xero sandbox instance and its Python control API."""
 
     def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None) -> None:
@@ -159,28 +152,9 @@ class XeroSandbox:
             "tenant_ids": list(tenants),
         }
 
-    def add_fault(
-        self,
-        kind: FaultKind | str,
-        path_prefix: str = "/",
-        count: int = 1,
-        status: int | None = None,
-        delay: float = 0.0,
-        method: str | None = None,
-    ) -> FaultRule:
-        return self.faults.add(kind, path_prefix, count, status, delay, method)
-
     def revoke_all_tokens(self) -> int:
+        """Every connection and grant ends (Xero's identity keeps connections beside the tokens)."""
         return self.identity.revoke_everything()
-
-    def expire_access_tokens(self) -> int:
-        return self.oauth.expire_access_tokens()
-
-    def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-
-    async def flush_webhooks(self, client: httpx.AsyncClient | None = None) -> dict[str, Any]:
-        return await self.webhooks.flush(client)
 
     async def intent_to_receive(self, client: httpx.AsyncClient | None = None) -> dict[str, Any]:
         return await self.webhooks.intent_to_receive(client)
@@ -218,31 +192,10 @@ class XeroSandbox:
         return jsoncodec.dumps(body), "application/json; charset=utf-8"
 
 
-class XeroSandboxApp(Litestar):
-    """A Litestar app with the Xero gateway and fault layers in front of its router."""
+class XeroSandboxApp(SandboxApp):
+    """The Xero sandbox's application (``app.sandbox`` is its control object)."""
 
     sandbox: XeroSandbox
-
-    def install_gateway(self, sandbox: XeroSandbox) -> None:
-        self.sandbox = sandbox
-        inner = FaultInjectionMiddleware(
-            self._litestar_entry,
-            sandbox.faults,
-            sandbox.clock,
-            sandbox.error_body,
-            revoke_tokens=sandbox.revoke_all_tokens,
-        )
-        self._gateway = XeroApiGuard(inner, sandbox)
-
-    async def _litestar_entry(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
-
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        gateway = getattr(self, "_gateway", None)
-        if scope["type"] == "http" and gateway is not None:
-            await gateway(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
 
 
 def _intent_router(sandbox: XeroSandbox) -> Router:
@@ -282,46 +235,10 @@ def create_app(
         build_accountant_router(XeroAccountantView(sandbox), ACCOUNTANT_PATH),
         build_deeplink_router(sandbox),
     ]
-    if sandbox.config.enable_control_api:
-        handlers.append(
-            build_control_router(
-                sandbox.clock,
-                sandbox.faults,
-                sandbox.oauth,
-                ControlHooks(
-                    flush_webhooks=sandbox.flush_webhooks,
-                    webhook_state=sandbox.webhooks.describe,
-                    reset=sandbox.reset,
-                    describe=sandbox.describe,
-                ),
-            )
-        )
-        handlers.append(_intent_router(sandbox))
-
-    @contextlib.asynccontextmanager
-    async def webhook_pump(app: Litestar) -> AsyncIterator[None]:
-        """Deliver webhooks periodically while the app runs (only when configured)."""
-        interval = sandbox.config.webhook_auto_deliver_interval
-        if not interval:
-            yield
-            return
-
-        async def pump() -> None:
-            while True:
-                await sandbox.clock.sleep(interval)
-                try:
-                    await sandbox.flush_webhooks()
-                except Exception:  # delivery problems must not stop the pump
-                    logger.exception("webhook delivery failed")
-
-        task = asyncio.create_task(pump())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app = XeroSandboxApp(route_handlers=handlers, lifespan=[webhook_pump], openapi_config=None)
-    app.install_gateway(sandbox)
-    return app
+    return assemble_app(
+        XeroSandboxApp,
+        sandbox,
+        handlers,
+        lambda inner: XeroApiGuard(inner, sandbox),
+        control_extras=[_intent_router(sandbox)],
+    )

@@ -10,14 +10,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge.sandbox.oauth import InvalidRequest, InvalidToken, OAuthError, UnsupportedGrantType
+from ledgerbridge.sandbox.oauth_http import NO_STORE, client_credentials, json_response, with_query
 from litestar import Request, Response, Router, delete, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -30,30 +27,6 @@ if TYPE_CHECKING:
     from ledgerbridge_xero.sandbox.app import XeroSandbox
 
 AUTHORIZE_PATH = "/identity/connect/authorize"
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(jsoncodec.dumps(value), status_code=status, media_type="application/json", headers=headers or {})
-
-
-def _with_query(url: str, params: dict[str, str]) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
-
-
-def client_credentials(request: Request[Any, Any, Any], form: dict[str, str]) -> tuple[str | None, str | None]:
-    """HTTP Basic (Xero's documented method), then ``client_secret_post``."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None, None
-        client_id, _, secret = decoded.partition(":")
-        return client_id, secret
-    return form.get("client_id"), form.get("client_secret")
 
 
 def bearer(request: Request[Any, Any, Any]) -> str | None:
@@ -64,7 +37,7 @@ def bearer(request: Request[Any, Any, Any]) -> str | None:
 def api_error_response(exc: XeroApiError) -> Response[Any]:
     if isinstance(exc.body, str):
         return Response(exc.body, status_code=exc.status, media_type="text/plain", headers=exc.headers)
-    return _json(exc.body, exc.status, exc.headers)
+    return json_response(exc.body, exc.status, exc.headers)
 
 
 def build_oauth_router(sandbox: XeroSandbox) -> Router:
@@ -93,7 +66,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
         params = {"error": error}
         if state is not None:
             params["state"] = state
-        return Redirect(_with_query(redirect_uri, params), status_code=302)
+        return Redirect(with_query(redirect_uri, params), status_code=302)
 
     @get(AUTHORIZE_PATH)
     async def authorize_page(request: Request[Any, Any, Any]) -> Response[str] | Redirect:
@@ -165,7 +138,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
         result = {"code": code, "scope": " ".join(scopes)}
         if state is not None:
             result["state"] = state
-        return Redirect(_with_query(redirect_uri, result), status_code=302)
+        return Redirect(with_query(redirect_uri, result), status_code=302)
 
     @post("/connect/token", status_code=200)
     async def token(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -186,7 +159,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
             else:
                 raise UnsupportedGrantType(f"grant_type {grant_type} is not supported")
         except OAuthError as exc:
-            return _json({"error": exc.error}, exc.status, NO_STORE)
+            return json_response({"error": exc.error}, exc.status, NO_STORE)
         body: dict[str, Any] = {}
         if "openid" in issued.grant.scopes:
             body["id_token"] = sandbox.identity.id_token(issued, form.get("nonce"))
@@ -198,7 +171,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
         if "offline_access" in issued.grant.scopes:
             body["refresh_token"] = issued.refresh_token
         body["scope"] = " ".join(issued.grant.scopes)
-        return _json(body, 200, NO_STORE)
+        return json_response(body, 200, NO_STORE)
 
     @post("/connect/revocation", status_code=200)
     async def revocation(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -209,7 +182,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
             client = sandbox.oauth.authenticate_client(client_id, secret)
             sandbox.identity.revoke(client.client_id, form.get("token"))
         except OAuthError as exc:
-            return _json({"error": exc.error}, exc.status, NO_STORE)
+            return json_response({"error": exc.error}, exc.status, NO_STORE)
         return Response(b"", status_code=200, media_type="application/json")
 
     def access(request: Request[Any, Any, Any]) -> str:
@@ -226,7 +199,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
         except XeroApiError as exc:
             return api_error_response(exc)
         event = request.query_params.get("authEventId")
-        return _json([c.to_json() for c in sandbox.identity.connections(client_id, event)])
+        return json_response([c.to_json() for c in sandbox.identity.connections(client_id, event)])
 
     @delete("/connections/{connection_id:str}", status_code=200)
     async def remove_connection(request: Request[Any, Any, Any], connection_id: FromPath[str]) -> Response[Any]:
@@ -243,7 +216,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
     async def discovery(request: Request[Any, Any, Any]) -> Response[bytes]:
         """OpenID discovery pointing at this server."""
         base = sandbox.base_url(str(request.base_url))
-        return _json(
+        return json_response(
             {
                 "issuer": base,
                 "authorization_endpoint": base + AUTHORIZE_PATH,
@@ -262,7 +235,7 @@ def build_oauth_router(sandbox: XeroSandbox) -> Router:
     @get("/.well-known/openid-configuration/jwks")
     async def jwks() -> Response[bytes]:
         """Public key for access and ID tokens."""
-        return _json(shared_signer().jwks())
+        return json_response(shared_signer().jwks())
 
     return Router(
         path="",

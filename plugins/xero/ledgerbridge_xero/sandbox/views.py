@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge.sandbox.accountant import (
     AccountantAction,
     ActionFailed,
-    ActionField,
     Table,
+    Wording,
+    bookkeeper_actions,
+    parse_amount,
     render_page,
     render_table,
 )
@@ -40,17 +42,17 @@ if TYPE_CHECKING:
     from ledgerbridge_xero.sandbox.app import XeroSandbox
 
 ACCOUNTANT_PATH = "/accountant"
+XERO_WORDING = Wording(
+    customer="Contact",
+    line_id="LineItemID (default: first line)",
+    record_payment="Receive payment",
+    reference="Reference",
+    void_invoice="Void invoice",
+    rename_customer="Rename contact",
+    new_name="New name",
+    deactivate_customer="Archive contact",
+)
 PAYMENT_ACCOUNT_CODE = "090"
-
-
-def _money(text: str, label: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError) as exc:
-        raise ActionFailed(f"{label} must be a number") from exc
-    if not value.is_finite():
-        raise ActionFailed(f"{label} must be a number")
-    return value
 
 
 def _saved(results: list[ElementResult]) -> Record:
@@ -134,46 +136,7 @@ class XeroAccountantView:
                 for r in org.collection("Invoices").values()
             )
             contacts = tuple((r["ContactID"], r["Name"]) for r in org.collection("Contacts").values())
-        invoice = ActionField("invoice_id", "Invoice", "select", invoices)
-        customer = ActionField("customer_id", "Contact", "select", contacts)
-        return [
-            AccountantAction(
-                "edit_invoice_amount",
-                "Change line amount",
-                (
-                    invoice,
-                    ActionField("amount", "New amount", "number"),
-                    ActionField("line_id", "LineItemID (default: first line)", required=False),
-                ),
-                self.edit_invoice_amount,
-            ),
-            AccountantAction(
-                "edit_invoice_number",
-                "Change invoice number",
-                (invoice, ActionField("doc_number", "New number")),
-                self.edit_invoice_number,
-            ),
-            AccountantAction(
-                "record_payment",
-                "Receive payment",
-                (
-                    invoice,
-                    ActionField("amount", "Amount", "number"),
-                    ActionField("txn_date", "Date", "date", required=False),
-                    ActionField("reference", "Reference", required=False),
-                ),
-                self.record_payment,
-            ),
-            AccountantAction("void_invoice", "Void invoice", (invoice,), self.void_invoice),
-            AccountantAction("delete_invoice", "Delete invoice", (invoice,), self.delete_invoice),
-            AccountantAction(
-                "rename_customer",
-                "Rename contact",
-                (customer, ActionField("display_name", "New name")),
-                self.rename_customer,
-            ),
-            AccountantAction("deactivate_customer", "Archive contact", (customer,), self.deactivate_customer),
-        ]
+        return bookkeeper_actions(self, invoices, contacts, XERO_WORDING)
 
     # -- actions (all through XeroService) -------------------------------------------------------------
 
@@ -194,7 +157,7 @@ class XeroAccountantView:
         org = self._org(tenant_id)
         with org.locked():
             invoice = self._invoice(org, params.get("invoice_id", ""))
-            amount = _money(params.get("amount", ""), "amount")
+            amount = parse_amount(params.get("amount", ""), "amount")
             wanted = params.get("line_id") or None
             lines, changed = [], False
             for line in invoice["LineItems"]:
@@ -241,7 +204,7 @@ class XeroAccountantView:
         body: dict[str, Any] = {
             "Invoice": {"InvoiceID": invoice["InvoiceID"]},
             "Account": {"Code": PAYMENT_ACCOUNT_CODE},
-            "Amount": _money(params.get("amount", ""), "amount"),
+            "Amount": parse_amount(params.get("amount", ""), "amount"),
         }
         if params.get("txn_date"):
             try:

@@ -13,7 +13,7 @@ from ledgerbridge.sandbox.server import serve
 from ledgerbridge_xero import plugin, webhooks
 from ledgerbridge_xero.sandbox import SandboxConfig
 from litestar import Litestar, Request, Response, post
-from test_plugin_export import invoice_data, mapped
+from test_xero_plugin_export import invoice_data, mapped
 from xero_harness import NZ
 from xero_plugin_harness import WEBHOOK_KEY, Connected, settings_for
 

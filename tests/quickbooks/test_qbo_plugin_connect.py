@@ -5,11 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import REALM
 from ledgerbridge.errors import AccessTokenExpired, AuthorizationError
 from ledgerbridge.sandbox.server import serve
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_quickbooks import client, plugin
+from qbo_harness import REALM
 from qbo_plugin_harness import REDIRECT, Connected, oauth_connect, settings_for
 
 pytest_plugins = ("qbo_plugin_harness",)

@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import REALM_2
 from ledgerbridge.errors import ProviderError, UncertainWrite
 from ledgerbridge.provider import (
     CustomerData,
@@ -19,6 +18,7 @@ from ledgerbridge.provider import (
 )
 from ledgerbridge_quickbooks import plugin
 from ledgerbridge_quickbooks.sandbox import CompanyPreset, SandboxConfig
+from qbo_harness import REALM_2
 from qbo_plugin_harness import Connected
 
 pytest_plugins = ("qbo_plugin_harness",)

@@ -62,7 +62,7 @@ def test_fault_translation_rules():
 
 
 async def test_validation_faults_carry_qbos_detail(qb: Connected):
-    from test_plugin_export import _invoice
+    from test_qbo_plugin_export import _invoice
 
     bad = _invoice(qb)
     bad = bad.__class__(**{**bad.__dict__, "lines": (bad.lines[0].__class__(**{
@@ -115,7 +115,7 @@ def test_the_facts_test_vector_verifies():
 async def test_sandbox_webhooks_verify_and_parse_in_both_shapes(qb_factory, payload_format):
     qb = await qb_factory(SandboxConfig(webhook_url="http://127.0.0.1:9/hook", webhook_verifier_token=VERIFIER,
                                         webhook_format=payload_format))
-    from test_plugin_export import _invoice
+    from test_qbo_plugin_export import _invoice
 
     created = await plugin.export_invoice(session=qb.session, invoice=_invoice(qb, number="W-1"), link=None,
                                           idempotency_key="lb-w1")
