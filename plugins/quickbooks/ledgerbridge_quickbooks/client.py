@@ -258,7 +258,20 @@ async def revoke(settings: ProviderSettings, environment: str, token: str) -> bo
 
 async def company_name(settings: ProviderSettings, environment: str, access_token: str, realm_id: str) -> dict:
     """CompanyInfo of a freshly authorised realm (there is no session yet, so a client of its own)."""
-    url = f"{endpoints(settings, environment).api}/v3/company/{realm_id}/companyinfo/{realm_id}"
+    return (await _fresh_read(settings, environment, access_token, realm_id, f"companyinfo/{realm_id}",
+                              "the company's details")).get("CompanyInfo", {})
+
+
+async def home_currency(settings: ProviderSettings, environment: str, access_token: str, realm_id: str) -> str:
+    """The realm's home currency, from its Preferences (CompanyInfo does not carry it)."""
+    data = await _fresh_read(settings, environment, access_token, realm_id, "preferences", "the company's preferences")
+    prefs = (data.get("Preferences") or {}).get("CurrencyPrefs") or {}
+    return str((prefs.get("HomeCurrency") or {}).get("value") or "")
+
+
+async def _fresh_read(settings: ProviderSettings, environment: str, access_token: str, realm_id: str, tail: str,
+                      subject: str) -> dict:
+    url = f"{endpoints(settings, environment).api}/v3/company/{realm_id}/{tail}"
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
         try:
             response = await http.get(url, params={"minorversion": MINOR_VERSION},
@@ -266,8 +279,8 @@ async def company_name(settings: ProviderSettings, environment: str, access_toke
         except httpx.HTTPError as exc:
             raise transport_error(PROVIDER, exc, write=False) from exc
     if response.status_code != 200:
-        raise translate_response(response, subject="the company's details")
-    return loads(response.content).get("CompanyInfo", {})
+        raise translate_response(response, subject=subject)
+    return loads(response.content)
 
 
 # --------------------------------------------------------------------------- the API

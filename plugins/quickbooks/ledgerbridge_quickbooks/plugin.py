@@ -102,7 +102,9 @@ async def connected_tenants(
     extra: dict[str, Any] = {"realm_id": realm, "country": info.get("Country", "")}
     if settings.base_url:
         extra["app_url"] = settings.base_url
-    return [Tenant(id=realm, name=str(info.get("CompanyName") or f"QuickBooks company {realm}"), extra=extra)]
+    currency = await client.home_currency(settings, environment, tokens.access_token, realm)
+    return [Tenant(id=realm, name=str(info.get("CompanyName") or f"QuickBooks company {realm}"), extra=extra,
+                   currency=currency)]
 
 
 @hookimpl

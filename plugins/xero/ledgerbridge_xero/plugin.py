@@ -113,7 +113,7 @@ async def connected_tenants(
         if settings.base_url:
             extra["app_url"] = settings.base_url.rstrip("/")
         tenants.append(Tenant(id=tenant_id, name=str(row.get("tenantName") or org.get("Name") or tenant_id),
-                              extra=extra))
+                              extra=extra, currency=str(org.get("BaseCurrency") or "")))
     if not tenants:
         raise ProviderError("The Xero consent covered no organisation.", code="not_connected",
                             fix="Connect again and tick at least one organisation.")
