@@ -59,8 +59,27 @@ def seed_quickbooks(door: DoorCounter, tenant: str, customers: int) -> None:
                                             "PrimaryEmailAddr": {"Address": f"bench{n}@example.com"}})
 
 
-# Seeding goes through each sandbox's own Python API; a provider without a seeder imports its demo data only.
-SEEDERS: dict[str, Callable[[DoorCounter, str, int], None]] = {"quickbooks": seed_quickbooks}
+def seed_xero(door: DoorCounter, tenant: str, customers: int) -> None:
+    service = door.sandbox.service
+    org = service.organisation(tenant)
+    for start in range(0, customers, 500):
+        batch = [{"Name": f"Bench Customer {n:06d}", "EmailAddress": f"bench{n}@example.com"}
+                 for n in range(start, min(customers, start + 500))]
+        service.save_contacts(org, batch, "create")
+
+
+def seed_freshbooks(door: DoorCounter, tenant: str, customers: int) -> None:
+    service = door.sandbox.service
+    for n in range(customers):
+        service.create(tenant, "clients", {"organization": f"Bench Customer {n:06d}",
+                                           "email": f"bench{n}@example.com"}, None)
+
+
+# Seeding goes through each sandbox's own Python API (seeding is not what is measured); a provider
+# without a seeder imports its demo data only.
+SEEDERS: dict[str, Callable[[DoorCounter, str, int], None]] = {
+    "quickbooks": seed_quickbooks, "xero": seed_xero, "freshbooks": seed_freshbooks,
+}
 
 
 class RssPeak:
