@@ -42,6 +42,7 @@ class Capabilities:
     requests_per_minute: int | None = None  # per tenant
     concurrent_requests: int | None = None  # per tenant
     requests_per_day: int | None = None  # per tenant
+    environments: tuple[str, ...] = ("production",)  # e.g. ("production", "sandbox") where the provider has both
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ProviderInfo:
     version: str = "0"
     description: str = ""
     homepage: str = ""
+    tenant_noun: str = "company"  # what the provider calls a tenant: organisation, business...
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,12 @@ def provider_name(key: str) -> str:
     return info.name if info else key
 
 
+def tenant_noun(key: str) -> str:
+    """What the provider calls a connected company (organisation, business...), for the picker's wording."""
+    info = get_registry().providers.get(key)
+    return info.tenant_noun if info else "company"
+
+
 def capabilities(key: str) -> Capabilities:
     info = get_registry().providers.get(key)
     return info.capabilities if info else Capabilities()
@@ -184,5 +190,6 @@ def label(value: str) -> str:
 
 
 def template_helpers() -> dict[str, Any]:
-    return {"provider_name": provider_name, "initials": initials, "hue": hue, "label": label}
+    return {"provider_name": provider_name, "tenant_noun": tenant_noun, "initials": initials, "hue": hue,
+            "label": label}
 

@@ -60,6 +60,7 @@ CAPABILITIES = Capabilities(
 @hookimpl
 def provider_info() -> ProviderInfo:
     return ProviderInfo(
+        tenant_noun="business",
         key="freshbooks", name="FreshBooks", version=__version__, capabilities=CAPABILITIES,
         description="FreshBooks (classic accounting API).", homepage="https://www.freshbooks.com/",
     )

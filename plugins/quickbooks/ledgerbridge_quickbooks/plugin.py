@@ -43,6 +43,7 @@ from ledgerbridge_quickbooks.client import QboClient
 CAPABILITIES = Capabilities(
     batch_size=30,
     batch_items_metered=True,
+    environments=("production", "sandbox"),
     native_idempotency=True,
     webhooks=True,
     income_accounts=True,

@@ -64,6 +64,7 @@ CAPABILITIES = Capabilities(
 @hookimpl
 def provider_info() -> ProviderInfo:
     return ProviderInfo(
+        tenant_noun="organisation",
         key="xero",
         name="Xero",
         version=__version__,
