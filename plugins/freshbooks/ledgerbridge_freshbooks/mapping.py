@@ -172,13 +172,17 @@ def invoice_state(row: dict[str, Any]) -> InvoiceState:
 
 
 def raw_status(row: dict[str, Any]) -> str:
-    """FreshBooks' own words, shown beside ours."""
-    parts = [f"{key}={row[key]}" for key in ("v3_status", "payment_status", "status") if row.get(key) is not None]
+    """FreshBooks' own words, shown beside ours: its status label (`v3_status`, e.g. "partial"), with
+    the payment state where it says more, and what our status cannot show (deleted, written off)."""
+    words = [str(row.get("v3_status") or row.get("display_status") or row.get("status") or "")]
+    payment = str(row.get("payment_status") or "")
+    if payment and payment not in words[0]:
+        words.append(payment)
     if int(row.get("vis_state") or 0) == VIS_DELETED:
-        parts.append("vis_state=1 (deleted)")
+        words.append("deleted")
     if amount_of(row.get("amount")) == 0 and str(row.get("notes") or "").startswith(WRITTEN_OFF):
-        parts.append("written off")
-    return ", ".join(parts)
+        words.append("written off")
+    return ", ".join(word for word in words if word)
 
 
 def deep_link(web: str, account_id: str, invoice_id: str) -> str:
