@@ -200,8 +200,6 @@ def _is_number(value: str) -> bool:
 
 
 async def test_revert_to_draft_takes_back_the_provider_copy(world: ProviderWorld, database):
-    from ledgerbridge.sync.exporting import withdraw_invoice
-
     connection = await imported(world)
     await map_everything(connection)
     invoice = await local_invoice(connection, "LB-2001")
@@ -210,9 +208,9 @@ async def test_revert_to_draft_takes_back_the_provider_copy(world: ProviderWorld
     assert result.state == RunState.done, result.error
     link = await remote_of(connection, invoice)
     assert link.state == "deleted_remote"
-    assert withdraw_invoice  # the handler that ran
     polled = await run(RunKind.poll_status, connection, remote_ids=[link.remote_id])
     assert polled.state == RunState.done, polled.error
+    assert _remote_status(await remote_of(connection, invoice)) in ("void", "deleted")  # as the provider says
 
 
 async def test_unmapped_item_and_taken_number_end_as_issues_with_fixes(world: ProviderWorld, database):
@@ -310,7 +308,7 @@ async def test_a_lost_answer_to_a_customer_create_still_gives_one_customer(world
     assert world.invoice_numbers(connection.tenant_id).count("LB-5101") == 1
 
 
-async def test_bulk_export_of_500_through_provider_outages_loses_nothing_and_duplicates_nothing(
+async def test_a_bulk_export_through_provider_outages_loses_nothing_and_duplicates_nothing(
         world: ProviderWorld, database):
     connection = await imported(world)
     await map_everything(connection)
