@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.errors import AuthorizationError, ProviderError
+from ledgerbridge.errors import AuthorizationError, ProviderError, RateLimited
 from ledgerbridge.plugins import hookimpl
 from ledgerbridge.provider import (
     BatchOutcome,
@@ -43,6 +43,7 @@ from ledgerbridge.provider import (
 )
 
 CALLS: list[str] = []  # hooks called in this process, for tests that check the core called them
+THROTTLED_BATCHES = [0]  # how many batch requests to refuse with a 429 next (tests set it)
 
 
 def _db() -> sqlite3.Connection:
@@ -239,6 +240,9 @@ async def export_invoice(session, invoice, link, idempotency_key):
 @hookimpl
 async def export_invoices_batch(session, invoices):
     CALLS.append("export_invoices_batch")
+    if THROTTLED_BATCHES[0] > 0:  # the provider refuses the whole request, as a 429 does
+        THROTTLED_BATCHES[0] -= 1
+        raise RateLimited("Acme is throttling batch requests.", retry_after=0.01)
     outcomes = []
     for invoice, link, key in invoices:
         try:
