@@ -78,6 +78,10 @@ def start_sandboxes(settings: Settings) -> list[RunningSandbox]:
     """Start a sandbox for every provider that needs one and configure the provider to use it."""
     if settings.sandboxes == "off":
         return []
+    if not settings.embedded_broker:
+        # Separate worker processes would not see the settings pointing at these sandboxes.
+        log.warning("provider sandboxes run only with the embedded worker (LEDGERBRIDGE_BROKER_URL unset)")
+        return []
     registry = get_registry()
     bind_host = "0.0.0.0" if settings.host == "0.0.0.0" else "127.0.0.1"
     running: list[RunningSandbox] = []
