@@ -21,6 +21,7 @@ from ledgerbridge_web.common import (
     page,
     page_number,
     person,
+    safe_next,
     see_other,
     workspace_of,
 )
@@ -69,11 +70,7 @@ async def progress(request: AnyRequest) -> Response[Any]:
 @get("/sync-history/{run_id:int}")
 async def run_page(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     me = person(request)
-    ws = workspace_of(me)
-    run = await one_run(ws, run_id)
-    if run is None:
-        raise LedgerBridgeError(f"There is no sync run {run_id} in this workspace.", code="not_found",
-                                fix="Open Sync history and pick one from the list.")
+    run = await _run_or_not_found(workspace_of(me), run_id)
     records = await RunRecord.select().where(RunRecord.run == run_id).order_by(RunRecord.id).limit(RECORDS_SHOWN)
     records_total = await RunRecord.count().where(RunRecord.run == run_id)
     issues = await SyncIssue.select().where(SyncIssue.run == run_id).order_by(SyncIssue.id)
@@ -88,6 +85,43 @@ async def retry(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     except LedgerBridgeError as exc:
         return failed(f"/sync-history/{run_id}", exc)
     return see_other(f"/sync-history/{new.id}", notice=f"Retrying run #{run_id} as run #{new.id}.")
+
+
+async def _run_or_not_found(workspace_id: int, run_id: int) -> dict[str, Any]:
+    run = await one_run(workspace_id, run_id)
+    if run is None:
+        raise LedgerBridgeError(f"There is no sync run {run_id} in this workspace.", code="not_found",
+                                fix="Open Sync history and pick one from the list.")
+    return run
+
+
+@get("/sync-history/{run_id:int}/cancel")
+async def confirm_cancel(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
+    """The confirmation as its own page, so cancelling takes two deliberate steps without JavaScript."""
+    me = person(request)
+    run = await _run_or_not_found(workspace_of(me), run_id)
+    back = safe_next(request.query_params.get("next"), f"/sync-history/{run_id}")
+    if not run["active"]:
+        return see_other(back, notice=f"Run #{run_id} is already {run['state']}; there is nothing to cancel.")
+    return page(request, "confirm_cancel_run.html", run=run, back=back)
+
+
+@post("/sync-history/{run_id:int}/cancel")
+async def cancel(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
+    """Cancel through the API's handler; a running run is marked at once and its worker stops at its next checkpoint."""
+    me = person(request)
+    form = await request.form()
+    back = safe_next(str(form.get("next") or ""), f"/sync-history/{run_id}")
+    before = await _run_or_not_found(workspace_of(me), run_id)
+    try:
+        await in_process_api.call(SyncRunController.cancel, me, run_id=run_id)
+    except LedgerBridgeError as exc:
+        return failed(back, exc)
+    if before["state"] == RunState.running:
+        notice = f"Run #{run_id} cancelled. It was running: it stops at its next checkpoint; what it did stays done."
+    else:
+        notice = f"Run #{run_id} cancelled before it started."
+    return see_other(back, notice=notice)
 
 
 @post("/sync-history/retry-failed")
@@ -110,4 +144,4 @@ async def retry_failed(request: AnyRequest) -> Response[Any]:
     return see_other("/sync-history", notice=f"Retrying {len(new_ids)} failed run{'s' if len(new_ids) != 1 else ''}.")
 
 
-HANDLERS = [history, progress, run_page, retry, retry_failed]
+HANDLERS = [history, progress, run_page, retry, confirm_cancel, cancel, retry_failed]
