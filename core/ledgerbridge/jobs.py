@@ -344,11 +344,13 @@ async def execute(run_id: int, owner: str = WORKER_ID) -> RunState | None:
         log.warning("run %s was taken over by another worker; stopping", run.id)
         return None
     except RateLimited as exc:
-        await context.save()
+        if not await _save_counts(context):
+            return None
         await requeue(run.id, delay=exc.retry_after, error=exc.message, owner=owner)
         return RunState.queued
     except ProviderError as exc:
-        await context.save()
+        if not await _save_counts(context):
+            return None
         if exc.retryable and run.attempts < MAX_ATTEMPTS:
             await requeue(run.id, delay=backoff(run.attempts), error=exc.message, owner=owner)
             return RunState.queued
@@ -369,6 +371,16 @@ async def execute(run_id: int, owner: str = WORKER_ID) -> RunState | None:
 
 
 MAX_ATTEMPTS = 8
+
+
+async def _save_counts(context: RunContext) -> bool:
+    """Keep what the attempt counted; False when the run was cancelled or taken over meanwhile."""
+    try:
+        await context.save()
+    except LeaseLost:
+        log.warning("run %s was cancelled or taken over while failing; leaving it as it is", context.run.id)
+        return False
+    return True
 
 
 def backoff(attempts: int) -> float:

@@ -93,3 +93,20 @@ async def test_restart_resends_every_queued_run(ws, sent):
     sent.clear()
     assert sorted(await jobs.requeue_all_queued()) == sorted(r.id for r in runs)
     assert sorted(run_id for run_id, _ in sent) == sorted(r.id for r in runs)
+
+
+async def test_a_run_cancelled_while_its_provider_throttles_stays_cancelled(ws, monkeypatch):
+    import ledgerbridge.sync  # noqa: F401  (registers the real handlers first, so ours replaces one)
+    from ledgerbridge.errors import RateLimited
+    from ledgerbridge.tables import RunKind, RunState, SyncRun
+
+    monkeypatch.setattr(jobs, "_dispatcher", lambda run_id, delay: None)
+
+    async def throttled_after_cancel(ctx: jobs.RunContext) -> None:
+        await jobs.cancel(ctx.run.id)  # a person pressed Cancel while the call was out
+        raise RateLimited("slow down", retry_after=30)
+
+    monkeypatch.setitem(jobs.HANDLERS, RunKind.refresh_tokens, throttled_after_cancel)
+    run = await jobs.enqueue(RunKind.refresh_tokens, workspace_id=ws.id)
+    assert await jobs.execute(run.id, owner="w") is None  # no exception escapes to the broker
+    assert (await SyncRun.objects().where(SyncRun.id == run.id).first()).state == RunState.cancelled
