@@ -21,6 +21,7 @@ from ledgerbridge.errors import AccessTokenExpired
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import ConnectionOptions, ProviderSession
+from ledgerbridge.providerhttp import retry_after_seconds
 from ledgerbridge.ratelimit import Limits, RateLimiter, make_limiter
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import Connection, ConnectionStatus, utcnow
@@ -70,14 +71,6 @@ class LimitedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-def retry_after_seconds(value: str | None, default: float = 60.0) -> float:
-    """`Retry-After` in seconds; providers that omit it (QuickBooks may) get a minute."""
-    try:
-        return max(1.0, float(value)) if value else default
-    except ValueError:
-        return default
 
 
 async def _options(connection: Connection) -> ConnectionOptions:
