@@ -20,7 +20,7 @@ from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import AccessTokenExpired
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
-from ledgerbridge.provider import ConnectionOptions, ProviderSession
+from ledgerbridge.provider import METERED_COST, ConnectionOptions, ProviderSession
 from ledgerbridge.providerhttp import retry_after_seconds
 from ledgerbridge.ratelimit import Limits, RateLimiter, make_limiter
 from ledgerbridge.settings import get_settings
@@ -41,10 +41,6 @@ def limiter_key(connection: Connection) -> str:
 def provider_limits(provider: str) -> Limits:
     caps = get_registry().provider(provider).capabilities
     return Limits(caps.requests_per_minute, caps.requests_per_day, caps.concurrent_requests)
-
-
-METERED_COST = "ledgerbridge_cost"
-"""Request extension a plugin sets when the provider meters one request as several calls (batch items)."""
 
 
 @cache

@@ -19,6 +19,10 @@ from ledgerbridge.settings import ProviderSettings
 
 T = TypeVar("T")
 
+METERED_COST = "ledgerbridge_cost"
+"""httpx request extension a plugin sets (`extensions={METERED_COST: n}`) when the provider meters one
+request as `n` calls, as QuickBooks does batch items, so the shared rate limiter charges all of them."""
+
 
 @dataclass(frozen=True)
 class Capabilities:

@@ -19,7 +19,6 @@ import httpx
 import msgspec
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
-from ledgerbridge.connections import METERED_COST
 from ledgerbridge.errors import (
     AccessTokenExpired,
     AuthorizationError,
@@ -27,7 +26,7 @@ from ledgerbridge.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from ledgerbridge.provider import ProviderSession, TokenSet
+from ledgerbridge.provider import METERED_COST, ProviderSession, TokenSet
 from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
