@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
-from piccolo.columns.combination import Combinable
 
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset, page_of
 from ledgerbridge.api.schemas import AccountOut, AccountPage, error_responses
-from ledgerbridge.api.scoping import in_workspace
+from ledgerbridge.api.scoping import in_workspace, read_from_provider
 from ledgerbridge.auth import CallerDep
 from ledgerbridge.tables import Account
 
@@ -39,11 +38,7 @@ class AccountController(Controller):
         offset: Offset = 0,
     ) -> AccountPage:
         assert caller.workspace_id is not None
-        where: Combinable = Account.workspace == caller.workspace_id
-        if connection_id is not None:
-            where = where & (Account.connection == connection_id)
-        if active is not None:
-            where = where & (Account.active == active)
+        where = read_from_provider(Account, caller.workspace_id, connection_id, active)
         rows, total = await page_of(Account, where, limit=limit, offset=offset, order_by=Account.name)
         return AccountPage(items=[account_out(row) for row in rows], total=total, limit=limit, offset=offset)
 

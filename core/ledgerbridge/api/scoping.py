@@ -7,8 +7,9 @@ because the request itself is what needs correcting.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from piccolo.columns.combination import Combinable
 from piccolo.table import Table
 
 from ledgerbridge.api.errors import Invalid, NotFound
@@ -42,3 +43,13 @@ async def referenced(table: type[T], record_id: int, workspace_id: int, field: s
     if row is None:
         raise Invalid(field, f"there is no {what} with id {record_id} in this workspace")
     return row
+
+
+def read_from_provider(table: Any, workspace_id: int, connection_id: int | None, active: bool | None) -> Combinable:
+    """The filter of the read-only lists of what providers hold (income accounts, tax rates)."""
+    where: Combinable = table.workspace == workspace_id
+    if connection_id is not None:
+        where = where & (table.connection == connection_id)
+    if active is not None:
+        where = where & (table.active == active)
+    return where

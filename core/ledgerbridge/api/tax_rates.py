@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
-from piccolo.columns.combination import Combinable
 
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset, page_of
 from ledgerbridge.api.schemas import TaxRateOut, TaxRatePage, error_responses
-from ledgerbridge.api.scoping import in_workspace
+from ledgerbridge.api.scoping import in_workspace, read_from_provider
 from ledgerbridge.auth import CallerDep
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.tables import TaxRate
@@ -40,11 +39,7 @@ class TaxRateController(Controller):
         offset: Offset = 0,
     ) -> TaxRatePage:
         assert caller.workspace_id is not None
-        where: Combinable = TaxRate.workspace == caller.workspace_id
-        if connection_id is not None:
-            where = where & (TaxRate.connection == connection_id)
-        if active is not None:
-            where = where & (TaxRate.active == active)
+        where = read_from_provider(TaxRate, caller.workspace_id, connection_id, active)
         rows, total = await page_of(TaxRate, where, limit=limit, offset=offset, order_by=TaxRate.name)
         return TaxRatePage(items=[tax_rate_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
