@@ -13,7 +13,8 @@ identical for an API call and for a bookkeeper's edit. The pipeline for a write 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,8 @@ from ledgerbridge_quickbooks.sandbox.schema import SchemaModel
 from ledgerbridge_quickbooks.sandbox.store import Company, Record, SandboxState, format_timestamp, snapshot
 
 SYSTEM_FIELDS = ("Id", "SyncToken", "MetaData", "domain", "sparse", "status")
+
+CHANGE_ALLOWED = {"Update": "updatable", "Delete": "deletable", "Void": "voidable"}  # EntitySpec flags
 
 
 class UnknownCompany(LookupError):
@@ -216,11 +219,13 @@ class QboService:
         self._emit(event)
         return result
 
-    def update(self, realm_id: str, entity: str, body: Any, *, void: bool = False) -> Record:
-        """Full or sparse update (``"sparse": true``); ``void`` voids a payment (include=void)."""
-        spec = self.spec(entity)
-        if not spec.updatable:
-            raise errors.unsupported_operation(f"Update for {entity}")
+    @contextmanager
+    def _changing(self, realm_id: str, entity: str, body: Any,
+                  operation: str) -> Iterator[tuple[Company, BuildContext, Record, Record]]:
+        """Lock the company and load the record a change names, refusing a stale SyncToken (QBO's
+        optimistic concurrency); what update, delete and void all start with."""
+        if not getattr(self.spec(entity), CHANGE_ALLOWED[operation]):
+            raise errors.unsupported_operation(f"{operation} for {entity}")
         data = self._validate(entity, body)
         company = self.company(realm_id)
         with company.locked():
@@ -229,6 +234,11 @@ class QboService:
                 raise errors.required_missing("Id")
             existing = self._existing(company, entity, data["Id"])
             self._check_sync_token(entity, existing, data.get("SyncToken"))
+            yield company, ctx, data, existing
+
+    def update(self, realm_id: str, entity: str, body: Any, *, void: bool = False) -> Record:
+        """Full or sparse update (``"sparse": true``); ``void`` voids a payment (include=void)."""
+        with self._changing(realm_id, entity, body, "Update") as (company, ctx, data, existing):
             if void:
                 return self._void_locked(company, ctx, entity, existing)
             if (entity, existing["Id"]) in company.voided:
@@ -261,17 +271,7 @@ class QboService:
 
     def delete(self, realm_id: str, entity: str, body: Any) -> Record:
         """``operation=delete``: the object disappears from reads/queries and shows in CDC as Deleted."""
-        spec = self.spec(entity)
-        if not spec.deletable:
-            raise errors.unsupported_operation(f"Delete for {entity}")
-        data = self._validate(entity, body)
-        company = self.company(realm_id)
-        with company.locked():
-            ctx = self.context(company)
-            if data.get("Id") in (None, ""):
-                raise errors.required_missing("Id")
-            existing = self._existing(company, entity, data["Id"])
-            self._check_sync_token(entity, existing, data.get("SyncToken"))
+        with self._changing(realm_id, entity, body, "Delete") as (company, ctx, _data, existing):
             entity_id = existing["Id"]
             if entity == "Invoice":
                 self._unapply_payments_for(company, ctx, entity_id)
@@ -285,17 +285,7 @@ class QboService:
 
     def void(self, realm_id: str, entity: str, body: Any) -> Record:
         """``operation=void`` on an invoice (payments use update with include=void)."""
-        spec = self.spec(entity)
-        if not spec.voidable:
-            raise errors.unsupported_operation(f"Void for {entity}")
-        data = self._validate(entity, body)
-        company = self.company(realm_id)
-        with company.locked():
-            ctx = self.context(company)
-            if data.get("Id") in (None, ""):
-                raise errors.required_missing("Id")
-            existing = self._existing(company, entity, data["Id"])
-            self._check_sync_token(entity, existing, data.get("SyncToken"))
+        with self._changing(realm_id, entity, body, "Void") as (company, ctx, _data, existing):
             return self._void_locked(company, ctx, entity, existing)
 
     def _void_locked(self, company: Company, ctx: BuildContext, entity: str, existing: Record) -> Record:
