@@ -19,13 +19,11 @@ from ledgerbridge.api.schemas import (
     error_responses,
     given_fields,
 )
-from ledgerbridge.api.scoping import in_workspace
+from ledgerbridge.api.scoping import in_workspace, insert_pushed
 from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.auth import Caller, CallerDep
 from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.tables import Customer, ExternalLink, Invoice, RecordType, TimeEntry, utcnow
-
-API_SOURCE = "api"
 
 
 async def customers_out(workspace_id: int, rows: list[Customer]) -> list[CustomerOut]:
@@ -96,20 +94,6 @@ async def _update(caller: Caller, customer: Customer, values: dict[str, Any]) ->
         raise
 
 
-async def _insert(caller: Caller, values: dict[str, Any]) -> Customer:
-    now = utcnow()
-    customer = Customer(
-        workspace=caller.workspace_id,
-        source=API_SOURCE,
-        archived_at=None if values.get("active", True) else now,
-        created_at=now,
-        updated_at=now,
-        **values,
-    )
-    await customer.save()
-    return customer
-
-
 class CustomerController(Controller):
     path = "/customers"
     tags = ["customers"]
@@ -145,7 +129,7 @@ class CustomerController(Controller):
         assert caller.workspace_id is not None
         try:
             async with write_transaction():
-                customer = await _insert(caller, given_fields(data))
+                customer = await insert_pushed(Customer, caller.workspace_id, given_fields(data))
         except Exception as exc:
             if is_unique_violation(exc):
                 raise _ref_taken(data.external_ref) from None
@@ -196,7 +180,7 @@ class CustomerController(Controller):
                 return Response(await customer_out(caller.workspace_id, fresh), status_code=HTTP_200_OK)
             try:
                 async with write_transaction():
-                    customer = await _insert(caller, values)
+                    customer = await insert_pushed(Customer, caller.workspace_id, values)
             except Exception as exc:
                 # A concurrent push of the same ref won the insert: update that one instead.
                 if attempt == 0 and is_unique_violation(exc):

@@ -13,14 +13,13 @@ from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset, contains, page_of
 from ledgerbridge.api.schemas import ItemIn, ItemOut, ItemPage, ItemPatch, error_responses, given_fields
-from ledgerbridge.api.scoping import in_workspace, referenced
+from ledgerbridge.api.scoping import in_workspace, insert_pushed, referenced
 from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.auth import CallerDep
 from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.tables import Account, ExternalLink, Item, RecordType, TaxRate, utcnow
 
-API_SOURCE = "api"
 PRICE_PLACES = 4
 
 
@@ -95,20 +94,6 @@ async def _update(workspace_id: int, item: Item, columns: dict[str, Any]) -> Non
         raise
 
 
-async def _insert(workspace_id: int, columns: dict[str, Any]) -> Item:
-    now = utcnow()
-    item = Item(
-        workspace=workspace_id,
-        source=API_SOURCE,
-        archived_at=None if columns.get("active", True) else now,
-        created_at=now,
-        updated_at=now,
-        **columns,
-    )
-    await item.save()
-    return item
-
-
 class ItemController(Controller):
     path = "/items"
     tags = ["items"]
@@ -143,7 +128,7 @@ class ItemController(Controller):
         columns = await _columns(caller.workspace_id, given_fields(data))
         try:
             async with write_transaction():
-                item = await _insert(caller.workspace_id, columns)
+                item = await insert_pushed(Item, caller.workspace_id, columns)
         except Exception as exc:
             if is_unique_violation(exc):
                 raise _ref_taken(data.external_ref) from None
@@ -187,7 +172,7 @@ class ItemController(Controller):
                 return Response(await item_out(caller.workspace_id, fresh), status_code=HTTP_200_OK)
             try:
                 async with write_transaction():
-                    item = await _insert(caller.workspace_id, columns)
+                    item = await insert_pushed(Item, caller.workspace_id, columns)
             except Exception as exc:
                 if attempt == 0 and is_unique_violation(exc):
                     continue

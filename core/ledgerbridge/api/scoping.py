@@ -13,6 +13,7 @@ from piccolo.columns.combination import Combinable
 from piccolo.table import Table
 
 from ledgerbridge.api.errors import Invalid, NotFound
+from ledgerbridge.tables import utcnow
 
 T = TypeVar("T", bound=Table)
 
@@ -53,3 +54,15 @@ def read_from_provider(table: Any, workspace_id: int, connection_id: int | None,
     if active is not None:
         where = where & (table.active == active)
     return where
+
+
+API_SOURCE = "api"  # `source` of records the host app pushed through the API
+
+
+async def insert_pushed(table: type[T], workspace_id: int, values: dict[str, Any]) -> T:
+    """Save a customer or item the host app sent; created inactive means created archived."""
+    now = utcnow()
+    row = table(workspace=workspace_id, source=API_SOURCE, archived_at=None if values.get("active", True) else now,
+                created_at=now, updated_at=now, **values)
+    await row.save()
+    return row
