@@ -17,10 +17,10 @@ def is_owner(caller: Caller) -> bool:
     return caller.user_id is not None and caller.role == Role.owner
 
 
-def require_person(caller: Caller) -> None:
+def require_person(caller: Caller, *, why: str | None = None, fix: str | None = None) -> None:
     """Refuse API keys: the action needs someone in a browser (consent, switching workspace)."""
     if caller.user_id is None:
-        raise Forbidden("This action needs a signed-in person, not an API key.", fix="Sign in to do it.")
+        raise Forbidden(why or "This action needs a signed-in person, not an API key.", fix=fix or "Sign in to do it.")
 
 
 def require_owner(caller: Caller) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from ledgerbridge.api.schemas import InvoiceOut, LineOut, PaymentOut
 from ledgerbridge.api.sync_state import links_for, open_issues_for
+from ledgerbridge.domain.invoices.schemas import InvoiceOut, LineOut, PaymentOut
 from ledgerbridge.invoicing import balance_due, format_money, sync_badge
 from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Payment, RecordType, TaxRate
 

@@ -8,8 +8,8 @@ neither, so an invoice is never marked exported without a run on its way, nor th
 from __future__ import annotations
 
 from ledgerbridge.api.errors import NotFound
-from ledgerbridge.auth import Caller
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.callers import Caller
 from ledgerbridge.invoicing import retract_action
 from ledgerbridge.jobs import JobTransaction, loads
 from ledgerbridge.plugins import get_registry
