@@ -20,7 +20,7 @@ from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.passwords import normalize_email
-from ledgerbridge.identity.permissions import is_owner
+from ledgerbridge.identity.permissions import may_manage_workspace
 from ledgerbridge.tables import ApiKey, Role, User
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -46,7 +46,7 @@ async def _settings(request: AnyRequest, me: Caller, **shown: Any) -> Response[A
     owners = sum(1 for member in members.items if member.role == Role.owner)
     context: dict[str, Any] = {"new_key": None, "new_member": None, "new_password": None, **shown}
     return page(request, "members.html", members=members.items, keys=keys, owners=owners, roles=list(Role),
-                can_manage=is_owner(me), **context)
+                can_manage=may_manage_workspace(me), **context)
 
 
 @get("/workspace/settings")

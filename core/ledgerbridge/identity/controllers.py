@@ -16,15 +16,14 @@ from ledgerbridge.identity.callers import Caller, caller_of, session_caller
 from ledgerbridge.identity.guards import person_only, signed_in
 from ledgerbridge.identity.middleware import CSRF_FORM_FIELD, CSRF_HEADER, csrf_token_of
 from ledgerbridge.identity.passwords import authenticate
-from ledgerbridge.identity.permissions import require_person
 from ledgerbridge.identity.schemas import CsrfOut, LoginIn, MeOut, SwitchWorkspaceIn, WorkspaceChoiceOut
+from ledgerbridge.identity.services import switch_to
 from ledgerbridge.identity.sessions import (
     SESSION_COOKIE,
     close_session,
     expired_session_cookie,
     open_session,
     session_cookie,
-    switch_workspace,
 )
 from ledgerbridge.settings import Settings
 
@@ -100,12 +99,3 @@ class AuthController(Controller):
         updated = await switch_to(caller, data.workspace_id)
         return me_out(updated, csrf_token_of(request))
 
-
-async def switch_to(caller: Caller, workspace_id: int) -> Caller:
-    """Make `workspace_id` the caller's current workspace; a person's session only, and a member's."""
-    require_person(caller)
-    assert caller.user_id is not None and caller.session_token is not None
-    await switch_workspace(caller.session_token, caller.user_id, workspace_id)
-    updated = await session_caller(caller.session_token)
-    assert updated is not None
-    return updated

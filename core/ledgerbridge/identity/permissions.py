@@ -12,8 +12,9 @@ from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.tables import Role
 
 
-def is_owner(caller: Caller) -> bool:
-    """An owner of the current workspace, signed in as a person (never an API key)."""
+def may_manage_workspace(caller: Caller) -> bool:
+    """Owners of the current workspace, signed in as people (never API keys), manage its members and
+    API keys; pages ask this to decide which forms to show, services through `require_owner`."""
     return caller.user_id is not None and caller.role == Role.owner
 
 
@@ -25,7 +26,7 @@ def require_person(caller: Caller, *, why: str | None = None, fix: str | None = 
 
 def require_owner(caller: Caller) -> None:
     """Refuse anyone but an owner of the current workspace."""
-    if not is_owner(caller):
+    if not may_manage_workspace(caller):
         raise Forbidden(
             "Only owners of this workspace can do this.",
             fix="Ask an owner of the workspace to do it, or to make you an owner.",
