@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from ledgerbridge import auth
+from ledgerbridge.identity import clock as identity_clock
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -98,8 +99,8 @@ async def test_expired_sessions_are_refused(
     client: AsyncTestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await sign_in(client, tenant.owner_email, OWNER_PASSWORD)
-    later = auth.now() + auth.SESSION_LIFETIME + timedelta(seconds=1)
-    monkeypatch.setattr(auth, "now", lambda: later)
+    later = identity_clock.now() + auth.SESSION_LIFETIME + timedelta(seconds=1)
+    monkeypatch.setattr(identity_clock, "now", lambda: later)
     assert (await client.get("/auth/me")).status_code == 401
 
 
@@ -129,9 +130,9 @@ async def test_unauthenticated_api_calls_are_401(client: AsyncTestClient) -> Non
 async def test_five_bad_passwords_pause_sign_in(
     client: AsyncTestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    start = auth.now()
+    start = identity_clock.now()
     clock = {"now": start}
-    monkeypatch.setattr(auth, "now", lambda: clock["now"])
+    monkeypatch.setattr(identity_clock, "now", lambda: clock["now"])
     for attempt in range(5):
         clock["now"] = start + timedelta(seconds=attempt)
         assert (await sign_in(client, tenant.owner_email, "guess")).status_code == 401
@@ -155,9 +156,9 @@ async def test_five_bad_passwords_pause_sign_in(
 async def test_failures_outside_the_window_do_not_count(
     client: AsyncTestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    start = auth.now()
+    start = identity_clock.now()
     clock = {"now": start}
-    monkeypatch.setattr(auth, "now", lambda: clock["now"])
+    monkeypatch.setattr(identity_clock, "now", lambda: clock["now"])
     for minute in (0, 4, 8, 12, 16):  # five failures, never five within 15 minutes
         clock["now"] = start + timedelta(minutes=minute)
         assert (await sign_in(client, tenant.owner_email, "guess")).status_code == 401

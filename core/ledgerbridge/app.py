@@ -36,11 +36,14 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
-from ledgerbridge import __version__, auth, connect
+from ledgerbridge import __version__, connect
 from ledgerbridge.api import api_router
 from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
 from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.health import health_handler
+from ledgerbridge.identity.controllers import AuthController
+from ledgerbridge.identity.middleware import middleware
+from ledgerbridge.identity.sessions import SESSION_COOKIE
 from ledgerbridge.plugins import Registry, get_registry
 from ledgerbridge.settings import Settings, get_settings
 
@@ -49,31 +52,10 @@ log = logging.getLogger(__name__)
 ERROR_TEMPLATE = "error.html"
 LOGIN_PATH = "/login"
 
-# The HTTP status for an error code; codes not listed answer 400.
-STATUS_BY_CODE: dict[str, int] = {
-    "not_signed_in": 401,
-    "bad_credentials": 401,
-    "forbidden": 403,
-    "csrf_failed": 403,
-    "not_found": 404,
-    "method_not_allowed": 405,
-    "conflict": 409,
-    "invalid_transition": 409,
-    "invoice_is_draft": 409,
-    "invoice_is_void": 409,
-    "invoice_locked": 409,
-    "duplicate_number": 409,
-    "duplicate_name": 409,
-    "not_connected": 409,
-    "login_throttled": 429,
-    "daily_limit": 429,
-    "internal_error": 500,
-}
-
 SECURITY_SCHEMES = {
     "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
     "bearer": SecurityScheme(type="http", scheme="bearer", description="Authorization: Bearer lb_..."),
-    "session": SecurityScheme(type="apiKey", name=auth.SESSION_COOKIE, security_scheme_in="cookie"),
+    "session": SecurityScheme(type="apiKey", name=SESSION_COOKIE, security_scheme_in="cookie"),
 }
 
 
@@ -83,16 +65,16 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     registry = get_registry()
     handlers: list[Any] = [
         api_router(security=[{name: []} for name in SECURITY_SCHEMES]),
-        *auth.route_handlers(),
+        AuthController,
         *connect.route_handlers(),
         health_handler,
         *registry.collect("route_handlers"),
     ]
     return Litestar(
         route_handlers=handlers,
-        middleware=auth.middleware(settings),
+        middleware=middleware(settings),
         exception_handlers={
-            LedgerBridgeError: _ledgerbridge_error,
+            LedgerBridgeError: ledgerbridge_error,
             ValidationException: _validation_error,
             HTTPException: _http_error,
             Exception: _unexpected_error,
@@ -206,8 +188,10 @@ def _error_page(
     return Response(body, status_code=status, media_type="text/html", headers=headers)
 
 
-def _ledgerbridge_error(request: Request[Any, Any, Any], exc: LedgerBridgeError) -> Response[Any]:
-    status = STATUS_BY_CODE.get(exc.code, 400)
+def ledgerbridge_error(request: Request[Any, Any, Any], exc: LedgerBridgeError) -> Response[Any]:
+    """Any typed error ends the request with the status its reason carries (400 when unlisted)."""
+    reason = REASONS.get(exc.code)
+    status = reason.status if reason is not None else 400
     fields = None
     if (name := getattr(exc, "field", None)) is not None:
         fields = [FieldErrorOut(field=name, message=getattr(exc, "detail", exc.message))]

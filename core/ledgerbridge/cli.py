@@ -49,7 +49,7 @@ def migrate() -> None:
 @click.option("--reset-password", is_flag=True, help="Set a new password if the user exists.")
 def createadmin(email: str, password: str | None, workspace_name: str, reset_password: bool) -> None:
     """Create an owner account (and its first workspace)."""
-    from ledgerbridge.auth import create_admin
+    from ledgerbridge.identity.memberships import create_admin
 
     if not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -64,7 +64,7 @@ def createadmin(email: str, password: str | None, workspace_name: str, reset_pas
 
 async def _first_admin() -> tuple[str, str] | None:
     """On a fresh install, create a first owner with a random password, to be printed once."""
-    from ledgerbridge.auth import create_admin
+    from ledgerbridge.identity.memberships import create_admin
     from ledgerbridge.tables import User
 
     if await User.count() > 0:

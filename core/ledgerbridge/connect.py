@@ -18,8 +18,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from ledgerbridge import auth, oauth
+from ledgerbridge import oauth
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.callers import Caller, caller_of
+from ledgerbridge.identity.errors import NotSignedIn
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import Connection
 
@@ -43,10 +45,10 @@ def _see_other(path: str) -> Redirect:
     return Redirect(path, status_code=HTTP_303_SEE_OTHER)
 
 
-def _person(request: Request[Any, Any, Any]) -> auth.Caller:
-    me = auth.caller_of(request)
+def _person(request: Request[Any, Any, Any]) -> Caller:
+    me = caller_of(request)
     if me is None or me.user_id is None:
-        raise auth.NotSignedIn("Sign in to connect an integration.", fix="Sign in, then connect again.")
+        raise NotSignedIn("Sign in to connect an integration.", fix="Sign in, then connect again.")
     if me.workspace_id is None:
         raise LedgerBridgeError("You are not a member of any workspace.", code="forbidden",
                                 fix="Ask an owner to add you to their workspace.")
@@ -64,7 +66,7 @@ async def connection_in_workspace(connection_id: int, workspace_id: int) -> Conn
 
 
 async def consent_url(
-    me: auth.Caller, provider: str, *, environment: str | None, connection_id: int | None, return_to: str
+    me: Caller, provider: str, *, environment: str | None, connection_id: int | None, return_to: str
 ) -> str:
     """Validate a connect request and build the provider's consent URL for it."""
     if provider not in get_registry().providers:

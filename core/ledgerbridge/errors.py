@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Reason:
-    """The default wording for a reason code; a raise site may say more."""
+    """The default wording for a reason code, and the HTTP status it answers with when it ends a
+    request (400 unless the reason says otherwise); a raise site may say more."""
 
     message: str
     fix: str
+    status: int = 400
 
 
 REASONS: dict[str, Reason] = {
@@ -43,6 +45,7 @@ REASONS: dict[str, Reason] = {
     "daily_limit": Reason(
         "The provider's daily call allowance for this company is used up.",
         "LedgerBridge continues when the allowance resets; export fewer records at once to avoid it.",
+        status=429,
     ),
     "provider_unavailable": Reason(
         "The provider did not answer or reported an error on its side.",
@@ -59,10 +62,12 @@ REASONS: dict[str, Reason] = {
     "duplicate_number": Reason(
         "The provider already has an invoice with this number.",
         "Renumber the invoice here, or change the connection's invoice-number policy, then export again.",
+        status=409,
     ),
     "duplicate_name": Reason(
         "The provider already has a different record with this name.",
         "Rename one of them, or link this record to the existing one.",
+        status=409,
     ),
     "ambiguous_match": Reason(
         "Several records here could be this one from the provider, so none was linked.",
@@ -91,33 +96,49 @@ REASONS: dict[str, Reason] = {
     "not_connected": Reason(
         "The integration is not connected.",
         "Connect it from Integrations.",
+        status=409,
     ),
     # Codes of the REST API and the admin UI (the record is ours, not the provider's).
-    "not_found": Reason("There is no such record in this workspace.", "Check the id, or pick it from its list."),
-    "conflict": Reason("The record changed or exists already.", "Reload it and try again."),
+    "not_found": Reason(
+        "There is no such record in this workspace.", "Check the id, or pick it from its list.", status=404
+    ),
+    "conflict": Reason("The record changed or exists already.", "Reload it and try again.", status=409),
     "invoice_is_draft": Reason(
-        "The invoice is a draft; drafts are never exported.", "Finalize or send the invoice, then export it."
+        "The invoice is a draft; drafts are never exported.", "Finalize or send the invoice, then export it.",
+        status=409,
     ),
     "invoice_locked": Reason(
         "The invoice was exported, so it is locked here.",
         "Use 'revert to draft' to edit it; its copy in the provider is voided or deleted first.",
+        status=409,
     ),
-    "invoice_is_void": Reason("The invoice is void.", "Create a new invoice instead."),
+    "invoice_is_void": Reason("The invoice is void.", "Create a new invoice instead.", status=409),
     "invalid_transition": Reason(
-        "The invoice cannot move to that status from its current one.", "See the invoice's available actions."
+        "The invoice cannot move to that status from its current one.", "See the invoice's available actions.",
+        status=409,
     ),
-    "not_signed_in": Reason("You are not signed in.", "Sign in, or send an API key in the X-API-Key header."),
-    "bad_credentials": Reason("The email or password is wrong.", "Check them and try again."),
-    "forbidden": Reason("Your role does not allow this.", "Ask an owner of the workspace."),
+    "not_signed_in": Reason(
+        "You are not signed in.", "Sign in, or send an API key in the X-API-Key header.", status=401
+    ),
+    "bad_credentials": Reason("The email or password is wrong.", "Check them and try again.", status=401),
+    "forbidden": Reason("Your role does not allow this.", "Ask an owner of the workspace.", status=403),
     "csrf_failed": Reason(
-        "The form expired or came from another site.", "Reload the page and submit the form again."
+        "The form expired or came from another site.", "Reload the page and submit the form again.",
+        status=403,
     ),
     "login_throttled": Reason(
-        "Too many failed sign-ins for this email.", "Wait a few minutes, then try again."
+        "Too many failed sign-ins for this email.", "Wait a few minutes, then try again.",
+        status=429,
+    ),
+    "method_not_allowed": Reason(
+        "This path does not accept that method.",
+        "Check the API reference at /schema for the methods this path accepts.",
+        status=405,
     ),
     "internal_error": Reason(
         "LedgerBridge hit an unexpected error.",
         "Retry the run; if it fails again, report it with the run id from Sync history.",
+        status=500,
     ),
 }
 

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from ledgerbridge.domain.api_keys import services as api_keys_services
+from ledgerbridge.domain.api_keys.schemas import ApiKeyIn
+from ledgerbridge.domain.connections import services as connections_services
+from ledgerbridge.domain.connections.schemas import AuthorizeIn
+from ledgerbridge.domain.members import services as members_services
+from ledgerbridge.domain.members.schemas import MemberIn, MemberPatch
+from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.errors import Forbidden
+from ledgerbridge.tables import Role
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -115,3 +125,23 @@ async def test_adding_a_new_user_needs_a_password(app: Litestar, tenant: Tenant)
         assert (await add_member(owner, csrf)).status_code == 409
     finally:
         await owner.__aexit__(None, None, None)
+
+
+async def test_the_services_refuse_by_role_whoever_calls_them() -> None:
+    """Permissions live in the services: a page or script calling them directly meets the same refusal."""
+    member = Caller(via="session", workspace_id=1, workspace_name="w", role=Role.member, user_id=7)
+    key = Caller(via="api_key", workspace_id=1, workspace_name="w", role=Role.member, api_key_id=3,
+                 api_key_prefix="lb_00000000")
+    for caller in (member, key):
+        with pytest.raises(Forbidden, match="Only owners"):
+            await members_services.add_member(caller, data=MemberIn(email="x@example.com", password="long enough"))
+        with pytest.raises(Forbidden):
+            await members_services.change_role(caller, user_id=7, data=MemberPatch(role=Role.owner))
+        with pytest.raises(Forbidden):
+            await members_services.remove_member(caller, user_id=7)
+        with pytest.raises(Forbidden):
+            await api_keys_services.create_key(caller, data=ApiKeyIn(name="k"))
+        with pytest.raises(Forbidden):
+            await api_keys_services.list_keys(caller)
+    with pytest.raises(Forbidden, match="consent"):
+        await connections_services.authorize(key, data=AuthorizeIn(provider="acme"))

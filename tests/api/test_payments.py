@@ -74,7 +74,7 @@ async def test_no_payment_run_while_the_engine_cannot_export_payments(
     api: AsyncTestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ledgerbridge import jobs
-    from ledgerbridge.api.payments import payment_exports_run
+    from ledgerbridge.domain.payments.services import payment_exports_run
     from ledgerbridge.tables import RunKind
 
     payment_exports_run()  # loads the real handlers first

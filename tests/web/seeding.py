@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.api.invoices import create_invoice
+from ledgerbridge.domain.invoices.services import create_invoice
 from ledgerbridge.invoicing import line_amounts
 from ledgerbridge.tables import Account, Customer, Invoice, Item, utcnow
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from ledgerbridge import auth
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.callers import Caller, caller_of
+from ledgerbridge.identity.errors import Forbidden, NotSignedIn
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities, ProviderInfo
 from litestar import Request
@@ -52,26 +53,26 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def person(request: AnyRequest) -> auth.Caller:
+def person(request: AnyRequest) -> Caller:
     """The signed-in person and their workspace, or the error that sends them to sign in."""
-    me = auth.caller_of(request)
+    me = caller_of(request)
     if me is None or me.user_id is None:
-        raise auth.NotSignedIn()
+        raise NotSignedIn()
     if me.workspace_id is None:
-        raise auth.Forbidden(
+        raise Forbidden(
             "You are not a member of any workspace.",
             fix="Ask an owner to add you to a workspace, or create one with `ledgerbridge createadmin`.",
         )
     return me
 
 
-def workspace_of(me: auth.Caller) -> int:
+def workspace_of(me: Caller) -> int:
     assert me.workspace_id is not None
     return me.workspace_id
 
 
 def page(request: AnyRequest, template: str, status: int = 200, **context: Any) -> Template:
-    me = auth.caller_of(request)
+    me = caller_of(request)
     section = "/" + request.url.path.strip("/").split("/")[0] if request.url.path != "/" else "/"
     query = request.query_params
     flash = {"notice": query.get("notice"), "error": query.get("error"), "fix": query.get("fix")}

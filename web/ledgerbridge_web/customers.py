@@ -9,18 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge import jobs
-from ledgerbridge.api.connections import ConnectionController
-from ledgerbridge.api.customers import CustomerController
 from ledgerbridge.api.paging import contains
-from ledgerbridge.api.schemas import CustomerPatch, SyncRequestIn
 from ledgerbridge.api.sync_state import links_for
+from ledgerbridge.domain.connections import services as connections_services
+from ledgerbridge.domain.connections.schemas import SyncRequestIn
+from ledgerbridge.domain.customers import services as customers_services
+from ledgerbridge.domain.customers.schemas import CustomerPatch
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.tables import Connection, ConnectionStatus, Customer, RecordType, RunKind
 from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import (
     PAGE_SIZE,
     AnyRequest,
@@ -109,7 +109,7 @@ async def archive(request: AnyRequest, customer_id: FromPath[int]) -> Response[A
     active = str(form.get("active", "")) == "true"
     back = f"/customers/{customer_id}"
     try:
-        await in_process_api.call(CustomerController.update_customer, me, customer_id=customer_id,
+        await customers_services.update_customer(me, customer_id=customer_id,
                                   data=CustomerPatch(active=active))
     except LedgerBridgeError as exc:
         return failed(back, exc)
@@ -125,7 +125,7 @@ async def import_customers(request: AnyRequest) -> Response[Any]:
     if not connection_id.isdigit():
         return see_other("/customers", error="Pick the integration to import from.", fix="Choose one, then import.")
     try:
-        result = await in_process_api.call(ConnectionController.sync, me, connection_id=int(connection_id),
+        result = await connections_services.sync(me, connection_id=int(connection_id),
                                            data=SyncRequestIn(what=["customers"]))
     except LedgerBridgeError as exc:
         return failed("/customers", exc)

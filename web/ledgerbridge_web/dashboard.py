@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import auth
+from ledgerbridge.identity.callers import caller_of
 from ledgerbridge.tables import SyncIssue
 from litestar import Response, get
 from piccolo.query.functions.aggregate import Count
@@ -28,7 +28,7 @@ async def open_issue_counts(workspace_id: int) -> dict[int | None, int]:
 
 @get("/")
 async def dashboard(request: AnyRequest) -> Response[Any]:
-    me = auth.caller_of(request)
+    me = caller_of(request)
     if me is not None and me.user_id is not None and me.workspace_id is None:
         return page(request, "dashboard.html", no_workspace=True)
     me = person(request)

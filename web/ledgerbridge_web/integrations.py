@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge import connections
-from ledgerbridge.api.connections import ConnectionController
-from ledgerbridge.api.schemas import ConnectionPatch, SyncRequestIn
+from ledgerbridge.domain.connections import services as connections_services
+from ledgerbridge.domain.connections.schemas import ConnectionPatch, SyncRequestIn
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.jobs import loads
 from ledgerbridge.provider import Capabilities
@@ -25,7 +25,6 @@ from ledgerbridge.tables import Account, Connection, ConnectionStatus, NumberPol
 from litestar import Response, get, post
 from litestar.params import FromPath
 
-from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import (
     AnyRequest,
     capabilities,
@@ -189,8 +188,7 @@ async def save_settings(request: AnyRequest, connection_id: FromPath[int]) -> Re
     if str(form.get("revert_action", "")) in set(RevertAction):
         values["revert_action"] = RevertAction(str(form.get("revert_action")))
     try:
-        await in_process_api.call(
-            ConnectionController.update_connection, me, connection_id=connection_id, data=ConnectionPatch(**values)
+        await connections_services.update_connection(me, connection_id=connection_id, data=ConnectionPatch(**values)
         )
     except LedgerBridgeError as exc:
         return failed(back, exc)
@@ -205,8 +203,7 @@ async def sync_now(request: AnyRequest, connection_id: FromPath[int]) -> Respons
     back = back if back.startswith("/") and not back.startswith("//") else f"/integrations/{connection_id}"
     wanted = [value for value in form.getall("what", []) if value in dict(SYNC_CHOICES)]
     try:
-        result = await in_process_api.call(
-            ConnectionController.sync, me, connection_id=connection_id, data=SyncRequestIn(what=wanted)
+        result = await connections_services.sync(me, connection_id=connection_id, data=SyncRequestIn(what=wanted)
         )
     except LedgerBridgeError as exc:
         return failed(back, exc)

@@ -12,10 +12,11 @@ from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledgerbridge.api.invoice_output import invoices_out
-from ledgerbridge.api.invoices import InvoiceController, badge_filter
 from ledgerbridge.api.paging import contains
-from ledgerbridge.api.schemas import BulkExportIn, ExportIn
+from ledgerbridge.domain.invoices import services as invoices_services
+from ledgerbridge.domain.invoices.output import invoices_out
+from ledgerbridge.domain.invoices.schemas import BulkExportIn, ExportIn
+from ledgerbridge.domain.invoices.services import badge_filter
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.jobs import loads
@@ -26,7 +27,6 @@ from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import (
     PAGE_SIZE,
     AnyRequest,
@@ -104,8 +104,7 @@ async def export_selected(request: AnyRequest) -> Response[Any]:
     if not ids:
         return see_other(back, error="No invoice was selected.", fix="Tick the invoices to export, then export again.")
     try:
-        result = await in_process_api.call(
-            InvoiceController.export_many, me, data=BulkExportIn(invoice_ids=ids, connection_id=None)
+        result = await invoices_services.export_many(me, data=BulkExportIn(invoice_ids=ids, connection_id=None)
         )
     except LedgerBridgeError as exc:
         return failed(back, exc)
@@ -210,7 +209,7 @@ async def _action(request: AnyRequest, invoice_id: int, handler: Any, done: str,
     me = person(request)
     back = f"/invoices/{invoice_id}"
     try:
-        result = await in_process_api.call(handler, me, invoice_id=invoice_id, **kwargs)
+        result = await handler(me, invoice_id=invoice_id, **kwargs)
     except LedgerBridgeError as exc:
         return failed(back, exc)
     runs = ",".join(str(run.id) for run in getattr(result, "runs", []))
@@ -221,18 +220,18 @@ async def _action(request: AnyRequest, invoice_id: int, handler: Any, done: str,
 async def export_one(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     form = await request.form()
     data = ExportIn(connection_id=int_or_none(form.get("connection_id")))
-    return await _action(request, invoice_id, InvoiceController.export, "Export queued.", data=data)
+    return await _action(request, invoice_id, invoices_services.export, "Export queued.", data=data)
 
 
 @post("/invoices/{invoice_id:int}/finalize")
 async def finalize(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
-    return await _action(request, invoice_id, InvoiceController.finalize, "Invoice finalized.")
+    return await _action(request, invoice_id, invoices_services.finalize, "Invoice finalized.")
 
 
 @post("/invoices/{invoice_id:int}/send")
 async def send(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     """Mark as sent (finalizing a draft); connections that export on send queue their export."""
-    return await _action(request, invoice_id, InvoiceController.send, "Invoice marked as sent.")
+    return await _action(request, invoice_id, invoices_services.send, "Invoice marked as sent.")
 
 
 @get("/invoices/{invoice_id:int}/revert")
@@ -248,7 +247,7 @@ async def confirm_revert(request: AnyRequest, invoice_id: FromPath[int]) -> Resp
 @post("/invoices/{invoice_id:int}/revert")
 async def revert(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     return await _action(
-        request, invoice_id, InvoiceController.revert_to_draft,
+        request, invoice_id, invoices_services.revert_to_draft,
         "Reverted to draft; the copies in your accounting software are being taken back.",
     )
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge.api.issues import IssueController
+from ledgerbridge.domain.issues import services as issues_services
 from ledgerbridge.errors import LedgerBridgeError
 from litestar import Response, get, post
 
-from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import AnyRequest, ids_from, int_or_none, page, person, see_other
 
 
@@ -16,7 +15,7 @@ from ledgerbridge_web.common import AnyRequest, ids_from, int_or_none, page, per
 async def issue_groups(request: AnyRequest) -> Response[Any]:
     me = person(request)
     connection_id = int_or_none(request.query_params.get("connection_id"))
-    grouped = await in_process_api.call(IssueController.grouped, me, connection_id=connection_id, resolved=False)
+    grouped = await issues_services.grouped(me, connection_id=connection_id, resolved=False)
     return page(request, "issues.html", groups=grouped.groups, total=grouped.total)
 
 
@@ -28,11 +27,11 @@ async def bulk(request: AnyRequest) -> Response[Any]:
     action = str(form.get("action") or "")
     if not ids or action not in ("retry", "resolve"):
         return see_other("/issues", error="No issue was selected.", fix="Tick the issues, then retry or resolve.")
-    handler = IssueController.retry if action == "retry" else IssueController.resolve
+    handler = issues_services.retry if action == "retry" else issues_services.resolve
     done, refused = 0, []
     for issue_id in ids:
         try:
-            await in_process_api.call(handler, me, issue_id=issue_id)
+            await handler(me, issue_id=issue_id)
             done += 1
         except LedgerBridgeError as exc:
             refused.append(exc.message)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge.api.items import ItemController
 from ledgerbridge.api.paging import contains
-from ledgerbridge.api.schemas import ItemPatch
+from ledgerbridge.domain.items import services as items_services
+from ledgerbridge.domain.items.schemas import ItemPatch
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.tables import Account, Connection, Item
 from litestar import Response, get, post
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import (
     PAGE_SIZE,
     AnyRequest,
@@ -91,8 +90,7 @@ async def mapping_page(request: AnyRequest) -> Response[Any]:
 
 async def _assign(me: Any, assignments: dict[int, int | None]) -> int:
     for item_id, account_id in assignments.items():
-        await in_process_api.call(
-            ItemController.update_item, me, item_id=item_id, data=ItemPatch(income_account_id=account_id)
+        await items_services.update_item(me, item_id=item_id, data=ItemPatch(income_account_id=account_id)
         )
     return len(assignments)
 

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import auth
+from ledgerbridge.identity.callers import caller_of
+from ledgerbridge.identity.errors import BadCredentials, LoginThrottled
+from ledgerbridge.identity.passwords import authenticate
+from ledgerbridge.identity.services import switch_to
+from ledgerbridge.identity.sessions import (
+    SESSION_COOKIE,
+    close_session,
+    expired_session_cookie,
+    open_session,
+    session_cookie,
+)
 from ledgerbridge.settings import Settings
 from litestar import Response, get, post
 from litestar.response import Redirect
@@ -23,7 +33,7 @@ def _settings(request: AnyRequest) -> Settings:
 
 @get("/login")
 async def login_page(request: AnyRequest) -> Response[Any]:
-    me = auth.caller_of(request)
+    me = caller_of(request)
     if me is not None and me.user_id is not None:
         return Redirect(safe_next(request.query_params.get("next")), status_code=HTTP_303_SEE_OTHER)
     return page(request, "login.html", next=safe_next(request.query_params.get("next")), email="", error=None)
@@ -36,29 +46,29 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "") or "/"))
     try:
-        user = await auth.authenticate(email, password)
-    except (auth.BadCredentials, auth.LoginThrottled) as exc:
-        status = 429 if isinstance(exc, auth.LoginThrottled) else 401
+        user = await authenticate(email, password)
+    except (BadCredentials, LoginThrottled) as exc:
+        status = 429 if isinstance(exc, LoginThrottled) else 401
         return page(request, "login.html", status=status, next=target, email=email, error=exc)
-    old = request.cookies.get(auth.SESSION_COOKIE)
+    old = request.cookies.get(SESSION_COOKIE)
     if old:
-        await auth.close_session(old)
-    token = await auth.open_session(user.id)
-    return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[auth.session_cookie(_settings(request), token)])
+        await close_session(old)
+    token = await open_session(user.id)
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[session_cookie(_settings(request), token)])
 
 
 @post("/logout", status_code=HTTP_303_SEE_OTHER)
 async def logout_submit(request: AnyRequest) -> Response[Any]:
-    token = request.cookies.get(auth.SESSION_COOKIE)
+    token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await auth.close_session(token)
-    return Redirect("/login", status_code=HTTP_303_SEE_OTHER, cookies=[auth.expired_session_cookie(_settings(request))])
+        await close_session(token)
+    return Redirect("/login", status_code=HTTP_303_SEE_OTHER, cookies=[expired_session_cookie(_settings(request))])
 
 
 @post("/workspace", status_code=HTTP_303_SEE_OTHER)
 async def switch_workspace(request: AnyRequest) -> Response[Any]:
     """The header's switcher: a plain form, so it works without JavaScript."""
-    me = auth.caller_of(request)
+    me = caller_of(request)
     if me is None or me.user_id is None or me.session_token is None:
         person(request)  # raises: strangers go to sign in
         raise AssertionError("unreachable")
@@ -66,7 +76,7 @@ async def switch_workspace(request: AnyRequest) -> Response[Any]:
     raw = str(form.get("workspace_id", ""))
     back = safe_next(str(form.get("next", "") or "/"))
     if raw.isdigit():
-        await auth.switch_workspace(me.session_token, me.user_id, int(raw))
+        await switch_to(me, int(raw))
     return Redirect(back, status_code=HTTP_303_SEE_OTHER)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge.api.sync_runs import SyncRunController
+from ledgerbridge.domain.sync_runs import services as sync_runs_services
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.tables import RunRecord, RunState, SyncIssue, SyncRun
 from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import (
     PAGE_SIZE,
     AnyRequest,
@@ -81,7 +80,7 @@ async def run_page(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
 async def retry(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:
-        new = await in_process_api.call(SyncRunController.retry, me, run_id=run_id)
+        new = await sync_runs_services.retry(me, run_id=run_id)
     except LedgerBridgeError as exc:
         return failed(f"/sync-history/{run_id}", exc)
     return see_other(f"/sync-history/{new.id}", notice=f"Retrying run #{run_id} as run #{new.id}.")
@@ -114,7 +113,7 @@ async def cancel(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     back = safe_next(str(form.get("next") or ""), f"/sync-history/{run_id}")
     before = await _run_or_not_found(workspace_of(me), run_id)
     try:
-        await in_process_api.call(SyncRunController.cancel, me, run_id=run_id)
+        await sync_runs_services.cancel(me, run_id=run_id)
     except LedgerBridgeError as exc:
         return failed(back, exc)
     if before["state"] == RunState.running:
@@ -138,7 +137,7 @@ async def retry_failed(request: AnyRequest) -> Response[Any]:
     new_ids = []
     for run_id in failed_ids:
         try:
-            new_ids.append((await in_process_api.call(SyncRunController.retry, me, run_id=run_id)).id)
+            new_ids.append((await sync_runs_services.retry(me, run_id=run_id)).id)
         except LedgerBridgeError:
             continue
     return see_other("/sync-history", notice=f"Retrying {len(new_ids)} failed run{'s' if len(new_ids) != 1 else ''}.")

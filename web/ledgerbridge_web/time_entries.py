@@ -5,13 +5,12 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from ledgerbridge.api.invoices import InvoiceController
-from ledgerbridge.api.schemas import FromTimeEntriesIn
+from ledgerbridge.domain.invoices import services as invoices_services
+from ledgerbridge.domain.invoices.schemas import FromTimeEntriesIn
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.tables import TimeEntry
 from litestar import Response, get, post
 
-from ledgerbridge_web import in_process_api
 from ledgerbridge_web.common import AnyRequest, failed, ids_from, page, person, see_other, workspace_of
 
 ENTRIES_SHOWN = 500
@@ -42,8 +41,8 @@ async def bill(request: AnyRequest) -> Response[Any]:
     if not ids:
         return see_other("/time-entries", error="No time entry was selected.", fix="Tick the entries to bill.")
     try:
-        invoice = await in_process_api.call(
-            InvoiceController.from_time_entries, me, data=FromTimeEntriesIn(time_entry_ids=ids)
+        invoice = await invoices_services.from_time_entries(
+            me, data=FromTimeEntriesIn(time_entry_ids=ids)
         )
     except LedgerBridgeError as exc:
         return failed("/time-entries", exc)

@@ -1,7 +1,9 @@
-"""The REST API under /api/v1: one module per resource, all scoped to the caller's workspace.
+"""The REST API under /api/v1: one controller per domain, all scoped to the caller's workspace.
 
-Modules are imported when the router is built, not when this package is imported, so that
-`ledgerbridge.auth` can use the API's schemas without an import cycle.
+The rules live in each domain's services (`ledgerbridge.domain.<name>.services`); this package
+holds only what every controller shares: error types, paging, decoding and the router. Controllers
+are imported when the router is built, not when this package is imported, so that the domains and
+`ledgerbridge.identity` can use the shared pieces here without an import cycle.
 """
 
 from __future__ import annotations
@@ -16,36 +18,36 @@ API_PREFIX = "/api/v1"
 
 def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
     """Every API resource under /api/v1, behind the signed-in guard, with exact-decimal JSON."""
-    from ledgerbridge.api import (
-        accounts,
-        api_keys,
-        connections,
-        customers,
-        invoices,
-        issues,
-        items,
-        members,
-        payments,
-        sync_runs,
-        tax_rates,
-        time_entries,
-    )
+    # Deliberately lazy: see the module docstring.
     from ledgerbridge.api.decoding import DecimalJSONRequest
-    from ledgerbridge.auth import provide_caller, signed_in
+    from ledgerbridge.domain.accounts.controllers import AccountController
+    from ledgerbridge.domain.api_keys.controllers import ApiKeyController
+    from ledgerbridge.domain.connections.controllers import ConnectionController
+    from ledgerbridge.domain.customers.controllers import CustomerController
+    from ledgerbridge.domain.invoices.controllers import InvoiceController
+    from ledgerbridge.domain.issues.controllers import IssueController
+    from ledgerbridge.domain.items.controllers import ItemController
+    from ledgerbridge.domain.members.controllers import WorkspaceController
+    from ledgerbridge.domain.payments.controllers import PaymentController
+    from ledgerbridge.domain.sync_runs.controllers import SyncRunController
+    from ledgerbridge.domain.tax_rates.controllers import TaxRateController
+    from ledgerbridge.domain.time_entries.controllers import TimeEntryController
+    from ledgerbridge.identity.callers import provide_caller
+    from ledgerbridge.identity.guards import signed_in
 
     handlers: list[Any] = [
-        customers.CustomerController,
-        items.ItemController,
-        invoices.InvoiceController,
-        payments.PaymentController,
-        time_entries.TimeEntryController,
-        connections.ConnectionController,
-        sync_runs.SyncRunController,
-        issues.IssueController,
-        accounts.AccountController,
-        tax_rates.TaxRateController,
-        members.WorkspaceController,
-        api_keys.ApiKeyController,
+        CustomerController,
+        ItemController,
+        InvoiceController,
+        PaymentController,
+        TimeEntryController,
+        ConnectionController,
+        SyncRunController,
+        IssueController,
+        AccountController,
+        TaxRateController,
+        WorkspaceController,
+        ApiKeyController,
     ]
     return Router(
         API_PREFIX,

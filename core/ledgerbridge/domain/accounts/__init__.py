@@ -1,0 +1,1 @@
+"""Accounts: rules in `services`, HTTP in `controllers`, types in `schemas`."""

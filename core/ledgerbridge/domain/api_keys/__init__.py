@@ -1,0 +1,1 @@
+"""Api keys: rules in `services`, HTTP in `controllers`, types in `schemas`."""

@@ -1,0 +1,1 @@
+"""Connections: rules in `services`, HTTP in `controllers`, types in `schemas`."""

@@ -1,0 +1,145 @@
+"""Connections to providers: start connecting, read them, change their settings, sync, disconnect.
+
+Tokens never leave the server: the response type has no field for them. Consent itself happens
+in the person's browser: `authorize` hands back the provider's consent URL, and the provider
+returns the browser to `/oauth/callback` (see `ledgerbridge.connect`)."""
+
+from __future__ import annotations
+
+from ledgerbridge import connect, connections, jobs
+from ledgerbridge.api.errors import Invalid
+from ledgerbridge.api.schemas import given_fields
+from ledgerbridge.api.scoping import in_workspace
+from ledgerbridge.api.sync_state import run_out
+from ledgerbridge.db import write_transaction
+from ledgerbridge.domain.connections.schemas import (
+    AuthorizeIn,
+    AuthorizeOut,
+    ConnectionList,
+    ConnectionOut,
+    ConnectionPatch,
+    SyncRequestIn,
+    SyncRunList,
+)
+from ledgerbridge.domain.invoices.exports import NotConnected
+from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import require_person
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.tables import Account, Connection, ConnectionStatus, RunKind, utcnow
+
+"""Connections to providers: start connecting, read them, change their settings, sync, disconnect.
+
+Tokens never leave the server: the response type has no field for them. Consent itself happens
+in the person's browser: `authorize` hands back the provider's consent URL, and the provider
+returns the browser to `/oauth/callback` (see `ledgerbridge.connect`).
+"""
+
+
+SYNC_KINDS: dict[str, RunKind] = {
+    "customers": RunKind.import_customers,
+    "items": RunKind.import_items,
+    "accounts": RunKind.import_accounts,
+    "tax_rates": RunKind.import_tax_rates,
+    "invoices": RunKind.poll_status,  # exported invoices: read back status, payments, edits
+}
+
+
+def connection_out(row: Connection) -> ConnectionOut:
+    info = get_registry().providers.get(row.provider)
+    return ConnectionOut(
+        id=row.id,
+        provider=row.provider,
+        provider_name=info.name if info is not None else row.provider,
+        environment=row.environment,
+        tenant_id=row.tenant_id,
+        tenant_name=row.tenant_name,
+        status=row.status,
+        status_reason=row.status_reason,
+        reconnect_before=row.reconnect_before,
+        auto_sync_customers=row.auto_sync_customers,
+        auto_export_on_send=row.auto_export_on_send,
+        export_as_draft=row.export_as_draft,
+        default_income_account_id=row.default_income_account_id,
+        number_policy=row.number_policy,
+        revert_action=row.revert_action,
+        currency=row.currency,
+        last_synced_at=row.last_synced_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def list_connections(caller: Caller) -> ConnectionList:
+    rows = await Connection.objects().where(Connection.workspace == caller.workspace_id).order_by(Connection.id)
+    return ConnectionList(items=[connection_out(row) for row in rows])
+
+
+async def get_connection(caller: Caller, *, connection_id: int) -> ConnectionOut:
+    assert caller.workspace_id is not None
+    return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
+
+
+async def update_connection(caller: Caller, *, connection_id: int, data: ConnectionPatch) -> ConnectionOut:
+    assert caller.workspace_id is not None
+    connection = await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
+    values = given_fields(data)
+    account_id = values.get("default_income_account_id")
+    if account_id is not None and not await Account.exists().where(
+        (Account.id == account_id) & (Account.connection == connection.id)
+    ):
+        raise Invalid(
+            "default_income_account_id",
+            f"there is no income account with id {account_id} in this connection",
+            fix="Pick one of GET /api/v1/accounts?connection_id=" + str(connection.id),
+        )
+    if values:
+        async with write_transaction():
+            await Connection.update(
+                {
+                    **{getattr(Connection, name): value for name, value in values.items()},
+                    Connection.updated_at: utcnow(),
+                }
+            ).where(Connection.id == connection.id)
+    return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
+
+
+async def authorize(caller: Caller, *, data: AuthorizeIn) -> AuthorizeOut:
+    require_person(caller, why="An API key cannot give consent; a signed-in person must.",
+                   fix="Open LedgerBridge in a browser, sign in and connect from Integrations.")
+    url = await connect.consent_url(
+        caller, data.provider, environment=data.environment, connection_id=data.connection_id,
+        return_to=connect.local_path(data.return_to),
+    )
+    return AuthorizeOut(url=url)
+
+
+async def disconnect(caller: Caller, *, connection_id: int) -> ConnectionOut:
+    assert caller.workspace_id is not None
+    await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
+    await connections.disconnect(connection_id)
+    return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
+
+
+async def sync(caller: Caller, *, connection_id: int, data: SyncRequestIn | None = None) -> SyncRunList:
+    ws = caller.workspace_id
+    assert ws is not None
+    connection = await in_workspace(Connection, connection_id, ws, "connection")
+    if connection.status != ConnectionStatus.connected:
+        raise NotConnected(
+            f"The {connection.provider} connection is {connection.status.replace('_', ' ')}.",
+            fix="Reconnect it from Integrations, then sync again.",
+        )
+    wanted = list(dict.fromkeys(data.what)) if data is not None else []
+    kinds = [SYNC_KINDS[what] for what in wanted] or [RunKind.import_all]
+    async with jobs.transaction() as tx:
+        runs = [
+            await tx.record(
+                kind,
+                workspace_id=ws,
+                connection_id=connection.id,
+                trigger=caller.trigger,
+                dedupe_key=f"{kind}:{connection.id}",
+            )
+            for kind in kinds
+        ]
+    return SyncRunList(runs=[run_out(run) for run in runs])

@@ -1,0 +1,1 @@
+"""Customers: rules in `services`, HTTP in `controllers`, types in `schemas`."""

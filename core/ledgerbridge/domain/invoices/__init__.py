@@ -1,0 +1,1 @@
+"""Invoices: rules in `services`, HTTP in `controllers`, types in `schemas`."""

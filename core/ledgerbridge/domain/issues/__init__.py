@@ -1,0 +1,1 @@
+"""Issues: rules in `services`, HTTP in `controllers`, types in `schemas`."""

@@ -1,0 +1,1 @@
+"""Items: rules in `services`, HTTP in `controllers`, types in `schemas`."""

@@ -1,0 +1,188 @@
+"""Items (products and services): CRUD, and the host app's idempotent push by `external_ref`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.columns.combination import Combinable
+
+from ledgerbridge.api.decoding import check_amount
+from ledgerbridge.api.errors import Conflict
+from ledgerbridge.api.paging import DEFAULT_LIMIT, contains, page_of
+from ledgerbridge.api.schemas import given_fields
+from ledgerbridge.api.scoping import in_workspace, insert_pushed, referenced
+from ledgerbridge.api.sync_state import links_for, mark_links_changed
+from ledgerbridge.db import is_unique_violation, write_transaction
+from ledgerbridge.domain.items.schemas import ItemIn, ItemOut, ItemPage, ItemPatch
+from ledgerbridge.identity.callers import Caller
+from ledgerbridge.invoicing import format_money
+from ledgerbridge.tables import Account, ExternalLink, Item, RecordType, TaxRate, utcnow
+
+"""Items (products and services): CRUD, and the host app's idempotent push by `external_ref`."""
+
+
+PRICE_PLACES = 4
+
+
+async def items_out(workspace_id: int, rows: list[Item]) -> list[ItemOut]:
+    links = await links_for(workspace_id, RecordType.item, [row.id for row in rows])
+    return [
+        ItemOut(
+            id=row.id,
+            name=row.name,
+            description=row.description,
+            kind=row.kind,
+            unit_price=format_money(row.unit_price),
+            income_account_id=row.income_account,
+            taxable=row.taxable,
+            tax_rate_id=row.tax_rate,
+            active=row.active,
+            source=row.source,
+            external_ref=row.external_ref,
+            archived_at=row.archived_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            links=links.get(row.id, []),
+        )
+        for row in rows
+    ]
+
+
+async def item_out(workspace_id: int, row: Item) -> ItemOut:
+    return (await items_out(workspace_id, [row]))[0]
+
+
+async def _columns(workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Request fields to column names, checking references and prices on the way."""
+    columns = dict(values)
+    if "unit_price" in columns:
+        check_amount(columns["unit_price"], "unit_price", places=PRICE_PLACES)
+    if "income_account_id" in columns:
+        account_id = columns.pop("income_account_id")
+        if account_id is not None:
+            await referenced(Account, account_id, workspace_id, "income_account_id", "income account")
+        columns["income_account"] = account_id
+    if "tax_rate_id" in columns:
+        rate_id = columns.pop("tax_rate_id")
+        if rate_id is not None:
+            await referenced(TaxRate, rate_id, workspace_id, "tax_rate_id", "tax rate")
+        columns["tax_rate"] = rate_id
+    return columns
+
+
+def _ref_taken(ref: str | None) -> Conflict:
+    return Conflict(
+        f"Another item already has external_ref {ref!r}.",
+        fix=f"Update that item with PUT /api/v1/items/by-ref/{ref}, or use a different external_ref.",
+    )
+
+
+async def _update(workspace_id: int, item: Item, columns: dict[str, Any]) -> None:
+    changed = {name: value for name, value in columns.items() if getattr(item, name) != value}
+    if not changed:
+        return
+    stored: dict[Any, Any] = {getattr(Item, name): value for name, value in changed.items()}
+    if "active" in changed:
+        stored[Item.archived_at] = None if changed["active"] else utcnow()
+    stored[Item.updated_at] = utcnow()
+    try:
+        async with write_transaction():
+            await Item.update(stored).where(Item.id == item.id)
+            await mark_links_changed(workspace_id, RecordType.item, item.id)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise _ref_taken(columns.get("external_ref")) from None
+        raise
+
+
+async def list_items(
+    caller: Caller,
+    *,
+    q: str | None = None,
+    active: bool | None = None,
+    source: str | None = None,
+    external_ref: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> ItemPage:
+    assert caller.workspace_id is not None
+    where: Combinable = Item.workspace == caller.workspace_id
+    if q:
+        where = where & (contains(Item.name, q) | contains(Item.description, q))
+    if active is not None:
+        where = where & (Item.active == active)
+    if source:
+        where = where & (Item.source == source)
+    if external_ref:
+        where = where & (Item.external_ref == external_ref)
+    rows, total = await page_of(Item, where, limit=limit, offset=offset, order_by=Item.name)
+    return ItemPage(items=await items_out(caller.workspace_id, rows), total=total, limit=limit, offset=offset)
+
+
+async def create_item(caller: Caller, *, data: ItemIn) -> ItemOut:
+    assert caller.workspace_id is not None
+    columns = await _columns(caller.workspace_id, given_fields(data))
+    try:
+        async with write_transaction():
+            item = await insert_pushed(Item, caller.workspace_id, columns)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise _ref_taken(data.external_ref) from None
+        raise
+    return await item_out(caller.workspace_id, item)
+
+
+async def get_item(caller: Caller, *, item_id: int) -> ItemOut:
+    assert caller.workspace_id is not None
+    return await item_out(caller.workspace_id, await in_workspace(Item, item_id, caller.workspace_id, "item"))
+
+
+async def update_item(caller: Caller, *, item_id: int, data: ItemPatch) -> ItemOut:
+    assert caller.workspace_id is not None
+    item = await in_workspace(Item, item_id, caller.workspace_id, "item")
+    await _update(caller.workspace_id, item, await _columns(caller.workspace_id, given_fields(data)))
+    return await item_out(caller.workspace_id, await in_workspace(Item, item_id, caller.workspace_id, "item"))
+
+
+async def upsert_item(caller: Caller, *, data: ItemIn, ref: str) -> tuple[ItemOut, bool]:
+    """The record after the push, and whether it was created (201) rather than found (200)."""
+    assert caller.workspace_id is not None
+    columns = await _columns(caller.workspace_id, given_fields(data))
+    columns["external_ref"] = ref
+    for attempt in range(2):
+        existing = (
+            await Item.objects().where((Item.workspace == caller.workspace_id) & (Item.external_ref == ref)).first()
+        )
+        if existing is not None:
+            await _update(caller.workspace_id, existing, columns)
+            fresh = await in_workspace(Item, existing.id, caller.workspace_id, "item")
+            return await item_out(caller.workspace_id, fresh), False
+        try:
+            async with write_transaction():
+                item = await insert_pushed(Item, caller.workspace_id, columns)
+        except Exception as exc:
+            if attempt == 0 and is_unique_violation(exc):
+                continue
+            raise
+        return await item_out(caller.workspace_id, item), True
+    raise AssertionError("unreachable")
+
+
+async def delete_item(caller: Caller, *, item_id: int) -> None:
+    assert caller.workspace_id is not None
+    item = await in_workspace(Item, item_id, caller.workspace_id, "item")
+    async with write_transaction():
+        linked = await ExternalLink.exists().where(
+            (ExternalLink.record_type == RecordType.item)
+            & (ExternalLink.record_id == item.id)
+            & ExternalLink.remote_id.is_not_null()
+        )
+        if linked:
+            raise Conflict(
+                f"Item {item.name!r} has a copy in a provider.",
+                fix="Archive it instead: PATCH it with active set to false.",
+            )
+        await ExternalLink.delete().where(
+            (ExternalLink.record_type == RecordType.item) & (ExternalLink.record_id == item.id)
+        )
+        await Item.delete().where(Item.id == item.id)

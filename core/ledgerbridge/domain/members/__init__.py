@@ -1,0 +1,1 @@
+"""Members: rules in `services`, HTTP in `controllers`, types in `schemas`."""

@@ -1,0 +1,53 @@
+"""The HTTP face of members: parse the request, call `services`, shape the answer."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.domain.members import services
+from ledgerbridge.domain.members.schemas import MemberIn, MemberList, MemberOut, MemberPatch, WorkspaceOut
+from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.guards import owner_only
+
+
+class WorkspaceController(Controller):
+    path = "/workspace"
+    tags = ["workspace"]
+
+    @get("/", summary="The current workspace", responses=error_responses())
+    async def current(self, caller: CallerDep) -> WorkspaceOut:
+        return await services.current(caller)
+
+    @get("/members", summary="Members and their roles", responses=error_responses())
+    async def list_members(self, caller: CallerDep) -> MemberList:
+        return await services.list_members(caller)
+
+    @post(
+        "/members",
+        guards=[owner_only],
+        summary="Add a member (owners only)",
+        description="Adds an existing user by email, or creates the user: then `password` is required.",
+        responses=error_responses(403, 409),
+    )
+    async def add_member(self, caller: CallerDep, data: JSONBody[MemberIn]) -> MemberOut:
+        return await services.add_member(caller, data=data)
+
+    @patch(
+        "/members/{user_id:int}",
+        guards=[owner_only],
+        summary="Change a member's role (owners only)",
+        responses=error_responses(403, 404, 409),
+    )
+    async def change_role(self, caller: CallerDep, user_id: FromPath[int], data: JSONBody[MemberPatch]) -> MemberOut:
+        return await services.change_role(caller, user_id=user_id, data=data)
+
+    @delete(
+        "/members/{user_id:int}",
+        guards=[owner_only],
+        summary="Remove a member (owners only); the user account stays",
+        responses=error_responses(403, 404, 409),
+    )
+    async def remove_member(self, caller: CallerDep, user_id: FromPath[int]) -> None:
+        return await services.remove_member(caller, user_id=user_id)

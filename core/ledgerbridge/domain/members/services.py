@@ -1,0 +1,124 @@
+"""The current workspace and its members. Everyone may look; owners manage.
+
+The last owner can neither leave nor be demoted: a workspace nobody can administer could only be
+rescued from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ledgerbridge.api.errors import Conflict, Invalid, NotFound
+from ledgerbridge.db import write_transaction
+from ledgerbridge.domain.members.schemas import MemberIn, MemberList, MemberOut, MemberPatch, WorkspaceOut
+from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.passwords import check_password_rules, hash_password, normalize_email
+from ledgerbridge.identity.permissions import require_owner
+from ledgerbridge.tables import Membership, Role, User, Workspace, utcnow
+
+"""The current workspace and its members. Everyone may look; owners manage.
+
+The last owner can neither leave nor be demoted: a workspace nobody can administer could only be
+rescued from the command line.
+"""
+
+
+async def _members(workspace_id: int) -> list[MemberOut]:
+    rows = (
+        await Membership.select(
+            Membership.user.id.as_alias("user_id"),
+            Membership.user.email.as_alias("email"),
+            Membership.user.name.as_alias("name"),
+            Membership.role,
+        )
+        .where(Membership.workspace == workspace_id)
+        .order_by(Membership.user.email)
+    )
+    return [MemberOut(user_id=r["user_id"], email=r["email"], name=r["name"], role=Role(r["role"])) for r in rows]
+
+
+async def _membership(workspace_id: int, user_id: int) -> Membership:
+    membership = (
+        await Membership.objects().where((Membership.workspace == workspace_id) & (Membership.user == user_id)).first()
+    )
+    if membership is None:
+        raise NotFound("member", user_id)
+    return membership
+
+
+async def _keep_an_owner(workspace_id: int, leaving_user_id: int) -> None:
+    """Refuse a change that would leave the workspace without an owner; call in the transaction."""
+    others = await Membership.count().where(
+        (Membership.workspace == workspace_id) & (Membership.role == Role.owner) & (Membership.user != leaving_user_id)
+    )
+    if others == 0:
+        raise Conflict(
+            "This is the workspace's last owner.",
+            fix="Make another member an owner first.",
+        )
+
+
+async def current(caller: Caller) -> WorkspaceOut:
+    workspace = await Workspace.objects().where(Workspace.id == caller.workspace_id).first()
+    assert workspace is not None
+    return WorkspaceOut(id=workspace.id, name=workspace.name, slug=workspace.slug)
+
+
+async def list_members(caller: Caller) -> MemberList:
+    assert caller.workspace_id is not None
+    return MemberList(items=await _members(caller.workspace_id))
+
+
+async def add_member(caller: Caller, *, data: MemberIn) -> MemberOut:
+    require_owner(caller)
+    ws = caller.workspace_id
+    assert ws is not None
+    email = normalize_email(data.email)
+    user = await User.objects().where(User.email == email).first()
+    password_hash = None
+    if user is None:
+        if not data.password:
+            raise Invalid("password", "is required to create a new user", fix="Send an initial password.")
+        check_password_rules(data.password)
+        password_hash = await asyncio.to_thread(hash_password, data.password)
+    async with write_transaction():
+        user = await User.objects().where(User.email == email).first()
+        if user is None:
+            assert password_hash is not None
+            user = User(email=email, name=data.name, password_hash=password_hash, created_at=utcnow())
+            await user.save()
+        if await Membership.exists().where((Membership.workspace == ws) & (Membership.user == user.id)):
+            raise Conflict(f"{email} is already a member of this workspace.", fix="Change their role instead.")
+        await Membership(user=user.id, workspace=ws, role=data.role).save()
+    return MemberOut(user_id=user.id, email=user.email, name=user.name, role=data.role)
+
+
+async def change_role(caller: Caller, *, user_id: int, data: MemberPatch) -> MemberOut:
+    require_owner(caller)
+    ws = caller.workspace_id
+    assert ws is not None
+    async with write_transaction():
+        membership = await _membership(ws, user_id)
+        if membership.role == Role.owner and data.role != Role.owner:
+            await _keep_an_owner(ws, user_id)
+        await Membership.update({Membership.role: data.role}).where(Membership.id == membership.id)
+    return next(member for member in await _members(ws) if member.user_id == user_id)
+
+
+async def remove_member(caller: Caller, *, user_id: int) -> None:
+    require_owner(caller)
+    ws = caller.workspace_id
+    assert ws is not None
+    async with write_transaction():
+        membership = await _membership(ws, user_id)
+        if membership.role == Role.owner:
+            await _keep_an_owner(ws, user_id)
+        await Membership.delete().where(Membership.id == membership.id)
+
+
+async def member_to_remove(caller: Caller, *, user_id: int) -> MemberOut:
+    """The member a removal would take out, for a confirmation step; only owners may remove, so
+    only owners get this far."""
+    require_owner(caller)
+    assert caller.workspace_id is not None
+    await _membership(caller.workspace_id, user_id)
+    return next(member for member in await _members(caller.workspace_id) if member.user_id == user_id)

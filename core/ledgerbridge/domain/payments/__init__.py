@@ -1,0 +1,1 @@
+"""Payments: rules in `services`, HTTP in `controllers`, types in `schemas`."""

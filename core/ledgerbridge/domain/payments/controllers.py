@@ -1,0 +1,43 @@
+"""The HTTP face of payments: parse the request, call `services`, shape the answer."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset
+from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.domain.invoices.schemas import PaymentOut
+from ledgerbridge.domain.payments import services
+from ledgerbridge.domain.payments.schemas import PaymentIn, PaymentPage
+from ledgerbridge.identity.callers import CallerDep
+
+
+class PaymentController(Controller):
+    path = "/payments"
+    tags = ["payments"]
+
+    @get("/", summary="List payments", responses=error_responses())
+    async def list_payments(
+        self,
+        caller: CallerDep,
+        invoice_id: FromQuery[int | None] = None,
+        source: FromQuery[str | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> PaymentPage:
+        return await services.list_payments(caller, invoice_id=invoice_id, source=source, limit=limit, offset=offset)
+
+    @get("/{payment_id:int}", summary="Get a payment", responses=error_responses(404))
+    async def get_payment(self, caller: CallerDep, payment_id: FromPath[int]) -> PaymentOut:
+        return await services.get_payment(caller, payment_id=payment_id)
+
+    @post("/", summary="Record a payment against a finalized invoice", responses=error_responses(409))
+    async def create_payment(self, caller: CallerDep, data: JSONBody[PaymentIn]) -> PaymentOut:
+        return await services.create_payment(caller, data=data)
+
+    @delete(
+        "/{payment_id:int}", summary="Delete a payment not yet in any provider", responses=error_responses(404, 409)
+    )
+    async def delete_payment(self, caller: CallerDep, payment_id: FromPath[int]) -> None:
+        return await services.delete_payment(caller, payment_id=payment_id)

@@ -1,0 +1,1 @@
+"""Sync runs: rules in `services`, HTTP in `controllers`, types in `schemas`."""

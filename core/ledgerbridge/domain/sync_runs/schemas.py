@@ -1,0 +1,36 @@
+"""The sync runs API's request and response types (msgspec Structs, Litestar's native types)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from msgspec import Struct
+
+from ledgerbridge.api.schemas import (
+    IssueOut,
+    SyncRunOut,
+)
+
+
+class RunRecordOut(Struct):
+    id: int
+    record_type: str
+    record_id: int | None
+    remote_id: str | None
+    outcome: str
+    message: str
+    created_at: datetime
+
+
+class SyncRunDetailOut(Struct):
+    run: SyncRunOut
+    records: list[RunRecordOut]
+    records_total: int
+    issues: list[IssueOut]
+
+
+class SyncRunPage(Struct):
+    items: list[SyncRunOut]
+    total: int
+    limit: int
+    offset: int

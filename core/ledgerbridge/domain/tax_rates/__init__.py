@@ -1,0 +1,1 @@
+"""Tax rates: rules in `services`, HTTP in `controllers`, types in `schemas`."""

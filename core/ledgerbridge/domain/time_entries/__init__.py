@@ -1,0 +1,1 @@
+"""Time entries: rules in `services`, HTTP in `controllers`, types in `schemas`."""

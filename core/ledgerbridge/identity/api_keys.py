@@ -1,0 +1,114 @@
+"""Per-workspace API keys for host apps: `lb_<8 hex>_<secret>`, stored only as a hash, shown once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from ledgerbridge.db import is_unique_violation, write_transaction
+from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity import clock
+from ledgerbridge.identity.digests import digest
+from ledgerbridge.identity.errors import NotSignedIn
+from ledgerbridge.tables import ApiKey, utcnow
+
+API_KEY_START = "lb_"
+API_KEY_HEADER = "x-api-key"
+API_KEY_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    record: ApiKey
+    key: str  # the only time the full key exists outside the caller's hands
+
+
+async def create_api_key(workspace_id: int, name: str, created_by: int | None) -> NewApiKey:
+    """A key `lb_<8 hex>_<secret>`. The start (`prefix`) is kept to tell keys apart in lists and
+    run triggers; of the whole key only its SHA-256 is stored."""
+    for _ in range(5):
+        prefix = API_KEY_START + secrets.token_hex(4)
+        key = f"{prefix}_{secrets.token_urlsafe(32)}"
+        record = ApiKey(
+            workspace=workspace_id,
+            name=name.strip(),
+            prefix=prefix,
+            key_hash=digest(key),
+            created_by=created_by,
+            created_at=utcnow(),
+        )
+        try:
+            async with write_transaction():
+                await record.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                continue  # a prefix collision (1 in 4 billion): draw again
+            raise
+        return NewApiKey(record=record, key=key)
+    raise LedgerBridgeError("Could not create a unique API key; try again.")
+
+
+async def revoke_api_key(workspace_id: int, key_id: int) -> ApiKey | None:
+    async with write_transaction():
+        await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
+            (ApiKey.id == key_id) & (ApiKey.workspace == workspace_id) & ApiKey.revoked_at.is_null()
+        )
+    return await ApiKey.objects().where((ApiKey.id == key_id) & (ApiKey.workspace == workspace_id)).first()
+
+
+def api_key_from_headers(headers: Any) -> str | None:
+    """The API key a request carries, if any (Bearer token or X-API-Key)."""
+    explicit = headers.get(API_KEY_HEADER)
+    if explicit:
+        return explicit.strip()
+    authorization = headers.get("authorization") or ""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    id: int
+    prefix: str
+    workspace_id: int
+    workspace_name: str
+
+
+async def authenticate_api_key(key: str) -> KeyIdentity:
+    """The key's identity, or `NotSignedIn` saying exactly why it was refused."""
+    if not key.startswith(API_KEY_START):
+        raise NotSignedIn(
+            "The credential sent is not a LedgerBridge API key.",
+            fix="Send the key shown when it was created, starting with lb_.",
+        )
+    row = (
+        await ApiKey.select(
+            ApiKey.id,
+            ApiKey.prefix,
+            ApiKey.workspace,
+            ApiKey.workspace.name.as_alias("workspace_name"),
+            ApiKey.revoked_at,
+            ApiKey.last_used_at,
+        )
+        .where(ApiKey.key_hash == digest(key))
+        .first()
+    )
+    if row is None:
+        raise NotSignedIn("This API key is not known.", fix="Check the key, or create a new one under API keys.")
+    if row["revoked_at"] is not None:
+        raise NotSignedIn(
+            f"The API key {row['prefix']} has been revoked.",
+            fix="Create a new key under API keys and update the app that uses it.",
+        )
+    at = clock.now()
+    # Bounded writes: a busy integration must not turn every read into a write.
+    if row["last_used_at"] is None or at - row["last_used_at"] > API_KEY_TOUCH_EVERY:
+        async with write_transaction():
+            await ApiKey.update({ApiKey.last_used_at: at}).where(ApiKey.id == row["id"])
+    return KeyIdentity(
+        id=row["id"], prefix=row["prefix"], workspace_id=row["workspace"], workspace_name=row["workspace_name"]
+    )

@@ -1,0 +1,101 @@
+"""The JSON sign-in endpoints: CSRF token, login, logout, who am I, switch workspace.
+
+The admin UI has its own form pages built on the same functions (`ledgerbridge_web.signin`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.identity.callers import Caller, caller_of, session_caller
+from ledgerbridge.identity.guards import person_only, signed_in
+from ledgerbridge.identity.middleware import CSRF_FORM_FIELD, CSRF_HEADER, csrf_token_of
+from ledgerbridge.identity.passwords import authenticate
+from ledgerbridge.identity.schemas import CsrfOut, LoginIn, MeOut, SwitchWorkspaceIn, WorkspaceChoiceOut
+from ledgerbridge.identity.services import switch_to
+from ledgerbridge.identity.sessions import (
+    SESSION_COOKIE,
+    close_session,
+    expired_session_cookie,
+    open_session,
+    session_cookie,
+)
+from ledgerbridge.settings import Settings
+
+
+def me_out(caller: Caller, csrf_token: str = "") -> MeOut:
+    return MeOut(
+        via=caller.via,
+        workspace_id=caller.workspace_id,
+        workspace_name=caller.workspace_name,
+        role=caller.role,
+        user_id=caller.user_id,
+        email=caller.email,
+        name=caller.name,
+        api_key_prefix=caller.api_key_prefix,
+        workspaces=[WorkspaceChoiceOut(id=c.id, name=c.name, role=c.role) for c in caller.workspaces],
+        csrf_token=csrf_token,
+    )
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    return request.app.state.settings
+
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @get("/csrf", summary="A CSRF token for cookie-authenticated clients")
+    async def csrf_token(self, request: Request[Any, Any, Any]) -> CsrfOut:
+        """Also sets the CSRF cookie, which must accompany the token on unsafe requests."""
+        return CsrfOut(csrf_token=csrf_token_of(request), header=CSRF_HEADER, form_field=CSRF_FORM_FIELD)
+
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        summary="Sign in with email and password (starts a session cookie)",
+        responses=error_responses(403, 429),
+    )
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> Response[MeOut]:
+        user = await authenticate(data.email, data.password)
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            await close_session(old)  # a fresh id at every sign-in: no session fixation
+        token = await open_session(user.id)
+        caller = await session_caller(token)
+        assert caller is not None
+        return Response(me_out(caller, csrf_token_of(request)), cookies=[session_cookie(_settings(request), token)])
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session")
+    async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await close_session(token)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[expired_session_cookie(_settings(request))])
+
+    @get("/me", guards=[signed_in], summary="Who is calling", responses=error_responses())
+    async def me(self, request: Request[Any, Any, Any]) -> MeOut:
+        caller = caller_of(request)
+        assert caller is not None
+        return me_out(caller, csrf_token_of(request))
+
+    @post(
+        "/workspace",
+        guards=[person_only],
+        status_code=HTTP_200_OK,
+        summary="Switch the session's current workspace",
+        responses=error_responses(403),
+    )
+    async def switch_workspace(self, request: Request[Any, Any, Any], data: JSONBody[SwitchWorkspaceIn]) -> MeOut:
+        caller = caller_of(request)
+        assert caller is not None
+        updated = await switch_to(caller, data.workspace_id)
+        return me_out(updated, csrf_token_of(request))
+

@@ -1,0 +1,92 @@
+"""Users, workspaces and the roles that join them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+
+from ledgerbridge.api.errors import Invalid
+from ledgerbridge.db import write_transaction
+from ledgerbridge.identity.passwords import check_password_rules, hash_password, normalize_email
+from ledgerbridge.tables import Membership, Role, User, Workspace, utcnow
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:70] or "workspace"
+
+
+async def create_workspace(name: str) -> Workspace:
+    """A workspace with a unique slug; call inside a write transaction."""
+    base = slugify(name)
+    slug, n = base, 1
+    while await Workspace.exists().where(Workspace.slug == slug):
+        n += 1
+        slug = f"{base}-{n}"
+    workspace = Workspace(name=name, slug=slug, created_at=utcnow())
+    await workspace.save()
+    return workspace
+
+
+async def create_admin(
+    email: str, password: str, workspace_name: str, *, reset_password: bool = False
+) -> tuple[User, Workspace]:
+    """Make sure `email` can sign in as an owner of the workspace named `workspace_name`.
+
+    Idempotent, because `make run` calls it on every first start and people re-run the CLI: an
+    existing user keeps their password unless `reset_password` is set, an existing workspace of
+    that name is reused, and an existing membership is raised to owner.
+    """
+    email = normalize_email(email)
+    name = workspace_name.strip()
+    if not name:
+        raise Invalid("workspace_name", "must not be empty")
+    existing = await User.objects().where(User.email == email).first()
+    new_hash = None
+    if existing is None or reset_password:
+        check_password_rules(password)
+        new_hash = await asyncio.to_thread(hash_password, password)
+    async with write_transaction():
+        user = await User.objects().where(User.email == email).first()
+        if user is None:
+            assert new_hash is not None
+            user = User(email=email, name="", password_hash=new_hash, is_active=True, created_at=utcnow())
+            await user.save()
+        elif reset_password and new_hash is not None:
+            await User.update({User.password_hash: new_hash, User.is_active: True}).where(User.id == user.id)
+            user.password_hash = new_hash
+            user.is_active = True
+        workspace = await Workspace.objects().where(Workspace.name == name).order_by(Workspace.id).first()
+        if workspace is None:
+            workspace = await create_workspace(name)
+        membership = (
+            await Membership.objects()
+            .where((Membership.user == user.id) & (Membership.workspace == workspace.id))
+            .first()
+        )
+        if membership is None:
+            await Membership(user=user.id, workspace=workspace.id, role=Role.owner).save()
+        elif membership.role != Role.owner:
+            await Membership.update({Membership.role: Role.owner}).where(Membership.id == membership.id)
+    return user, workspace
+
+
+@dataclass(frozen=True)
+class WorkspaceChoice:
+    id: int
+    name: str
+    role: Role
+
+
+async def workspaces_of(user_id: int) -> list[WorkspaceChoice]:
+    rows = (
+        await Membership.select(
+            Membership.workspace.id.as_alias("id"),
+            Membership.workspace.name.as_alias("name"),
+            Membership.role,
+        )
+        .where(Membership.user == user_id)
+        .order_by(Membership.workspace.name)
+    )
+    return [WorkspaceChoice(id=row["id"], name=row["name"], role=Role(row["role"])) for row in rows]

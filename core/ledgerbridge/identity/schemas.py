@@ -1,0 +1,44 @@
+"""Request and response types of the sign-in endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from ledgerbridge.api.schemas import Id, Text254
+from ledgerbridge.tables import Role
+
+
+class LoginIn(Struct):
+    email: Text254
+    password: Annotated[str, Meta(max_length=1000)]
+
+
+class WorkspaceChoiceOut(Struct):
+    id: int
+    name: str
+    role: Role
+
+
+class MeOut(Struct):
+    via: Literal["session", "api_key"]
+    workspace_id: int | None
+    workspace_name: str
+    role: Role | None
+    user_id: int | None = None
+    email: str = ""
+    name: str = ""
+    api_key_prefix: str | None = None
+    workspaces: list[WorkspaceChoiceOut] = []
+    csrf_token: str = ""
+
+
+class CsrfOut(Struct):
+    csrf_token: str
+    header: str
+    form_field: str
+
+
+class SwitchWorkspaceIn(Struct):
+    workspace_id: Id
