@@ -34,7 +34,7 @@ from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 from authlib.oauth2.rfc7009.parameters import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 from ledgerbridge import jobs, vault
 from ledgerbridge.db import write_transaction
@@ -82,7 +82,7 @@ def read_state(state: str) -> dict[str, Any]:
         raise LedgerBridgeError(
             "The sign-in took too long and expired.", fix="Start connecting again from Integrations."
         ) from None
-    except BadSignature:
+    except BadData:  # a wrong signature, or no signed value at all
         raise LedgerBridgeError(
             "The sign-in link is not one LedgerBridge issued.", fix="Start connecting again from Integrations."
         ) from None
