@@ -129,10 +129,8 @@ async def disconnect(connection_id: int) -> Connection:
         session = None
         try:
             session = await open_session(connection_id)
-            await get_registry().call(
-                connection.provider, "revoke_token", session=session,
-                refresh_token=vault.decrypt(connection.refresh_token_enc),
-            )
+            await oauth.revoke(connection.provider, session=session,
+                               refresh_token=vault.decrypt(connection.refresh_token_enc))
         except Exception:  # revocation is a courtesy; the local disconnect must happen regardless
             pass
         finally:

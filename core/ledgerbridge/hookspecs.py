@@ -22,6 +22,7 @@ from typing import Any
 import pluggy
 
 from ledgerbridge.provider import (
+    AuthorizationServer,
     BatchOutcome,
     CustomerData,
     DemoSandbox,
@@ -63,14 +64,28 @@ def provider_info() -> ProviderInfo:
 
 
 @hookspec(firstresult=True)
+def authorization_server(settings: ProviderSettings, environment: str) -> AuthorizationServer:
+    """Declare the provider's OAuth2 authorization server; the core then runs the whole OAuth flow.
+
+    Called whenever the core needs the endpoints (consent, callback, refresh, disconnect), with the
+    provider's settings (a sandbox sets `settings.base_url`) and the connection's environment, so
+    build the URLs from them and do no I/O. With a declaration the core builds the consent URL (S256
+    PKCE when declared), exchanges the code, refreshes, revokes and reads the token answer; a plugin
+    implements `authorization_url`, `exchange_code`, `refresh_token` or `revoke_token` only where its
+    provider departs from what a declaration can say.
+    """
+
+
+@hookspec(firstresult=True)
 def authorization_url(
     settings: ProviderSettings, environment: str, redirect_uri: str, state: str, code_verifier: str | None
 ) -> str:
-    """Build the consent URL the user is sent to when connecting or reconnecting.
+    """Optional override: build the consent URL yourself instead of the core's from `authorization_server`.
 
     `state` is signed by the core and must be passed through untouched. `code_verifier` is set
-    when the provider declares `Capabilities.pkce`: send its S256 challenge. The core keeps the
-    verifier (encrypted) until the callback and hands it to `exchange_code`.
+    when PKCE is declared (`AuthorizationServer.pkce`, or `Capabilities.pkce` for a plugin without a
+    declaration): send its S256 challenge. The core keeps the verifier (encrypted) until the callback
+    and hands it to the code exchange.
     """
 
 
@@ -83,9 +98,10 @@ def exchange_code(
     code_verifier: str | None,
     params: dict[str, str],
 ) -> TokenSet:
-    """Trade the authorization code from the consent callback for tokens.
+    """Optional override: trade the consent callback's authorization code for tokens yourself.
 
-    `params` holds every query parameter of the callback (QuickBooks sends `realmId` there).
+    Without it the core posts to the declared token endpoint. `params` holds every query parameter
+    of the callback (QuickBooks sends `realmId` there).
     """
 
 
@@ -102,19 +118,21 @@ def connected_tenants(
 
 @hookspec(firstresult=True)
 def refresh_token(settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
-    """Get a fresh access token. Raise `AuthorizationError` when the refresh token is refused.
+    """Optional override: get a fresh access token yourself; raise `AuthorizationError` when refused.
 
-    The core serialises refreshes per connection and stores the rotated refresh token before
-    anything else happens, so a rotating refresh token is never lost.
+    Without it the core refreshes at the declared token endpoint. Either way the core serialises
+    refreshes per connection and stores the rotated refresh token before anything else happens, so
+    a rotating refresh token is never lost.
     """
 
 
 @hookspec(firstresult=True)
 def revoke_token(session: ProviderSession, refresh_token: str) -> bool:
-    """End the connection at the provider when the user disconnects. Data stays on both sides.
+    """Optional override: end the connection at the provider when the user disconnects.
 
-    Return True when the provider confirmed. The core marks the connection disconnected and
-    keeps every local record and link even if revocation fails.
+    Without it the core revokes the refresh token at the declared revocation endpoint. Return True
+    when the provider confirmed. Data stays on both sides: the core marks the connection
+    disconnected and keeps every local record and link even if revocation fails.
     """
 
 

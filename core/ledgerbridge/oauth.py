@@ -1,11 +1,18 @@
-"""OAuth2, implemented once for every provider: consent, callback, refresh, disconnect.
+"""OAuth2, implemented once for every provider: consent, callback, refresh, revocation, disconnect.
 
-Provider plugins only build URLs and make the token calls (the `authorization_url`,
-`exchange_code`, `refresh_token`, `connected_tenants` and `revoke_token` hooks). Everything that
-must be right for all of them lives here:
+A provider plugin declares its authorization server (the `authorization_server` hook returns an
+`AuthorizationServer`) and says which companies a consent covers (`connected_tenants`); this module
+does the rest. The `authorization_url`, `exchange_code`, `refresh_token` and `revoke_token` hooks
+are optional overrides: when a plugin implements one, the core calls it instead of its own step.
+Everything that must be right for all providers lives here:
 
-* `state` is signed and bound to the user, workspace and connection that started the flow, and
-  expires; a PKCE verifier travels inside it encrypted, never readable by whoever sees the URL.
+* `state` is signed (itsdangerous, salted, 15 minutes) and bound to the user, workspace and
+  connection that started the flow; a PKCE verifier travels inside it encrypted, never readable by
+  whoever sees the URL.
+* Token requests are built with authlib's RFC 6749/7009/7636 helpers and sent over our own httpx
+  client, so the only transport exceptions to catch are httpx's (authlib's httpx integration may
+  switch to `httpx2`, whose exceptions we would not catch). Token-endpoint refusals become typed
+  errors naming the provider.
 * Reconnecting refuses a different company than the one the connection belongs to.
 * Refreshes are serialised per connection (a lease on the row) and the rotated refresh token is
   written with a compare-and-swap on `token_version` as soon as it arrives, so two workers never
@@ -16,26 +23,40 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import httpx
+from authlib.oauth2.auth import ClientAuth
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7009.parameters import prepare_revoke_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 from ledgerbridge import jobs, vault
 from ledgerbridge.db import write_transaction
-from ledgerbridge.errors import AuthorizationError, LedgerBridgeError
+from ledgerbridge.errors import (
+    AuthorizationError,
+    LedgerBridgeError,
+    NotSupported,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+)
 from ledgerbridge.plugins import get_registry
-from ledgerbridge.provider import Tenant, TokenSet
-from ledgerbridge.settings import get_settings
+from ledgerbridge.provider import AuthorizationServer, ProviderSession, Tenant, TokenSet
+from ledgerbridge.providerhttp import possessive, retry_after_seconds, transport_error
+from ledgerbridge.settings import ProviderSettings, get_settings
 from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, utcnow
 
 STATE_TTL_SECONDS = 15 * 60
+STATE_SALT = "ledgerbridge.oauth-state"
 REFRESH_MARGIN = timedelta(seconds=120)  # refresh this long before the access token expires
 LEASE = timedelta(seconds=45)
+TOKEN_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 def callback_url() -> str:
@@ -45,28 +66,253 @@ def callback_url() -> str:
 # --------------------------------------------------------------------------- state
 
 
-def _sign(payload: bytes) -> str:
-    return hmac.new(get_settings().secret_key.encode(), payload, hashlib.sha256).hexdigest()
+def _state_serializer() -> URLSafeTimedSerializer:
+    """Salted so a value signed with the same secret key for another purpose is never a valid state."""
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=STATE_SALT)
 
 
 def sign_state(data: dict[str, Any]) -> str:
-    body = dict(data, exp=int(time.time()) + STATE_TTL_SECONDS, nonce=secrets.token_urlsafe(8))
-    raw = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode())
-    return f"{raw.decode()}.{_sign(raw)}"
+    return _state_serializer().dumps(dict(data, nonce=secrets.token_urlsafe(8)))
 
 
 def read_state(state: str) -> dict[str, Any]:
-    raw, _, signature = state.partition(".")
-    if not signature or not hmac.compare_digest(_sign(raw.encode()), signature):
-        raise LedgerBridgeError(
-            "The sign-in link is not one LedgerBridge issued.", fix="Start connecting again from Integrations."
-        )
-    data = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    if data["exp"] < time.time():
+    try:
+        data = _state_serializer().loads(state, max_age=STATE_TTL_SECONDS)
+    except SignatureExpired:
         raise LedgerBridgeError(
             "The sign-in took too long and expired.", fix="Start connecting again from Integrations."
-        )
+        ) from None
+    except BadData:  # a wrong signature, or no signed value at all
+        raise LedgerBridgeError(
+            "The sign-in link is not one LedgerBridge issued.", fix="Start connecting again from Integrations."
+        ) from None
     return data
+
+
+# --------------------------------------------------------------------------- the OAuth2 flow
+
+
+async def declared_server(provider: str, settings: ProviderSettings, environment: str) -> AuthorizationServer | None:
+    """The provider's declared authorization server, or None for a plugin that overrides every step."""
+    registry = get_registry()
+    if not registry.implements(provider, "authorization_server"):
+        return None
+    return await registry.call(provider, "authorization_server", settings=settings, environment=environment)
+
+
+async def _server(provider: str, settings: ProviderSettings, environment: str, hook: str) -> AuthorizationServer:
+    server = await declared_server(provider, settings, environment)
+    if server is None:
+        name = get_registry().provider(provider).name
+        raise NotSupported(f"{name} neither declares an authorization server nor implements {hook}.")
+    return server
+
+
+async def uses_pkce(provider: str, settings: ProviderSettings, environment: str) -> bool:
+    """The declaration decides; a plugin without one says so in `Capabilities.pkce`."""
+    server = await declared_server(provider, settings, environment)
+    return server.pkce if server is not None else get_registry().provider(provider).capabilities.pkce
+
+
+async def consent_url(
+    provider: str, *, settings: ProviderSettings, environment: str, redirect_uri: str, state: str,
+    code_verifier: str | None,
+) -> str:
+    """Where to send the user to approve access: the plugin's override, else built from its declaration."""
+    registry = get_registry()
+    if registry.implements(provider, "authorization_url"):
+        return await registry.call(provider, "authorization_url", settings=settings, environment=environment,
+                                   redirect_uri=redirect_uri, state=state, code_verifier=code_verifier)
+    server = await _server(provider, settings, environment, "authorization_url")
+    return authorization_url_for(server, settings, redirect_uri=redirect_uri, state=state,
+                                 code_verifier=code_verifier)
+
+
+def authorization_url_for(
+    server: AuthorizationServer, settings: ProviderSettings, *, redirect_uri: str, state: str,
+    code_verifier: str | None,
+) -> str:
+    extra: dict[str, str] = dict(server.extra_authorize_params)
+    if server.pkce and code_verifier:
+        extra.update(code_challenge=create_s256_code_challenge(code_verifier), code_challenge_method="S256")
+    return prepare_grant_uri(server.authorize_url, settings.client_id, "code", redirect_uri=redirect_uri,
+                             scope=list(server.scopes) or None, state=state, **extra)
+
+
+async def exchange_code(
+    provider: str, *, settings: ProviderSettings, environment: str, code: str, redirect_uri: str,
+    code_verifier: str | None, params: dict[str, str],
+) -> TokenSet:
+    """Trade the callback's code for tokens: the plugin's override, else at its declared token endpoint."""
+    registry = get_registry()
+    if registry.implements(provider, "exchange_code"):
+        return await registry.call(provider, "exchange_code", settings=settings, environment=environment,
+                                   code=code, redirect_uri=redirect_uri, code_verifier=code_verifier,
+                                   params=params)
+    server = await _server(provider, settings, environment, "exchange_code")
+    fields = {"code": code, "code_verifier": code_verifier if server.pkce else None}
+    return await request_tokens(server, settings, registry.provider(provider).name, "authorization_code",
+                                redirect_uri=redirect_uri, **fields)
+
+
+async def refresh(provider: str, *, settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
+    """A fresh access token: the plugin's override, else at its declared token endpoint."""
+    registry = get_registry()
+    if registry.implements(provider, "refresh_token"):
+        return await registry.call(provider, "refresh_token", settings=settings, environment=environment,
+                                   refresh_token=refresh_token)
+    server = await _server(provider, settings, environment, "refresh_token")
+    return await request_tokens(server, settings, registry.provider(provider).name, "refresh_token",
+                                refresh_token=refresh_token)
+
+
+async def revoke(provider: str, *, session: ProviderSession, refresh_token: str) -> bool:
+    """End the connection at the provider: the plugin's override, else at its declared revocation endpoint.
+
+    False when the provider has no revocation endpoint or did not confirm; disconnecting goes on anyway.
+    """
+    registry = get_registry()
+    if registry.implements(provider, "revoke_token"):
+        return await registry.call(provider, "revoke_token", session=session, refresh_token=refresh_token)
+    server = await _server(provider, session.settings, session.environment, "revoke_token")
+    return await revoke_at(server, session.settings, refresh_token)
+
+
+async def request_tokens(
+    server: AuthorizationServer, settings: ProviderSettings, name: str, grant_type: str, *,
+    redirect_uri: str | None = None, **fields: str | None,
+) -> TokenSet:
+    """One token-endpoint request (RFC 6749 4.1.3 or 6), its answer read by the declaration's rules.
+
+    `name` is the provider's display name, for the error messages.
+    """
+    body = prepare_token_request(grant_type, redirect_uri=redirect_uri, **fields)
+    headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded",
+               **server.token_request_headers}
+    url, headers, body = ClientAuth(settings.client_id, settings.client_secret, server.client_auth).prepare(
+        "POST", server.token_url, headers, body)
+    async with httpx.AsyncClient(timeout=TOKEN_TIMEOUT) as http:
+        try:
+            response = await http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise transport_error(name, exc, write=False) from exc
+    try:
+        answer = response.json() if response.content else None
+    except ValueError:
+        answer = None
+    if response.status_code == 200:
+        if isinstance(answer, dict) and answer.get("access_token"):
+            return read_token_response(server, answer, previous_refresh=str(fields.get("refresh_token") or ""))
+        raise ProviderUnavailable(f"{possessive(name)} sign-in service answered with something unreadable.",
+                                  status=200)
+    raise token_failure(server, name, response, answer if isinstance(answer, dict) else {},
+                        refreshing=grant_type == "refresh_token", pkce=bool(fields.get("code_verifier")))
+
+
+def token_failure(
+    server: AuthorizationServer, name: str, response: httpx.Response, answer: dict[str, Any], *, refreshing: bool,
+    pkce: bool,
+) -> ProviderError:
+    """What a refused token request means for the user: retry later, fix the app's keys, or reconnect."""
+    status = response.status_code
+    error = str(answer.get("error") or "")
+    kw: dict[str, Any] = {"status": status, "provider_code": error or None}
+    service = f"{possessive(name)} sign-in service"
+    if status >= 500:
+        return ProviderUnavailable(f"{service} reported an error on its side (HTTP {status}).", **kw)
+    if status == 429:
+        return RateLimited(f"{service} asked us to slow down.",
+                           retry_after=retry_after_seconds(response.headers.get("retry-after")), **kw)
+    if error == "invalid_client":
+        return AuthorizationError(f"{name} did not recognise the app's client id and secret.",
+                                  code="environment_mismatch", **kw)
+    if refreshing:
+        description = str(answer.get("error_description") or "").lower()
+        expired = bool(server.expired_grant_marker) and server.expired_grant_marker.lower() in description
+        return AuthorizationError(
+            f"{name} no longer accepts this connection's refresh token"
+            + (" (it expired)." if expired else " (it was revoked, replaced by a newer one, or the app was "
+                                                "disconnected)."),
+            code="token_expired" if expired else "token_revoked", **kw)
+    if error in ("", "invalid_grant"):
+        return AuthorizationError(
+            f"{name} refused the sign-in code (it was used already or expired"
+            + (", or the PKCE verifier did not match)." if pkce else ")."), code="token_revoked", **kw)
+    return AuthorizationError(f"{name} refused the sign-in ({error}).", code="token_revoked", **kw)
+
+
+def read_token_response(
+    server: AuthorizationServer, token: dict[str, Any], *, previous_refresh: str = "", now: datetime | None = None,
+) -> TokenSet:
+    """A token answer as a `TokenSet`, with the lifetimes the declaration gives for what the answer omits.
+
+    A refresh answer without a `refresh_token` keeps the one just used (the provider did not rotate it).
+    """
+    now = now or datetime.now(UTC)
+
+    def after(key: str | None) -> datetime | None:
+        value = token.get(key) if key else None
+        return now + timedelta(seconds=int(value)) if value is not None else None
+
+    access = str(token["access_token"])
+    refresh_token = str(token.get("refresh_token") or previous_refresh)
+    extra: dict[str, Any] = {key: token[key] for key in server.extra_keys if token.get(key)}
+    if server.access_token_claims:
+        claims = _unverified_claims(access)
+        extra.update({name: str(claims[claim]) for claim, name in server.access_token_claims.items()
+                      if claims.get(claim)})
+    refresh_expires = after(server.refresh_expires_in_key)
+    if refresh_expires is None and server.refresh_token_lifetime is not None and refresh_token:
+        refresh_expires = now + server.refresh_token_lifetime
+    return TokenSet(
+        access_token=access,
+        refresh_token=refresh_token,
+        access_expires_at=after("expires_in") or now + server.access_token_lifetime,
+        refresh_expires_at=refresh_expires,
+        refresh_hard_expires_at=after(server.refresh_hard_expires_in_key),
+        scope=str(token.get("scope") or ""),
+        extra=extra,
+    )
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """A JWT access token's claims, unverified: only read to label the consent (e.g. Xero's
+    `authentication_event_id`); the token came from the provider over TLS and it verifies it on every call."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+async def revoke_at(server: AuthorizationServer, settings: ProviderSettings, token: str) -> bool:
+    """RFC 7009 revocation (or Intuit's JSON variant); True when the provider answered 200."""
+    if not server.revoke_url:
+        return False
+    headers: dict[str, str] = {"Accept": "application/json"}
+    if server.revoke_body == "json":
+        payload: dict[str, str] = {"token": token}
+        if server.revoke_token_hint:
+            payload["token_type_hint"] = server.revoke_token_hint
+        if server.client_auth == "client_secret_post":
+            payload.update(client_id=settings.client_id, client_secret=settings.client_secret)
+            url = server.revoke_url
+        else:
+            url, headers, _ = ClientAuth(settings.client_id, settings.client_secret, server.client_auth).prepare(
+                "POST", server.revoke_url, headers, "")
+        content = json.dumps(payload)
+        headers["Content-Type"] = "application/json"
+    else:
+        content, headers = prepare_revoke_token_request(token, server.revoke_token_hint, headers=headers)
+        url, headers, content = ClientAuth(settings.client_id, settings.client_secret, server.client_auth).prepare(
+            "POST", server.revoke_url, headers, content)
+    async with httpx.AsyncClient(timeout=TOKEN_TIMEOUT) as http:
+        try:
+            response = await http.post(url, content=content, headers=headers)
+        except httpx.HTTPError:
+            return False
+    return response.status_code == 200
 
 
 # --------------------------------------------------------------------------- connect
@@ -81,25 +327,17 @@ async def begin_connect(
     `return_to` rides in the signed state so the callback can send the user back to the page they
     started from without trusting anything the provider echoes.
     """
-    registry = get_registry()
-    info = registry.provider(provider)
+    settings = get_settings().provider(provider)
     state_data: dict[str, Any] = {"p": provider, "w": workspace_id, "u": user_id, "e": environment}
     if connection_id is not None:
         state_data["c"] = connection_id
     if return_to:
         state_data["r"] = return_to
-    verifier = secrets.token_urlsafe(64) if info.capabilities.pkce else None
+    verifier = secrets.token_urlsafe(64) if await uses_pkce(provider, settings, environment) else None
     if verifier:
         state_data["v"] = vault.encrypt(verifier)
-    return await registry.call(
-        provider,
-        "authorization_url",
-        settings=get_settings().provider(provider),
-        environment=environment,
-        redirect_uri=callback_url(),
-        state=sign_state(state_data),
-        code_verifier=verifier,
-    )
+    return await consent_url(provider, settings=settings, environment=environment, redirect_uri=callback_url(),
+                             state=sign_state(state_data), code_verifier=verifier)
 
 
 @dataclass
@@ -126,9 +364,8 @@ async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOu
     provider, environment = state["p"], state["e"]
     registry = get_registry()
     provider_settings = get_settings().provider(provider)
-    tokens: TokenSet = await registry.call(
+    tokens = await exchange_code(
         provider,
-        "exchange_code",
         settings=provider_settings,
         environment=environment,
         code=params.get("code", ""),
@@ -310,9 +547,8 @@ async def _take_refresh_lease(connection_id: int, now: datetime, version: int) -
 async def _refresh(connection: Connection) -> str:
     version = connection.token_version
     try:
-        tokens: TokenSet = await get_registry().call(
+        tokens = await refresh(
             connection.provider,
-            "refresh_token",
             settings=get_settings().provider(connection.provider),
             environment=connection.environment,
             refresh_token=vault.decrypt(connection.refresh_token_enc),

@@ -8,8 +8,9 @@ and lets a third-party plugin be written and tested without LedgerBridge's table
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
@@ -41,7 +42,7 @@ class Capabilities:
     draft_export: bool = False  # invoices can be exported as draft or approved
     incremental_import: bool = True  # imports accept a cursor and return only changes
     multiple_tenants_per_consent: bool = False  # one consent can cover several companies
-    pkce: bool = False
+    pkce: bool = False  # consent uses PKCE; a declared `AuthorizationServer.pkce` decides for the core's flow
     invoice_number_max_length: int | None = None
     requests_per_minute: int | None = None  # per tenant
     concurrent_requests: int | None = None  # per tenant
@@ -75,6 +76,35 @@ class DemoSandbox:
     client_secret: str
     webhook_secret: str = ""
     description: str = ""
+
+
+@dataclass(frozen=True)
+class AuthorizationServer:
+    """A provider's OAuth2 authorization server, declared so the core runs the whole flow itself.
+
+    A plugin returns one from the `authorization_server` hook; the core then builds the consent URL
+    (with an S256 challenge when `pkce`), exchanges the code, refreshes and revokes, and reads the token
+    answer into a `TokenSet` using the lifetimes and key names below. Only what differs between real
+    providers is a field here; a provider that needs more overrides the matching hook instead.
+    """
+
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None = None  # None: the provider has no revocation endpoint
+    scopes: tuple[str, ...] = ()
+    client_auth: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    pkce: bool = False
+    extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+    token_request_headers: Mapping[str, str] = field(default_factory=dict)  # sent with every token request
+    revoke_body: Literal["form", "json"] = "form"  # RFC 7009 form, or `{"token": ...}` as JSON (Intuit)
+    revoke_token_hint: str | None = None  # sent as `token_type_hint` when set
+    access_token_lifetime: timedelta = timedelta(hours=1)  # when the answer has no `expires_in`
+    refresh_token_lifetime: timedelta | None = None  # from issue; None: it does not expire by age
+    refresh_expires_in_key: str | None = None  # answer key with the refresh token's lifetime in seconds
+    refresh_hard_expires_in_key: str | None = None  # answer key with the seconds left before reconnecting
+    extra_keys: tuple[str, ...] = ("id_token",)  # answer keys kept in `TokenSet.extra`
+    access_token_claims: Mapping[str, str] = field(default_factory=dict)  # JWT claim -> `TokenSet.extra` key
+    expired_grant_marker: str = ""  # text in a refused refresh's description meaning "expired", not "revoked"
 
 
 @dataclass(frozen=True)

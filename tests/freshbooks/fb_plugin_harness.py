@@ -1,9 +1,10 @@
 """The FreshBooks plugin connected to the sandbox the way the core connects it, for the plugin tests.
 
 The business is connected through the sandbox's real OAuth flow (consent page, sign-in form, code
-exchange) using the plugin's own hooks, then a `ProviderSession` is built by hand as
-`ledgerbridge.connections.open_session` does: an httpx client carrying the bearer token, with the chosen
-tenant's `extra` as `provider_data`. Every request the plugin sends through the session is captured.
+exchange) run by the core's `ledgerbridge.oauth` from the plugin's declared authorization server,
+then a `ProviderSession` is built by hand as `ledgerbridge.connections.open_session` does: an httpx
+client carrying the bearer token, with the chosen tenant's `extra` as `provider_data`. Every request
+the plugin sends through the session is captured.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fb_harness import ACCOUNT, DANA, FbHarness, running_sandbox
+from ledgerbridge import oauth
 from ledgerbridge.provider import ConnectionOptions, ProviderSession, Tenant, TokenSet
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_freshbooks import plugin
@@ -33,14 +35,15 @@ def settings_for(base_url: str, webhook_secret: str = VERIFIER) -> ProviderSetti
 
 
 async def oauth_connect(base_url: str, identity: int = DANA) -> tuple[TokenSet, dict[str, str], list[Tenant]]:
-    """Consent through the sandbox's pages as `identity`, then the plugin's exchange_code and connected_tenants."""
+    """Consent through the sandbox's pages as `identity`, the core's code exchange, the plugin's connected_tenants."""
     settings = settings_for(base_url)
-    url = plugin.authorization_url(settings=settings, environment="production", redirect_uri=REDIRECT,
-                                   state="st-1", code_verifier=None)
+    url = await oauth.consent_url("freshbooks", settings=settings, environment="production", redirect_uri=REDIRECT,
+                                  state="st-1", code_verifier=None)
     choice = {"identity_id": str(identity)}
     callback = await approve_consent(url, f"{base_url}/oauth/authorize", choice, "Allow")
-    tokens = await plugin.exchange_code(settings=settings, environment="production", code=callback["code"],
-                                        redirect_uri=REDIRECT, code_verifier=None, params=callback)
+    tokens = await oauth.exchange_code("freshbooks", settings=settings, environment="production",
+                                       code=callback["code"], redirect_uri=REDIRECT, code_verifier=None,
+                                       params=callback)
     tenants = await plugin.connected_tenants(settings=settings, environment="production", tokens=tokens,
                                              params=callback)
     return tokens, callback, tenants
@@ -81,10 +84,10 @@ class Connected:
         return (tenant or self.tenant).id
 
     async def advance(self, seconds: float) -> None:
-        """Move the sandbox clock, then refresh through the plugin (access tokens last 12 hours)."""
+        """Move the sandbox clock, then refresh through the core's flow (access tokens last 12 hours)."""
         self.sandbox.advance(seconds)
-        self.tokens = await plugin.refresh_token(settings=self.settings, environment="production",
-                                                 refresh_token=self.tokens.refresh_token)
+        self.tokens = await oauth.refresh("freshbooks", settings=self.settings, environment="production",
+                                          refresh_token=self.tokens.refresh_token)
         self.fb.http.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         self.session = self.new_session()
 

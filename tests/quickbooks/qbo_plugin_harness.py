@@ -1,10 +1,10 @@
 """A QuickBooks plugin connected to the sandbox the way the core connects it, for the plugin tests.
 
 The realm is connected through the sandbox's real OAuth flow (consent page, approval form, code
-exchange) using the plugin's own hooks, then a `ProviderSession` is built by hand as
-`ledgerbridge.connections.open_session` does: an httpx client carrying the bearer token. Every
-request the plugin sends through the session is captured, and at teardown every JSON body is
-checked against Intuit's XSDs (when the spec folder is configured).
+exchange) run by the core's `ledgerbridge.oauth` from the plugin's declared authorization server,
+then a `ProviderSession` is built by hand as `ledgerbridge.connections.open_session` does: an httpx
+client carrying the bearer token. Every request the plugin sends through the session is captured,
+and at teardown every JSON body is checked against Intuit's XSDs (when the spec folder is configured).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ledgerbridge import oauth
 from ledgerbridge.provider import ProviderSession, TokenSet
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_quickbooks import plugin
@@ -41,13 +42,13 @@ def settings_for(base_url: str) -> ProviderSettings:
 
 
 async def oauth_connect(base_url: str, realm: str = REALM) -> tuple[TokenSet, dict[str, str], list[Any]]:
-    """Consent through the sandbox's pages, then the plugin's exchange_code and connected_tenants."""
+    """Consent through the sandbox's pages, the core's code exchange, then the plugin's connected_tenants."""
     settings = settings_for(base_url)
-    url = plugin.authorization_url(settings=settings, environment="sandbox", redirect_uri=REDIRECT,
-                                   state="st-1", code_verifier=None)
+    url = await oauth.consent_url("quickbooks", settings=settings, environment="sandbox", redirect_uri=REDIRECT,
+                                  state="st-1", code_verifier=None)
     callback = await approve_consent(url, f"{base_url}/connect/oauth2", {"realm_id": realm}, "Approve")
-    tokens = await plugin.exchange_code(settings=settings, environment="sandbox", code=callback["code"],
-                                        redirect_uri=REDIRECT, code_verifier=None, params=callback)
+    tokens = await oauth.exchange_code("quickbooks", settings=settings, environment="sandbox", code=callback["code"],
+                                       redirect_uri=REDIRECT, code_verifier=None, params=callback)
     tenants = await plugin.connected_tenants(settings=settings, environment="sandbox", tokens=tokens,
                                              params=callback)
     return tokens, callback, tenants

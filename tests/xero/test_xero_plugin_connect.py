@@ -1,4 +1,5 @@
-"""Connecting through the plugin: PKCE consent, organisation choice, rotating refresh with its grace, revoke."""
+"""Connecting Xero through the core's OAuth flow (`ledgerbridge.oauth`) from the plugin's declared authorization
+server: PKCE consent, organisation choice, rotating refresh with its grace, and the plugin's own revoke."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from ledgerbridge import oauth
 from ledgerbridge.errors import AuthorizationError
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_xero import client, plugin
@@ -18,9 +20,9 @@ pytest_plugins = ("xero_plugin_harness",)
 REAL = ProviderSettings(key="xero", client_id="abc", client_secret="s", webhook_secret="", base_url="")
 
 
-def test_authorization_url_is_xero_with_an_s256_challenge():
-    url = plugin.authorization_url(settings=REAL, environment="production", redirect_uri="https://lb.example/cb",
-                                   state="signed-state", code_verifier=VERIFIER)
+async def test_authorization_url_is_xero_with_an_s256_challenge():
+    url = await oauth.consent_url("xero", settings=REAL, environment="production", redirect_uri="https://lb.example/cb",
+                                  state="signed-state", code_verifier=VERIFIER)
     assert url.startswith("https://login.xero.com/identity/connect/authorize?")
     params = dict(parse_qsl(urlsplit(url).query))
     expected = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
@@ -31,6 +33,10 @@ def test_authorization_url_is_xero_with_an_s256_challenge():
     endpoints = client.endpoints(REAL)
     assert endpoints.token == "https://identity.xero.com/connect/token"
     assert endpoints.api == "https://api.xero.com/api.xro/2.0" and endpoints.connections.endswith("/connections")
+    server = plugin.authorization_server(settings=REAL, environment="production")
+    assert server.pkce and server.client_auth == "client_secret_basic" and server.revoke_body == "form"
+    assert (server.token_url, server.revoke_url) == (endpoints.token, "https://identity.xero.com/connect/revocation")
+    assert await oauth.uses_pkce("xero", REAL, "production")
 
 
 def test_capabilities_say_what_the_plugin_does():
@@ -63,49 +69,49 @@ async def test_the_code_needs_the_pkce_verifier_and_the_app_secret(xero_connect)
     xero: Connected = await xero_connect()
     callback = await consent(xero.xero.base_url, (NZ,))
     with pytest.raises(AuthorizationError) as caught:
-        await plugin.exchange_code(settings=xero.settings, environment="production", code=callback["code"],
-                                   redirect_uri=REDIRECT, code_verifier="not-the-verifier", params=callback)
+        await oauth.exchange_code("xero", settings=xero.settings, environment="production", code=callback["code"],
+                                  redirect_uri=REDIRECT, code_verifier="not-the-verifier", params=callback)
     assert caught.value.code == "token_revoked" and caught.value.provider_code == "invalid_grant"
     wrong = ProviderSettings(key="xero", client_id=xero.settings.client_id, client_secret="wrong",
                              webhook_secret="", base_url=xero.settings.base_url)
     with pytest.raises(AuthorizationError) as caught:
-        await plugin.refresh_token(settings=wrong, environment="production", refresh_token=xero.tokens.refresh_token)
+        await oauth.refresh("xero", settings=wrong, environment="production", refresh_token=xero.tokens.refresh_token)
     assert caught.value.code == "environment_mismatch"
 
 
 async def test_refresh_rotates_and_the_previous_token_works_only_within_the_grace(xero_connect):
     xero: Connected = await xero_connect()
-    first = await plugin.refresh_token(settings=xero.settings, environment="production",
-                                       refresh_token=xero.tokens.refresh_token)
+    first = await oauth.refresh("xero", settings=xero.settings, environment="production",
+                                refresh_token=xero.tokens.refresh_token)
     assert first.refresh_token != xero.tokens.refresh_token and first.access_token != xero.tokens.access_token
     page = await plugin.import_items(session=xero.new_session(token=first.access_token), cursor=None)
     assert page.records
     # The answer was "lost": within 30 minutes the previous refresh token still works once more.
     xero.sandbox.advance(20 * 60)
-    again = await plugin.refresh_token(settings=xero.settings, environment="production",
-                                       refresh_token=xero.tokens.refresh_token)
+    again = await oauth.refresh("xero", settings=xero.settings, environment="production",
+                                refresh_token=xero.tokens.refresh_token)
     assert again.access_token
     xero.sandbox.advance(31 * 60)
     with pytest.raises(AuthorizationError) as caught:
-        await plugin.refresh_token(settings=xero.settings, environment="production",
-                                   refresh_token=xero.tokens.refresh_token)
+        await oauth.refresh("xero", settings=xero.settings, environment="production",
+                            refresh_token=xero.tokens.refresh_token)
     assert caught.value.code == "token_revoked" and caught.value.provider_code == "invalid_grant"
-    latest = await plugin.refresh_token(settings=xero.settings, environment="production",
-                                        refresh_token=again.refresh_token)
+    latest = await oauth.refresh("xero", settings=xero.settings, environment="production",
+                                 refresh_token=again.refresh_token)
     assert latest.access_token
 
 
 async def test_revoke_disconnects_this_organisation_and_keeps_the_other(xero_connect):
     xero: Connected = await xero_connect(tenants=(NZ, UK))
     assert xero.tenant.extra["connection_id"]
-    assert await plugin.revoke_token(session=xero.session, refresh_token=xero.tokens.refresh_token)
+    assert await oauth.revoke("xero", session=xero.session, refresh_token=xero.tokens.refresh_token)
     with pytest.raises(AuthorizationError) as caught:
         await plugin.import_customers(session=xero.new_session(), cursor=None)
     assert caught.value.code == "token_revoked" and caught.value.status == 403
     uk = xero.new_session(tenant=xero.tenants[1])
     assert (await plugin.import_customers(session=uk, cursor=None)).records
     # The last organisation goes with the refresh token itself.
-    assert await plugin.revoke_token(session=uk, refresh_token=xero.tokens.refresh_token)
+    assert await oauth.revoke("xero", session=uk, refresh_token=xero.tokens.refresh_token)
     with pytest.raises(AuthorizationError):
-        await plugin.refresh_token(settings=settings_for(xero.xero.base_url), environment="production",
-                                   refresh_token=xero.tokens.refresh_token)
+        await oauth.refresh("xero", settings=settings_for(xero.xero.base_url), environment="production",
+                            refresh_token=xero.tokens.refresh_token)

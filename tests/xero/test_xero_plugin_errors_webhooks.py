@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ledgerbridge import oauth
 from ledgerbridge.errors import AccessTokenExpired, AuthorizationError, ProviderError, ProviderUnavailable, RateLimited
 from ledgerbridge.provider import CustomerData, LinkRef, Tenant
 from ledgerbridge.sandbox.server import serve
@@ -75,7 +76,7 @@ async def test_outages_missing_records_and_validation(xero_connect):
     assert caught.value.code == "validation_failed" and "Account code '999'" in caught.value.message
     closed = settings_for("http://127.0.0.1:9")
     with pytest.raises(ProviderUnavailable):
-        await plugin.refresh_token(settings=closed, environment="production", refresh_token="x")
+        await oauth.refresh("xero", settings=closed, environment="production", refresh_token="x")
     with pytest.raises(ProviderError) as caught:
         await plugin.export_customer(session=xero.session, customer=CustomerData(local_id=1, name=" "), link=None,
                                      idempotency_key="k4")
@@ -84,7 +85,7 @@ async def test_outages_missing_records_and_validation(xero_connect):
 
 def test_signatures_are_checked_against_the_raw_body():
     body = b'{"events":[],"firstEventSequence":0,"lastEventSequence":0,"entropy":"x"}'
-    good = {"X-Xero-Signature": webhooks.signature(WEBHOOK_KEY, body)}
+    good = {"X-Xero-Signature": webhooks.SIGNATURE.sign(WEBHOOK_KEY, body)}
     settings = settings_for("http://127.0.0.1:9")
     assert plugin.verify_webhook(settings=settings, headers=good, body=body)
     assert not plugin.verify_webhook(settings=settings, headers=good, body=body + b" ")

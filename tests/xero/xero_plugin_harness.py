@@ -1,11 +1,11 @@
 """The Xero plugin connected to the sandbox the way the core connects it, for the plugin tests.
 
 Organisations are connected through the sandbox's real consent flow (consent page, organisation ticks,
-PKCE code exchange) using the plugin's own hooks, then a `ProviderSession` is built by hand as
-`ledgerbridge.connections.open_session` does: an httpx client carrying the bearer token, with the chosen
-tenant's `extra` as `provider_data`. Every request the plugin sends through a session is captured, and at
-teardown every JSON body it wrote is validated against Xero's OpenAPI request schemas (when the spec
-folder is configured).
+PKCE code exchange) run by the core's `ledgerbridge.oauth` from the plugin's declared authorization
+server, then a `ProviderSession` is built by hand as `ledgerbridge.connections.open_session` does: an
+httpx client carrying the bearer token, with the chosen tenant's `extra` as `provider_data`. Every
+request the plugin sends through a session is captured, and at teardown every JSON body it wrote is
+validated against Xero's OpenAPI request schemas (when the spec folder is configured).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ledgerbridge import oauth
 from ledgerbridge.provider import ConnectionOptions, ProviderSession, Tenant, TokenSet
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_xero import plugin
@@ -42,20 +43,20 @@ def settings_for(base_url: str, webhook_secret: str = WEBHOOK_KEY) -> ProviderSe
 
 
 async def consent(base_url: str, tenants: tuple[str, ...], verifier: str | None = VERIFIER) -> dict[str, str]:
-    """Open the plugin's consent URL, tick `tenants`, allow; return the callback's parameters."""
-    url = plugin.authorization_url(settings=settings_for(base_url), environment="production", redirect_uri=REDIRECT,
-                                   state="st-1", code_verifier=verifier)
+    """Open the core's consent URL for Xero, tick `tenants`, allow; return the callback's parameters."""
+    url = await oauth.consent_url("xero", settings=settings_for(base_url), environment="production",
+                                  redirect_uri=REDIRECT, state="st-1", code_verifier=verifier)
     choice = {"tenant": list(tenants)}
     callback = await approve_consent(url, f"{base_url}/identity/connect/authorize", choice, "Allow access")
     return callback
 
 
 async def oauth_connect(base_url: str, tenants: tuple[str, ...] = (NZ,)) -> tuple[TokenSet, list[Tenant]]:
-    """The consent, then the plugin's exchange_code (with the PKCE verifier) and connected_tenants."""
+    """The consent, the core's code exchange (with the PKCE verifier), then the plugin's connected_tenants."""
     settings = settings_for(base_url)
     callback = await consent(base_url, tenants)
-    tokens = await plugin.exchange_code(settings=settings, environment="production", code=callback["code"],
-                                        redirect_uri=REDIRECT, code_verifier=VERIFIER, params=callback)
+    tokens = await oauth.exchange_code("xero", settings=settings, environment="production", code=callback["code"],
+                                       redirect_uri=REDIRECT, code_verifier=VERIFIER, params=callback)
     found = await plugin.connected_tenants(settings=settings, environment="production", tokens=tokens,
                                            params=callback)
     return tokens, found

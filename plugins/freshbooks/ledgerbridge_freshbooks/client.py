@@ -1,7 +1,7 @@
 """The HTTP conversation with FreshBooks: where to send, and what its many error shapes mean.
 
 Everything that knows FreshBooks' wire lives here (FACTS.md FreshBooks 1, 2 and 7): the real hosts (or a
-sandbox's, when `settings.base_url` is set), client credentials in the token request's body, the
+sandbox's, when `settings.base_url` is set), the authorization server the core's OAuth flow uses, the
 `{"response":{"result":...}}` envelope, and the translation of the five error bodies FreshBooks answers
 with (classic accounting, google.rpc accounting, identity/OAuth, events, business services) and of
 transport failures into `ledgerbridge.errors` types. Hooks build an `FbClient` on the session the core
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from ledgerbridge.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from ledgerbridge.provider import ProviderSession, TokenSet
+from ledgerbridge.provider import AuthorizationServer, ProviderSession
 from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
@@ -151,71 +151,19 @@ def translate_response(response: httpx.Response, **context: str) -> ProviderErro
 # --------------------------------------------------------------------------- OAuth
 
 
-def token_set(token: dict[str, Any]) -> TokenSet:
-    """Access tokens last 12 hours; refresh tokens never expire but work once (FACTS FreshBooks 1)."""
-    now = datetime.now(UTC)
-    return TokenSet(
-        access_token=str(token["access_token"]),
-        refresh_token=str(token.get("refresh_token") or ""),
-        access_expires_at=now + timedelta(seconds=int(token.get("expires_in") or 43200)),
-        scope=str(token.get("scope") or ""),
-        extra={k: token[k] for k in ("id_token",) if token.get(k)},
+def authorization_server(settings: ProviderSettings) -> AuthorizationServer:
+    """FreshBooks' OAuth2 server as the core's flow needs it (FACTS.md FreshBooks 1).
+
+    Client credentials go in the request body (Basic is refused), for revocation too; no PKCE;
+    access tokens last 12 hours; refresh tokens never expire by age but work once, so the core's
+    store-before-use of the rotated token is what keeps the connection alive.
+    """
+    urls = endpoints(settings)
+    return AuthorizationServer(
+        authorize_url=urls.authorize, token_url=urls.token, revoke_url=urls.revoke, scopes=SCOPES,
+        client_auth="client_secret_post", pkce=False, access_token_lifetime=timedelta(hours=12),
+        refresh_token_lifetime=None,
     )
-
-
-def _oauth_failure(problem: FbProblem, *, refreshing: bool) -> ProviderError:
-    if problem.status >= 500 or problem.status == 429:
-        return translate_problem(problem)
-    if problem.error == "invalid_client":
-        return AuthorizationError("FreshBooks did not recognise the app's client id and secret.",
-                                  code="environment_mismatch", status=problem.status, provider_code=problem.error)
-    if refreshing:
-        return AuthorizationError(
-            "FreshBooks no longer accepts this connection's refresh token (it was used already, the app was "
-            "disconnected, or the user connected again elsewhere).",
-            code="token_revoked", status=problem.status, provider_code=problem.error or None)
-    return AuthorizationError("FreshBooks refused the sign-in code (it was used already or expired).",
-                              code="token_revoked", status=problem.status, provider_code=problem.error or None)
-
-
-async def _token_request(settings: ProviderSettings, fields: dict[str, str], *, refreshing: bool) -> TokenSet:
-    """POST to the token endpoint with the client credentials in the form body (Basic is refused)."""
-    data = {**fields, "client_id": settings.client_id, "client_secret": settings.client_secret}
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        try:
-            response = await http.post(endpoints(settings).token, data=data, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise transport_error(PROVIDER, exc, write=False) from exc
-    try:
-        body = loads(response.content) if response.content else None
-    except ValueError:
-        body = None
-    if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
-        if response.status_code == 200:
-            raise ProviderUnavailable("FreshBooks' sign-in service answered with something unreadable.")
-        raise _oauth_failure(read_problem(response.status_code, body), refreshing=refreshing)
-    return token_set(body)
-
-
-async def exchange_code(settings: ProviderSettings, code: str, redirect_uri: str) -> TokenSet:
-    return await _token_request(settings, {"grant_type": "authorization_code", "code": code,
-                                           "redirect_uri": redirect_uri}, refreshing=False)
-
-
-async def refresh(settings: ProviderSettings, refresh_token: str) -> TokenSet:
-    return await _token_request(settings, {"grant_type": "refresh_token", "refresh_token": refresh_token},
-                                refreshing=True)
-
-
-async def revoke(settings: ProviderSettings, token: str) -> bool:
-    """`POST /auth/oauth/revoke` (third-party documentation only, FACTS FreshBooks 1); False if not confirmed."""
-    data = {"client_id": settings.client_id, "client_secret": settings.client_secret, "token": token}
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        try:
-            response = await http.post(endpoints(settings).revoke, data=data, headers={"Accept": "application/json"})
-        except httpx.HTTPError:
-            return False
-    return response.status_code == 200
 
 
 async def identity(settings: ProviderSettings, access_token: str) -> dict[str, Any]:

@@ -11,11 +11,11 @@ time entries are not offered.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from ledgerbridge.errors import ProviderError
 from ledgerbridge.plugins import hookimpl
 from ledgerbridge.provider import (
+    AuthorizationServer,
     Capabilities,
     CustomerData,
     DemoSandbox,
@@ -70,20 +70,8 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def authorization_url(
-    settings: ProviderSettings, environment: str, redirect_uri: str, state: str, code_verifier: str | None
-) -> str:
-    query = {"client_id": settings.client_id, "response_type": "code", "redirect_uri": redirect_uri,
-             "scope": " ".join(client.SCOPES), "state": state}
-    return f"{client.endpoints(settings).authorize}?{urlencode(query)}"
-
-
-@hookimpl
-async def exchange_code(
-    settings: ProviderSettings, environment: str, code: str, redirect_uri: str, code_verifier: str | None,
-    params: dict[str, str],
-) -> TokenSet:
-    return await client.exchange_code(settings, code, redirect_uri)
+def authorization_server(settings: ProviderSettings, environment: str) -> AuthorizationServer:
+    return client.authorization_server(settings)
 
 
 @hookimpl
@@ -109,16 +97,6 @@ async def connected_tenants(
         raise ProviderError("This FreshBooks user belongs to no business LedgerBridge can use.",
                             code="validation_failed", fix="Sign in with the FreshBooks user who owns the business.")
     return tenants
-
-
-@hookimpl
-async def refresh_token(settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
-    return await client.refresh(settings, refresh_token)
-
-
-@hookimpl
-async def revoke_token(session: ProviderSession, refresh_token: str) -> bool:
-    return await client.revoke(session.settings, refresh_token)
 
 
 # --------------------------------------------------------------------------- importing

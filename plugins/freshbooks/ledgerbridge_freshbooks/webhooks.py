@@ -12,17 +12,15 @@ to FreshBooks for a callback we registered. It becomes a `verify` event with the
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from urllib.parse import parse_qsl
 
 from ledgerbridge.provider import WebhookEvent
+from ledgerbridge.webhook_signatures import HmacSignature
 
 from ledgerbridge_freshbooks.workflows import PAYMENT_PREFIX
 
-SIGNATURE_HEADER = "x-freshbooks-hmac-sha256"
+SIGNATURE = HmacSignature("x-freshbooks-hmac-sha256", digest="sha256", encoding="base64")
 VERIFY_EVENT = "callback.verify"
 RECORD_TYPES = {"client": "customer", "item": "item", "invoice": "invoice", "payment": "payment", "tax": "tax_rate",
                 "time_entry": "time_entry"}
@@ -34,24 +32,17 @@ def form_fields(body: bytes) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
-def signature(secret: str, fields: dict[str, str]) -> str:
-    message = json.dumps({key: str(value) for key, value in fields.items()})
-    return base64.b64encode(hmac.new(secret.encode(), message.encode("utf-8"), hashlib.sha256).digest()).decode()
+def signed_message(fields: dict[str, str]) -> bytes:
+    """What FreshBooks signs: Python's default `json.dumps` of the fields, in received order."""
+    return json.dumps({key: str(value) for key, value in fields.items()}).encode("utf-8")
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """False without a signature or a configured verifier: an unsigned endpoint must accept nothing."""
-    sent = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), "").strip()
-    if not sent:
-        return False
     fields = form_fields(body)
     if fields.get("name") == VERIFY_EVENT and fields.get("verifier"):
-        key = fields["verifier"]
-    elif secret:
-        key = secret
-    else:
-        return False
-    return hmac.compare_digest(signature(key, fields), sent)
+        secret = fields["verifier"]
+    return SIGNATURE.matches(secret, signed_message(fields), SIGNATURE.sent(headers))
 
 
 def parse(body: bytes) -> list[WebhookEvent]:

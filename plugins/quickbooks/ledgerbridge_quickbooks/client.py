@@ -1,32 +1,30 @@
 """The HTTP conversation with QuickBooks Online: where to send, what to add, and what failures mean.
 
 Everything that knows Intuit's wire lives here: the real endpoints (or a sandbox's, when
-`settings.base_url` is set), `minorversion` on every API call, `requestid` on every write, query
-paging, change data capture, batch, and the translation of QBO's faults and of transport failures
-into `ledgerbridge.errors` types. Hooks build a `QboClient` on the session the core handed them, so
-the bearer token and the shared rate limiter stay the core's business (FACTS.md QBO 1-7).
+`settings.base_url` is set), the authorization server the core's OAuth flow uses, `minorversion` on
+every API call, `requestid` on every write, query paging, change data capture, batch, and the
+translation of QBO's faults and of transport failures into `ledgerbridge.errors` types. Hooks build a
+`QboClient` on the session the core handed them, so the bearer token and the shared rate limiter stay
+the core's business (FACTS.md QBO 1-7).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import msgspec
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from ledgerbridge.errors import (
     AccessTokenExpired,
-    AuthorizationError,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
 )
-from ledgerbridge.provider import METERED_COST, ProviderSession, TokenSet
+from ledgerbridge.provider import METERED_COST, AuthorizationServer, ProviderSession
 from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
@@ -169,90 +167,22 @@ def translate_response(response: httpx.Response, **context: str) -> ProviderErro
 # --------------------------------------------------------------------------- OAuth
 
 
-def _token_set(token: dict[str, Any], previous_refresh: str = "") -> TokenSet:
-    now = datetime.now(UTC)
+def authorization_server(settings: ProviderSettings, environment: str) -> AuthorizationServer:
+    """Intuit's OAuth2 server as the core's flow needs it (FACTS.md QBO 1).
 
-    def after(key: str) -> datetime | None:
-        value = token.get(key)
-        return now + timedelta(seconds=int(value)) if value is not None else None
-
-    extra = {k: token[k] for k in ("id_token",) if token.get(k)}
-    return TokenSet(
-        access_token=str(token["access_token"]),
-        refresh_token=str(token.get("refresh_token") or previous_refresh),
-        access_expires_at=after("expires_in") or now + timedelta(hours=1),
-        refresh_expires_at=after("x_refresh_token_expires_in"),
-        refresh_hard_expires_at=after("x_refresh_token_hard_expires_in"),
-        scope=str(token.get("scope") or ""),
-        extra=extra,
+    Basic client auth; no PKCE (no Intuit SDK sends it); revocation takes JSON `{"token": ...}`, not
+    the RFC 7009 form; every token request asks for the refresh token's hard expiry, which the answer
+    then carries next to the rolling 100-day lifetime; an `invalid_grant` whose description speaks of
+    expiry means the refresh token expired rather than was revoked.
+    """
+    urls = endpoints(settings, environment)
+    return AuthorizationServer(
+        authorize_url=urls.authorize, token_url=urls.token, revoke_url=urls.revoke, scopes=(ACCOUNTING_SCOPE,),
+        client_auth="client_secret_basic", pkce=False, token_request_headers={HARD_EXPIRY_HEADER: "true"},
+        revoke_body="json", access_token_lifetime=timedelta(hours=1),
+        refresh_expires_in_key="x_refresh_token_expires_in",
+        refresh_hard_expires_in_key="x_refresh_token_hard_expires_in", expired_grant_marker="expir",
     )
-
-
-def _oauth_client(settings: ProviderSettings, redirect_uri: str | None = None) -> AsyncOAuth2Client:
-    return AsyncOAuth2Client(
-        client_id=settings.client_id, client_secret=settings.client_secret,
-        token_endpoint_auth_method="client_secret_basic", redirect_uri=redirect_uri, timeout=TIMEOUT,
-    )
-
-
-def _oauth_failure(exc: OAuthError, *, refreshing: bool) -> ProviderError:
-    if exc.error == "invalid_client":
-        return AuthorizationError("QuickBooks did not recognise the app's client id and secret.",
-                                  code="environment_mismatch")
-    if exc.error == "invalid_grant":
-        if refreshing:
-            expired = "expir" in (exc.description or "").lower()
-            return AuthorizationError(
-                "QuickBooks no longer accepts this connection's refresh token"
-                + (" (it expired)." if expired else " (it was revoked, replaced, or the app was disconnected)."),
-                code="token_expired" if expired else "token_revoked",
-            )
-        return AuthorizationError("QuickBooks refused the sign-in code (it was used already or expired).",
-                                  code="token_revoked")
-    return AuthorizationError(f"QuickBooks refused the sign-in ({exc.error}).", code="token_revoked")
-
-
-async def exchange_code(settings: ProviderSettings, environment: str, code: str, redirect_uri: str) -> TokenSet:
-    urls = endpoints(settings, environment)
-    async with _oauth_client(settings, redirect_uri) as client:
-        try:
-            token = await client.fetch_token(urls.token, grant_type="authorization_code", code=code,
-                                             redirect_uri=redirect_uri, headers={HARD_EXPIRY_HEADER: "true"})
-        except OAuthError as exc:
-            raise _oauth_failure(exc, refreshing=False) from exc
-        except httpx.HTTPError as exc:
-            raise transport_error(PROVIDER, exc, write=False) from exc
-        except ValueError as exc:  # a non-JSON answer: the token endpoint is having a bad day
-            raise ProviderUnavailable("QuickBooks' sign-in service answered with an error page.") from exc
-    return _token_set(dict(token))
-
-
-async def refresh(settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
-    urls = endpoints(settings, environment)
-    async with _oauth_client(settings) as client:
-        try:
-            token = await client.refresh_token(urls.token, refresh_token=refresh_token,
-                                               headers={HARD_EXPIRY_HEADER: "true"})
-        except OAuthError as exc:
-            raise _oauth_failure(exc, refreshing=True) from exc
-        except httpx.HTTPError as exc:
-            raise transport_error(PROVIDER, exc, write=False) from exc
-        except ValueError as exc:
-            raise ProviderUnavailable("QuickBooks' sign-in service answered with an error page.") from exc
-    return _token_set(dict(token), refresh_token)
-
-
-async def revoke(settings: ProviderSettings, environment: str, token: str) -> bool:
-    """Intuit's revoke takes JSON (not the RFC 7009 form), so it is sent by hand with Basic auth."""
-    urls = endpoints(settings, environment)
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        try:
-            response = await http.post(urls.revoke, content=dumps({"token": token}),
-                                       auth=(settings.client_id, settings.client_secret),
-                                       headers={"Accept": "application/json", "Content-Type": "application/json"})
-        except httpx.HTTPError:
-            return False
-    return response.status_code == 200
 
 
 async def company_name(settings: ProviderSettings, environment: str, access_token: str, realm_id: str) -> dict:

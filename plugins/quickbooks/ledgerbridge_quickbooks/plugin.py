@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from ledgerbridge.errors import ProviderError
 from ledgerbridge.plugins import hookimpl
 from ledgerbridge.provider import (
+    AuthorizationServer,
     BatchOutcome,
     Capabilities,
     CustomerData,
@@ -75,20 +75,8 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def authorization_url(
-    settings: ProviderSettings, environment: str, redirect_uri: str, state: str, code_verifier: str | None
-) -> str:
-    oauth = AsyncOAuth2Client(client_id=settings.client_id, redirect_uri=redirect_uri, scope=client.ACCOUNTING_SCOPE)
-    url, _ = oauth.create_authorization_url(client.endpoints(settings, environment).authorize, state=state)
-    return url
-
-
-@hookimpl
-async def exchange_code(
-    settings: ProviderSettings, environment: str, code: str, redirect_uri: str, code_verifier: str | None,
-    params: dict[str, str],
-) -> TokenSet:
-    return await client.exchange_code(settings, environment, code, redirect_uri)
+def authorization_server(settings: ProviderSettings, environment: str) -> AuthorizationServer:
+    return client.authorization_server(settings, environment)
 
 
 @hookimpl
@@ -106,16 +94,6 @@ async def connected_tenants(
     currency = await client.home_currency(settings, environment, tokens.access_token, realm)
     return [Tenant(id=realm, name=str(info.get("CompanyName") or f"QuickBooks company {realm}"), extra=extra,
                    currency=currency)]
-
-
-@hookimpl
-async def refresh_token(settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
-    return await client.refresh(settings, environment, refresh_token)
-
-
-@hookimpl
-async def revoke_token(session: ProviderSession, refresh_token: str) -> bool:
-    return await client.revoke(session.settings, session.environment, refresh_token)
 
 
 # --------------------------------------------------------------------------- importing

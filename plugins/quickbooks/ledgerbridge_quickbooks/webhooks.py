@@ -7,16 +7,14 @@ ids only, and the core reads the records before believing anything.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from datetime import datetime
 from typing import Any
 
 from ledgerbridge.provider import WebhookEvent
+from ledgerbridge.webhook_signatures import HmacSignature
 
-SIGNATURE_HEADER = "intuit-signature"
+SIGNATURE = HmacSignature("intuit-signature", digest="sha256", encoding="base64")
 RECORD_TYPES = {
     "customer": "customer", "item": "item", "invoice": "invoice", "payment": "payment", "account": "account",
     "timeactivity": "time_entry",
@@ -25,16 +23,9 @@ LEGACY_OPERATIONS = {"create": "create", "update": "update", "delete": "delete",
 CLOUD_VERBS = {"created": "create", "updated": "update", "deleted": "delete", "voided": "void", "merged": "merge"}
 
 
-def signature(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """False without a configured verifier token: an unsigned endpoint must not accept anything."""
-    sent = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), "")
-    if not secret or not sent:
-        return False
-    return hmac.compare_digest(signature(secret, body), sent.strip())
+    return SIGNATURE.verify(secret, headers, body)
 
 
 def _moment(text: Any) -> datetime | None:

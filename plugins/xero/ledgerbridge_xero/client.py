@@ -1,8 +1,8 @@
 """The HTTP conversation with Xero: where to send, which headers, and what its answers mean.
 
 Everything that knows Xero's wire lives here (FACTS.md Xero 1, 2, 6 and 7): the identity hosts and
-the Accounting API (or a sandbox's, when `settings.base_url` is set), HTTP Basic client auth on the
-token endpoint, `xero-tenant-id` and `Idempotency-Key` on API calls, the `{"Id","Status",...}`
+the Accounting API (or a sandbox's, when `settings.base_url` is set), the authorization server the
+core's OAuth flow uses, `xero-tenant-id` and `Idempotency-Key` on API calls, the `{"Id","Status",...}`
 envelope with Microsoft JSON dates, and the translation of Xero's error bodies (problem details for
 auth, `ValidationException` with per-element messages, plain-text 404, 429 with `Retry-After` and
 `X-Rate-Limit-Problem`) and of transport failures into `ledgerbridge.errors` types. Hooks build an
@@ -12,7 +12,6 @@ the core's business.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -23,6 +22,7 @@ from typing import Any
 
 import httpx
 import msgspec
+from ledgerbridge import oauth
 from ledgerbridge.errors import (
     AccessTokenExpired,
     AuthorizationError,
@@ -30,7 +30,7 @@ from ledgerbridge.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from ledgerbridge.provider import ProviderSession, TokenSet
+from ledgerbridge.provider import AuthorizationServer, ProviderSession
 from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
@@ -205,103 +205,20 @@ def translate_response(response: httpx.Response, *, subject: str = "", number: s
 # --------------------------------------------------------------------------- OAuth
 
 
-def pkce_challenge(verifier: str) -> str:
-    """S256: base64url(sha256(verifier)) without padding (RFC 7636)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def authorization_server(settings: ProviderSettings) -> AuthorizationServer:
+    """Xero's identity server as the core's flow needs it (FACTS.md Xero 1).
 
-
-def jwt_claims(token: str) -> dict[str, Any]:
-    """The access token's claims, unverified: we only read `authentication_event_id` to filter /connections
-    (the token was just handed to us by Xero over TLS; Xero verifies it on every call)."""
-    try:
-        payload = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
-
-
-def token_set(token: dict[str, Any]) -> TokenSet:
-    """Access tokens last 30 minutes; a refresh token lasts 60 days unused and rotates on every refresh."""
-    now = datetime.now(UTC)
-    access = str(token["access_token"])
-    extra: dict[str, Any] = {k: token[k] for k in ("id_token",) if token.get(k)}
-    event = jwt_claims(access).get("authentication_event_id")
-    if event:
-        extra["auth_event_id"] = str(event)
-    refresh = str(token.get("refresh_token") or "")
-    return TokenSet(
-        access_token=access,
-        refresh_token=refresh,
-        access_expires_at=now + timedelta(seconds=int(token.get("expires_in") or ACCESS_TTL)),
-        refresh_expires_at=now + REFRESH_TTL if refresh else None,
-        scope=str(token.get("scope") or ""),
-        extra=extra,
+    Basic client auth and S256 PKCE; access tokens last 30 minutes; an unused refresh token lasts 60
+    days and rotates on every refresh. The access token is a JWT whose `authentication_event_id` says
+    which consent it came from, kept as `auth_event_id` so `connected_tenants` can ask `/connections`
+    for this consent's organisations only.
+    """
+    urls = endpoints(settings)
+    return AuthorizationServer(
+        authorize_url=urls.authorize, token_url=urls.token, revoke_url=urls.revoke, scopes=SCOPES,
+        client_auth="client_secret_basic", pkce=True, access_token_lifetime=timedelta(seconds=ACCESS_TTL),
+        refresh_token_lifetime=REFRESH_TTL, access_token_claims={"authentication_event_id": "auth_event_id"},
     )
-
-
-def _oauth_failure(status: int, error: str, *, refreshing: bool) -> ProviderError:
-    kw: dict[str, Any] = {"status": status, "provider_code": error or None}
-    if status >= 500:
-        return ProviderUnavailable("Xero's sign-in service reported an error on its side.", **kw)
-    if status == 429:
-        return RateLimited("Xero's sign-in service asked us to slow down.", **kw)
-    if error == "invalid_client":
-        return AuthorizationError("Xero did not recognise the app's client id and secret.",
-                                  code="environment_mismatch", **kw)
-    if refreshing:
-        return AuthorizationError(
-            "Xero no longer accepts this connection's refresh token (unused for 60 days, replaced by a newer one "
-            "more than 30 minutes ago, or the app was disconnected).", code="token_revoked", **kw)
-    return AuthorizationError("Xero refused the sign-in code (it was used already, expired, or the PKCE verifier "
-                              "did not match).", code="token_revoked", **kw)
-
-
-def _basic(settings: ProviderSettings) -> str:
-    raw = f"{settings.client_id}:{settings.client_secret}".encode()
-    return "Basic " + base64.b64encode(raw).decode()
-
-
-async def _token_request(settings: ProviderSettings, fields: dict[str, str], *, refreshing: bool) -> TokenSet:
-    headers = {"Authorization": _basic(settings), "Accept": "application/json"}
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        try:
-            response = await http.post(endpoints(settings).token, data=fields, headers=headers)
-        except httpx.HTTPError as exc:
-            raise transport_error(PROVIDER, exc, write=False) from exc
-    try:
-        body = loads(response.content) if response.content else None
-    except ValueError:
-        body = None
-    if response.status_code == 200 and isinstance(body, dict) and "access_token" in body:
-        return token_set(body)
-    if response.status_code == 200:
-        raise ProviderUnavailable("Xero's sign-in service answered with something unreadable.")
-    error = str(body.get("error") or "") if isinstance(body, dict) else ""
-    raise _oauth_failure(response.status_code, error, refreshing=refreshing)
-
-
-async def exchange_code(settings: ProviderSettings, code: str, redirect_uri: str, verifier: str | None) -> TokenSet:
-    fields = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-    if verifier:
-        fields["code_verifier"] = verifier
-    return await _token_request(settings, fields, refreshing=False)
-
-
-async def refresh(settings: ProviderSettings, refresh_token: str) -> TokenSet:
-    return await _token_request(settings, {"grant_type": "refresh_token", "refresh_token": refresh_token},
-                                refreshing=True)
-
-
-async def revoke(settings: ProviderSettings, token: str) -> bool:
-    """`POST /connect/revocation`: ends every connection of the user for this app (FACTS Xero 1)."""
-    headers = {"Authorization": _basic(settings), "Accept": "application/json"}
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        try:
-            response = await http.post(endpoints(settings).revoke, data={"token": token}, headers=headers)
-        except httpx.HTTPError:
-            return False
-    return response.status_code == 200
 
 
 async def identity_get(settings: ProviderSettings, access_token: str, url: str, params: dict[str, str] | None = None,
@@ -400,5 +317,6 @@ async def disconnect(session: ProviderSession, refresh_token: str) -> bool:
     except (httpx.HTTPError, ValueError):
         return confirmed
     if others == [] or not connection_id:
-        return await revoke(session.settings, refresh_token) or confirmed
+        revoked = await oauth.revoke_at(authorization_server(session.settings), session.settings, refresh_token)
+        return revoked or confirmed
     return confirmed

@@ -4,16 +4,19 @@ Capabilities follow Xero's published limits (../shared/providers/FACTS.md, Xero 
 invoices per request, `Idempotency-Key` on every write, 60 calls a minute, 5 at once and 5,000 a day
 per organisation, PKCE, several organisations per consent, and invoices exported as DRAFT or
 AUTHORISED. The sandbox (``ledgerbridge_xero.sandbox``) is offered to ``serve`` as the demo backend.
+
+OAuth is the core's: the plugin declares Xero's authorization server and overrides one step only,
+`revoke_token`, because Xero's revocation ends every organisation the user connected, not just this one.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from ledgerbridge.errors import ProviderError
 from ledgerbridge.plugins import hookimpl
 from ledgerbridge.provider import (
+    AuthorizationServer,
     BatchOutcome,
     Capabilities,
     CustomerData,
@@ -78,22 +81,8 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def authorization_url(
-    settings: ProviderSettings, environment: str, redirect_uri: str, state: str, code_verifier: str | None
-) -> str:
-    query = {"response_type": "code", "client_id": settings.client_id, "redirect_uri": redirect_uri,
-             "scope": " ".join(client.SCOPES), "state": state}
-    if code_verifier:
-        query.update(code_challenge=client.pkce_challenge(code_verifier), code_challenge_method="S256")
-    return f"{client.endpoints(settings).authorize}?{urlencode(query)}"
-
-
-@hookimpl
-async def exchange_code(
-    settings: ProviderSettings, environment: str, code: str, redirect_uri: str, code_verifier: str | None,
-    params: dict[str, str],
-) -> TokenSet:
-    return await client.exchange_code(settings, code, redirect_uri, code_verifier)
+def authorization_server(settings: ProviderSettings, environment: str) -> AuthorizationServer:
+    return client.authorization_server(settings)
 
 
 @hookimpl
@@ -122,14 +111,9 @@ async def connected_tenants(
 
 
 @hookimpl
-async def refresh_token(settings: ProviderSettings, environment: str, refresh_token: str) -> TokenSet:
-    return await client.refresh(settings, refresh_token)
-
-
-@hookimpl
 async def revoke_token(session: ProviderSession, refresh_token: str) -> bool:
-    """Disconnect this organisation only; revoke the token (which ends every connection of the user) only
-    when no other organisation is connected through it."""
+    """Overrides the core's revocation: Xero's revokes every organisation of the user, so disconnect this
+    organisation only, and revoke the token (through the core) when no other organisation remains."""
     return await client.disconnect(session, refresh_token)
 
 

@@ -9,30 +9,21 @@ UPDATE), and the core reads the records before believing anything.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from datetime import datetime
 from typing import Any
 
 from ledgerbridge.provider import WebhookEvent
+from ledgerbridge.webhook_signatures import HmacSignature
 
-SIGNATURE_HEADER = "x-xero-signature"
+SIGNATURE = HmacSignature("x-xero-signature", digest="sha256", encoding="base64")
 RECORD_TYPES = {"INVOICE": "invoice", "CONTACT": "customer"}
 OPERATIONS = {"CREATE": "create", "UPDATE": "update"}
 
 
-def signature(key: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
-
-
 def verify(key: str, headers: dict[str, str], body: bytes) -> bool:
     """False without a configured key: an unsigned endpoint must not accept anything."""
-    sent = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), "")
-    if not key or not sent:
-        return False
-    return hmac.compare_digest(signature(key, body), sent.strip())
+    return SIGNATURE.verify(key, headers, body)
 
 
 def _moment(text: Any) -> datetime | None:
