@@ -24,7 +24,7 @@ from ledgerbridge.provider import METERED_COST, ConnectionOptions, ProviderSessi
 from ledgerbridge.providerhttp import retry_after_seconds
 from ledgerbridge.ratelimit import Limits, RateLimiter, make_limiter
 from ledgerbridge.settings import get_settings
-from ledgerbridge.tables import Connection, ConnectionStatus, utcnow
+from ledgerbridge.tables import Connection, ConnectionStatus, ExternalLink, RecordType, utcnow
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -72,8 +72,6 @@ class LimitedTransport(httpx.AsyncBaseTransport):
 async def _options(connection: Connection) -> ConnectionOptions:
     account_remote_id = None
     if connection.default_income_account_id:
-        from ledgerbridge.tables import ExternalLink, RecordType
-
         link = await ExternalLink.select(ExternalLink.remote_id).where(
             (ExternalLink.connection == connection.id)
             & (ExternalLink.record_type == RecordType.account)

@@ -24,6 +24,7 @@ from dramatiq.middleware import AsyncIO, Middleware
 
 from ledgerbridge import db, jobs
 from ledgerbridge.settings import get_settings
+from ledgerbridge.sync import run_handlers
 from ledgerbridge.tables import WorkerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ def _send(run_id: int, delay: float) -> None:
 
 
 jobs.set_dispatcher(_send)
+# The Dramatiq CLI starts a worker process by importing this module: it is this process's start-up.
+jobs.install_handlers(run_handlers())
 
 
 def start_embedded_worker(threads: int) -> dramatiq.Worker:

@@ -8,13 +8,14 @@ writes) and applies the importer's own matching rules, so the review and the imp
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Literal
 
-from ledgerbridge import connections
 from ledgerbridge.provider import RemoteCustomer
 from ledgerbridge.sync.importing import _customer_values, match_customer, suggest_kind
 from ledgerbridge.sync.links import fingerprint, link_by_remote
+from ledgerbridge.sync.paging import read_pages
 from ledgerbridge.tables import Connection, Customer, RecordType
 
 Action = Literal["unchanged", "update", "link", "create", "ambiguous", "archive"]
@@ -40,15 +41,15 @@ class CustomerReview:
 async def review_customers(connection_id: int, limit: int = REVIEW_LIMIT) -> CustomerReview:
     connection = await Connection.objects().where(Connection.id == connection_id).first()
     out: list[CustomerCandidate] = []
-    cursor: str | None = None
-    while len(out) < limit:
-        page = await connections.call(connection_id, "import_customers", cursor=cursor)
-        for remote in page.records:
-            out.append(await _classify(connection, remote))
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return CustomerReview(candidates=out[:limit], truncated=cursor is not None or len(out) > limit)
+    more = False
+    async with aclosing(read_pages(connection_id, "import_customers")) as pages:
+        async for page in pages:
+            for remote in page.records:
+                out.append(await _classify(connection, remote))
+            more = page.next_cursor is not None
+            if len(out) >= limit:
+                break
+    return CustomerReview(candidates=out[:limit], truncated=more or len(out) > limit)
 
 
 async def _classify(connection: Connection, remote: RemoteCustomer) -> CustomerCandidate:
