@@ -13,7 +13,7 @@ import inspect
 import logging
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -80,7 +80,7 @@ class Registry:
         self._provider_plugins: dict[str, object] = {}
         self._callers: dict[tuple[str, str], Any] = {}
         for impl in manager.hook.provider_info.get_hookimpls():
-            info = impl.function()
+            info = cast(ProviderInfo, impl.function())
             if info.key in self.providers:
                 raise RuntimeError(
                     f"two plugins declare the provider key {info.key!r}: "

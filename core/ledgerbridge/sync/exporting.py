@@ -79,6 +79,7 @@ async def build_invoice_data(ctx: RunContext | None, connection: Connection, inv
         item_remote, item_name, account_remote = None, "", None
         if line.item:
             item = await Item.objects().where(Item.id == line.item).first()
+            assert item is not None, "an invoice line's item is never deleted (archived instead)"
             if ctx is None:
                 item_remote = await _linked_or_new(connection, RecordType.item, item.id)
             else:
@@ -304,7 +305,7 @@ def batch_size(connection: Connection) -> int:
 
 
 async def run_export(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     params = ctx.params
     ids: list[int] = params.get("invoice_ids") or [params["invoice_id"]]
     done: list[int] = ctx.checkpoint.get("done", [])
@@ -324,5 +325,5 @@ async def run_export(ctx: RunContext) -> None:
 
 
 async def run_export_customer(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     await ensure_customer(ctx, connection, ctx.params["customer_id"])

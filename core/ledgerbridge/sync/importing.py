@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from typing import Any
 
+from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import REASONS
 from ledgerbridge.issues import raise_issue
@@ -74,7 +75,7 @@ async def _archive(ctx: RunContext, table: type, record_type: str, connection: C
         await _note(ctx, record_type, None, remote.remote_id, "skipped")
         return "skipped"
     async with write_transaction():
-        values = {table.active: False}
+        values: dict[Any, Any] = {table.active: False}
         if hasattr(table, "archived_at"):
             values[table.archived_at] = utcnow()
         await table.update(values).where(table.id == link.record_id)
@@ -192,7 +193,7 @@ async def apply_item(ctx: RunContext, connection: Connection, remote: RemoteItem
     seen = fingerprint(remote)
     account_id = await _local_id(connection.id, RecordType.account, remote.income_account_id)
     tax_id = await _local_id(connection.id, RecordType.tax_rate, remote.tax_rate_id)
-    values = {
+    values: dict[Any, Any] = {
         Item.name: remote.name, Item.description: remote.description, Item.kind: remote.kind,
         Item.unit_price: remote.unit_price, Item.taxable: remote.taxable, Item.active: True,
         Item.archived_at: None, Item.updated_at: utcnow(),
@@ -292,7 +293,7 @@ KIND_STEPS = {
 
 
 async def run_import(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     capabilities = get_registry().provider(connection.provider).capabilities
     wanted = KIND_STEPS[RunKind(ctx.run.kind)]
     checkpoint = ctx.checkpoint

@@ -8,7 +8,7 @@ starts where this one ended and fetches only what changed.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Any, TypeVar
 
 from ledgerbridge import connections
@@ -25,7 +25,7 @@ APPLY_CHUNK = 100
 
 
 async def read_pages(connection_id: int, hook: str, *, cursor: str | None = None,
-                     **kwargs: Any) -> AsyncIterator[Page[Any]]:
+                     **kwargs: Any) -> AsyncGenerator[Page[Any], None]:
     """Every page of a read, starting at `cursor` (None: from the start or from the change cursor
     the caller chose). The caller checkpoints `page.next_cursor` to resume after a crash."""
     while True:

@@ -12,6 +12,7 @@ from contextlib import aclosing
 from decimal import Decimal
 from typing import Any
 
+from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.jobs import RunContext, loads
 from ledgerbridge.plugins import get_registry
@@ -37,6 +38,7 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         ctx.count("skipped")
         return None
     invoice = await Invoice.objects().where(Invoice.id == link.record_id).first()
+    assert invoice is not None, "an exported invoice is locked, never deleted"
     old_status = loads(link.remote_data).get("status", "")
     new_status = "deleted" if remote.deleted else remote.status
     warnings = []
@@ -90,7 +92,7 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
 
 
 async def run_poll(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     remote_ids = ctx.params.get("remote_ids")
     cursor = ctx.checkpoint.get("cursor") if "cursor" in ctx.checkpoint else (
         None if remote_ids else loads(connection.cursors).get("invoice_status"))

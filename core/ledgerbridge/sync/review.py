@@ -12,6 +12,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Literal
 
+from ledgerbridge import connections
 from ledgerbridge.provider import RemoteCustomer
 from ledgerbridge.sync.importing import _customer_values, match_customer, suggest_kind
 from ledgerbridge.sync.links import fingerprint, link_by_remote
@@ -39,7 +40,7 @@ class CustomerReview:
 
 
 async def review_customers(connection_id: int, limit: int = REVIEW_LIMIT) -> CustomerReview:
-    connection = await Connection.objects().where(Connection.id == connection_id).first()
+    connection = await connections.load(connection_id)
     out: list[CustomerCandidate] = []
     more = False
     async with aclosing(read_pages(connection_id, "import_customers")) as pages:
@@ -58,7 +59,7 @@ async def _classify(connection: Connection, remote: RemoteCustomer) -> CustomerC
     link = await link_by_remote(connection.id, RecordType.customer, remote.remote_id)
     if link is not None:
         local = await Customer.select(Customer.name).where(Customer.id == link.record_id).first()
-        names = (local["name"],) if local else ()
+        names: tuple[str, ...] = (local["name"],) if local else ()
         if remote.deleted or not remote.active:
             return CustomerCandidate(remote, "archive", (link.record_id,), names, kind,
                                      "Inactive or deleted in the provider: archived here.")
