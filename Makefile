@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README, `make run` and `make test`, and `make lint` (ruff, mypy, import contracts).
 .PHONY: run test lint
 
 run:
@@ -11,3 +11,5 @@ test:
 
 lint:
 	@uv run ruff check .
+	@uv run mypy
+	@uv run lint-imports

@@ -17,14 +17,14 @@ import httpx
 
 from ledgerbridge import oauth, vault
 from ledgerbridge.db import write_transaction
-from ledgerbridge.errors import AccessTokenExpired
+from ledgerbridge.errors import AccessTokenExpired, LedgerBridgeError
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import METERED_COST, ConnectionOptions, ProviderSession
 from ledgerbridge.providerhttp import retry_after_seconds
 from ledgerbridge.ratelimit import Limits, RateLimiter, make_limiter
 from ledgerbridge.settings import get_settings
-from ledgerbridge.tables import Connection, ConnectionStatus, utcnow
+from ledgerbridge.tables import Connection, ConnectionStatus, ExternalLink, NumberPolicy, RecordType, utcnow
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -72,8 +72,6 @@ class LimitedTransport(httpx.AsyncBaseTransport):
 async def _options(connection: Connection) -> ConnectionOptions:
     account_remote_id = None
     if connection.default_income_account_id:
-        from ledgerbridge.tables import ExternalLink, RecordType
-
         link = await ExternalLink.select(ExternalLink.remote_id).where(
             (ExternalLink.connection == connection.id)
             & (ExternalLink.record_type == RecordType.account)
@@ -82,9 +80,17 @@ async def _options(connection: Connection) -> ConnectionOptions:
         account_remote_id = link["remote_id"] if link else None
     return ConnectionOptions(
         export_as_draft=connection.export_as_draft,
-        number_policy=connection.number_policy,
+        number_policy="provider" if connection.number_policy == NumberPolicy.provider else "ours",
         default_income_account_id=account_remote_id,
     )
+
+
+async def load(connection_id: int | None) -> Connection:
+    """The connection a run or request is about; gone means it was deleted meanwhile."""
+    connection = await Connection.objects().where(Connection.id == connection_id).first()
+    if connection is None:
+        raise LedgerBridgeError(f"Connection {connection_id} no longer exists.", code="not_found")
+    return connection
 
 
 async def open_session(connection_id: int, *, force_refresh: bool = False) -> ProviderSession:
@@ -107,9 +113,10 @@ async def open_session(connection_id: int, *, force_refresh: bool = False) -> Pr
 
 async def call(connection_id: int, hook: str, **kwargs: Any) -> Any:
     """Call a provider hook for this connection, refreshing the access token once on a 401."""
-    provider = (await Connection.select(Connection.provider).where(Connection.id == connection_id).first())[
-        "provider"
-    ]
+    row = await Connection.select(Connection.provider).where(Connection.id == connection_id).first()
+    if row is None:
+        raise LedgerBridgeError(f"Connection {connection_id} no longer exists.", code="not_found")
+    provider = row["provider"]
     for attempt in (0, 1):
         session = await open_session(connection_id, force_refresh=attempt == 1)
         try:
@@ -124,7 +131,7 @@ async def call(connection_id: int, hook: str, **kwargs: Any) -> Any:
 
 async def disconnect(connection_id: int) -> Connection:
     """Revoke at the provider (best effort) and forget the tokens; every record and link stays."""
-    connection = await Connection.objects().where(Connection.id == connection_id).first()
+    connection = await load(connection_id)
     if connection.refresh_token_enc:
         session = None
         try:

@@ -117,6 +117,7 @@ def _enable_wal(path: Path) -> None:
 
 
 def current_engine() -> Engine:
+    # Lazy: the tables import this module (for `Money`), so they cannot be imported at its top.
     from ledgerbridge.tables import Workspace
 
     return Workspace._meta.db
@@ -124,6 +125,7 @@ def current_engine() -> Engine:
 
 def use_engine(engine: Engine) -> None:
     """Point every LedgerBridge table at `engine` (tests switch between SQLite and PostgreSQL)."""
+    # Lazy: the tables and `piccolo_conf` import this module; Piccolo's own table loads its config.
     from piccolo.apps.migrations.tables import Migration
 
     from ledgerbridge import piccolo_conf

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import redis.asyncio as aioredis
 from litestar import get
 from litestar.response import Response
 
@@ -28,8 +29,6 @@ async def check() -> tuple[bool, dict[str, Any]]:
         report["broker"] = "in-process"
     else:
         try:
-            import redis.asyncio as aioredis
-
             client = aioredis.from_url(settings.broker_url)
             await client.ping()
             await client.aclose()

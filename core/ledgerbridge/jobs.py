@@ -18,14 +18,18 @@ import asyncio
 import json
 import logging
 import os
+import pkgutil
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from ledgerbridge.db import write_transaction
+from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
+from ledgerbridge.issues import record_run_failure
+from ledgerbridge.plugins import get_registry
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import RunKind, RunState, SyncRun, utcnow
 
@@ -297,18 +301,73 @@ class RunContext:
 
 
 Handler = Callable[[RunContext], Awaitable[None]]
-HANDLERS: dict[str, Handler] = {}
 
 
-def handles(*kinds: RunKind) -> Callable[[Handler], Handler]:
-    """Register a coroutine as the handler for run kinds."""
+class UnknownRunKind(LedgerBridgeError):
+    """A run whose kind no installed handler takes: the worker was started without the engine's
+    handlers, or runs an older version than the process that queued the run."""
 
-    def register(handler: Handler) -> Handler:
-        for kind in kinds:
-            HANDLERS[kind] = handler
-        return handler
+    code = "internal_error"
 
-    return register
+
+class RunHandlers(dict[str, Handler]):
+    """Which coroutine runs each kind of run.
+
+    The queue knows runs, not what they do: the sync engine builds one of these
+    (`ledgerbridge.sync.run_handlers()`) and whoever starts a worker hands it to the queue with
+    `install_handlers`, so this module never imports the engine that imports it.
+    """
+
+    def handles(self, *kinds: RunKind) -> Callable[[Handler], Handler]:
+        """Register a coroutine as the handler for run kinds."""
+
+        def register(handler: Handler) -> Handler:
+            for kind in kinds:
+                self[kind] = handler
+            return handler
+
+        return register
+
+    def handler_for(self, kind: str) -> Handler:
+        try:
+            return self[kind]
+        except KeyError:
+            raise UnknownRunKind(
+                f"No handler for runs of kind {kind!r} in this worker.",
+                fix="Start workers with `ledgerbridge worker` (or `serve`), which install the sync engine's "
+                "handlers, and run the same LedgerBridge version everywhere.",
+            ) from None
+
+
+# What this process's workers run: filled by `install_handlers` at start-up.
+HANDLERS = RunHandlers()
+# Where the engine's handlers are built, by name only: see `installed_handlers`.
+ENGINE_HANDLERS = "ledgerbridge.sync:run_handlers"
+_installed = False
+
+
+def install_handlers(handlers: Mapping[str, Handler]) -> None:
+    """Hand the queue the handlers its workers run; called by whoever starts a worker."""
+    global _installed
+    HANDLERS.clear()
+    HANDLERS.update(handlers)
+    _installed = True
+
+
+def installed_handlers() -> RunHandlers:
+    """The handlers installed at start-up; a process that executes runs without a start-up (a
+    test, a benchmark, a one-off script) gets the engine's, loaded by name on first use.
+
+    Entries set explicitly before that first use are kept.
+    """
+    global _installed
+    if not _installed:
+        # Deliberately lazy and by name: the engine imports this module, so it cannot be imported here.
+        engine: Mapping[str, Handler] = pkgutil.resolve_name(ENGINE_HANDLERS)()
+        for kind, handler in engine.items():
+            HANDLERS.setdefault(kind, handler)
+        _installed = True
+    return HANDLERS
 
 
 async def _keep_lease(run_id: int, owner: str, every: float, lost: asyncio.Event) -> None:
@@ -319,55 +378,78 @@ async def _keep_lease(run_id: int, owner: str, every: float, lost: asyncio.Event
             return
 
 
-async def execute(run_id: int, owner: str = WORKER_ID) -> RunState | None:
-    """Claim and run one job to its end; what the broker's actor calls. None: nothing to do."""
-    from ledgerbridge import sync  # noqa: F401  (registers the handlers)
-    from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
-    from ledgerbridge.issues import record_run_failure
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended, before anything about it is written: `record_outcome` writes it."""
 
+    state: RunState
+    error: str = ""
+    retry_in: float | None = None  # seconds; set when the run goes back to the queue
+    failure: LedgerBridgeError | None = None  # becomes an issue on the connection
+
+
+async def execute(run_id: int, owner: str = WORKER_ID,
+                  handlers: Mapping[str, Handler] | None = None) -> RunState | None:
+    """Claim and run one job to its end; what the broker's actor calls. None: nothing to do.
+
+    `handlers` defaults to those installed in this process (`install_handlers`).
+    """
     run = await claim(run_id, owner)
     if run is None:
         return None
-    handler = HANDLERS.get(run.kind)
+    known = RunHandlers(handlers) if handlers is not None else installed_handlers()
     context = RunContext(run=run, owner=owner)
     lost = asyncio.Event()
     keeper = asyncio.create_task(_keep_lease(run.id, owner, get_settings().job_lease_seconds / 3, lost))
-    state = RunState.failed
     try:
-        if handler is None:
-            raise LedgerBridgeError(f"No handler for runs of kind {run.kind!r}.")
-        await handler(context)
-        await context.save()
-        state = RunState.done
-        await finish(run.id, state, owner=owner)
+        outcome = await _attempt(known, context)
     except LeaseLost:
         log.warning("run %s was taken over by another worker; stopping", run.id)
         return None
-    except RateLimited as exc:
-        if not await _save_counts(context):
-            return None
-        await requeue(run.id, delay=exc.retry_after, error=exc.message, owner=owner)
-        return RunState.queued
-    except ProviderError as exc:
-        if not await _save_counts(context):
-            return None
-        if exc.retryable and run.attempts < MAX_ATTEMPTS:
-            await requeue(run.id, delay=backoff(run.attempts), error=exc.message, owner=owner)
-            return RunState.queued
-        await record_run_failure(run, exc)
-        await finish(run.id, state, error=exc.message, owner=owner)
-    except LedgerBridgeError as exc:
-        log.warning("run %s failed: %s (%s)", run.id, exc.message, exc.code)
-        await record_run_failure(run, exc)
-        await finish(run.id, state, error=exc.message, owner=owner)
-    except Exception as exc:
-        log.exception("run %s failed", run.id)
-        await record_run_failure(run, LedgerBridgeError(f"Unexpected error: {exc.__class__.__name__}: {exc}"))
-        await finish(run.id, state, error=str(exc), owner=owner)
     finally:
         keeper.cancel()
+    return await record_outcome(context, outcome)
+
+
+async def _attempt(handlers: RunHandlers, context: RunContext) -> Outcome:
+    """Run the handler and say how it ended; `LeaseLost` escapes (the run is not ours to record)."""
+    run = context.run
+    try:
+        await handlers.handler_for(run.kind)(context)
+        return Outcome(RunState.done)
+    except LeaseLost:
+        raise
+    except RateLimited as exc:
+        return Outcome(RunState.queued, exc.message, retry_in=exc.retry_after)
+    except ProviderError as exc:
+        if exc.retryable and run.attempts < MAX_ATTEMPTS:
+            return Outcome(RunState.queued, exc.message, retry_in=backoff(run.attempts))
+        return Outcome(RunState.failed, exc.message, failure=exc)
+    except LedgerBridgeError as exc:
+        log.warning("run %s failed: %s (%s)", run.id, exc.message, exc.code)
+        return Outcome(RunState.failed, exc.message, failure=exc)
+    except Exception as exc:
+        log.exception("run %s failed", run.id)
+        unexpected = LedgerBridgeError(f"Unexpected error: {exc.__class__.__name__}: {exc}")
+        return Outcome(RunState.failed, str(exc), failure=unexpected)
+
+
+async def record_outcome(context: RunContext, outcome: Outcome) -> RunState | None:
+    """The one place a run's end is written: its counts, its state and finish time, the issue a
+    failure raises, and the `sync_run_finished` notification. None: the run was cancelled or
+    taken over meanwhile, and is left as it is."""
+    run = context.run
+    counted = isinstance(outcome.failure, ProviderError) or outcome.failure is None
+    if counted and not await _save_counts(context):
+        return None
+    if outcome.retry_in is not None:
+        await requeue(run.id, delay=outcome.retry_in, error=outcome.error, owner=context.owner)
+        return RunState.queued
+    if outcome.failure is not None:
+        await record_run_failure(run, outcome.failure)
+    await finish(run.id, outcome.state, error=outcome.error, owner=context.owner)
     await notify_finished(run.id)
-    return state
+    return outcome.state
 
 
 MAX_ATTEMPTS = 8
@@ -378,7 +460,7 @@ async def _save_counts(context: RunContext) -> bool:
     try:
         await context.save()
     except LeaseLost:
-        log.warning("run %s was cancelled or taken over while failing; leaving it as it is", context.run.id)
+        log.warning("run %s was cancelled or taken over while ending; leaving it as it is", context.run.id)
         return False
     return True
 
@@ -389,8 +471,7 @@ def backoff(attempts: int) -> float:
 
 
 async def notify_finished(run_id: int) -> None:
-    from ledgerbridge.plugins import get_registry
-
+    """Tell plugins a run ended, with its counts as stored."""
     run = await SyncRun.objects().where(SyncRun.id == run_id).first()
     if run is None:
         return

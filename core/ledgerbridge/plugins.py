@@ -7,23 +7,51 @@ implementations may be `async def`: this module is the one place that awaits wha
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import logging
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
 from ledgerbridge import hookspecs
-from ledgerbridge.errors import NotSupported
-from ledgerbridge.provider import ProviderInfo
+from ledgerbridge.errors import LedgerBridgeError, NotSupported
+from ledgerbridge.provider import Capabilities, ProviderInfo
 
 ENTRY_POINT_GROUP = "ledgerbridge"
 BUILTINS = ["ledgerbridge.webhooks"]
 hookimpl = pluggy.HookimplMarker("ledgerbridge")
 log = logging.getLogger(__name__)
+
+
+class PluginMisdeclared(LedgerBridgeError):
+    """A plugin that cannot work as written: refused at start-up rather than failing on the first
+    sync that needs the part it got wrong."""
+
+    code = "internal_error"
+
+
+# Hooks the core calls because a capability says so: declaring the capability without the hook
+# would fail only later, in a user's sync. Each: (what the message calls it, Capabilities field, hooks needed).
+CAPABILITY_HOOKS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("batch_size > 1", "batch_size", ("export_invoices_batch",)),
+    ("webhooks", "webhooks", ("verify_webhook", "parse_webhook")),
+    ("time_activities", "time_activities", ("export_time_entry",)),
+]
+
+
+def hook_names() -> list[str]:
+    """Every hook the core specifies."""
+    return sorted(name for name, value in vars(hookspecs).items()
+                  if callable(value) and getattr(value, "ledgerbridge_spec", None) is not None)
+
+
+def _declared(capabilities: Capabilities, field: str) -> bool:
+    value = getattr(capabilities, field)
+    return value > 1 if field == "batch_size" else bool(value)
 
 
 @dataclass(frozen=True)
@@ -52,7 +80,7 @@ class Registry:
         self._provider_plugins: dict[str, object] = {}
         self._callers: dict[tuple[str, str], Any] = {}
         for impl in manager.hook.provider_info.get_hookimpls():
-            info = impl.function()
+            info = cast(ProviderInfo, impl.function())
             if info.key in self.providers:
                 raise RuntimeError(
                     f"two plugins declare the provider key {info.key!r}: "
@@ -60,6 +88,28 @@ class Registry:
                 )
             self.providers[info.key] = info
             self._provider_plugins[info.key] = impl.plugin
+            self._check_capabilities(info, impl.plugin_name)
+
+    def _check_capabilities(self, info: ProviderInfo, plugin_name: str) -> None:
+        """Refuse a provider whose declared capabilities promise hooks it does not implement."""
+        caps = info.capabilities
+        for label, field, hooks in CAPABILITY_HOOKS:
+            missing = [hook for hook in hooks if not self.implements(info.key, hook)]
+            if _declared(caps, field) and missing:
+                raise PluginMisdeclared(
+                    f"The plugin {plugin_name!r} (provider {info.key!r}) declares {label} but does not "
+                    f"implement {', '.join(missing)}.",
+                    fix=f"Implement {' and '.join(missing)} in the plugin, or drop {label} from its Capabilities.",
+                )
+        if (not caps.native_idempotency and self.implements(info.key, "export_invoice")
+                and not self.implements(info.key, "find_invoice")):
+            raise PluginMisdeclared(
+                f"The plugin {plugin_name!r} (provider {info.key!r}) exports invoices without native "
+                "idempotency keys and does not implement find_invoice, so an interrupted export could "
+                "create an invoice twice.",
+                fix="Implement find_invoice (look an invoice up by number), or declare native_idempotency=True "
+                "if the provider replays a repeated idempotency key.",
+            )
 
     def provider(self, key: str) -> ProviderInfo:
         try:
@@ -133,14 +183,41 @@ class Registry:
 
 
 def make_manager(extra_plugins: list[tuple[str, object]] | None = None) -> pluggy.PluginManager:
+    """Load every plugin and check each implements only hooks the core specifies, with their
+    arguments; a misspelt hook would otherwise be silently never called."""
     manager = pluggy.PluginManager("ledgerbridge")
     manager.add_hookspecs(hookspecs)
-    for name in BUILTINS:  # the core's own features, registered like any plugin
-        manager.register(importlib.import_module(name), name=name)
-    manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    for name, plugin in extra_plugins or []:
-        manager.register(plugin, name=name)
+    try:
+        for name in BUILTINS:  # the core's own features, registered like any plugin
+            manager.register(importlib.import_module(name), name=name)
+        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        for name, plugin in extra_plugins or []:
+            manager.register(plugin, name=name)
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise misdeclared_hook(manager, exc) from exc
     return manager
+
+
+def misdeclared_hook(manager: pluggy.PluginManager, error: pluggy.PluginValidationError) -> PluginMisdeclared:
+    """Our error for pluggy's: the plugin and hook by name, and the hook it probably meant."""
+    plugin_name = manager.get_name(error.plugin) or getattr(error.plugin, "__name__", repr(error.plugin))
+    unknown = [name for name, caller in vars(manager.hook).items()
+               if not name.startswith("_") and not caller.has_spec()
+               and any(impl.plugin is error.plugin and not impl.optionalhook for impl in caller.get_hookimpls())]
+    if not unknown:  # registered against a real hook, with arguments the hook does not have
+        return PluginMisdeclared(
+            f"The plugin {plugin_name!r} does not match LedgerBridge's hooks: {error}",
+            fix="Give the hook implementation only arguments its specification in ledgerbridge.hookspecs has.",
+        )
+    hook = unknown[0]
+    closest = difflib.get_close_matches(hook, hook_names(), n=1)
+    suggestion = f"Did you mean {closest[0]!r}? " if closest else ""
+    return PluginMisdeclared(
+        f"The plugin {plugin_name!r} implements {hook!r}, which is not a LedgerBridge hook.",
+        fix=f"{suggestion}Rename it to one of the hooks in ledgerbridge.hookspecs (`ledgerbridge plugins` "
+        "lists installed plugins).",
+    )
 
 
 @cache

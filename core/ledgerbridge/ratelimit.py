@@ -20,6 +20,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+import redis.asyncio as aioredis
+
 from ledgerbridge.db import current_engine, write_transaction
 from ledgerbridge.tables import RateWindow
 
@@ -182,14 +184,10 @@ class RedisBackend:
     """The same algorithm as `DatabaseBackend`, atomic in one Lua script."""
 
     def __init__(self, url: str):
-        import redis.asyncio as aioredis
-
         self._url = url
         self._clients: dict[int, aioredis.Redis] = {}
 
     def _client(self):  # one client per event loop: redis.asyncio connections are loop-bound
-        import redis.asyncio as aioredis
-
         loop = id(asyncio.get_running_loop())
         client = self._clients.get(loop)
         if client is None:

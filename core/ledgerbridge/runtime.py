@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from ledgerbridge import db, jobs
+from ledgerbridge.scheduler import make_scheduler
 from ledgerbridge.settings import get_settings
+from ledgerbridge.sync import run_handlers
 
 log = logging.getLogger(__name__)
 _running: dict[str, Any] = {}
@@ -16,12 +18,12 @@ _running: dict[str, Any] = {}
 async def start(app_state: Any = None) -> None:
     settings = get_settings()
     await db.ensure_pool()
+    jobs.install_handlers(run_handlers())  # this process runs jobs (embedded) or checks what runs can do
+    # Lazy: importing the worker builds the broker from the settings, which are final only now.
     from ledgerbridge import worker
 
     if settings.embedded_broker:
         _running["worker"] = worker.start_embedded_worker(settings.worker_threads)
-        from ledgerbridge.scheduler import make_scheduler
-
         scheduler = make_scheduler()
         scheduler.start()
         _running["scheduler"] = scheduler

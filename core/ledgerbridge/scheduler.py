@@ -60,7 +60,8 @@ def make_scheduler() -> AsyncIOScheduler:
 
 def run_forever() -> None:
     """The `ledgerbridge scheduler` process."""
-    from ledgerbridge import worker  # noqa: F401  (installs the broker that jobs are sent to)
+    # Lazy: importing the worker builds the broker (from the settings) that jobs are sent to.
+    from ledgerbridge import worker  # noqa: F401
 
     async def main() -> None:
         await db.ensure_pool()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -50,7 +51,7 @@ class SettingsError(ValueError):
     """A setting is present but unusable; the message names the variable."""
 
 
-def _persisted_secret(path: Path, make: callable) -> str:  # type: ignore[valid-type]
+def _persisted_secret(path: Path, make: Callable[[], str]) -> str:
     """Read a generated secret, creating it on first use with owner-only permissions."""
     if path.exists():
         return path.read_text().strip()

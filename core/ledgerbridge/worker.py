@@ -23,7 +23,9 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware
 
 from ledgerbridge import db, jobs
+from ledgerbridge.plugins import get_registry
 from ledgerbridge.settings import get_settings
+from ledgerbridge.sync import run_handlers
 from ledgerbridge.tables import WorkerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,9 @@ def _send(run_id: int, delay: float) -> None:
 
 
 jobs.set_dispatcher(_send)
+# The Dramatiq CLI starts a worker process by importing this module: it is this process's start-up.
+jobs.install_handlers(run_handlers())
+get_registry()  # load and check the plugins now: a misdeclared one stops the worker here, not mid-run
 
 
 def start_embedded_worker(threads: int) -> dramatiq.Worker:

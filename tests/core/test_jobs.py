@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 from ledgerbridge import jobs
-from ledgerbridge.tables import RunKind, RunState, SyncRun, Workspace, utcnow
+from ledgerbridge.sync import run_handlers
+from ledgerbridge.tables import RunKind, RunState, SyncIssue, SyncRun, Workspace, utcnow
 
 
 @pytest.fixture
@@ -96,9 +99,7 @@ async def test_restart_resends_every_queued_run(ws, sent):
 
 
 async def test_a_run_cancelled_while_its_provider_throttles_stays_cancelled(ws, monkeypatch):
-    import ledgerbridge.sync  # noqa: F401  (registers the real handlers first, so ours replaces one)
     from ledgerbridge.errors import RateLimited
-    from ledgerbridge.tables import RunKind, RunState, SyncRun
 
     monkeypatch.setattr(jobs, "_dispatcher", lambda run_id, delay: None)
 
@@ -106,7 +107,64 @@ async def test_a_run_cancelled_while_its_provider_throttles_stays_cancelled(ws, 
         await jobs.cancel(ctx.run.id)  # a person pressed Cancel while the call was out
         raise RateLimited("slow down", retry_after=30)
 
-    monkeypatch.setitem(jobs.HANDLERS, RunKind.refresh_tokens, throttled_after_cancel)
+    handlers = jobs.RunHandlers({RunKind.refresh_tokens: throttled_after_cancel})
     run = await jobs.enqueue(RunKind.refresh_tokens, workspace_id=ws.id)
-    assert await jobs.execute(run.id, owner="w") is None  # no exception escapes to the broker
+    assert await jobs.execute(run.id, owner="w", handlers=handlers) is None  # no exception escapes to the broker
     assert (await SyncRun.objects().where(SyncRun.id == run.id).first()).state == RunState.cancelled
+
+
+# --------------------------------------------------------------------------- the handlers handed to the queue
+
+
+@pytest.fixture
+def fresh_queue(monkeypatch):
+    """An empty handler table, as in a process nothing has started yet; restored afterwards."""
+    monkeypatch.setattr(jobs, "HANDLERS", jobs.RunHandlers())
+    monkeypatch.setattr(jobs, "_installed", False)
+    monkeypatch.setattr(jobs, "_dispatcher", lambda run_id, delay: None)
+
+
+async def test_a_run_of_a_kind_no_handler_takes_fails_clearly(ws, fresh_queue):
+    run = await jobs.enqueue(RunKind.poll_status, workspace_id=ws.id)
+    assert await jobs.execute(run.id, owner="w", handlers=jobs.RunHandlers()) == RunState.failed
+    row = await SyncRun.objects().where(SyncRun.id == run.id).first()
+    assert row.state == RunState.failed and "poll_status" in row.error and row.finished_at is not None
+    issue = await SyncIssue.objects().where(SyncIssue.run == run.id).first()
+    assert "poll_status" in issue.message and "ledgerbridge worker" in issue.fix
+
+
+def test_handler_for_an_unknown_kind_raises_a_typed_error():
+    with pytest.raises(jobs.UnknownRunKind) as raised:
+        jobs.RunHandlers().handler_for("teleport")
+    assert "'teleport'" in raised.value.message and raised.value.fix
+
+
+async def test_the_queue_runs_the_handlers_installed_at_start_up(ws, fresh_queue):
+    seen: list[int] = []
+
+    async def refresh(ctx: jobs.RunContext) -> None:
+        seen.append(ctx.run.id)
+        ctx.count("updated")
+
+    installed = jobs.RunHandlers()
+    installed.handles(RunKind.refresh_tokens)(refresh)
+    jobs.install_handlers(installed)
+    run = await jobs.enqueue(RunKind.refresh_tokens, workspace_id=ws.id)
+    assert await jobs.execute(run.id, owner="w") == RunState.done
+    assert seen == [run.id]
+    assert (await SyncRun.objects().where(SyncRun.id == run.id).first()).updated == 1
+    # Installed means exactly these: the engine's other handlers are not slipped in beside them.
+    other = await jobs.enqueue(RunKind.poll_status, workspace_id=ws.id)
+    assert await jobs.execute(other.id, owner="w") == RunState.failed
+
+
+def test_the_engine_hands_a_handler_for_every_run_kind(fresh_queue):
+    assert set(run_handlers()) == set(RunKind)
+    assert jobs.HANDLERS == {}  # building them installs nothing
+    assert set(jobs.installed_handlers()) == set(RunKind)  # a process with no start-up gets the engine's
+
+
+def test_the_job_queue_does_not_import_the_sync_engine():
+    code = "import sys, ledgerbridge.jobs; print('ledgerbridge.sync' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

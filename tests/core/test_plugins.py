@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pluggy
 import pytest
 from ledgerbridge import hookspecs
 from ledgerbridge.errors import NotSupported
-from ledgerbridge.plugins import get_registry, hookimpl
+from ledgerbridge.plugins import PluginMisdeclared, Registry, get_registry, hookimpl, make_manager
+from ledgerbridge.provider import Capabilities, ProviderInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = [name for name, value in vars(hookspecs).items()
@@ -97,3 +99,112 @@ async def test_a_failing_event_hook_does_not_stop_the_others(acme):
     registry = Registry(make_manager([("broken", Broken())]))
     await registry.notify("sync_run_finished", workspace_id=1, run_id=9, kind="poll_status", state="done", counts={})
     assert ("sync_run_finished", {"run_id": 9, "kind": "poll_status", "state": "done"}) in acme.EVENTS
+
+
+# --------------------------------------------------------------------------- checked boundaries
+
+
+class Misspelt:
+    """A provider whose import hook lost its final "s": pluggy would never call it."""
+
+    @hookimpl
+    def import_customer(self, session, cursor):
+        return None
+
+
+def _provider(key: str, capabilities: Capabilities, **hooks: object) -> object:
+    """A small in-memory provider plugin: `provider_info` plus the given hook implementations."""
+
+    def provider_info() -> ProviderInfo:
+        return ProviderInfo(key=key, name=key.title(), capabilities=capabilities)
+
+    namespace = {"provider_info": hookimpl(provider_info)}
+    namespace.update({name: hookimpl(function) for name, function in hooks.items()})
+    return type(f"{key.title()}Plugin", (), {name: staticmethod(f) for name, f in namespace.items()})()
+
+
+def test_a_misspelt_hook_fails_at_start_up_naming_plugin_hook_and_the_closest_name():
+    with pytest.raises(PluginMisdeclared) as raised:
+        make_manager([("misspelt", Misspelt())])
+    error = raised.value
+    assert "'misspelt'" in error.message and "'import_customer'" in error.message
+    assert "'import_customers'" in error.fix
+    assert isinstance(error.__cause__, pluggy.PluginValidationError)
+
+
+def test_a_hook_with_arguments_its_spec_lacks_is_refused_with_the_plugin_named():
+    class WrongArguments:
+        @hookimpl
+        def record_url(self, provider_data, environment, record_type, remote_id, colour):
+            return None
+
+    with pytest.raises(PluginMisdeclared) as raised:
+        make_manager([("wrong-arguments", WrongArguments())])
+    assert "'wrong-arguments'" in raised.value.message
+
+
+def test_an_optional_hook_of_another_plugin_family_is_allowed():
+    class Optional:
+        @hookimpl(optionalhook=True)
+        def something_else(self):
+            return None
+
+    assert make_manager([("optional", Optional())]).has_plugin("optional")
+
+
+def _export_invoice(session, invoice, link, idempotency_key):
+    return None
+
+
+def _find_invoice(session, number):
+    return None
+
+
+def _verify_webhook(settings, headers, body):
+    return True
+
+
+def _parse_webhook(settings, headers, body):
+    return []
+
+
+def _export_time_entry(session, entry, link, idempotency_key):
+    return None
+
+
+def _export_invoices_batch(session, invoices):
+    return []
+
+
+@pytest.mark.parametrize(("capabilities", "hooks", "declared", "missing"), [
+    (Capabilities(native_idempotency=True, batch_size=30), {}, "batch_size > 1", "export_invoices_batch"),
+    (Capabilities(native_idempotency=True, webhooks=True), {"verify_webhook": _verify_webhook}, "webhooks",
+     "parse_webhook"),
+    (Capabilities(native_idempotency=True, webhooks=True), {"parse_webhook": _parse_webhook}, "webhooks",
+     "verify_webhook"),
+    (Capabilities(native_idempotency=True, time_activities=True), {}, "time_activities", "export_time_entry"),
+    (Capabilities(native_idempotency=False), {"export_invoice": _export_invoice}, "native idempotency",
+     "find_invoice"),
+])
+def test_a_provider_whose_capabilities_contradict_its_hooks_is_refused(capabilities, hooks, declared, missing):
+    plugin = _provider("contrary", capabilities, **hooks)
+    with pytest.raises(PluginMisdeclared) as raised:
+        Registry(make_manager([("contrary-books", plugin)]))
+    error = raised.value
+    assert "'contrary-books'" in error.message and "'contrary'" in error.message
+    assert declared in error.message and missing in error.message and missing in error.fix
+
+
+def test_a_provider_whose_capabilities_match_its_hooks_is_accepted():
+    plugin = _provider(
+        "consistent", Capabilities(native_idempotency=False, batch_size=10, webhooks=True, time_activities=True),
+        export_invoice=_export_invoice, find_invoice=_find_invoice, export_invoices_batch=_export_invoices_batch,
+        verify_webhook=_verify_webhook, parse_webhook=_parse_webhook, export_time_entry=_export_time_entry,
+    )
+    registry = Registry(make_manager([("consistent-books", plugin)]))
+    assert registry.provider("consistent").capabilities.batch_size == 10
+
+
+def test_the_bundled_providers_pass_the_boundary_checks(acme):
+    registry = Registry(make_manager())
+    assert {"quickbooks", "xero", "freshbooks", "acme"} <= set(registry.providers)

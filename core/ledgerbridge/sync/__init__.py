@@ -1,5 +1,23 @@
-"""The sync engine's job handlers; importing this package registers them with `ledgerbridge.jobs`."""
+"""The sync engine: what each kind of run does.
 
+The job queue (`ledgerbridge.jobs`) does not import this package; whoever starts a worker builds
+`run_handlers()` and installs it into the queue (`jobs.install_handlers`).
+"""
+
+from ledgerbridge.jobs import RunHandlers
 from ledgerbridge.sync import exporting, followers, importing, polling, tokens
+from ledgerbridge.tables import RunKind
 
-__all__ = ["exporting", "followers", "importing", "polling", "tokens"]
+__all__ = ["run_handlers"]
+
+
+def run_handlers() -> RunHandlers:
+    """Every run kind the engine executes, with its handler."""
+    handlers = RunHandlers()
+    handlers.handles(*importing.KIND_STEPS)(importing.run_import)
+    handlers.handles(RunKind.export_invoice, RunKind.export_invoices)(exporting.run_export)
+    handlers.handles(RunKind.export_customer)(exporting.run_export_customer)
+    handlers.handles(RunKind.export_payment)(followers.run_export_payment)
+    handlers.handles(RunKind.poll_status)(polling.run_poll)
+    handlers.handles(RunKind.refresh_tokens)(tokens.run_refresh)
+    return handlers

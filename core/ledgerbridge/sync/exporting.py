@@ -17,28 +17,17 @@ from decimal import Decimal
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited, UncertainWrite
-from ledgerbridge.issues import issue_from_error, resolve
-from ledgerbridge.jobs import RunContext, handles
+from ledgerbridge.invoicing import invoice_number_for_provider
+from ledgerbridge.issues import resolve
+from ledgerbridge.jobs import RunContext
 from ledgerbridge.plugins import get_registry
-from ledgerbridge.provider import (
-    Address,
-    BatchOutcome,
-    CustomerData,
-    ExportResult,
-    InvoiceData,
-    InvoiceLineData,
-    ItemData,
-    RemoteInvoice,
-)
-from ledgerbridge.sync.links import (
-    fingerprint,
-    get_link,
-    link_ref,
-    prepare_write,
-    save_link,
-    set_link_state,
-    settle_write,
-)
+from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
+from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
+from ledgerbridge.sync.followers import export_time_entries
+from ledgerbridge.sync.links import fingerprint, get_link, link_ref, prepare_write, save_link, settle_write
+from ledgerbridge.sync.outbound import is_retry, write
+from ledgerbridge.sync.refusals import record_refusal, refusals_become_issues
+from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import (
     Connection,
     Customer,
@@ -50,8 +39,6 @@ from ledgerbridge.tables import (
     LinkState,
     OutboundWrite,
     RecordType,
-    RunKind,
-    RunRecord,
     TaxRate,
     WriteState,
     utcnow,
@@ -60,105 +47,6 @@ from ledgerbridge.tables import (
 
 class InvoiceIsDraft(LedgerBridgeError):
     code = "validation_failed"
-
-
-def is_retry(ctx: RunContext, write: OutboundWrite) -> bool:
-    """Whether this write may already have reached the provider: sent before and never settled."""
-    if write.state == WriteState.uncertain:
-        return True
-    return write.state == WriteState.pending and (write.run != ctx.run.id or write.attempt != ctx.run.attempts)
-
-
-async def write(ctx: RunContext, connection: Connection, record_type: str, record_id: int, operation: str,
-                 hook: str, number: str | None = None, **kwargs: object) -> ExportResult:
-    """Send one write with its recorded key, settling first a write that may already have landed.
-
-    An invoice create that may have reached the provider is looked up by number before it is sent
-    again, whatever the provider's idempotency: the earlier attempt may have gone out in a batch,
-    whose key is not this invoice's own.
-    """
-    write = await prepare_write(
-        workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
-        record_type=record_type, record_id=record_id, operation=operation, attempt=ctx.run.attempts,
-    )
-    if is_retry(ctx, write) and number and record_type == RecordType.invoice and operation == "create":
-        found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice", number=number)
-        if found is not None:
-            await settle_write(write, WriteState.applied, remote_id=found.remote_id)
-            return ExportResult(remote_id=found.remote_id, version=found.version, number=found.number,
-                                created=True, record=found)
-    await ctx.ensure_lease()
-    try:
-        result: ExportResult = await connections.call(connection.id, hook, idempotency_key=write.idempotency_key,
-                                                      **kwargs)
-    except UncertainWrite as exc:
-        await settle_write(write, WriteState.uncertain, error=exc.message)
-        raise
-    except ProviderError as exc:
-        if not exc.retryable or isinstance(exc, RateLimited):  # refused, so certainly not applied
-            await settle_write(write, WriteState.failed, error=exc.message)
-        raise
-    await settle_write(write, WriteState.applied, remote_id=result.remote_id)
-    return result
-
-
-async def ensure_customer(ctx: RunContext, connection: Connection, customer_id: int) -> str:
-    link = await get_link(connection.id, RecordType.customer, customer_id)
-    if link is not None and link.remote_id and link.state not in (LinkState.needs_sync, LinkState.error):
-        return link.remote_id
-    customer = await Customer.objects().where(Customer.id == customer_id).first()
-    data = CustomerData(
-        local_id=customer.id, name=customer.name, company=customer.company, given_name=customer.given_name,
-        family_name=customer.family_name, email=customer.email, phone=customer.phone,
-        address=Address(customer.address_line1, customer.address_line2, customer.city, customer.region,
-                        customer.postal_code, customer.country),
-        tax_number=customer.tax_number, currency=customer.currency, notes=customer.notes, kind=customer.kind,
-        active=customer.active,
-    )
-    operation = "update" if link_ref(link) else "create"
-    result = await write(ctx, connection, RecordType.customer, customer.id, operation, "export_customer",
-                          customer=data, link=link_ref(link))
-    await save_link(
-        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
-        record_id=customer.id, remote_id=result.remote_id, version=result.version,
-        fingerprint_value=fingerprint(data), message="; ".join(result.warnings),
-    )
-    ctx.count("created" if result.created else "updated")
-    return result.remote_id
-
-
-async def ensure_item(ctx: RunContext, connection: Connection, item: Item) -> str:
-    link = await get_link(connection.id, RecordType.item, item.id)
-    if link is not None and link.remote_id and link.state not in (LinkState.needs_sync, LinkState.error):
-        return link.remote_id
-    caps = get_registry().provider(connection.provider).capabilities
-    account_remote = None
-    account_local = item.income_account or connection.default_income_account_id
-    if account_local:
-        account_link = await get_link(connection.id, RecordType.account, account_local)
-        account_remote = account_link.remote_id if account_link else None
-    if caps.income_accounts and not account_remote:
-        raise ProviderError(
-            f"The item “{item.name}” has no income account in this connection.",
-            code="item_not_mapped",
-        )
-    tax_remote = None
-    if item.tax_rate:
-        tax_link = await get_link(connection.id, RecordType.tax_rate, item.tax_rate)
-        tax_remote = tax_link.remote_id if tax_link else None
-    data = ItemData(
-        local_id=item.id, name=item.name, description=item.description, kind=item.kind,
-        unit_price=item.unit_price, income_account_id=account_remote, taxable=item.taxable,
-        tax_rate_id=tax_remote, active=item.active,
-    )
-    operation = "update" if link_ref(link) else "create"
-    result = await write(ctx, connection, RecordType.item, item.id, operation, "export_item", item=data,
-                          link=link_ref(link))
-    await save_link(
-        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.item,
-        record_id=item.id, remote_id=result.remote_id, version=result.version, fingerprint_value=fingerprint(data),
-    )
-    return result.remote_id
 
 
 NOT_YET_CREATED = "(created on export)"
@@ -180,8 +68,6 @@ async def preview_invoice(connection: Connection, invoice: Invoice) -> InvoiceDa
 async def build_invoice_data(ctx: RunContext | None, connection: Connection, invoice: Invoice) -> InvoiceData:
     """The invoice as the provider will get it. With a run context, missing customers and items are
     created in the provider on the way; without one (a preview) nothing is written anywhere."""
-    from ledgerbridge.invoicing import invoice_number_for_provider
-
     caps = get_registry().provider(connection.provider).capabilities
     if ctx is None:
         customer_remote = await _linked_or_new(connection, RecordType.customer, invoice.customer)
@@ -193,6 +79,7 @@ async def build_invoice_data(ctx: RunContext | None, connection: Connection, inv
         item_remote, item_name, account_remote = None, "", None
         if line.item:
             item = await Item.objects().where(Item.id == line.item).first()
+            assert item is not None, "an invoice line's item is never deleted (archived instead)"
             if ctx is None:
                 item_remote = await _linked_or_new(connection, RecordType.item, item.id)
             else:
@@ -253,20 +140,17 @@ async def _ready(ctx: RunContext, connection: Connection,
 
 async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: int) -> str:
     """Export one invoice; returns the outcome recorded for it (created, updated, skipped, failed)."""
-    try:
+    async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
+                                      seen=True) as refusal:
         ready = await _ready(ctx, connection, invoice_id)
         if ready is None:
             return "skipped"
         invoice, data, link = ready
         operation = "update" if link_ref(link) else "create"
         result = await write(ctx, connection, RecordType.invoice, invoice.id, operation, "export_invoice",
-                              number=data.number if data.send_number else None, invoice=data, link=link_ref(link))
-    except ProviderError as exc:
-        if exc.retryable:
-            raise
-        return await _failed(ctx, connection, invoice_id, exc)
-    except LedgerBridgeError as exc:
-        return await _failed(ctx, connection, invoice_id, exc)
+                             number=data.number if data.send_number else None, invoice=data, link=link_ref(link))
+    if refusal.error is not None:
+        return "failed"
     await _exported(ctx, connection, invoice, data, result)
     return "created" if result.created else "updated"
 
@@ -280,16 +164,10 @@ async def export_invoices_in_batches(ctx: RunContext, connection: Connection, in
     batch: list[tuple[Invoice, InvoiceData, OutboundWrite]] = []
     singles: list[int] = []
     for invoice_id in invoice_ids:
-        try:
+        ready = None
+        async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
+                                          seen=True):
             ready = await _ready(ctx, connection, invoice_id)
-        except ProviderError as exc:
-            if exc.retryable:
-                raise
-            await _failed(ctx, connection, invoice_id, exc)
-            continue
-        except LedgerBridgeError as exc:
-            await _failed(ctx, connection, invoice_id, exc)
-            continue
         if ready is None:
             continue
         invoice, data, link = ready
@@ -337,7 +215,7 @@ async def _send_batch(ctx: RunContext, connection: Connection,
             raise
         for invoice, _, write in batch:
             await settle_write(write, WriteState.failed, error=exc.message)
-            await _failed(ctx, connection, invoice.id, exc)
+            await record_refusal(ctx, connection, RecordType.invoice, invoice.id, exc, mark_link=True, seen=True)
         return []
     again: list[int] = []
     exported: list[tuple[Invoice, ExportResult]] = []
@@ -355,7 +233,7 @@ async def _send_batch(ctx: RunContext, connection: Connection,
                 continue
             failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
             await settle_write(write, WriteState.failed, error=failure.message)
-            await _failed(ctx, connection, invoice.id, failure)
+            await record_refusal(ctx, connection, RecordType.invoice, invoice.id, failure, mark_link=True, seen=True)
     for invoice, result in exported:
         await _after_export(ctx, connection, invoice, result)
     return again
@@ -392,28 +270,13 @@ async def _record_exported(ctx: RunContext, connection: Connection, invoice: Inv
 
 async def _after_export(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
     """What follows a committed export: its time entries, then telling plugins."""
-    from ledgerbridge.sync.followers import export_time_entries  # followers build on this module
-
     await export_time_entries(ctx, connection, invoice)
     await get_registry().notify("invoice_exported", workspace_id=connection.workspace, connection_id=connection.id,
                                 invoice_id=invoice.id, result=result)
 
 
-async def _failed(ctx: RunContext, connection: Connection, invoice_id: int, error: LedgerBridgeError) -> str:
-    link = await get_link(connection.id, RecordType.invoice, invoice_id)
-    if link is not None:
-        await set_link_state(link, LinkState.error, error.message)
-    await issue_from_error(error, workspace_id=connection.workspace, connection_id=connection.id,
-                           record_type=RecordType.invoice, record_id=invoice_id, run_id=ctx.run.id)
-    await _record(ctx, invoice_id, link.remote_id if link else None, "failed", error.message)
-    return "failed"
-
-
 async def _record(ctx: RunContext, invoice_id: int, remote_id: str | None, outcome: str, message: str) -> None:
-    ctx.count("seen")
-    ctx.count(outcome)
-    await RunRecord(run=ctx.run.id, record_type=RecordType.invoice, record_id=invoice_id, remote_id=remote_id,
-                    outcome=outcome, message=message, created_at=utcnow()).save()
+    await note(ctx, RecordType.invoice, invoice_id, remote_id, outcome, message)
 
 
 async def withdraw_invoice(ctx: RunContext, connection: Connection, invoice_id: int, action: str) -> None:
@@ -441,9 +304,8 @@ def batch_size(connection: Connection) -> int:
     return max(1, registry.provider(connection.provider).capabilities.batch_size)
 
 
-@handles(RunKind.export_invoice, RunKind.export_invoices)
 async def run_export(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     params = ctx.params
     ids: list[int] = params.get("invoice_ids") or [params["invoice_id"]]
     done: list[int] = ctx.checkpoint.get("done", [])
@@ -462,7 +324,6 @@ async def run_export(ctx: RunContext) -> None:
         await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(ids))
 
 
-@handles(RunKind.export_customer)
 async def run_export_customer(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     await ensure_customer(ctx, connection, ctx.params["customer_id"])

@@ -7,40 +7,28 @@ becomes an issue on the payment or time entry, with the invoice's number in the 
 
 from __future__ import annotations
 
+from ledgerbridge import connections
 from ledgerbridge.errors import LedgerBridgeError, ProviderError
-from ledgerbridge.issues import issue_from_error, resolve
-from ledgerbridge.jobs import RunContext, handles
+from ledgerbridge.issues import resolve
+from ledgerbridge.jobs import RunContext
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import PaymentData, TimeEntryData
-from ledgerbridge.sync.exporting import ensure_customer, ensure_item, write
-from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link
-from ledgerbridge.tables import (
-    Connection,
-    Invoice,
-    Item,
-    LinkState,
-    Payment,
-    RecordType,
-    RunKind,
-    RunRecord,
-    TimeEntry,
-    utcnow,
-)
+from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
+from ledgerbridge.sync.links import get_link
+from ledgerbridge.sync.outbound import Exported, ensure_exported
+from ledgerbridge.sync.refusals import refusals_become_issues
+from ledgerbridge.sync.run_records import note
+from ledgerbridge.tables import Connection, Invoice, Item, LinkState, Payment, RecordType, TimeEntry
 
 
-async def _note(ctx: RunContext, record_type: str, record_id: int, remote_id: str | None, outcome: str,
-                message: str = "") -> None:
-    ctx.count(outcome)
-    await RunRecord(run=ctx.run.id, record_type=record_type, record_id=record_id, remote_id=remote_id,
-                    outcome=outcome, message=message, created_at=utcnow()).save()
-
-
-async def _refused(ctx: RunContext, connection: Connection, record_type: str, record_id: int,
-                   error: LedgerBridgeError) -> None:
-    link = await get_link(connection.id, record_type, record_id)
-    await issue_from_error(error, workspace_id=connection.workspace, connection_id=connection.id,
-                           record_type=record_type, record_id=record_id, run_id=ctx.run.id)
-    await _note(ctx, record_type, record_id, link.remote_id if link else None, "failed", error.message)
+async def _landed(ctx: RunContext, connection: Connection, record_type: str, record_id: int, exported: Exported,
+                  message: str) -> None:
+    """A follower the provider now holds: close its issues and list it on the run."""
+    assert exported.result is not None
+    await resolve(workspace_id=connection.workspace, record_type=record_type, record_id=record_id,
+                  connection_id=connection.id)
+    await note(ctx, record_type, record_id, exported.remote_id, "created" if exported.result.created else "updated",
+               message, seen=False)
 
 
 # --------------------------------------------------------------------------- payments
@@ -51,7 +39,8 @@ async def export_payment(ctx: RunContext, connection: Connection, payment_id: in
     if payment is None or payment.workspace != connection.workspace:
         return  # deleted meanwhile: nothing to send
     invoice = await Invoice.objects().where(Invoice.id == payment.invoice).first()
-    try:
+
+    async def build() -> PaymentData:
         invoice_link = await get_link(connection.id, RecordType.invoice, invoice.id)
         if invoice_link is None or not invoice_link.remote_id:
             raise LedgerBridgeError(
@@ -63,38 +52,25 @@ async def export_payment(ctx: RunContext, connection: Connection, payment_id: in
                 f"Invoice {invoice.number} was voided or deleted in the provider; the payment was not sent.",
                 fix="Record the payment in the provider by hand if it still applies.", code="validation_failed",
             )
-        data = PaymentData(
+        return PaymentData(
             local_id=payment.id, invoice_id=invoice_link.remote_id,
             customer_id=await ensure_customer(ctx, connection, invoice.customer), paid_on=payment.paid_on,
             amount=payment.amount, currency=invoice.currency, method=payment.method, reference=payment.reference,
         )
-        link = await get_link(connection.id, RecordType.payment, payment.id)
-        if link is not None and link.fingerprint == fingerprint(data):
-            await _note(ctx, RecordType.payment, payment.id, link.remote_id, "skipped")
-            return
-        result = await write(ctx, connection, RecordType.payment, payment.id,
-                              "update" if link_ref(link) else "create", "export_payment", payment=data,
-                              link=link_ref(link))
-    except ProviderError as exc:
-        if exc.retryable:
-            raise
-        await _refused(ctx, connection, RecordType.payment, payment.id, exc)
+
+    async with refusals_become_issues(ctx, connection, RecordType.payment, payment.id) as refusal:
+        exported = await ensure_exported(ctx, connection, RecordType.payment, payment.id, hook="export_payment",
+                                         argument="payment", build=build, resend_changed=True)
+    if refusal.error is not None:
         return
-    except LedgerBridgeError as exc:
-        await _refused(ctx, connection, RecordType.payment, payment.id, exc)
+    if exported.result is None:
+        await note(ctx, RecordType.payment, payment.id, exported.remote_id, "skipped", seen=False)
         return
-    await save_link(workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.payment,
-                    record_id=payment.id, remote_id=result.remote_id, version=result.version,
-                    fingerprint_value=fingerprint(data))
-    await resolve(workspace_id=connection.workspace, record_type=RecordType.payment, record_id=payment.id,
-                  connection_id=connection.id)
-    await _note(ctx, RecordType.payment, payment.id, result.remote_id, "created" if result.created else "updated",
-                f"Applied to invoice {invoice.number}.")
+    await _landed(ctx, connection, RecordType.payment, payment.id, exported, f"Applied to invoice {invoice.number}.")
 
 
-@handles(RunKind.export_payment)
 async def run_export_payment(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     await export_payment(ctx, connection, ctx.params["payment_id"])
     await ctx.save(progress_done=1, progress_total=1)
 
@@ -111,36 +87,28 @@ async def export_time_entries(ctx: RunContext, connection: Connection, invoice: 
         return
     entries = await TimeEntry.objects().where(TimeEntry.invoice == invoice.id).order_by(TimeEntry.id)
     for entry in entries:
-        try:
+        about = f"Time entry of {entry.person} on {entry.worked_on} (invoice {invoice.number})"
+        async with refusals_become_issues(ctx, connection, RecordType.time_entry, entry.id, catch=ProviderError,
+                                          about=about) as refusal:
             await _export_time_entry(ctx, connection, invoice, entry)
-        except ProviderError as exc:
-            if exc.retryable:
-                raise
-            exc.message = f"Time entry of {entry.person} on {entry.worked_on} (invoice {invoice.number}): {exc.message}"
-            await _refused(ctx, connection, RecordType.time_entry, entry.id, exc)
-            if exc.code == "plan_limit":
-                return  # the others would be refused for the same reason
+        if refusal.error is not None and refusal.error.code == "plan_limit":
+            return  # the others would be refused for the same reason
 
 
 async def _export_time_entry(ctx: RunContext, connection: Connection, invoice: Invoice, entry: TimeEntry) -> None:
-    item_remote = None
-    if entry.item:
-        item = await Item.objects().where(Item.id == entry.item).first()
-        item_remote = await ensure_item(ctx, connection, item) if item else None
-    data = TimeEntryData(
-        local_id=entry.id, customer_id=await ensure_customer(ctx, connection, entry.customer), item_id=item_remote,
-        person=entry.person, person_email=entry.person_email, worked_on=entry.worked_on, hours=entry.hours,
-        rate=entry.rate, description=entry.description, billable=entry.billable,
-    )
-    link = await get_link(connection.id, RecordType.time_entry, entry.id)
-    if link is not None and link.remote_id and link.fingerprint == fingerprint(data):
-        return
-    result = await write(ctx, connection, RecordType.time_entry, entry.id, "update" if link_ref(link) else "create",
-                          "export_time_entry", entry=data, link=link_ref(link))
-    await save_link(workspace_id=connection.workspace, connection_id=connection.id,
-                    record_type=RecordType.time_entry, record_id=entry.id, remote_id=result.remote_id,
-                    version=result.version, fingerprint_value=fingerprint(data))
-    await resolve(workspace_id=connection.workspace, record_type=RecordType.time_entry, record_id=entry.id,
-                  connection_id=connection.id)
-    await _note(ctx, RecordType.time_entry, entry.id, result.remote_id, "created" if result.created else "updated",
-                f"Time record for invoice {invoice.number}.")
+    async def build() -> TimeEntryData:
+        item_remote = None
+        if entry.item:
+            item = await Item.objects().where(Item.id == entry.item).first()
+            item_remote = await ensure_item(ctx, connection, item) if item else None
+        return TimeEntryData(
+            local_id=entry.id, customer_id=await ensure_customer(ctx, connection, entry.customer),
+            item_id=item_remote, person=entry.person, person_email=entry.person_email, worked_on=entry.worked_on,
+            hours=entry.hours, rate=entry.rate, description=entry.description, billable=entry.billable,
+        )
+
+    exported = await ensure_exported(ctx, connection, RecordType.time_entry, entry.id, hook="export_time_entry",
+                                     argument="entry", build=build, resend_changed=True)
+    if exported.result is not None:
+        await _landed(ctx, connection, RecordType.time_entry, entry.id, exported,
+                      f"Time record for invoice {invoice.number}.")

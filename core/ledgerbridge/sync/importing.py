@@ -11,18 +11,20 @@ Rules that hold for every provider:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import REASONS
 from ledgerbridge.issues import raise_issue
-from ledgerbridge.jobs import RunContext, handles, loads
+from ledgerbridge.jobs import RunContext, loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteAccount, RemoteCustomer, RemoteItem, RemoteRecord, RemoteTaxRate
 from ledgerbridge.sync.links import fingerprint, link_by_remote, save_link
+from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
+from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import (
     Account,
     Connection,
@@ -33,7 +35,6 @@ from ledgerbridge.tables import (
     LinkState,
     RecordType,
     RunKind,
-    RunRecord,
     TaxRate,
     utcnow,
 )
@@ -43,14 +44,8 @@ Apply = Callable[[RunContext, Connection, Any], Awaitable[str]]
 
 async def _note(ctx: RunContext, record_type: str, record_id: int | None, remote_id: str, outcome: str,
                 message: str = "") -> None:
-    ctx.count("seen")
-    if outcome in ("created", "updated", "linked", "skipped", "failed"):
-        ctx.count(outcome)
-    if outcome != "skipped":
-        await RunRecord(
-            run=ctx.run.id, record_type=record_type, record_id=record_id, remote_id=remote_id, outcome=outcome,
-            message=message, created_at=utcnow(),
-        ).save()
+    """Every record read counts as seen; the unchanged ones are not listed on the run."""
+    await note(ctx, record_type, record_id, remote_id, outcome, message, kept=outcome != "skipped")
 
 
 def _customer_values(remote: RemoteCustomer) -> dict[str, Any]:
@@ -80,7 +75,7 @@ async def _archive(ctx: RunContext, table: type, record_type: str, connection: C
         await _note(ctx, record_type, None, remote.remote_id, "skipped")
         return "skipped"
     async with write_transaction():
-        values = {table.active: False}
+        values: dict[Any, Any] = {table.active: False}
         if hasattr(table, "archived_at"):
             values[table.archived_at] = utcnow()
         await table.update(values).where(table.id == link.record_id)
@@ -198,7 +193,7 @@ async def apply_item(ctx: RunContext, connection: Connection, remote: RemoteItem
     seen = fingerprint(remote)
     account_id = await _local_id(connection.id, RecordType.account, remote.income_account_id)
     tax_id = await _local_id(connection.id, RecordType.tax_rate, remote.tax_rate_id)
-    values = {
+    values: dict[Any, Any] = {
         Item.name: remote.name, Item.description: remote.description, Item.kind: remote.kind,
         Item.unit_price: remote.unit_price, Item.taxable: remote.taxable, Item.active: True,
         Item.archived_at: None, Item.updated_at: utcnow(),
@@ -281,8 +276,6 @@ async def apply_tax_rate(ctx: RunContext, connection: Connection, remote: Remote
     })
 
 
-APPLY_CHUNK = 100
-
 # Order matters on a full import: items refer to accounts and tax rates.
 STEPS: list[tuple[str, str, Apply, str | None]] = [
     ("accounts", "import_accounts", apply_account, "income_accounts"),
@@ -299,9 +292,8 @@ KIND_STEPS = {
 }
 
 
-@handles(*KIND_STEPS)
 async def run_import(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     capabilities = get_registry().provider(connection.provider).capabilities
     wanted = KIND_STEPS[RunKind(ctx.run.kind)]
     checkpoint = ctx.checkpoint
@@ -313,33 +305,22 @@ async def run_import(ctx: RunContext) -> None:
         if capability and not getattr(capabilities, capability):
             done.append(name)
             continue
-        cursors = loads(connection.cursors)
         # Resume mid-read from the checkpoint; otherwise continue from the last change cursor.
         if checkpoint.get("step") == name:
             cursor = checkpoint.get("cursor")
         else:
-            cursor = None if full or not capabilities.incremental_import else cursors.get(name)
+            cursor = None if full or not capabilities.incremental_import else loads(connection.cursors).get(name)
         selected = set(ctx.params.get("remote_ids") or []) if name == "customers" else set()
-        while True:
-            page = await connections.call(connection.id, hook, cursor=cursor)
-            for start in range(0, len(page.records), APPLY_CHUNK):
-                # One transaction per chunk: a commit per record (several per record, in fact) made
-                # imports crawl on SQLite, whose every commit waits for the disk.
-                async with write_transaction():
-                    for record in page.records[start:start + APPLY_CHUNK]:
-                        if selected and record.remote_id not in selected:
-                            continue  # the import review left it out; a later full import can take it
-                        await apply(ctx, connection, record)
-            cursor = page.next_cursor
-            await ctx.save(checkpoint={"done": done, "step": name, "cursor": cursor})
-            if cursor is None:
-                break
+        async with aclosing(read_pages(connection.id, hook, cursor=cursor)) as pages:
+            async for page in pages:
+                for chunk in chunks(page.records):
+                    async with write_transaction():
+                        for record in chunk:
+                            if selected and record.remote_id not in selected:
+                                continue  # the import review left it out; a later full import can take it
+                            await apply(ctx, connection, record)
+                await ctx.save(checkpoint={"done": done, "step": name, "cursor": page.next_cursor})
         if page.cursor is not None and not selected:  # a partial import must not move the change cursor
-            cursors[name] = page.cursor
-            async with write_transaction():
-                await Connection.update(
-                    {Connection.cursors: json.dumps(cursors), **connections.touch(connection)}
-                ).where(Connection.id == connection.id)
-            connection.cursors = json.dumps(cursors)
+            await save_change_cursor(connection, name, page.cursor)
         done.append(name)
         await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(wanted))

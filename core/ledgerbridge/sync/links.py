@@ -21,7 +21,7 @@ from ledgerbridge.tables import ExternalLink, LinkState, OutboundWrite, WriteSta
 
 def fingerprint(value: Any) -> str:
     """A stable hash of what was sent or seen, to tell whether a record changed since."""
-    data = asdict(value) if is_dataclass(value) else value
+    data = asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

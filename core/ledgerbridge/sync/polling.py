@@ -8,25 +8,25 @@ Payments recorded in the provider are mirrored here, linked, so they are never c
 
 from __future__ import annotations
 
-import json
+from contextlib import aclosing
 from decimal import Decimal
 from typing import Any
 
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
-from ledgerbridge.jobs import RunContext, handles, loads
+from ledgerbridge.jobs import RunContext, loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteInvoice
 from ledgerbridge.sync.exporting import remote_summary
 from ledgerbridge.sync.links import link_by_remote, save_link
+from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
+from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import (
     Connection,
     Invoice,
     LinkState,
     Payment,
     RecordType,
-    RunKind,
-    RunRecord,
     utcnow,
 )
 
@@ -38,6 +38,7 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         ctx.count("skipped")
         return None
     invoice = await Invoice.objects().where(Invoice.id == link.record_id).first()
+    assert invoice is not None, "an exported invoice is locked, never deleted"
     old_status = loads(link.remote_data).get("status", "")
     new_status = "deleted" if remote.deleted else remote.status
     warnings = []
@@ -68,10 +69,8 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         )
     ctx.count("seen")
     if old_status != new_status:
-        ctx.count("updated")
-        await RunRecord(run=ctx.run.id, record_type=RecordType.invoice, record_id=invoice.id,
-                        remote_id=remote.remote_id, outcome="updated",
-                        message=f"{old_status or 'unknown'} → {new_status}", created_at=utcnow()).save()
+        await note(ctx, RecordType.invoice, invoice.id, remote.remote_id, "updated",
+                   f"{old_status or 'unknown'} → {new_status}", seen=False)
         return {"workspace_id": connection.workspace, "connection_id": connection.id, "invoice_id": invoice.id,
                 "old": old_status, "new": new_status, "remote": remote}
     return None
@@ -92,31 +91,19 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
     return sum((row["amount"] for row in rows), Decimal("0"))
 
 
-APPLY_CHUNK = 100
-
-
-@handles(RunKind.poll_status)
 async def run_poll(ctx: RunContext) -> None:
-    connection = await Connection.objects().where(Connection.id == ctx.run.connection).first()
+    connection = await connections.load(ctx.run.connection)
     remote_ids = ctx.params.get("remote_ids")
-    cursors = loads(connection.cursors)
     cursor = ctx.checkpoint.get("cursor") if "cursor" in ctx.checkpoint else (
-        None if remote_ids else cursors.get("invoice_status"))
-    while True:
-        page = await connections.call(connection.id, "poll_invoices", cursor=cursor, remote_ids=remote_ids)
-        for start in range(0, len(page.records), APPLY_CHUNK):
-            async with write_transaction():  # one commit per chunk, not several per invoice
-                events = [await apply_remote_invoice(ctx, connection, remote)
-                          for remote in page.records[start:start + APPLY_CHUNK]]
-            for event in events:  # plugins hear of changes only once they are committed
-                if event is not None:
-                    await get_registry().notify("invoice_status_changed", **event)
-        cursor = page.next_cursor
-        await ctx.save(checkpoint={"cursor": cursor})
-        if cursor is None:
-            break
+        None if remote_ids else loads(connection.cursors).get("invoice_status"))
+    async with aclosing(read_pages(connection.id, "poll_invoices", cursor=cursor, remote_ids=remote_ids)) as pages:
+        async for page in pages:
+            for chunk in chunks(page.records):
+                async with write_transaction():  # one commit per chunk, not several per invoice
+                    events = [await apply_remote_invoice(ctx, connection, remote) for remote in chunk]
+                for event in events:  # plugins hear of changes only once they are committed
+                    if event is not None:
+                        await get_registry().notify("invoice_status_changed", **event)
+            await ctx.save(checkpoint={"cursor": page.next_cursor})
     if page.cursor is not None and not remote_ids:
-        cursors["invoice_status"] = page.cursor
-        async with write_transaction():
-            await Connection.update({Connection.cursors: json.dumps(cursors), **connections.touch(connection)}).where(
-                Connection.id == connection.id)
+        await save_change_cursor(connection, "invoice_status", page.cursor)

@@ -8,6 +8,7 @@ writes) and applies the importer's own matching rules, so the review and the imp
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +16,7 @@ from ledgerbridge import connections
 from ledgerbridge.provider import RemoteCustomer
 from ledgerbridge.sync.importing import _customer_values, match_customer, suggest_kind
 from ledgerbridge.sync.links import fingerprint, link_by_remote
+from ledgerbridge.sync.paging import read_pages
 from ledgerbridge.tables import Connection, Customer, RecordType
 
 Action = Literal["unchanged", "update", "link", "create", "ambiguous", "archive"]
@@ -38,17 +40,17 @@ class CustomerReview:
 
 
 async def review_customers(connection_id: int, limit: int = REVIEW_LIMIT) -> CustomerReview:
-    connection = await Connection.objects().where(Connection.id == connection_id).first()
+    connection = await connections.load(connection_id)
     out: list[CustomerCandidate] = []
-    cursor: str | None = None
-    while len(out) < limit:
-        page = await connections.call(connection_id, "import_customers", cursor=cursor)
-        for remote in page.records:
-            out.append(await _classify(connection, remote))
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return CustomerReview(candidates=out[:limit], truncated=cursor is not None or len(out) > limit)
+    more = False
+    async with aclosing(read_pages(connection_id, "import_customers")) as pages:
+        async for page in pages:
+            for remote in page.records:
+                out.append(await _classify(connection, remote))
+            more = page.next_cursor is not None
+            if len(out) >= limit:
+                break
+    return CustomerReview(candidates=out[:limit], truncated=more or len(out) > limit)
 
 
 async def _classify(connection: Connection, remote: RemoteCustomer) -> CustomerCandidate:
@@ -57,7 +59,7 @@ async def _classify(connection: Connection, remote: RemoteCustomer) -> CustomerC
     link = await link_by_remote(connection.id, RecordType.customer, remote.remote_id)
     if link is not None:
         local = await Customer.select(Customer.name).where(Customer.id == link.record_id).first()
-        names = (local["name"],) if local else ()
+        names: tuple[str, ...] = (local["name"],) if local else ()
         if remote.deleted or not remote.active:
             return CustomerCandidate(remote, "archive", (link.record_id,), names, kind,
                                      "Inactive or deleted in the provider: archived here.")

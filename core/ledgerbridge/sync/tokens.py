@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from ledgerbridge import oauth
-from ledgerbridge.jobs import RunContext, handles
-from ledgerbridge.tables import RunKind
+from ledgerbridge.jobs import RunContext
 
 
-@handles(RunKind.refresh_tokens)
 async def run_refresh(ctx: RunContext) -> None:
     await oauth.access_token(ctx.run.connection, force_refresh=True)
     ctx.count("updated")

@@ -1,0 +1,100 @@
+"""Sending one record to a provider exactly once.
+
+Every write is recorded with its idempotency key before it is sent (`links.prepare_write`); an
+answer settles it. A write left pending by a crash, or uncertain after a timeout, is resent with
+the same key where the provider replays keys, and an invoice create is first looked up by number,
+so nothing is ever created twice. `ensure_exported` is that step plus the record's link, shared by
+customers, items, payments and time entries (invoices add batches and numbers, in `exporting`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerbridge import connections
+from ledgerbridge.errors import ProviderError, RateLimited, UncertainWrite
+from ledgerbridge.jobs import RunContext
+from ledgerbridge.provider import ExportResult, RemoteInvoice
+from ledgerbridge.sync.links import fingerprint, get_link, link_ref, prepare_write, save_link, settle_write
+from ledgerbridge.tables import Connection, LinkState, OutboundWrite, RecordType, WriteState
+
+
+def is_retry(ctx: RunContext, write: OutboundWrite) -> bool:
+    """Whether this write may already have reached the provider: sent before and never settled."""
+    if write.state == WriteState.uncertain:
+        return True
+    return write.state == WriteState.pending and (write.run != ctx.run.id or write.attempt != ctx.run.attempts)
+
+
+async def write(ctx: RunContext, connection: Connection, record_type: str, record_id: int, operation: str,
+                hook: str, number: str | None = None, **kwargs: object) -> ExportResult:
+    """Send one write with its recorded key, settling first a write that may already have landed.
+
+    An invoice create that may have reached the provider is looked up by number before it is sent
+    again, whatever the provider's idempotency: the earlier attempt may have gone out in a batch,
+    whose key is not this invoice's own.
+    """
+    write = await prepare_write(
+        workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
+        record_type=record_type, record_id=record_id, operation=operation, attempt=ctx.run.attempts,
+    )
+    if is_retry(ctx, write) and number and record_type == RecordType.invoice and operation == "create":
+        found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice", number=number)
+        if found is not None:
+            await settle_write(write, WriteState.applied, remote_id=found.remote_id)
+            return ExportResult(remote_id=found.remote_id, version=found.version, number=found.number,
+                                created=True, record=found)
+    await ctx.ensure_lease()
+    try:
+        result: ExportResult = await connections.call(connection.id, hook, idempotency_key=write.idempotency_key,
+                                                      **kwargs)
+    except UncertainWrite as exc:
+        await settle_write(write, WriteState.uncertain, error=exc.message)
+        raise
+    except ProviderError as exc:
+        if not exc.retryable or isinstance(exc, RateLimited):  # refused, so certainly not applied
+            await settle_write(write, WriteState.failed, error=exc.message)
+        raise
+    await settle_write(write, WriteState.applied, remote_id=result.remote_id)
+    return result
+
+
+@dataclass(frozen=True)
+class Exported:
+    """The record's id in the provider; `result` is None when its link was current and nothing was sent."""
+
+    remote_id: str
+    result: ExportResult | None = None
+
+
+async def ensure_exported(
+    ctx: RunContext, connection: Connection, record_type: str, record_id: int, *, hook: str, argument: str,
+    build: Callable[[], Awaitable[Any]], resend_changed: bool, warnings_on_link: bool = False,
+) -> Exported:
+    """Look the record's link up, send it with its recorded idempotency key when it needs sending,
+    and save the link.
+
+    A record the invoice only depends on (customer, item) is sent when it has no current link
+    (`resend_changed=False`: its changes go by their own runs); a record that follows the invoice
+    (payment, time entry) is sent again whenever what would be sent changed (`resend_changed=True`).
+    `build` makes the provider-side value, and may raise when the record cannot be sent yet.
+    """
+    link = await get_link(connection.id, record_type, record_id)
+    if not resend_changed and link is not None and link.remote_id and link.state not in (
+        LinkState.needs_sync, LinkState.error
+    ):
+        return Exported(link.remote_id)
+    data = await build()
+    if resend_changed and link is not None and link.remote_id and link.fingerprint == fingerprint(data):
+        return Exported(link.remote_id)
+    operation = "update" if link_ref(link) else "create"
+    result = await write(ctx, connection, record_type, record_id, operation, hook, **{argument: data},
+                         link=link_ref(link))
+    await save_link(
+        workspace_id=connection.workspace, connection_id=connection.id, record_type=record_type, record_id=record_id,
+        remote_id=result.remote_id, version=result.version, fingerprint_value=fingerprint(data),
+        message="; ".join(result.warnings) if warnings_on_link else "",
+    )
+    return Exported(result.remote_id, result)

@@ -1,0 +1,19 @@
+"""What a run did to each record: the counts on the run and the `RunRecord` rows its page lists."""
+
+from __future__ import annotations
+
+from ledgerbridge.jobs import RunContext
+from ledgerbridge.tables import RunRecord, utcnow
+
+
+async def note(ctx: RunContext, record_type: str, record_id: int | None, remote_id: str | None, outcome: str,
+               message: str = "", *, seen: bool = True, kept: bool = True) -> None:
+    """Count one record's outcome (created, updated, linked, skipped, failed) and, when `kept`,
+    list it on the run. `seen=False` for records that follow another one already counted as seen
+    (a payment or time entry after its invoice)."""
+    if seen:
+        ctx.count("seen")
+    ctx.count(outcome)
+    if kept:
+        await RunRecord(run=ctx.run.id, record_type=record_type, record_id=record_id, remote_id=remote_id,
+                        outcome=outcome, message=message, created_at=utcnow()).save()
