@@ -15,11 +15,11 @@ module:
 * :mod:`.accountant` - the bookkeeper's HTML page and JSON actions.
 """
 
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule
-from ledgerbridge.sandbox.limits import ConcurrencyLimiter, LimitExceeded, SlidingWindowLimiter
-from ledgerbridge.sandbox.oauth import OAuthClient, OAuthError, OAuthStore, TokenPolicy
-from ledgerbridge.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64, verify_hmac_sha256_base64
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule
+from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, LimitExceeded, SlidingWindowLimiter
+from ledgerbridge_testing.sandbox.oauth import OAuthClient, OAuthError, OAuthStore, TokenPolicy
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64, verify_hmac_sha256_base64
 
 __all__ = [
     "ConcurrencyLimiter",
