@@ -62,8 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
                                 f"choose from {', '.join(conformance.GROUPS)}")
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Refuse a provider that cannot run the suite, saying what to fix, before collecting anything."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """Refuse a provider that cannot run the suite, saying what to fix, before collecting anything.
+
+    Here rather than at session start so that loading the plugins is under the run's warning filters."""
     for key in _listed(session.config.getoption("lb_provider")):
         missing = missing_hooks(key)
         if missing is None:
