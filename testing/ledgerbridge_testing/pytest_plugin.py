@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str], parser: pytest.Parser) -> None:
     """With ``--lb-provider``, collect the installed conformance suite too, so the author types nothing else."""
-    if _listed(early_config.known_args_namespace.lb_provider):
+    if _listed(early_config.known_args_namespace.lb_provider) and str(conformance.HERE) not in args:
         args.append(str(conformance.HERE))
 
 

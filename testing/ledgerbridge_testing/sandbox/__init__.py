@@ -12,7 +12,8 @@ module:
 * :mod:`.webhooks` - HMAC-SHA256 signatures and a retrying delivery outbox;
 * :mod:`.jsoncodec` - JSON with exact Decimal money;
 * :mod:`.control` - the ``/_sandbox`` HTTP control API;
-* :mod:`.accountant` - the bookkeeper's HTML page and JSON actions.
+* :mod:`.accountant` - the bookkeeper's HTML page and JSON actions;
+* :mod:`.server` - a sandbox served for the length of a test, or behind one switch for a session.
 """
 
 from ledgerbridge_testing.sandbox.clock import SandboxClock
