@@ -119,8 +119,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     from ledgerbridge.plugins import get_registry
     from ledgerbridge.settings import get_settings
     from ledgerbridge.tables import Account, Connection, Customer, Invoice, InvoiceLine, Item, RunKind, SyncRun, utcnow
-
-    from tests.e2e.conftest import ProviderWorld
+    from ledgerbridge_testing.world import ProviderWorld
 
     await migrate_database()
     jobs.set_dispatcher(lambda run_id, delay: None)

@@ -1,7 +1,10 @@
-"""Fixtures every LedgerBridge test may use, and that plugin authors can borrow.
+"""Fixtures of this repository's tests; the generic ones come from the kit's pytest plugin.
 
-* `database` gives each test a fresh, migrated database: SQLite by default; tests that take
-  `any_database` run once on SQLite and once on the real PostgreSQL server the suite starts.
+`ledgerbridge_testing.pytest_plugin` (installed with `ledgerbridge-testing`) sets up the test
+environment before anything imports ledgerbridge and serves `database`, `any_database`,
+`postgres_dsn`, `redis_url`, `world` and `connected_provider`. What is specific to this repository
+stays here:
+
 * `acme` installs the test provider plugin from tests/acme_provider through its entry point.
 * `workspace`, `connection` build the usual records.
 * `app`, `client`, `tenant` (and `make_tenant`, `make_connection`) serve the API, auth and UI tests.
@@ -18,89 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ledgerbridge_testing.databases import create_postgres_database as _create_postgres_database  # noqa: F401
+from ledgerbridge_testing.databases import open_database  # noqa: F401
 
-# Before anything imports ledgerbridge: never write into the working tree's data directory.
-_SESSION_DIR = Path(tempfile.mkdtemp(prefix="lb-tests-"))
-os.environ.setdefault("LEDGERBRIDGE_DATA_DIR", str(_SESSION_DIR / "data"))
-os.environ.setdefault("LEDGERBRIDGE_DATABASE_URL", f"sqlite:///{_SESSION_DIR / 'import.sqlite3'}")
-os.environ.setdefault("LEDGERBRIDGE_SECRET_KEY", "test-secret-key")
-# One key for the test process and the worker processes it starts, so both read the same tokens.
-os.environ.setdefault("LEDGERBRIDGE_ENCRYPTION_KEYS", "pB9mJ1cK0mYx7Jw1u6B3tq3n0u2y8b5hJbqkq9aH8Ys=")
-os.environ["ACME_REMOTE_DB"] = str(_SESSION_DIR / "acme.sqlite3")
+os.environ["ACME_REMOTE_DB"] = str(Path(tempfile.mkdtemp(prefix="lb-acme-")) / "acme.sqlite3")
 ACME_PATH = Path(__file__).parent / "acme_provider"
 sys.path.insert(0, str(ACME_PATH))  # the .dist-info there declares the `acme` entry point
-
-from tests import servers  # noqa: E402
 
 SPECS_ENV = "LEDGERBRIDGE_PROVIDER_SPECS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: starts processes")
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn():
-    with servers.postgres_server() as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="session")
-def redis_url():
-    with servers.redis_server() as url:
-        yield url
-
-
-_counter = iter(range(1_000_000))
-
-
-async def _create_postgres_database(dsn: str) -> str:
-    import asyncpg
-
-    name = f"lb_test_{os.getpid()}_{next(_counter)}"
-    connection = await asyncpg.connect(f"{dsn}/postgres")
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return f"{dsn}/{name}"
-
-
-async def open_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point settings and every table at `url`, and migrate it."""
-    from ledgerbridge import db
-    from ledgerbridge.cli import migrate_database
-    from ledgerbridge.settings import get_settings
-
-    monkeypatch.setenv("LEDGERBRIDGE_DATABASE_URL", url)
-    get_settings.cache_clear()
-    db.use_engine(db.make_engine(url))
-    await migrate_database()
-
-
-@pytest.fixture
-async def database(tmp_path, monkeypatch):
-    """A fresh migrated SQLite database for this test."""
-    url = f"sqlite:///{tmp_path / 'ledgerbridge.sqlite3'}"
-    await open_database(url, monkeypatch)
-    yield url
-    from ledgerbridge import db
-
-    await db.close_pool()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def any_database(request, tmp_path, monkeypatch):
-    """The same test on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledgerbridge.sqlite3'}"
-    else:
-        url = await _create_postgres_database(request.getfixturevalue("postgres_dsn"))
-    await open_database(url, monkeypatch)
-    yield url
-    from ledgerbridge import db
-
-    await db.close_pool()
 
 
 @pytest.fixture

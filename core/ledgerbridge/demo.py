@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ledgerbridge.asgi_thread import ThreadServer, bind
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import DemoSandbox
-from ledgerbridge.sandbox.server import ThreadServer, bind
 from ledgerbridge.settings import PREFIX, Settings
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,31 +12,11 @@ from pathlib import Path
 import pytest
 from ledgerbridge import jobs
 from ledgerbridge.tables import Customer, Invoice, InvoiceLine, OutboundWrite, RunKind, RunState, SyncRun, utcnow
+from ledgerbridge_testing.workers import start_process as _spawn
+from ledgerbridge_testing.workers import stop_process as _kill
+from ledgerbridge_testing.workers import wait_for as _wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _spawn(command: str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    threads = ["-t", "1"] if command == "worker" else []
-    return subprocess.Popen([sys.executable, "-m", "ledgerbridge", command, *threads], env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
-    process.wait(20)
-
-
-async def _wait_for(predicate, what: str, attempts: int = 600):
-    for _ in range(attempts):
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 @pytest.mark.redis

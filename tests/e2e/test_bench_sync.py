@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.conformance("bench")
 def test_the_sync_bench_runs_on_small_numbers(provider: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "sync.py"), "--provider", provider, "--customers", "20",

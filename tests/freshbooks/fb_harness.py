@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.oauth import IssuedTokens
-from ledgerbridge.sandbox.server import AppSwitch
 from ledgerbridge_freshbooks.sandbox import FbSandbox, FbSandboxApp, SandboxConfig, create_app
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.oauth import IssuedTokens
+from ledgerbridge_testing.sandbox.server import AppSwitch
 
 START = datetime(2026, 3, 2, 15, 0, 0, tzinfo=UTC)  # 10:00 in US/Eastern
 ACCOUNT = "LBD7x2"

@@ -22,8 +22,8 @@ from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_freshbooks import plugin
 from ledgerbridge_freshbooks.sandbox import SandboxConfig
 from ledgerbridge_freshbooks.sandbox.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
-from tests.provider_harness import approve_consent, capturing_session
+from ledgerbridge_testing.consent import approve_consent
+from ledgerbridge_testing.sessions import capturing_session
 
 REDIRECT = "http://127.0.0.1:8000/oauth/freshbooks/callback"
 VERIFIER = "plugin-test-verifier"

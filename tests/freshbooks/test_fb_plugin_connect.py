@@ -10,9 +10,9 @@ from fb_harness import ACCOUNT, ACCOUNT_2, SAM
 from fb_plugin_harness import REDIRECT, Connected, oauth_connect, settings_for
 from ledgerbridge import oauth
 from ledgerbridge.errors import AccessTokenExpired, AuthorizationError, ProviderUnavailable
-from ledgerbridge.sandbox.server import serve
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_freshbooks import client, plugin
+from ledgerbridge_testing.sandbox.server import serve
 
 pytest_plugins = ("fb_plugin_harness",)
 

@@ -19,9 +19,9 @@ from ledgerbridge.errors import (
     UncertainWrite,
 )
 from ledgerbridge.provider import CustomerData, LinkRef, PaymentData
-from ledgerbridge.sandbox.server import serve
 from ledgerbridge_freshbooks import plugin
 from ledgerbridge_freshbooks.sandbox import SandboxConfig
+from ledgerbridge_testing.sandbox.server import serve
 
 pytest_plugins = ("fb_plugin_harness",)
 

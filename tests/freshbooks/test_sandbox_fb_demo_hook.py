@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from ledgerbridge.sandbox.server import serve
 from ledgerbridge_freshbooks import plugin
 from ledgerbridge_freshbooks.sandbox.notifications import signature
+from ledgerbridge_testing.sandbox.server import serve
 
 
 def test_demo_sandbox_is_preconfigured() -> None:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from fb_harness import ACCOUNT, FbHarness
-from ledgerbridge.sandbox.server import serve
+from ledgerbridge_testing.sandbox.server import serve
 
 
 class Receiver:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ledgerbridge.sandbox.clock import SandboxClock
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 from qbo_harness import REALM, SWITCH, QboHarness, running_sandbox
 
 

@@ -1,7 +1,7 @@
 """Harness for the QBO sandbox tests: a sandbox over real HTTP and a client connected to one company.
 
 Tests talk real HTTP with httpx to a sandbox served from a background thread (behind the session's
-:class:`~ledgerbridge.sandbox.server.AppSwitch`); the sandbox object is also available for its Python
+:class:`~ledgerbridge_testing.sandbox.server.AppSwitch`); the sandbox object is also available for its Python
 control API. The default sandbox uses a frozen clock (time moves only when a test advances it), so no
 test depends on how fast the machine is. Named uniquely (not ``conftest``) so test modules can import
 it beside the other provider test folders.
@@ -18,11 +18,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.oauth import IssuedTokens
-from ledgerbridge.sandbox.server import AppSwitch
 from ledgerbridge_quickbooks.sandbox import SandboxConfig, create_app
 from ledgerbridge_quickbooks.sandbox.app import QboSandbox, QboSandboxApp
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.oauth import IssuedTokens
+from ledgerbridge_testing.sandbox.server import AppSwitch
 
 START = datetime(2026, 3, 2, 18, 0, 0, tzinfo=UTC)  # 10:00 in the companies' Pacific time
 REALM = "9341453170013431"
@@ -135,7 +135,7 @@ class QboHarness:
 
 
 def _dumps(body: Any) -> bytes:
-    from ledgerbridge.sandbox import jsoncodec
+    from ledgerbridge_testing.sandbox import jsoncodec
 
     return jsoncodec.dumps(body)
 

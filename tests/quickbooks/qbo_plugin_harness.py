@@ -24,9 +24,9 @@ from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_quickbooks import plugin
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
 from ledgerbridge_quickbooks.sandbox.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from ledgerbridge_testing.consent import approve_consent
+from ledgerbridge_testing.sessions import capturing_session
 from qbo_harness import REALM, QboHarness, loads, running_sandbox
-
-from tests.provider_harness import approve_consent, capturing_session
 
 REDIRECT = "http://127.0.0.1:8000/oauth/quickbooks/callback"
 VERIFIER = "plugin-test-verifier-token"

@@ -8,9 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from ledgerbridge import oauth
 from ledgerbridge.errors import AccessTokenExpired, AuthorizationError
-from ledgerbridge.sandbox.server import serve
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge_quickbooks import client, plugin
+from ledgerbridge_testing.sandbox.server import serve
 from qbo_harness import REALM
 from qbo_plugin_harness import REDIRECT, Connected, oauth_connect, settings_for
 

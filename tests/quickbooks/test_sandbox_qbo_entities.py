@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledgerbridge.sandbox import jsoncodec
 from ledgerbridge_quickbooks.sandbox import CompanyPreset, SandboxConfig
+from ledgerbridge_testing.sandbox import jsoncodec
 from qbo_harness import REALM_2, QboHarness, loads
 
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from ledgerbridge.sandbox.clock import SandboxClock
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 from qbo_harness import REALM, REALM_2, START, QboHarness, loads
 
 THROTTLE_ERROR = {

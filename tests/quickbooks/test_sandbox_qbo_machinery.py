@@ -15,12 +15,14 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.clock import ClockError, SandboxClock
-from ledgerbridge.sandbox.faults import FaultKind, FaultRegistry, FaultRuleError
-from ledgerbridge.sandbox.idtoken import IdTokenSigner
-from ledgerbridge.sandbox.limits import ConcurrencyLimiter, LimitExceeded, SlidingWindowLimiter
-from ledgerbridge.sandbox.oauth import (
+from ledgerbridge_quickbooks.sandbox.notifications import encode_body, legacy_payload
+from ledgerbridge_quickbooks.sandbox.service import ChangeEvent
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.clock import ClockError, SandboxClock
+from ledgerbridge_testing.sandbox.faults import FaultKind, FaultRegistry, FaultRuleError
+from ledgerbridge_testing.sandbox.idtoken import IdTokenSigner
+from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, LimitExceeded, SlidingWindowLimiter
+from ledgerbridge_testing.sandbox.oauth import (
     InvalidClient,
     InvalidGrant,
     InvalidRequest,
@@ -29,9 +31,7 @@ from ledgerbridge.sandbox.oauth import (
     OAuthStore,
     TokenPolicy,
 )
-from ledgerbridge.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64, verify_hmac_sha256_base64
-from ledgerbridge_quickbooks.sandbox.notifications import encode_body, legacy_payload
-from ledgerbridge_quickbooks.sandbox.service import ChangeEvent
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64, verify_hmac_sha256_base64
 
 # FACTS.md QBO 8, "Test vector" (from Intuit's Java SDK WebhooksServiceTest).
 VECTOR_TOKEN = "b5771f19b12ddb4bcdb9f08bdc50bc63878a"

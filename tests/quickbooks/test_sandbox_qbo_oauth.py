@@ -12,8 +12,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from ledgerbridge.sandbox.clock import SandboxClock
 from ledgerbridge_quickbooks.sandbox import OAuthClientConfig, SandboxConfig
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 from qbo_harness import REALM, REALM_2, START, QboHarness, loads
 
 CLIENT_ID = "test-app"

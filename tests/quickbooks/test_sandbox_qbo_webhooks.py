@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from ledgerbridge.sandbox.server import serve
-from ledgerbridge.sandbox.webhooks import verify_hmac_sha256_base64
 from ledgerbridge_quickbooks.sandbox import SandboxConfig
+from ledgerbridge_testing.sandbox.server import serve
+from ledgerbridge_testing.sandbox.webhooks import verify_hmac_sha256_base64
 from qbo_harness import REALM, REALM_2, QboHarness
 
 TOKEN = "verifier-token-for-tests"

@@ -32,7 +32,7 @@ async def _seed(url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, acme: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     from ledgerbridge.app import create_app
-    from ledgerbridge.sandbox.server import ThreadServer
+    from ledgerbridge.asgi_thread import ThreadServer
     from ledgerbridge.settings import get_settings
 
     monkeypatch.setenv("LEDGERBRIDGE_BROKER_URL", "")

@@ -56,7 +56,7 @@ class Journey:
 
 
 def _free_port() -> int:
-    from ledgerbridge.sandbox.server import bind
+    from ledgerbridge.asgi_thread import bind
 
     sock = bind("127.0.0.1", 0)
     port = int(sock.getsockname()[1])
@@ -74,8 +74,8 @@ def journey(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     """The provider's sandbox and our server, wired as `ledgerbridge serve` wires them, before the app exists."""
     from ledgerbridge import demo
     from ledgerbridge.app import create_app
+    from ledgerbridge.asgi_thread import ThreadServer
     from ledgerbridge.plugins import get_registry, reset_registry
-    from ledgerbridge.sandbox.server import ThreadServer
     from ledgerbridge.settings import get_settings
 
     provider: str = request.param

@@ -6,7 +6,7 @@ import threading
 
 import httpx
 import pytest
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 from ledgerbridge_xero.sandbox import SandboxConfig
 from xero_harness import API, NZ, START, UK, XeroHarness, loads
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from ledgerbridge.sandbox.server import serve
-from ledgerbridge.sandbox.webhooks import sign_hmac_sha256_base64
+from ledgerbridge_testing.sandbox.server import serve
+from ledgerbridge_testing.sandbox.webhooks import sign_hmac_sha256_base64
 from ledgerbridge_xero.sandbox import SandboxConfig
 from xero_harness import NZ, XeroHarness, loads
 from xero_schema import OpenApiSchemas

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 from ledgerbridge.provider import DemoSandbox
-from ledgerbridge.sandbox.server import serve
+from ledgerbridge_testing.sandbox.server import serve
 from ledgerbridge_xero import plugin
 
 

@@ -10,7 +10,7 @@ import pytest
 from ledgerbridge import oauth
 from ledgerbridge.errors import AccessTokenExpired, AuthorizationError, ProviderError, ProviderUnavailable, RateLimited
 from ledgerbridge.provider import CustomerData, LinkRef, Tenant
-from ledgerbridge.sandbox.server import serve
+from ledgerbridge_testing.sandbox.server import serve
 from ledgerbridge_xero import plugin, webhooks
 from ledgerbridge_xero.sandbox import SandboxConfig
 from litestar import Litestar, Request, Response, post

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.server import serve
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.server import serve
 from ledgerbridge_xero.sandbox import SandboxConfig, create_app
 from ledgerbridge_xero.sandbox.app import XeroSandbox, XeroSandboxApp
 

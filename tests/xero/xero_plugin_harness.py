@@ -22,13 +22,13 @@ import pytest
 from ledgerbridge import oauth
 from ledgerbridge.provider import ConnectionOptions, ProviderSession, Tenant, TokenSet
 from ledgerbridge.settings import ProviderSettings
+from ledgerbridge_testing.consent import approve_consent
+from ledgerbridge_testing.sessions import capturing_session
 from ledgerbridge_xero import plugin
 from ledgerbridge_xero.sandbox import SandboxConfig
 from ledgerbridge_xero.sandbox.config import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from xero_harness import NZ, XeroHarness, running_sandbox
 from xero_schema import OpenApiSchemas
-
-from tests.provider_harness import approve_consent, capturing_session
 
 REDIRECT = "http://127.0.0.1:8000/oauth/callback"
 VERIFIER = "plugin-test-pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"

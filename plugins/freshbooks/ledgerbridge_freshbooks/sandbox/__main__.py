@@ -1,7 +1,7 @@
 """Serve the FreshBooks sandbox: ``python -m ledgerbridge_freshbooks.sandbox --port 8703``.
 
 Every option has an environment-variable twin (``FB_SANDBOX_*``) so container setups need no
-command line; the shared options live in :mod:`ledgerbridge.sandbox.cli`. FreshBooks registers
+command line; the shared options live in :mod:`ledgerbridge_testing.sandbox.cli`. FreshBooks registers
 webhooks per business, so the webhook URL pre-registers verified callbacks instead of naming one
 endpoint, and its request limit is a guess worth overriding.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ledgerbridge.sandbox.cli import SandboxCommand, run
+from ledgerbridge_testing.sandbox.cli import SandboxCommand, run
 
 from ledgerbridge_freshbooks.sandbox.app import create_app
 from ledgerbridge_freshbooks.sandbox.config import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox import jsoncodec
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath
 

@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.accountant import build_accountant_router
-from ledgerbridge.sandbox.app import SandboxApp, SandboxControls, assemble_app
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.faults import FaultRegistry, FaultRule, Scope
-from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
-from ledgerbridge.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
-from ledgerbridge.sandbox.webhooks import WebhookOutbox
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.accountant import build_accountant_router
+from ledgerbridge_testing.sandbox.app import SandboxApp, SandboxControls, assemble_app
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.faults import FaultRegistry, FaultRule, Scope
+from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
+from ledgerbridge_testing.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox
 from litestar import Request
 
 from ledgerbridge_freshbooks.sandbox.api_routes import build_api_router

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.faults import ASGIApp, Receive, Scope, Send
-from ledgerbridge.sandbox.oauth import InvalidToken
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.faults import ASGIApp, Receive, Scope, Send
+from ledgerbridge_testing.sandbox.oauth import InvalidToken
 
 from ledgerbridge_freshbooks.sandbox.errors import FbError, forbidden, throttled, unauthenticated
 

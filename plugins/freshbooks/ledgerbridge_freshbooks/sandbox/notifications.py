@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64
 
 from ledgerbridge_freshbooks.sandbox.store import Business, Callback, utc_iso
 

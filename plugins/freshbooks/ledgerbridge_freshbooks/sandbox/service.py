@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 from ledgerbridge_freshbooks.sandbox import entities
 from ledgerbridge_freshbooks.sandbox.config import BusinessPreset, IdentityPreset

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox.accountant import (
+from ledgerbridge_testing.sandbox.accountant import (
     AccountantAction,
     ActionFailed,
     Table,
@@ -63,7 +63,7 @@ def _failed(error: FbError) -> ActionFailed:
 
 
 class FbAccountantView:
-    """The :class:`~ledgerbridge.sandbox.accountant.AccountantView` of the FreshBooks sandbox."""
+    """The :class:`~ledgerbridge_testing.sandbox.accountant.AccountantView` of the FreshBooks sandbox."""
 
     title = "FreshBooks sandbox: accountant's view"
 

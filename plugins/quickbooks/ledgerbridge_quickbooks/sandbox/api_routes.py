@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox import jsoncodec
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 

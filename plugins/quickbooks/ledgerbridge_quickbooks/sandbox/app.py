@@ -7,7 +7,7 @@ Litestar app whose request path is::
 
     intuit_tid stamping -> QBO gateway (auth, 429s) -> fault injection -> Litestar routes
 
-The wiring (fault layer, control API, webhook pump) is the toolkit's :mod:`ledgerbridge.sandbox.app`;
+The wiring (fault layer, control API, webhook pump) is the toolkit's :mod:`ledgerbridge_testing.sandbox.app`;
 nothing runs in the background unless ``webhook_auto_deliver_interval`` is set.
 """
 
@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.accountant import build_accountant_router
-from ledgerbridge.sandbox.app import SandboxApp, SandboxControls, assemble_app
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.faults import FaultRegistry, FaultRule, Scope
-from ledgerbridge.sandbox.idtoken import IdTokenSigner
-from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
-from ledgerbridge.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
-from ledgerbridge.sandbox.webhooks import WebhookOutbox
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.accountant import build_accountant_router
+from ledgerbridge_testing.sandbox.app import SandboxApp, SandboxControls, assemble_app
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.faults import FaultRegistry, FaultRule, Scope
+from ledgerbridge_testing.sandbox.idtoken import IdTokenSigner
+from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
+from ledgerbridge_testing.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox
 from litestar import Request, Response, get
 
 from ledgerbridge_quickbooks.sandbox.api_routes import build_api_router

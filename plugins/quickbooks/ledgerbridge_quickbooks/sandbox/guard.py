@@ -15,9 +15,9 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.faults import ASGIApp, Message, Receive, Scope, Send
-from ledgerbridge.sandbox.oauth import InvalidToken
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.faults import ASGIApp, Message, Receive, Scope, Send
+from ledgerbridge_testing.sandbox.oauth import InvalidToken
 
 from ledgerbridge_quickbooks.sandbox.config import ACCOUNTING_SCOPE
 from ledgerbridge_quickbooks.sandbox.errors import (

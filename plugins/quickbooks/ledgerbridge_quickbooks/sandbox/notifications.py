@@ -8,7 +8,7 @@ Entity changes are collected per company and, at flush time, aggregated into one
 * ``cloudevents`` - a JSON array of CloudEvents 1.0 objects with ``type`` ``qbo.<entity>.<verb>.v1``.
 
 Both are signed with ``intuit-signature`` = base64(HMAC-SHA256(verifier token, raw body)). Delivery and
-retries are the shared :class:`~ledgerbridge.sandbox.webhooks.WebhookOutbox`.
+retries are the shared :class:`~ledgerbridge_testing.sandbox.webhooks.WebhookOutbox`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import httpx
-from ledgerbridge.sandbox.webhooks import WebhookDelivery, WebhookOutbox, sign_hmac_sha256_base64
+from ledgerbridge_testing.sandbox.webhooks import WebhookDelivery, WebhookOutbox, sign_hmac_sha256_base64
 
 from ledgerbridge_quickbooks.sandbox.entities import SPECS
 from ledgerbridge_quickbooks.sandbox.service import ChangeEvent

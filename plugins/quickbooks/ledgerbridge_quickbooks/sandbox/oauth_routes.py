@@ -15,9 +15,15 @@ import html
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.oauth import InvalidRequest, InvalidScope, InvalidToken, OAuthError, UnsupportedGrantType
-from ledgerbridge.sandbox.oauth_http import NO_STORE, client_credentials, json_response, with_query
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.oauth import (
+    InvalidRequest,
+    InvalidScope,
+    InvalidToken,
+    OAuthError,
+    UnsupportedGrantType,
+)
+from ledgerbridge_testing.sandbox.oauth_http import NO_STORE, client_credentials, json_response, with_query
 from litestar import Request, Response, Router, get, post
 from litestar.response import Redirect
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 from ledgerbridge_quickbooks.sandbox import entities, errors
 from ledgerbridge_quickbooks.sandbox import query as query_language

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 from ledgerbridge_quickbooks.sandbox.config import CompanyPreset
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox.accountant import (
+from ledgerbridge_testing.sandbox.accountant import (
     AccountantAction,
     ActionFailed,
     ActionField,
@@ -70,7 +70,7 @@ def _fault(fault: QboFault) -> ActionFailed:
 
 
 class QboAccountantView:
-    """The :class:`~ledgerbridge.sandbox.accountant.AccountantView` of the QBO sandbox."""
+    """The :class:`~ledgerbridge_testing.sandbox.accountant.AccountantView` of the QBO sandbox."""
 
     title = "QuickBooks Online sandbox: accountant's view"
 

@@ -2,7 +2,7 @@
 
 The demo backend LedgerBridge uses without real Xero credentials. Every option has an
 environment-variable twin (``XERO_SANDBOX_*``) so container setups need no command line; the shared
-options live in :mod:`ledgerbridge.sandbox.cli`, the webhook signing key is Xero's own.
+options live in :mod:`ledgerbridge_testing.sandbox.cli`, the webhook signing key is Xero's own.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ledgerbridge.sandbox.cli import SandboxCommand, run
+from ledgerbridge_testing.sandbox.cli import SandboxCommand, run
 
 from ledgerbridge_xero.sandbox.app import create_app
 from ledgerbridge_xero.sandbox.config import (

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox import jsoncodec
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath
 

@@ -6,7 +6,7 @@ faults, idempotency answers and webhooks, with the same controls as the ``/_sand
 
     Xero gateway (token, xero-tenant-id, scopes, limits + headers) -> fault injection -> routes
 
-The wiring (fault layer, control API, webhook pump) is the toolkit's :mod:`ledgerbridge.sandbox.app`.
+The wiring (fault layer, control API, webhook pump) is the toolkit's :mod:`ledgerbridge_testing.sandbox.app`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.accountant import build_accountant_router
-from ledgerbridge.sandbox.app import SandboxApp, SandboxControls, assemble_app
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.faults import FaultRegistry, FaultRule, Scope
-from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
-from ledgerbridge.sandbox.oauth import InvalidToken, OAuthClient, OAuthStore, TokenPolicy
-from ledgerbridge.sandbox.webhooks import WebhookOutbox
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.accountant import build_accountant_router
+from ledgerbridge_testing.sandbox.app import SandboxApp, SandboxControls, assemble_app
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.faults import FaultRegistry, FaultRule, Scope
+from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
+from ledgerbridge_testing.sandbox.oauth import InvalidToken, OAuthClient, OAuthStore, TokenPolicy
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox
 from litestar import Response, Router, get, post
 
 from ledgerbridge_xero.sandbox.api_routes import build_api_router

@@ -15,10 +15,10 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.faults import ASGIApp, Message, Receive, Scope, Send
-from ledgerbridge.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
-from ledgerbridge.sandbox.oauth import InvalidToken
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.faults import ASGIApp, Message, Receive, Scope, Send
+from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
+from ledgerbridge_testing.sandbox.oauth import InvalidToken
 
 from ledgerbridge_xero.sandbox.errors import XeroApiError, forbidden, too_many_requests, unauthorized
 

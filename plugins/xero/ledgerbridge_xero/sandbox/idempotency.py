@@ -13,7 +13,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 
 @dataclass(frozen=True)

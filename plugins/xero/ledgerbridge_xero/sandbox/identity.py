@@ -1,6 +1,6 @@
 """Xero's identity layer: consents ("auth events"), connections, PKCE and JWT access tokens.
 
-The shared :class:`~ledgerbridge.sandbox.oauth.OAuthStore` handles codes, rotation with a grace period
+The shared :class:`~ledgerbridge_testing.sandbox.oauth.OAuthStore` handles codes, rotation with a grace period
 and revocation. What is Xero's own lives here (FACTS Xero 1):
 
 * one consent can cover several organisations; each becomes a *connection* (``id``, ``tenantId``,
@@ -23,9 +23,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.idtoken import IdTokenSigner
-from ledgerbridge.sandbox.oauth import InvalidGrant, InvalidRequest, InvalidToken, IssuedTokens, OAuthStore
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.idtoken import IdTokenSigner
+from ledgerbridge_testing.sandbox.oauth import InvalidGrant, InvalidRequest, InvalidToken, IssuedTokens, OAuthStore
 
 DEMO_USER_ID = "5e1c4b1a-0f7e-4b0f-9d33-6a3c0b1f2e11"
 DEMO_USER_EMAIL = "demo.user@ledgerbridge.example"

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64
 
 from ledgerbridge_xero.sandbox.service import ChangeEvent
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox.oauth import InvalidRequest, InvalidToken, OAuthError, UnsupportedGrantType
-from ledgerbridge.sandbox.oauth_http import NO_STORE, client_credentials, json_response, with_query
+from ledgerbridge_testing.sandbox.oauth import InvalidRequest, InvalidToken, OAuthError, UnsupportedGrantType
+from ledgerbridge_testing.sandbox.oauth_http import NO_STORE, client_credentials, json_response, with_query
 from litestar import Request, Response, Router, delete, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect

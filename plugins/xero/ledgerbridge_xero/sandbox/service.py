@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 from ledgerbridge_xero.sandbox.errors import ElementInvalid, not_found
 from ledgerbridge_xero.sandbox.msdate import parse_date, truncate_ms

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox.accountant import (
+from ledgerbridge_testing.sandbox.accountant import (
     AccountantAction,
     ActionFailed,
     Table,
@@ -64,7 +64,7 @@ def _saved(results: list[ElementResult]) -> Record:
 
 
 class XeroAccountantView:
-    """The :class:`~ledgerbridge.sandbox.accountant.AccountantView` of the Xero sandbox."""
+    """The :class:`~ledgerbridge_testing.sandbox.accountant.AccountantView` of the Xero sandbox."""
 
     title = "Xero sandbox: accountant's view"
 

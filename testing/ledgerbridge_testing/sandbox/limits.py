@@ -10,7 +10,7 @@ the sandboxes enforce them with two small primitives:
   immediately rather than queued, as the providers do.
 
 Both are keyed (e.g. by ``(client_id, realm_id)``), thread-safe and read time from a
-:class:`~ledgerbridge.sandbox.clock.SandboxClock` so tests can compress minutes.
+:class:`~ledgerbridge_testing.sandbox.clock.SandboxClock` so tests can compress minutes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 
 class LimitExceeded(Exception):

@@ -1,60 +1,18 @@
-"""Serving a sandbox over real HTTP from inside another program (tests, `serve`'s demo mode).
+"""Serving a sandbox over real HTTP for the length of a test.
 
-Tests must talk to sandboxes over real sockets, and the demo runs them beside the server, so
-both need "start this ASGI app on a free local port and give me its URL". A background thread
-keeps the sandbox independent of the caller's event loop (tests are often synchronous).
-:class:`AppSwitch` lets a test session reuse one such server for a fresh sandbox per test.
+Tests must talk to sandboxes over real sockets. The thread that runs uvicorn is the core's
+(:mod:`ledgerbridge.asgi_thread`, which `serve`'s demo mode uses too); what is here is for tests:
+a block that serves an app and stops it, and :class:`AppSwitch`, which lets a test session reuse
+one such server for a fresh sandbox per test.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
-
-
-def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening socket; port 0 picks a free one. IPPROTO_TCP lets asyncio set TCP_NODELAY."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
-
-
-class ThreadServer:
-    """uvicorn running one ASGI app in a daemon thread."""
-
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.sock = bind(host, port)
-        self.host = host
-        self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="critical", lifespan="on",
-                                timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout: float = 15.0) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self.url
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+from ledgerbridge.asgi_thread import ThreadServer
 
 
 @contextmanager

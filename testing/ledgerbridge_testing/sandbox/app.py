@@ -25,9 +25,9 @@ from typing import Any, Protocol, TypeVar
 import httpx
 from litestar import Litestar
 
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.control import ControlHooks, build_control_router
-from ledgerbridge.sandbox.faults import (
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.control import ControlHooks, build_control_router
+from ledgerbridge_testing.sandbox.faults import (
     ASGIApp,
     FaultInjectionMiddleware,
     FaultKind,
@@ -37,7 +37,7 @@ from ledgerbridge.sandbox.faults import (
     Scope,
     Send,
 )
-from ledgerbridge.sandbox.oauth import OAuthStore
+from ledgerbridge_testing.sandbox.oauth import OAuthStore
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class SandboxControls:
         delay: float = 0.0,
         method: str | None = None,
     ) -> FaultRule:
-        """Arm a fault (see :mod:`ledgerbridge.sandbox.faults`)."""
+        """Arm a fault (see :mod:`ledgerbridge_testing.sandbox.faults`)."""
         return self.faults.add(kind, path_prefix, count, status, delay, method)
 
     def revoke_all_tokens(self) -> int:

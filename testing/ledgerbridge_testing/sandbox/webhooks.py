@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 #: Intuit's documented retry delays (seconds); the last value repeats.
 DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (10, 20, 30, 300, 1200, 7200, 14400, 21600)

@@ -32,7 +32,7 @@ from typing import Any
 
 import anyio
 
-from ledgerbridge.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.clock import SandboxClock
 
 # ASGI callables are typed loosely on purpose: the middleware must wrap any ASGI app.
 Scope = dict[str, Any]

@@ -15,10 +15,10 @@ from typing import Any
 from litestar import Request, Response, Router, delete, get, post
 from litestar.exceptions import HTTPException
 
-from ledgerbridge.sandbox import jsoncodec
-from ledgerbridge.sandbox.clock import ClockError, SandboxClock
-from ledgerbridge.sandbox.faults import FaultRegistry, FaultRuleError
-from ledgerbridge.sandbox.oauth import OAuthStore
+from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.clock import ClockError, SandboxClock
+from ledgerbridge_testing.sandbox.faults import FaultRegistry, FaultRuleError
+from ledgerbridge_testing.sandbox.oauth import OAuthStore
 
 JSON = "application/json"
 
@@ -91,7 +91,7 @@ def build_control_router(
 
     @post("/faults", status_code=201)
     async def add_fault(request: Request[Any, Any, Any]) -> Response[bytes]:
-        """Arm a fault rule (see :mod:`ledgerbridge.sandbox.faults`)."""
+        """Arm a fault rule (see :mod:`ledgerbridge_testing.sandbox.faults`)."""
         data = await _body(request)
         try:
             rule = faults.add(

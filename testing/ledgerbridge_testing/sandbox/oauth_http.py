@@ -1,6 +1,6 @@
 """The HTTP edges of a sandbox's OAuth endpoints: reading client credentials, answering, redirecting.
 
-:mod:`ledgerbridge.sandbox.oauth` keeps codes and tokens; every provider's routes then read the same
+:mod:`ledgerbridge_testing.sandbox.oauth` keeps codes and tokens; every provider's routes then read the same
 RFC 6749 request shapes and write the same answers around it. Client credentials come as HTTP Basic or,
 for ``client_secret_post``, in the form; token answers are JSON that must not be cached; consent
 decisions go back as query parameters added to the app's redirect URI, which may carry a query of its
@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar import Request, Response
 
-from ledgerbridge.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox import jsoncodec
 
 #: Token answers must never be cached (RFC 6749 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

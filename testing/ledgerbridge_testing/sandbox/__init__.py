@@ -12,14 +12,15 @@ module:
 * :mod:`.webhooks` - HMAC-SHA256 signatures and a retrying delivery outbox;
 * :mod:`.jsoncodec` - JSON with exact Decimal money;
 * :mod:`.control` - the ``/_sandbox`` HTTP control API;
-* :mod:`.accountant` - the bookkeeper's HTML page and JSON actions.
+* :mod:`.accountant` - the bookkeeper's HTML page and JSON actions;
+* :mod:`.server` - a sandbox served for the length of a test, or behind one switch for a session.
 """
 
-from ledgerbridge.sandbox.clock import SandboxClock
-from ledgerbridge.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule
-from ledgerbridge.sandbox.limits import ConcurrencyLimiter, LimitExceeded, SlidingWindowLimiter
-from ledgerbridge.sandbox.oauth import OAuthClient, OAuthError, OAuthStore, TokenPolicy
-from ledgerbridge.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64, verify_hmac_sha256_base64
+from ledgerbridge_testing.sandbox.clock import SandboxClock
+from ledgerbridge_testing.sandbox.faults import FaultInjectionMiddleware, FaultKind, FaultRegistry, FaultRule
+from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, LimitExceeded, SlidingWindowLimiter
+from ledgerbridge_testing.sandbox.oauth import OAuthClient, OAuthError, OAuthStore, TokenPolicy
+from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox, sign_hmac_sha256_base64, verify_hmac_sha256_base64
 
 __all__ = [
     "ConcurrencyLimiter",

@@ -22,7 +22,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from ledgerbridge.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox import jsoncodec
 
 
 class ActionFailed(Exception):

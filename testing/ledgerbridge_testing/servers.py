@@ -1,7 +1,8 @@
-"""The real PostgreSQL and Redis servers the test suite starts for itself, and stops.
+"""The real PostgreSQL and Redis servers a test run starts for itself, and stops.
 
-Both come from Debian's packages (`make test` installs them). Each run gets throwaway servers on
-free loopback ports, so tests never touch a developer's own databases.
+Both come from Debian's packages (`postgresql`, `redis-server`; LedgerBridge's `make test` installs
+them). Each run gets throwaway servers on free loopback ports, so tests never touch a developer's own
+databases.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on now (a server started right after will get it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -28,7 +30,7 @@ def _pg_bin(name: str) -> str:
     on_path = shutil.which(name)
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([on_path] if on_path else [])
     if not found:
-        raise RuntimeError(f"PostgreSQL's {name} was not found; run `make test`, which installs Debian's postgresql")
+        raise RuntimeError(f"PostgreSQL's {name} was not found; install Debian's postgresql (`make test` does)")
     return found[-1]
 
 
@@ -59,9 +61,10 @@ def postgres_server() -> Iterator[str]:
 
 @contextmanager
 def redis_server() -> Iterator[str]:
+    """Yield the URL of a fresh Redis server that keeps nothing on disk."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.path.exists(binary):
-        raise RuntimeError("redis-server was not found; run `make test`, which installs Debian's redis-server")
+        raise RuntimeError("redis-server was not found; install Debian's redis-server (`make test` does)")
     port = free_port()
     process = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly",
                                 "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,0 +1,95 @@
+"""The steps the conformance cases are made of: connect as a person does, run a job to its end,
+make an invoice here, find its copy there. Cases and the `connected_provider` fixture share them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ledgerbridge import auth, jobs, oauth
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.tables import (
+    Account,
+    Connection,
+    Customer,
+    ExternalLink,
+    Invoice,
+    InvoiceLine,
+    Item,
+    RunKind,
+    RunState,
+    SyncRun,
+    utcnow,
+)
+
+from ledgerbridge_testing.world import ProviderWorld
+
+OWNER_PASSWORD = "correct horse battery"
+
+
+async def run(kind: RunKind, connection: Connection, **params: object) -> SyncRun:
+    """Record a run and execute it here, re-running it while it is requeued (429, provider down)."""
+    queued = await jobs.enqueue(kind, workspace_id=connection.workspace, connection_id=connection.id,
+                                params=params)
+    for _ in range(20):
+        await jobs.execute(queued.id, owner="e2e")
+        row = await SyncRun.objects().where(SyncRun.id == queued.id).first()
+        if row.state != RunState.queued:
+            return row
+        await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == queued.id)  # skip the wait
+    raise AssertionError(f"run {queued.id} never finished: {row.error}")
+
+
+async def connect(world: ProviderWorld, email: str = "owner@example.com") -> Connection:
+    user, workspace = await auth.create_admin(email, OWNER_PASSWORD, "Client Co")
+    url = await oauth.begin_connect(world.key, workspace_id=workspace.id, user_id=user.id, environment="production")
+    params = world.consent(url)
+    outcome = await oauth.complete_connect(params, user_id=user.id)
+    if len(outcome.tenants) > 1:
+        await oauth.choose_tenant(outcome.connection.id, outcome.tenants[0].id, user_id=user.id)
+    return await Connection.objects().where(Connection.id == outcome.connection.id).first()
+
+
+async def imported(world: ProviderWorld) -> Connection:
+    connection = await connect(world)
+    result = await run(RunKind.import_all, connection)
+    assert result.state == RunState.done, result.error
+    return await Connection.objects().where(Connection.id == connection.id).first()
+
+
+async def map_everything(connection: Connection) -> None:
+    """Give the connection a default income account, as the mapping page's "assign to all" does."""
+    if not get_registry().provider(connection.provider).capabilities.income_accounts:
+        return
+    account = await Account.objects().where(Account.connection == connection.id).order_by(Account.id).first()
+    assert account is not None, "the import brought income accounts"
+    await Connection.update({Connection.default_income_account_id: account.id}).where(Connection.id == connection.id)
+
+
+async def local_invoice(connection: Connection, number: str, customer: Customer | None = None,
+                        amount: str = "120.00", item_name: str = "Consulting hours") -> Invoice:
+    now = utcnow()
+    if customer is None:
+        customer = Customer(workspace=connection.workspace, name=f"New Client {number}",
+                            email=f"{number.lower()}@client.example", created_at=now, updated_at=now)
+        await customer.save()
+    item = await Item.objects().where((Item.workspace == connection.workspace) & (Item.name == item_name)).first()
+    if item is None:
+        item = Item(workspace=connection.workspace, name=item_name, unit_price=Decimal("60"), created_at=now,
+                    updated_at=now)
+        await item.save()
+    total = Decimal(amount)
+    invoice = Invoice(workspace=connection.workspace, number=number, customer=customer.id,
+                      issue_date=date(2026, 11, 2), due_date=date(2026, 12, 2), status="sent", subtotal=total,
+                      total=total, currency=connection.currency or "USD", created_at=now, updated_at=now)
+    await invoice.save()
+    await InvoiceLine(invoice=invoice.id, item=item.id, description="Work", quantity=Decimal("2"),
+                      unit_price=total / 2, line_total=total).save()
+    return invoice
+
+
+async def remote_of(connection: Connection, invoice: Invoice) -> ExternalLink | None:
+    return await ExternalLink.objects().where(
+        (ExternalLink.connection == connection.id) & (ExternalLink.record_type == "invoice")
+        & (ExternalLink.record_id == invoice.id)).first()
