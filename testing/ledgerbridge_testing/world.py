@@ -24,7 +24,7 @@ from ledgerbridge.settings import get_settings
 from ledgerbridge_testing.consent import APPROVE_WORDS, ConsentForm
 
 # What the engine calls on every provider the suite runs against.
-NEEDED_HOOKS = ("demo_sandbox", "exchange_code", "import_customers", "export_invoice", "poll_invoices")
+NEEDED_HOOKS = ("demo_sandbox", "connected_tenants", "import_customers", "export_invoice", "poll_invoices")
 
 
 def providers_with_sandbox() -> list[str]:

@@ -19,7 +19,7 @@ import pytest
 from ledgerbridge import oauth
 from ledgerbridge.errors import AuthorizationError, LedgerBridgeError, ProviderUnavailable, RateLimited
 from ledgerbridge.provider import AuthorizationServer
-from ledgerbridge.sandbox.server import serve
+from ledgerbridge_testing.sandbox.server import serve
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge.webhook_signatures import HmacSignature
 from ledgerbridge_quickbooks import plugin as quickbooks

@@ -1,4 +1,4 @@
-"""Unit tests of the provider-agnostic sandbox machinery (core/ledgerbridge/sandbox).
+"""Unit tests of the provider-agnostic sandbox machinery (ledgerbridge_testing.sandbox).
 
 Time is always simulated here: the clock is either frozen or driven by a fake real clock, so nothing
 depends on the speed of the machine.

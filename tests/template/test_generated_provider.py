@@ -108,7 +108,7 @@ def test_the_generated_folder_has_the_provider_layout_and_lints_clean(generated:
     assert not leftovers, leftovers
     plugin = (generated / PACKAGE / "plugin.py").read_text()
     assert 'key="mybooks", name="MyBooks"' in plugin and "CAPABILITIES = Capabilities(" in plugin
-    toolkit_users = sorted(p.name for p in generated.rglob("*.py") if "ledgerbridge.sandbox" in p.read_text())
+    toolkit_users = sorted(p.name for p in generated.rglob("*.py") if "ledgerbridge_testing.sandbox" in p.read_text())
     assert toolkit_users == ["toolkit.py"], "the sandbox toolkit is imported in one module only"
     lint = _run([sys.executable, "-m", "ruff", "check", "--no-cache", str(generated)], cwd=generated, timeout=120)
     assert lint.returncode == 0, lint.stdout + lint.stderr
