@@ -114,14 +114,17 @@ class RssPeak:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     import httpx
-    from ledgerbridge import auth, demo, jobs, oauth
+    from ledgerbridge import demo, jobs, oauth
     from ledgerbridge.cli import migrate_database
+    from ledgerbridge.identity import memberships
     from ledgerbridge.plugins import get_registry
     from ledgerbridge.settings import get_settings
+    from ledgerbridge.sync import run_handlers
     from ledgerbridge.tables import Account, Connection, Customer, Invoice, InvoiceLine, Item, RunKind, SyncRun, utcnow
     from ledgerbridge_testing.world import ProviderWorld
 
     await migrate_database()
+    jobs.install_handlers(run_handlers())  # this process runs the jobs itself, as a worker would
     jobs.set_dispatcher(lambda run_id, delay: None)
     registry = get_registry()
     caps = registry.provider(args.provider).capabilities
@@ -137,7 +140,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.time_scale != 1:
         world.control("clock", scale=args.time_scale)
 
-    user, workspace = await auth.create_admin("bench@example.com", "bench password 1", "Bench Co")
+    user, workspace = await memberships.create_admin("bench@example.com", "bench password 1", "Bench Co")
     url = await oauth.begin_connect(args.provider, workspace_id=workspace.id, user_id=user.id, environment="production")
     outcome = await oauth.complete_connect(world.consent(url), user_id=user.id)
     if len(outcome.tenants) > 1:

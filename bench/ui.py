@@ -30,7 +30,7 @@ CHUNK = 500
 
 
 async def seed(invoices: int) -> tuple[str, int]:
-    from ledgerbridge.auth import create_admin
+    from ledgerbridge.identity.memberships import create_admin
     from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Item, utcnow
 
     user, workspace = await create_admin("bench@example.com", PASSWORD, "Bench Co")

@@ -111,7 +111,8 @@ class Tenant:
 
 
 async def make_tenant(email: str, workspace_name: str) -> Tenant:
-    from ledgerbridge.auth import create_admin, create_api_key
+    from ledgerbridge.identity.api_keys import create_api_key
+    from ledgerbridge.identity.memberships import create_admin
 
     user, workspace = await create_admin(email, OWNER_PASSWORD, workspace_name)
     key = await create_api_key(workspace.id, "host app", user.id)

@@ -1,4 +1,4 @@
-"""Sign-in, sessions, throttling, API keys, CSRF and workspace switching (`ledgerbridge.auth`)."""
+"""Sign-in, sessions, throttling, API keys, CSRF and workspace switching (`ledgerbridge.identity`)."""
 
 # The app/client/tenant fixtures are imported from tests/api/conftest.py, so test parameters "redefine"
 # them; they move to tests/conftest.py when it takes them over.
@@ -11,7 +11,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from ledgerbridge import auth
+from ledgerbridge.identity import api_keys, errors, memberships, middleware, passwords, sessions
 from ledgerbridge.identity import clock as identity_clock
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -36,7 +36,7 @@ def set_cookie_headers(response) -> list[str]:
 
 
 def session_cookie_header(response) -> str:
-    [header] = [h for h in set_cookie_headers(response) if h.startswith(f"{auth.SESSION_COOKIE}=")]
+    [header] = [h for h in set_cookie_headers(response) if h.startswith(f"{sessions.SESSION_COOKIE}=")]
     return header
 
 
@@ -59,7 +59,7 @@ async def test_sign_in_and_out(client: AsyncTestClient, tenant: Tenant) -> None:
     attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "samesite=lax", "path=/"} <= attributes
     assert "secure" not in attributes
-    token = client.cookies.get(auth.SESSION_COOKIE)
+    token = client.cookies.get(sessions.SESSION_COOKIE)
     [stored] = await UserSession.select(UserSession.session_id)
     assert stored["session_id"] == hashlib.sha256(token.encode()).hexdigest()  # only the hash is kept
 
@@ -67,7 +67,7 @@ async def test_sign_in_and_out(client: AsyncTestClient, tenant: Tenant) -> None:
     logout = await client.post("/auth/logout", headers={"x-csrftoken": await csrf_token(client)})
     assert logout.status_code == 204
     assert await UserSession.count() == 0
-    client.cookies.set(auth.SESSION_COOKIE, token)  # replaying the old cookie does not help
+    client.cookies.set(sessions.SESSION_COOKIE, token)  # replaying the old cookie does not help
     replay = await client.get("/auth/me")
     assert replay.status_code == 401
     assert replay.json()["code"] == "not_signed_in"
@@ -87,11 +87,11 @@ async def test_session_cookie_is_secure_when_configured(database: str, tenant: T
 
 async def test_a_new_session_at_each_sign_in(client: AsyncTestClient, tenant: Tenant) -> None:
     await sign_in(client, tenant.owner_email, OWNER_PASSWORD)
-    first = client.cookies.get(auth.SESSION_COOKIE)
+    first = client.cookies.get(sessions.SESSION_COOKIE)
     await sign_in(client, tenant.owner_email, OWNER_PASSWORD)
-    second = client.cookies.get(auth.SESSION_COOKIE)
+    second = client.cookies.get(sessions.SESSION_COOKIE)
     assert first != second
-    client.cookies.set(auth.SESSION_COOKIE, first)
+    client.cookies.set(sessions.SESSION_COOKIE, first)
     assert (await client.get("/auth/me")).status_code == 401
 
 
@@ -99,7 +99,7 @@ async def test_expired_sessions_are_refused(
     client: AsyncTestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await sign_in(client, tenant.owner_email, OWNER_PASSWORD)
-    later = identity_clock.now() + auth.SESSION_LIFETIME + timedelta(seconds=1)
+    later = identity_clock.now() + sessions.SESSION_LIFETIME + timedelta(seconds=1)
     monkeypatch.setattr(identity_clock, "now", lambda: later)
     assert (await client.get("/auth/me")).status_code == 401
 
@@ -108,7 +108,7 @@ async def test_wrong_password(client: AsyncTestClient, tenant: Tenant) -> None:
     response = await sign_in(client, tenant.owner_email, "not the password")
     assert response.status_code == 401
     assert response.json()["code"] == "bad_credentials"
-    assert auth.SESSION_COOKIE not in client.cookies
+    assert sessions.SESSION_COOKIE not in client.cookies
     unknown = await sign_in(client, "nobody@example.com", "whatever")
     assert unknown.status_code == 401
     assert unknown.json()["message"] == response.json()["message"]  # no hint that the account exists
@@ -212,7 +212,7 @@ async def test_revoked_key_is_refused(app: Litestar, tenant: Tenant) -> None:
     from ledgerbridge.tables import ApiKey
 
     row = await ApiKey.objects().where(ApiKey.prefix == tenant.api_key_prefix).first()
-    await auth.revoke_api_key(tenant.workspace_id, row.id)
+    await api_keys.revoke_api_key(tenant.workspace_id, row.id)
     async with AsyncTestClient(app=app) as script:
         script.headers["X-API-Key"] = tenant.api_key
         response = await script.get("/api/v1/customers")
@@ -237,10 +237,10 @@ async def test_a_bad_key_never_falls_back_to_the_session(client: AsyncTestClient
 
 async def test_key_generation_format() -> None:
     prefix_part = "lb_"
-    assert auth.API_KEY_START == prefix_part
-    assert auth.api_key_from_headers({"authorization": "Bearer lb_x_y"}) == "lb_x_y"
-    assert auth.api_key_from_headers({"x-api-key": " lb_x_y "}) == "lb_x_y"
-    assert auth.api_key_from_headers({"authorization": "Basic abc"}) is None
+    assert api_keys.API_KEY_START == prefix_part
+    assert api_keys.api_key_from_headers({"authorization": "Bearer lb_x_y"}) == "lb_x_y"
+    assert api_keys.api_key_from_headers({"x-api-key": " lb_x_y "}) == "lb_x_y"
+    assert api_keys.api_key_from_headers({"authorization": "Basic abc"}) is None
 
 
 # --------------------------------------------------------------------------- CSRF
@@ -265,7 +265,7 @@ async def test_cookie_post_without_csrf_token_is_refused(client: AsyncTestClient
 async def test_sign_in_itself_needs_a_csrf_token(client: AsyncTestClient, tenant: Tenant) -> None:
     response = await client.post("/auth/login", json={"email": tenant.owner_email, "password": OWNER_PASSWORD})
     assert response.status_code == 403
-    assert auth.SESSION_COOKIE not in client.cookies
+    assert sessions.SESSION_COOKIE not in client.cookies
 
 
 async def test_an_api_key_request_needs_no_token_even_beside_a_session_cookie(
@@ -283,14 +283,14 @@ async def test_an_api_key_request_needs_no_token_even_beside_a_session_cookie(
 async def test_api_key_requests_need_no_csrf_token(api: AsyncTestClient) -> None:
     response = await api.post("/api/v1/customers", json={"name": "Scripted"})
     assert response.status_code == 201
-    assert not any(h.startswith(f"{auth.CSRF_COOKIE}=") for h in set_cookie_headers(response))
+    assert not any(h.startswith(f"{middleware.CSRF_COOKIE}=") for h in set_cookie_headers(response))
 
 
 # --------------------------------------------------------------------------- workspaces
 
 
 async def test_switching_workspaces(client: AsyncTestClient, tenant: Tenant) -> None:
-    _, second = await auth.create_admin(tenant.owner_email, "ignored", "Second Client")
+    _, second = await memberships.create_admin(tenant.owner_email, "ignored", "Second Client")
     outsider = await make_tenant("outsider@example.com", "Not Yours")
     await sign_in(client, tenant.owner_email, OWNER_PASSWORD)
     csrf = {"x-csrftoken": await csrf_token(client)}
@@ -320,35 +320,35 @@ async def test_api_keys_cannot_switch_workspaces(api: AsyncTestClient, other_ten
 async def test_create_admin_is_idempotent(database: str) -> None:
     from ledgerbridge.tables import Membership, User, Workspace
 
-    user, workspace = await auth.create_admin("Boss@Example.com", "first password", "Boss Co")
+    user, workspace = await memberships.create_admin("Boss@Example.com", "first password", "Boss Co")
     assert user.email == "boss@example.com"
     assert user.password_hash.startswith("$argon2")
-    again_user, again_workspace = await auth.create_admin("boss@example.com", "other password", "Boss Co")
+    again_user, again_workspace = await memberships.create_admin("boss@example.com", "other password", "Boss Co")
     assert (again_user.id, again_workspace.id) == (user.id, workspace.id)
     assert await User.count() == 1 and await Workspace.count() == 1 and await Membership.count() == 1
-    assert (await auth.authenticate("boss@example.com", "first password")).id == user.id  # password kept
+    assert (await passwords.authenticate("boss@example.com", "first password")).id == user.id  # password kept
 
-    await auth.create_admin("boss@example.com", "reset password", "Boss Co", reset_password=True)
-    assert (await auth.authenticate("boss@example.com", "reset password")).id == user.id
-    with pytest.raises(auth.BadCredentials):
-        await auth.authenticate("boss@example.com", "first password")
+    await memberships.create_admin("boss@example.com", "reset password", "Boss Co", reset_password=True)
+    assert (await passwords.authenticate("boss@example.com", "reset password")).id == user.id
+    with pytest.raises(errors.BadCredentials):
+        await passwords.authenticate("boss@example.com", "first password")
 
 
 async def test_create_admin_checks_its_input(database: str) -> None:
     from ledgerbridge.api.errors import Invalid
 
     with pytest.raises(Invalid) as short:
-        await auth.create_admin("a@example.com", "short", "Co")
+        await memberships.create_admin("a@example.com", "short", "Co")
     assert short.value.field == "password"
     with pytest.raises(Invalid) as email:
-        await auth.create_admin("not-an-email", "long enough password", "Co")
+        await memberships.create_admin("not-an-email", "long enough password", "Co")
     assert email.value.field == "email"
 
 
 async def test_create_admin_makes_an_existing_member_owner(database: str) -> None:
     from ledgerbridge.tables import Membership, Role
 
-    user, _ = await auth.create_admin("x@example.com", "long enough password", "Co")
+    user, _ = await memberships.create_admin("x@example.com", "long enough password", "Co")
     await Membership.update({Membership.role: Role.member}).where(Membership.user == user.id)
-    await auth.create_admin("x@example.com", "", "Co")
+    await memberships.create_admin("x@example.com", "", "Co")
     assert (await Membership.objects().first()).role == Role.owner

@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import os
-import pkgutil
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -341,32 +340,17 @@ class RunHandlers(dict[str, Handler]):
 
 # What this process's workers run: filled by `install_handlers` at start-up.
 HANDLERS = RunHandlers()
-# Where the engine's handlers are built, by name only: see `installed_handlers`.
-ENGINE_HANDLERS = "ledgerbridge.sync:run_handlers"
-_installed = False
 
 
 def install_handlers(handlers: Mapping[str, Handler]) -> None:
     """Hand the queue the handlers its workers run; called by whoever starts a worker."""
-    global _installed
     HANDLERS.clear()
     HANDLERS.update(handlers)
-    _installed = True
 
 
 def installed_handlers() -> RunHandlers:
-    """The handlers installed at start-up; a process that executes runs without a start-up (a
-    test, a benchmark, a one-off script) gets the engine's, loaded by name on first use.
-
-    Entries set explicitly before that first use are kept.
-    """
-    global _installed
-    if not _installed:
-        # Deliberately lazy and by name: the engine imports this module, so it cannot be imported here.
-        engine: Mapping[str, Handler] = pkgutil.resolve_name(ENGINE_HANDLERS)()
-        for kind, handler in engine.items():
-            HANDLERS.setdefault(kind, handler)
-        _installed = True
+    """The handlers installed at start-up. Nothing installed means every run fails with
+    `UnknownRunKind`, which names the fix: a process must be started as a worker to run jobs."""
     return HANDLERS
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from ledgerbridge import db
+from ledgerbridge import db, jobs
 from ledgerbridge.cli import migrate_database
 from ledgerbridge.settings import get_settings
+from ledgerbridge.sync import run_handlers
 
 _names = itertools.count()
 
@@ -37,11 +38,13 @@ async def create_postgres_database(dsn: str) -> str:
 
 
 async def open_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point settings and every table at ``url``, and migrate it."""
+    """Point settings and every table at ``url``, migrate it, and install the engine's run handlers
+    (the test process runs jobs itself, as a worker would)."""
     monkeypatch.setenv("LEDGERBRIDGE_DATABASE_URL", url)
     get_settings.cache_clear()
     db.use_engine(db.make_engine(url))
     await migrate_database()
+    jobs.install_handlers(run_handlers())
 
 
 async def close_database() -> None:

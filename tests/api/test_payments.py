@@ -69,20 +69,3 @@ async def test_deleting_a_payment_restores_the_balance(api: AsyncTestClient) -> 
     assert (await api.delete(f"/api/v1/payments/{payment['id']}")).status_code == 204
     assert (await api.get(f"/api/v1/invoices/{invoice['id']}")).json()["balance"] == "100.00"
 
-
-async def test_no_payment_run_while_the_engine_cannot_export_payments(
-    api: AsyncTestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ledgerbridge import jobs
-    from ledgerbridge.domain.payments.services import payment_exports_run
-    from ledgerbridge.tables import RunKind
-
-    payment_exports_run()  # loads the real handlers first
-    monkeypatch.delitem(jobs.HANDLERS, RunKind.export_payment, raising=False)
-    connection = await make_connection(tenant.workspace_id)
-    customer = await make_customer(api)
-    invoice = await finalized_invoice(api, customer["id"])
-    await link_invoice(tenant.workspace_id, connection.id, invoice["id"])
-    response = await api.post("/api/v1/payments", json={"invoice_id": invoice["id"], "amount": "40"})
-    assert response.status_code == 201
-    assert await runs() == []

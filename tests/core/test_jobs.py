@@ -120,7 +120,6 @@ async def test_a_run_cancelled_while_its_provider_throttles_stays_cancelled(ws, 
 def fresh_queue(monkeypatch):
     """An empty handler table, as in a process nothing has started yet; restored afterwards."""
     monkeypatch.setattr(jobs, "HANDLERS", jobs.RunHandlers())
-    monkeypatch.setattr(jobs, "_installed", False)
     monkeypatch.setattr(jobs, "_dispatcher", lambda run_id, delay: None)
 
 
@@ -161,7 +160,7 @@ async def test_the_queue_runs_the_handlers_installed_at_start_up(ws, fresh_queue
 def test_the_engine_hands_a_handler_for_every_run_kind(fresh_queue):
     assert set(run_handlers()) == set(RunKind)
     assert jobs.HANDLERS == {}  # building them installs nothing
-    assert set(jobs.installed_handlers()) == set(RunKind)  # a process with no start-up gets the engine's
+    assert jobs.installed_handlers() == {}  # a process nothing started runs nothing, and says so
 
 
 def test_the_job_queue_does_not_import_the_sync_engine():

@@ -19,10 +19,10 @@ import pytest
 from ledgerbridge import oauth
 from ledgerbridge.errors import AuthorizationError, LedgerBridgeError, ProviderUnavailable, RateLimited
 from ledgerbridge.provider import AuthorizationServer
-from ledgerbridge_testing.sandbox.server import serve
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge.webhook_signatures import HmacSignature
 from ledgerbridge_quickbooks import plugin as quickbooks
+from ledgerbridge_testing.sandbox.server import serve
 from litestar import Litestar, Request, Response, post
 
 from tests.provider_harness import approve_consent

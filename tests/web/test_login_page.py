@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ledgerbridge import auth
+from ledgerbridge.identity import memberships, middleware, sessions
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -39,14 +39,14 @@ async def test_the_sign_in_page(client: AsyncTestClient) -> None:
     token = hidden_token(page)
     assert f'hx-headers=\'{{"x-csrftoken": "{token}"}}\'' in page  # htmx requests carry it too
     assert '<script src="/static/htmx.min.js"' in page
-    assert auth.CSRF_COOKIE in client.cookies
+    assert middleware.CSRF_COOKIE in client.cookies
 
 
 async def test_signing_in_lands_on_the_dashboard(client: AsyncTestClient, tenant: Tenant) -> None:
     response = await submit_login(client, tenant.owner_email, OWNER_PASSWORD)
     assert response.status_code == 303
     assert response.headers["location"] == "/"
-    assert auth.SESSION_COOKIE in client.cookies
+    assert sessions.SESSION_COOKIE in client.cookies
     dashboard = await client.get("/", headers=HTML)
     assert dashboard.status_code == 200
     page = dashboard.text
@@ -79,7 +79,7 @@ async def test_a_wrong_password_shows_the_form_again(client: AsyncTestClient, te
     assert response.status_code == 401
     assert "The email or password is not right." in response.text
     assert f'value="{tenant.owner_email}"' in response.text
-    assert auth.SESSION_COOKIE not in client.cookies
+    assert sessions.SESSION_COOKIE not in client.cookies
 
 
 async def test_throttling_is_explained_on_the_page(client: AsyncTestClient, tenant: Tenant) -> None:
@@ -98,7 +98,7 @@ async def test_a_form_without_its_token_is_refused_politely(client: AsyncTestCli
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
     assert "valid CSRF token" in response.text and "Traceback" not in response.text
-    assert auth.SESSION_COOKIE not in client.cookies
+    assert sessions.SESSION_COOKIE not in client.cookies
 
 
 async def test_pages_send_strangers_to_sign_in_and_back(client: AsyncTestClient, tenant: Tenant) -> None:
@@ -127,7 +127,7 @@ async def test_sign_out(client: AsyncTestClient, tenant: Tenant) -> None:
 
 
 async def test_the_workspace_switcher(client: AsyncTestClient, tenant: Tenant) -> None:
-    _, second = await auth.create_admin(tenant.owner_email, "", "Second Client")
+    _, second = await memberships.create_admin(tenant.owner_email, "", "Second Client")
     await submit_login(client, tenant.owner_email, OWNER_PASSWORD)
     page = (await client.get("/", headers=HTML)).text
     assert 'name="workspace_id"' in page and "Second Client" in page

@@ -1,6 +1,6 @@
 """Sign-in, sign-out and the workspace switcher.
 
-They use the same functions as the JSON API (`ledgerbridge.auth`), so throttling, sessions and
+They use the same functions as the JSON API (`ledgerbridge.identity`), so throttling, sessions and
 their cookies behave identically in both.
 """
 

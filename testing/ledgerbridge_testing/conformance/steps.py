@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ledgerbridge import auth, jobs, oauth
+from ledgerbridge import jobs, oauth
+from ledgerbridge.identity import memberships
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import (
     Account,
@@ -42,7 +43,7 @@ async def run(kind: RunKind, connection: Connection, **params: object) -> SyncRu
 
 
 async def connect(world: ProviderWorld, email: str = "owner@example.com") -> Connection:
-    user, workspace = await auth.create_admin(email, OWNER_PASSWORD, "Client Co")
+    user, workspace = await memberships.create_admin(email, OWNER_PASSWORD, "Client Co")
     url = await oauth.begin_connect(world.key, workspace_id=workspace.id, user_id=user.id, environment="production")
     params = world.consent(url)
     outcome = await oauth.complete_connect(params, user_id=user.id)

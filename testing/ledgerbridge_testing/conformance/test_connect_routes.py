@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import pytest_asyncio
 from ledgerbridge.app import create_app
-from ledgerbridge.auth import create_admin, create_api_key
+from ledgerbridge.identity.api_keys import create_api_key
+from ledgerbridge.identity.memberships import create_admin
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import Connection, ConnectionStatus
 from litestar.testing import AsyncTestClient

@@ -13,7 +13,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from ledgerbridge import auth, connections, jobs, oauth
+from ledgerbridge import connections, jobs, oauth
+from ledgerbridge.identity import memberships
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import (
     Account,
@@ -43,7 +44,7 @@ BULK = int(os.environ.get("LB_E2E_BULK", "150"))
 
 @pytest.mark.conformance("import")
 async def test_connect_imports_everything_and_links_what_already_exists(world: ProviderWorld, database):
-    user, workspace = await auth.create_admin("owner@example.com", "correct horse battery", "Client Co")
+    user, workspace = await memberships.create_admin("owner@example.com", "correct horse battery", "Client Co")
     url = await oauth.begin_connect(world.key, workspace_id=workspace.id, user_id=user.id, environment="production")
     params = world.consent(url)
     outcome = await oauth.complete_connect(params, user_id=user.id)

@@ -45,21 +45,12 @@ async def _refresh_amount_paid(invoice_id: int) -> None:
     await Invoice.update({Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}).where(Invoice.id == invoice_id)
 
 
-def payment_exports_run() -> bool:
-    from ledgerbridge import sync  # noqa: F401  (importing it registers the run handlers)
-
-    return RunKind.export_payment in jobs.HANDLERS
-
-
 async def _record_payment_exports(
     tx: jobs.JobTransaction, caller: Caller, invoice_id: int, payment_id: int
 ) -> list[SyncRun]:
     """A payment follows its invoice to every connected provider that has the invoice and
-    takes payments, once the sync engine has a handler for payment exports (until then a run
-    could only fail, so none is recorded)."""
+    takes payments."""
     assert caller.workspace_id is not None
-    if not payment_exports_run():
-        return []
     links = await ExternalLink.select(
         ExternalLink.connection, ExternalLink.connection.provider.as_alias("provider")
     ).where(
