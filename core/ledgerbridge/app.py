@@ -30,7 +30,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, Reference, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 ERROR_TEMPLATE = "error.html"
 LOGIN_PATH = "/login"
 
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
     "bearer": SecurityScheme(type="http", scheme="bearer", description="Authorization: Bearer lb_..."),
     "session": SecurityScheme(type="apiKey", name=SESSION_COOKIE, security_scheme_in="cookie"),

@@ -35,6 +35,7 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_r
 from authlib.oauth2.rfc7009.parameters import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from piccolo.columns import Column
 
 from ledgerbridge import jobs, vault
 from ledgerbridge.db import write_transaction
@@ -564,7 +565,7 @@ async def _refresh(connection: Connection) -> str:
     except BaseException:
         await _release_lease(connection.id)
         raise
-    values = {
+    values: dict[Column | str, Any] = {
         Connection.access_token_enc: vault.encrypt(tokens.access_token),
         Connection.access_expires_at: tokens.access_expires_at,
         Connection.token_version: version + 1,

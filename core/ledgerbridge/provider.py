@@ -329,6 +329,7 @@ class RemotePayment(RemoteRecord):
 
 
 InvoiceState = Literal["draft", "open", "partially_paid", "paid", "void", "deleted"]
+WebhookOperation = Literal["create", "update", "delete", "void", "merge", "verify"]
 
 
 @dataclass(frozen=True)
@@ -384,6 +385,6 @@ class WebhookEvent:
     tenant_id: str
     record_type: str  # customer, item, invoice, payment, account, tax_rate, time_entry
     remote_id: str
-    operation: Literal["create", "update", "delete", "void", "merge", "verify"]
+    operation: WebhookOperation
     occurred_at: datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)

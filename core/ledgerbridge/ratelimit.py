@@ -77,28 +77,27 @@ class DatabaseBackend:
             for name, window, allowance in _windows(limits):
                 step = window // STEPS
                 bucket = int(now // step) * step
-                rows = await RateWindow.select(RateWindow.window_start, RateWindow.count).where(
+                rows = await RateWindow.select(RateWindow.window_start, RateWindow.calls.as_alias("calls")).where(
                     (RateWindow.key == f"{key}:{name}") & (RateWindow.window_start > bucket - window)
                 )
-                if sum(row["count"] for row in rows) + min(cost, allowance) > allowance:
+                if sum(row["calls"] for row in rows) + min(cost, allowance) > allowance:
                     oldest = min(row["window_start"] for row in rows)
                     return max(0.05, oldest + window - now)
             if limits.concurrent:
-                # `RateWindow.count` is the column, so the table's count() query is out of reach here.
                 busy = await RateWindow.select(RateWindow.id).where(
                     RateWindow.key.like(f"{key}:run:%") & (RateWindow.window_start > now)
                 )
                 if len(busy) >= limits.concurrent:
                     return 0.05
-                await RateWindow(key=f"{key}:run:{token}", window_start=int(now + hold) + 1, count=1).save()
+                await RateWindow(key=f"{key}:run:{token}", window_start=int(now + hold) + 1, calls=1).save()
             for name, window, _ in _windows(limits):
                 step = window // STEPS
                 bucket = int(now // step) * step
-                hit = await RateWindow.update({RateWindow.count: RateWindow.count + cost}).where(
+                hit = await RateWindow.update({RateWindow.calls: RateWindow.calls + cost}).where(
                     (RateWindow.key == f"{key}:{name}") & (RateWindow.window_start == bucket)
                 ).returning(RateWindow.id)
                 if not hit:
-                    await RateWindow(key=f"{key}:{name}", window_start=bucket, count=cost).save()
+                    await RateWindow(key=f"{key}:{name}", window_start=bucket, calls=cost).save()
             await RateWindow.delete().where(
                 (RateWindow.key.like(f"{key}:%")) & (RateWindow.window_start < now - 86400)
             )
@@ -120,15 +119,15 @@ class DatabaseBackend:
                 RateWindow.key == f"{key}:cool"
             ).returning(RateWindow.id)
             if not hit:
-                await RateWindow(key=f"{key}:cool", window_start=until, count=0).save()
+                await RateWindow(key=f"{key}:cool", window_start=until, calls=0).save()
 
     async def usage(self, key: str) -> Usage:
         now = time.time()
-        rows = await RateWindow.select(RateWindow.key, RateWindow.window_start, RateWindow.count).where(
-            RateWindow.key.like(f"{key}:%")
-        )
-        minute = sum(r["count"] for r in rows if r["key"] == f"{key}:m" and r["window_start"] > now - 60 - 10)
-        day = sum(r["count"] for r in rows if r["key"] == f"{key}:d" and r["window_start"] > now - 86400 - 14400)
+        rows = await RateWindow.select(
+            RateWindow.key, RateWindow.window_start, RateWindow.calls.as_alias("calls")
+        ).where(RateWindow.key.like(f"{key}:%"))
+        minute = sum(r["calls"] for r in rows if r["key"] == f"{key}:m" and r["window_start"] > now - 60 - 10)
+        day = sum(r["calls"] for r in rows if r["key"] == f"{key}:d" and r["window_start"] > now - 86400 - 14400)
         running = sum(1 for r in rows if r["key"].startswith(f"{key}:run:") and r["window_start"] > now)
         cool = max((r["window_start"] - now for r in rows if r["key"] == f"{key}:cool"), default=0.0)
         return Usage(minute, day, running, max(0.0, cool))

@@ -455,7 +455,9 @@ class RateWindow(Table):
 
     key = Varchar(length=200)
     window_start = Integer()  # epoch seconds, aligned to the window
-    count = Integer(default=0)
+    # Stored in the `count` column; named `calls` here because a column attribute called `count`
+    # would hide the `Table.count()` query.
+    calls = Integer(default=0, db_column_name="count")
 
 
 class WorkerHeartbeat(Table):

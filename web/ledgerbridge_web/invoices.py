@@ -160,6 +160,9 @@ async def _preview(row: Invoice, connection: dict[str, Any]) -> dict[str, Any]:
     """Exactly what the export hands the provider's plugin, computed by the engine without writing."""
     key = connection["provider"]
     record = await Connection.objects().where(Connection.id == connection["id"]).first()
+    if record is None:  # removed between listing the workspace's connections and now
+        raise LedgerBridgeError(f"There is no connection {connection['id']} in this workspace any more.",
+                                code="not_found", fix="Reload the page to see the current connections.")
     payload = json.loads(json.dumps(asdict(await preview_invoice(record, row)), default=str))
     if not payload["send_number"]:
         payload["number"] = f"(assigned by {provider_name(key)})"

@@ -45,7 +45,7 @@ def describe(row: dict[str, Any]) -> dict[str, Any]:
 async def recent_runs(
     workspace_id: int, *, where: Combinable | None = None, limit: int = 10, offset: int = 0
 ) -> list[dict[str, Any]]:
-    condition = SyncRun.workspace == workspace_id
+    condition: Combinable = SyncRun.workspace == workspace_id
     if where is not None:
         condition = condition & where
     rows = (

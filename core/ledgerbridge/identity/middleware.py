@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import DefineMiddleware, MiddlewareProtocol
 from litestar.middleware.csrf import CSRFMiddleware
@@ -66,7 +67,7 @@ class CsrfMiddleware(CSRFMiddleware):
     """Litestar's CSRF check, skipped for API-key requests and answered as a typed error."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in self.config.safe_methods and _csrf_exempt(scope):
+        if scope["type"] == ScopeType.HTTP and scope["method"] not in self.config.safe_methods and _csrf_exempt(scope):
             await self.app(scope, receive, send)
             return
         try:

@@ -28,13 +28,13 @@ async def throttled_for(email: str) -> float:
     at = int(clock.now().timestamp())
     window = int(FAILED_LOGIN_WINDOW.total_seconds())
     rows = (
-        await RateWindow.select(RateWindow.window_start, RateWindow.count)
+        await RateWindow.select(RateWindow.window_start, RateWindow.calls.as_alias("calls"))
         .where((RateWindow.key == _throttle_key(email)) & (RateWindow.window_start > at - window))
         .order_by(RateWindow.window_start, ascending=False)
     )
     seen = 0
     for row in rows:
-        seen += row["count"]
+        seen += row["calls"]
         if seen >= MAX_FAILED_LOGINS:
             return max(0.0, float(row["window_start"] + window - at))
     return 0.0
@@ -45,12 +45,12 @@ async def record_failure(email: str) -> None:
     at = int(clock.now().timestamp())
     async with write_transaction():
         bumped = (
-            await RateWindow.update({RateWindow.count: RateWindow.count + 1})
+            await RateWindow.update({RateWindow.calls: RateWindow.calls + 1})
             .where((RateWindow.key == key) & (RateWindow.window_start == at))
             .returning(RateWindow.id)
         )
         if not bumped:
-            await RateWindow(key=key, window_start=at, count=1).save()
+            await RateWindow(key=key, window_start=at, calls=1).save()
         await RateWindow.delete().where(
             (RateWindow.key == key) & (RateWindow.window_start <= at - int(FAILED_LOGIN_WINDOW.total_seconds()))
         )

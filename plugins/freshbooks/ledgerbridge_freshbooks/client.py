@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 from ledgerbridge.errors import (
@@ -139,7 +139,14 @@ def translate_problem(problem: FbProblem, *, retry_after: str | None = None, sub
     return ProviderError(f"FreshBooks refused {what}: {said}", code="validation_failed", **kw)
 
 
-def translate_response(response: httpx.Response, **context: str) -> ProviderError:
+class ErrorContext(TypedDict, total=False):
+    """What a call is about, passed through to `translate_problem` so a failure names the record."""
+
+    subject: str
+    number: str
+
+
+def translate_response(response: httpx.Response, **context: Unpack[ErrorContext]) -> ProviderError:
     try:
         body = loads(response.content) if response.content else None
     except ValueError:
@@ -202,7 +209,7 @@ class FbClient:
         self.base = f"{urls.api}/accounting/account/{self.account_id}"
 
     async def _send(self, method: str, tail: str, *, params: list[tuple[str, str]] | None = None,
-                    body: Any = None, write: bool = False, **context: str) -> dict[str, Any]:
+                    body: Any = None, write: bool = False, **context: Unpack[ErrorContext]) -> dict[str, Any]:
         headers = {"Accept": "application/json"}
         content = None
         if body is not None:
@@ -210,8 +217,8 @@ class FbClient:
             headers["Content-Type"] = "application/json"
         try:
             # The session's own timeout applies: the core chose it for every provider alike.
-            response = await self.http.request(method, f"{self.base}/{tail}", params=params or [], content=content,
-                                               headers=headers)
+            response = await self.http.request(method, f"{self.base}/{tail}", params=tuple(params or ()),
+                                               content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise transport_error(PROVIDER, exc, write=write) from exc
         if response.status_code != 200:
@@ -230,18 +237,18 @@ class FbClient:
         result = await self._send("GET", path, params=params)
         return ListPage(list(result.get(key) or []), int(result.get("page") or page), int(result.get("pages") or 1))
 
-    async def get(self, path: str, key: str, record_id: str, *, lines: bool = False, **context: str
+    async def get(self, path: str, key: str, record_id: str, *, lines: bool = False, **context: Unpack[ErrorContext]
                   ) -> dict[str, Any]:
         params = [("include[]", "lines")] if lines else None
         return (await self._send("GET", f"{path}/{record_id}", params=params, **context))[key]
 
-    async def create(self, path: str, key: str, body: dict[str, Any], *, lines: bool = False, **context: str
-                     ) -> dict[str, Any]:
+    async def create(self, path: str, key: str, body: dict[str, Any], *, lines: bool = False,
+                     **context: Unpack[ErrorContext]) -> dict[str, Any]:
         params = [("include[]", "lines")] if lines else None
         return (await self._send("POST", path, params=params, body={key: body}, write=True, **context))[key]
 
     async def update(self, path: str, key: str, record_id: str, body: dict[str, Any], *, lines: bool = False,
-                     **context: str) -> dict[str, Any]:
+                     **context: Unpack[ErrorContext]) -> dict[str, Any]:
         params = [("include[]", "lines")] if lines else None
         result = await self._send("PUT", f"{path}/{record_id}", params=params, body={key: body}, write=True,
                                   **context)

@@ -13,9 +13,10 @@ to FreshBooks for a callback we registered. It becomes a `verify` event with the
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import parse_qsl
 
-from ledgerbridge.provider import WebhookEvent
+from ledgerbridge.provider import WebhookEvent, WebhookOperation
 from ledgerbridge.webhook_signatures import HmacSignature
 
 from ledgerbridge_freshbooks.workflows import PAYMENT_PREFIX
@@ -24,7 +25,7 @@ SIGNATURE = HmacSignature("x-freshbooks-hmac-sha256", digest="sha256", encoding=
 VERIFY_EVENT = "callback.verify"
 RECORD_TYPES = {"client": "customer", "item": "item", "invoice": "invoice", "payment": "payment", "tax": "tax_rate",
                 "time_entry": "time_entry"}
-OPERATIONS = {"create": "create", "update": "update", "delete": "delete"}
+OPERATIONS: dict[str, WebhookOperation] = {"create": "create", "update": "update", "delete": "delete"}
 
 
 def form_fields(body: bytes) -> dict[str, str]:
@@ -57,6 +58,8 @@ def parse(body: bytes) -> list[WebhookEvent]:
     if record_type is None or operation is None or not object_id:
         return []
     remote_id = f"{PAYMENT_PREFIX}{object_id}" if record_type == "payment" else object_id
-    data = {key: fields[key] for key in ("name", "business_id", "identity_id", "user_id") if key in fields}
+    data: dict[str, Any] = {
+        key: fields[key] for key in ("name", "business_id", "identity_id", "user_id") if key in fields
+    }
     return [WebhookEvent(tenant_id=tenant, record_type=record_type, remote_id=remote_id,
-                         operation=operation, data=data)]  # type: ignore[arg-type]
+                         operation=operation, data=data)]

@@ -34,7 +34,7 @@ from ledgerbridge.provider import (
 )
 
 from ledgerbridge_freshbooks import mapping
-from ledgerbridge_freshbooks.client import PER_PAGE, FbClient
+from ledgerbridge_freshbooks.client import PER_PAGE, ErrorContext, FbClient
 
 T = TypeVar("T")
 
@@ -238,7 +238,7 @@ async def export_invoice(client: FbClient, invoice: InvoiceData, link: LinkRef |
     warning rather than an error that would make the core look for it again.
     """
     subject = f"invoice {invoice.number}"
-    context = {"subject": subject, "number": invoice.number if invoice.send_number else ""}
+    context: ErrorContext = {"subject": subject, "number": invoice.number if invoice.send_number else ""}
     body = mapping.invoice_body(invoice, await _taxes_for(client, invoice))
     warnings: list[str] = []
     if link is None:

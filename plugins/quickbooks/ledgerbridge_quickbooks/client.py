@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 import msgspec
@@ -94,7 +94,7 @@ def read_fault(status: int, body: Any) -> Fault:
     envelope = None
     if isinstance(body, dict):
         envelope = body.get("Fault") or body.get("fault")
-    errors = []
+    errors: list[Any] = []
     if isinstance(envelope, dict):
         errors = envelope.get("Error") or envelope.get("error") or []
     first = errors[0] if errors and isinstance(errors[0], dict) else {}
@@ -155,7 +155,15 @@ def translate_fault(fault: Fault, *, retry_after: str | None = None, subject: st
     return ProviderError(f"QuickBooks refused {what}: {_detail_text(fault)}", code="validation_failed", **kw)
 
 
-def translate_response(response: httpx.Response, **context: str) -> ProviderError:
+class FaultContext(TypedDict, total=False):
+    """What a call is about, passed through to `translate_fault` so a refusal names the record."""
+
+    subject: str
+    name: str
+    number: str
+
+
+def translate_response(response: httpx.Response, **context: Unpack[FaultContext]) -> ProviderError:
     try:
         body = loads(response.content) if response.content else None
     except ValueError:
@@ -233,7 +241,7 @@ class QboClient:
         self.base = f"{endpoints(session.settings, session.environment).api}/v3/company/{session.tenant_id}"
 
     async def _send(self, method: str, tail: str, *, params: dict[str, str] | None = None, body: Any = None,
-                    write: bool = False, cost: int = 1, **context: str) -> dict[str, Any]:
+                    write: bool = False, cost: int = 1, **context: Unpack[FaultContext]) -> dict[str, Any]:
         query = {"minorversion": MINOR_VERSION, **(params or {})}
         headers = {"Accept": "application/json"}
         content = None
@@ -253,7 +261,7 @@ class QboClient:
         except ValueError as exc:
             raise unreadable_answer(PROVIDER, write=write) from exc
 
-    async def read(self, entity_url: str, entity_id: str, **context: str) -> dict[str, Any]:
+    async def read(self, entity_url: str, entity_id: str, **context: Unpack[FaultContext]) -> dict[str, Any]:
         data = await self._send("GET", f"{entity_url}/{entity_id}", **context)
         return next(v for k, v in data.items() if k != "time")
 
@@ -285,7 +293,7 @@ class QboClient:
         return found, str(data.get("time", ""))
 
     async def write(self, entity_url: str, body: dict[str, Any], requestid: str, *, operation: str | None = None,
-                    include: str | None = None, **context: str) -> dict[str, Any]:
+                    include: str | None = None, **context: Unpack[FaultContext]) -> dict[str, Any]:
         """POST a create/update/delete/void with `requestid`, so a retry replays instead of repeating."""
         params = {"requestid": requestid}
         if operation:

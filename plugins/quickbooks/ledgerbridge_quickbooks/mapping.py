@@ -16,6 +16,7 @@ from ledgerbridge.provider import (
     Address,
     CustomerData,
     InvoiceData,
+    InvoiceState,
     ItemData,
     PaymentData,
     RemoteAccount,
@@ -260,6 +261,7 @@ def remote_invoice(row: Json, payments: list[Json], deep_link: str = "") -> Remo
                              updated_at=updated_at(row))
     total, balance = money(row.get("TotalAmt")), money(row.get("Balance"))
     linked = payments_for(invoice_id, payments)
+    status: InvoiceState
     if is_void(row):
         status, raw = "void", "Voided"
     elif balance == ZERO and (linked or payment_ids(row) or total > ZERO):

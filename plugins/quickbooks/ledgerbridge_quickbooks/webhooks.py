@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ledgerbridge.provider import WebhookEvent
+from ledgerbridge.provider import WebhookEvent, WebhookOperation
 from ledgerbridge.webhook_signatures import HmacSignature
 
 SIGNATURE = HmacSignature("intuit-signature", digest="sha256", encoding="base64")
@@ -19,8 +19,12 @@ RECORD_TYPES = {
     "customer": "customer", "item": "item", "invoice": "invoice", "payment": "payment", "account": "account",
     "timeactivity": "time_entry",
 }
-LEGACY_OPERATIONS = {"create": "create", "update": "update", "delete": "delete", "void": "void", "merge": "merge"}
-CLOUD_VERBS = {"created": "create", "updated": "update", "deleted": "delete", "voided": "void", "merged": "merge"}
+LEGACY_OPERATIONS: dict[str, WebhookOperation] = {
+    "create": "create", "update": "update", "delete": "delete", "void": "void", "merge": "merge",
+}
+CLOUD_VERBS: dict[str, WebhookOperation] = {
+    "created": "create", "updated": "update", "deleted": "delete", "voided": "void", "merged": "merge",
+}
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -58,7 +62,7 @@ def parse(body: bytes) -> list[WebhookEvent]:
                 data["deleted_id"] = str(entity["deletedId"])
             events.append(WebhookEvent(tenant_id=realm, record_type=record_type, remote_id=str(entity.get("id", "")),
                                        operation=operation, occurred_at=_moment(entity.get("lastUpdated")),
-                                       data=data))  # type: ignore[arg-type]
+                                       data=data))
     return events
 
 
@@ -77,5 +81,5 @@ def _cloud_event(item: Any) -> WebhookEvent | None:
     if isinstance(extra, dict) and extra.get("deletedId"):
         data["deleted_id"] = str(extra["deletedId"])
     return WebhookEvent(tenant_id=str(item.get("intuitaccountid", "")), record_type=record_type,
-                        remote_id=str(item.get("intuitentityid", "")), operation=operation,  # type: ignore[arg-type]
+                        remote_id=str(item.get("intuitentityid", "")), operation=operation,
                         occurred_at=_moment(item.get("time")), data=data)

@@ -154,13 +154,13 @@ async def _stale(client: QboClient, entity_url: str, remote_id: str, what: str, 
 
 
 async def _update(client: QboClient, entity_url: str, link: LinkRef, body: Json, key: str, what: str,
-                  **context: str) -> Json:
+                  *, name: str = "", number: str = "") -> Json:
     version = link.remote_version
     if not version:
         version = str((await client.read(entity_url, link.remote_id, subject=what)).get("SyncToken", "0"))
     sparse = {**body, "Id": link.remote_id, "SyncToken": version, "sparse": True}
     try:
-        return await client.write(entity_url, sparse, key, subject=what, **context)
+        return await client.write(entity_url, sparse, key, subject=what, name=name, number=number)
     except ProviderError as exc:
         if exc.code == "stale_object":
             raise await _stale(client, entity_url, link.remote_id, what, exc) from exc
@@ -195,7 +195,8 @@ async def export_customer(client: QboClient, customer: CustomerData, link: LinkR
         return ExportResult(remote_id=str(row["Id"]), version=str(row.get("SyncToken", "")), created=False,
                             record=mapping.remote_customer(row))
     existing = await _find_customer(client, customer.name)
-    name, warnings = customer.name, ()
+    name = customer.name
+    warnings: tuple[str, ...] = ()
     if existing is not None:
         if _same_email(existing, customer):
             return _linked(existing, f"Linked to the existing QuickBooks customer “{customer.name}” "

@@ -24,6 +24,7 @@ from ledgerbridge.provider import (
     Address,
     CustomerData,
     InvoiceData,
+    InvoiceState,
     ItemData,
     PaymentData,
     RemoteAccount,
@@ -245,10 +246,12 @@ def invoice_body(invoice: InvoiceData, *, status: str | None, items: dict[str, J
     return body
 
 
-STATES = {"DRAFT": "draft", "SUBMITTED": "draft", "PAID": "paid", "VOIDED": "void", "DELETED": "deleted"}
+STATES: dict[str, InvoiceState] = {
+    "DRAFT": "draft", "SUBMITTED": "draft", "PAID": "paid", "VOIDED": "void", "DELETED": "deleted",
+}
 
 
-def invoice_state(row: Json) -> str:
+def invoice_state(row: Json) -> InvoiceState:
     status = str(row.get("Status") or "")
     if status == "AUTHORISED":
         return "partially_paid" if money(row.get("AmountPaid")) > 0 else "open"
@@ -283,7 +286,7 @@ def remote_invoice(row: Json, *, web: str = "", short_code: str = "") -> RemoteI
     return RemoteInvoice(
         remote_id=str(row["InvoiceID"]), version=version(row), updated_at=ms_datetime(row.get("UpdatedDateUTC")),
         deleted=status == "DELETED", number=str(row.get("InvoiceNumber") or ""),
-        status=invoice_state(row),  # type: ignore[arg-type]
+        status=invoice_state(row),
         raw_status=status, issue_date=day(row, "Date"), due_date=day(row, "DueDate"),
         currency=str(row.get("CurrencyCode") or ""), total=money(row.get("Total")),
         balance=money(row.get("AmountDue")), payments=remote_payments(row),

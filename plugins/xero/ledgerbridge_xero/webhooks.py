@@ -13,12 +13,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ledgerbridge.provider import WebhookEvent
+from ledgerbridge.provider import WebhookEvent, WebhookOperation
 from ledgerbridge.webhook_signatures import HmacSignature
 
 SIGNATURE = HmacSignature("x-xero-signature", digest="sha256", encoding="base64")
 RECORD_TYPES = {"INVOICE": "invoice", "CONTACT": "customer"}
-OPERATIONS = {"CREATE": "create", "UPDATE": "update"}
+OPERATIONS: dict[str, WebhookOperation] = {"CREATE": "create", "UPDATE": "update"}
 
 
 def verify(key: str, headers: dict[str, str], body: bytes) -> bool:
@@ -48,7 +48,7 @@ def parse(body: bytes) -> list[WebhookEvent]:
             continue
         events.append(WebhookEvent(
             tenant_id=str(event.get("tenantId", "")), record_type=record_type, remote_id=str(event["resourceId"]),
-            operation=operation, occurred_at=_moment(event.get("eventDateUtc")),  # type: ignore[arg-type]
+            operation=operation, occurred_at=_moment(event.get("eventDateUtc")),
             data={"category": event.get("eventCategory"), "resource_url": event.get("resourceUrl"),
                   "sequence": payload.get("lastEventSequence")},
         ))

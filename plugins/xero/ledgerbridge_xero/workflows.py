@@ -260,15 +260,15 @@ async def export_invoice(client: XeroClient, invoice: InvoiceData, link: LinkRef
     items = await _items_of(client, [invoice])
     default = client.session.options.default_income_account_id
     body = mapping.invoice_body(invoice, status=_status(as_draft, link is None), items=items, default_account=default)
-    context = {"subject": _invoice_what(invoice), "number": invoice.number}
+    what = _invoice_what(invoice)
     if link is not None:
         answer = await client.send("POST", f"Invoices/{link.remote_id}", params=INVOICE_WRITE,
-                                   body={"Invoices": [body]}, key=key, **context)
+                                   body={"Invoices": [body]}, key=key, subject=what, number=invoice.number)
     else:
         if "InvoiceNumber" in body and await find_invoice(client, invoice.number) is not None:
-            raise validation_error(["Invoice # must be unique."], **context)
+            raise validation_error(["Invoice # must be unique."], subject=what, number=invoice.number)
         answer = await client.send("POST", "Invoices", params=INVOICE_WRITE, body={"Invoices": [body]}, key=key,
-                                   **context)
+                                   subject=what, number=invoice.number)
     return _invoice_result(client, _first(answer, "Invoices"), link is None, invoice)
 
 

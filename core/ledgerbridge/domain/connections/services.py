@@ -25,7 +25,15 @@ from ledgerbridge.domain.invoices.exports import NotConnected
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import require_person
 from ledgerbridge.plugins import get_registry
-from ledgerbridge.tables import Account, Connection, ConnectionStatus, RunKind, utcnow
+from ledgerbridge.tables import (
+    Account,
+    Connection,
+    ConnectionStatus,
+    NumberPolicy,
+    RevertAction,
+    RunKind,
+    utcnow,
+)
 
 """Connections to providers: start connecting, read them, change their settings, sync, disconnect.
 
@@ -60,8 +68,8 @@ def connection_out(row: Connection) -> ConnectionOut:
         auto_export_on_send=row.auto_export_on_send,
         export_as_draft=row.export_as_draft,
         default_income_account_id=row.default_income_account_id,
-        number_policy=row.number_policy,
-        revert_action=row.revert_action,
+        number_policy=NumberPolicy(row.number_policy),
+        revert_action=RevertAction(row.revert_action),
         currency=row.currency,
         last_synced_at=row.last_synced_at,
         created_at=row.created_at,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from ledgerbridge.api.sync_state import links_for, open_issues_for
 from ledgerbridge.domain.invoices.schemas import InvoiceOut, LineOut, PaymentOut
 from ledgerbridge.invoicing import balance_due, format_money, sync_badge
-from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Payment, RecordType, TaxRate
+from ledgerbridge.tables import Customer, Invoice, InvoiceLine, InvoiceStatus, Payment, RecordType, TaxRate
 
 
 def payment_out(row: Payment) -> PaymentOut:
@@ -72,7 +72,7 @@ async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[Invoi
                 issue_date=invoice.issue_date,
                 due_date=invoice.due_date,
                 currency=invoice.currency,
-                status=invoice.status,
+                status=InvoiceStatus(invoice.status),
                 memo=invoice.memo,
                 subtotal=format_money(invoice.subtotal),
                 tax_total=format_money(invoice.tax_total),
