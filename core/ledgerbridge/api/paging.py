@@ -7,9 +7,10 @@ everything.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from litestar.params import QueryParameter
+from msgspec import Struct
 from piccolo.columns import Column
 from piccolo.columns.combination import Combinable, Where
 from piccolo.table import Table
@@ -19,6 +20,19 @@ MAX_LIMIT = 200
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
 Offset = Annotated[int, QueryParameter(ge=0, description="How many matches to skip (offset pagination).")]
+
+T = TypeVar("T")
+
+
+class Page(Struct, Generic[T]):
+    """The one shape of every list answer. Each domain names its own (`CustomerPage = Annotated[
+    Page[CustomerOut], KwargDefinition(schema_component_key="CustomerPage")]`) so the OpenAPI schema
+    reads `CustomerPage` rather than a mangled generic name."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
 
 
 async def page_of(

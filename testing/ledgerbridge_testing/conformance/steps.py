@@ -36,6 +36,7 @@ async def run(kind: RunKind, connection: Connection, **params: object) -> SyncRu
     for _ in range(20):
         await jobs.execute(queued.id, owner="e2e")
         row = await SyncRun.objects().where(SyncRun.id == queued.id).first()
+        assert row is not None, f"run {queued.id} vanished"
         if row.state != RunState.queued:
             return row
         await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == queued.id)  # skip the wait
@@ -49,14 +50,20 @@ async def connect(world: ProviderWorld, email: str = "owner@example.com") -> Con
     outcome = await oauth.complete_connect(params, user_id=user.id)
     if len(outcome.tenants) > 1:
         await oauth.choose_tenant(outcome.connection.id, outcome.tenants[0].id, user_id=user.id)
-    return await Connection.objects().where(Connection.id == outcome.connection.id).first()
+    return await _connection(outcome.connection.id)
+
+
+async def _connection(connection_id: int) -> Connection:
+    row = await Connection.objects().where(Connection.id == connection_id).first()
+    assert row is not None, f"connection {connection_id} vanished"
+    return row
 
 
 async def imported(world: ProviderWorld) -> Connection:
     connection = await connect(world)
     result = await run(RunKind.import_all, connection)
     assert result.state == RunState.done, result.error
-    return await Connection.objects().where(Connection.id == connection.id).first()
+    return await _connection(connection.id)
 
 
 async def map_everything(connection: Connection) -> None:

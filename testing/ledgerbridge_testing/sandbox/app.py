@@ -132,7 +132,7 @@ class SandboxApp(Litestar):
         if scope["type"] == "http" and gateway is not None:
             await gateway(scope, receive, send)
         else:
-            await super().__call__(scope, receive, send)
+            await self._litestar_entry(scope, receive, send)
 
 
 def webhook_pump(sandbox: Sandbox) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import Struct
+
+from ledgerbridge.api.paging import Page
 
 
 class AccountOut(Struct):
@@ -17,8 +21,4 @@ class AccountOut(Struct):
     updated_at: datetime
 
 
-class AccountPage(Struct):
-    items: list[AccountOut]
-    total: int
-    limit: int
-    offset: int
+AccountPage = Annotated[Page[AccountOut], KwargDefinition(schema_component_key="AccountPage")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerbridge.api.paging import DEFAULT_LIMIT, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.scoping import in_workspace, read_from_provider
 from ledgerbridge.domain.accounts.schemas import AccountOut, AccountPage
 from ledgerbridge.identity.callers import Caller
@@ -34,7 +34,7 @@ async def list_accounts(
     assert caller.workspace_id is not None
     where = read_from_provider(Account, caller.workspace_id, connection_id, active)
     rows, total = await page_of(Account, where, limit=limit, offset=offset, order_by=Account.name)
-    return AccountPage(items=[account_out(row) for row in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[account_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 async def get_account(caller: Caller, *, account_id: int) -> AccountOut:

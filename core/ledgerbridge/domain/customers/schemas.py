@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.schemas import (
     Currency,
     ExternalRef,
@@ -88,8 +90,4 @@ class CustomerOut(Struct):
     links: list[LinkOut]
 
 
-class CustomerPage(Struct):
-    items: list[CustomerOut]
-    total: int
-    limit: int
-    offset: int
+CustomerPage = Annotated[Page[CustomerOut], KwargDefinition(schema_component_key="CustomerPage")]

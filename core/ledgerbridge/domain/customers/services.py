@@ -7,7 +7,7 @@ from typing import Any
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge.api.errors import Conflict
-from ledgerbridge.api.paging import DEFAULT_LIMIT, contains, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, insert_pushed
 from ledgerbridge.api.sync_state import links_for, mark_links_changed
@@ -108,7 +108,7 @@ async def list_customers(
     if external_ref:
         where = where & (Customer.external_ref == external_ref)
     rows, total = await page_of(Customer, where, limit=limit, offset=offset, order_by=Customer.name)
-    return CustomerPage(
+    return Page(
         items=await customers_out(caller.workspace_id, rows), total=total, limit=limit, offset=offset
     )
 

@@ -6,8 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.schemas import (
     Currency,
     ExternalRef,
@@ -107,11 +109,7 @@ class InvoiceOut(Struct):
     updated_at: datetime
 
 
-class InvoicePage(Struct):
-    items: list[InvoiceOut]
-    total: int
-    limit: int
-    offset: int
+InvoicePage = Annotated[Page[InvoiceOut], KwargDefinition(schema_component_key="InvoicePage")]
 
 
 class ExportIn(Struct):

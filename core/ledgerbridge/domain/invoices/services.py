@@ -15,7 +15,7 @@ from piccolo.columns.combination import Combinable
 from ledgerbridge import budget, invoicing, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
-from ledgerbridge.api.paging import DEFAULT_LIMIT, contains, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, referenced
 from ledgerbridge.api.sync_state import mark_links_changed, run_out
@@ -365,7 +365,7 @@ async def list_invoices(
     rows, total = await page_of(
         Invoice, where, limit=limit, offset=offset, order_by=Invoice.issue_date, ascending=False
     )
-    return InvoicePage(items=await invoices_out(ws, rows), total=total, limit=limit, offset=offset)
+    return Page(items=await invoices_out(ws, rows), total=total, limit=limit, offset=offset)
 
 
 async def create(caller: Caller, *, data: InvoiceIn) -> InvoiceOut:

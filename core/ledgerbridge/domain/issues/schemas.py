@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from litestar.params import KwargDefinition
 from msgspec import Struct
 
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.schemas import (
     IssueOut,
     SyncRunOut,
 )
 
-
-class IssuePage(Struct):
-    items: list[IssueOut]
-    total: int
-    limit: int
-    offset: int
+IssuePage = Annotated[Page[IssueOut], KwargDefinition(schema_component_key="IssuePage")]
 
 
 class IssueGroupOut(Struct):

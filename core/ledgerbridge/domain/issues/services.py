@@ -7,7 +7,7 @@ from piccolo.query.functions.aggregate import Count
 
 from ledgerbridge import jobs
 from ledgerbridge.api.errors import Conflict
-from ledgerbridge.api.paging import DEFAULT_LIMIT, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.schemas import IssueOut
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.api.sync_state import issue_out, run_out
@@ -69,7 +69,7 @@ async def list_issues(
     rows, total = await page_of(
         SyncIssue, where, limit=limit, offset=offset, order_by=SyncIssue.last_seen_at, ascending=False
     )
-    return IssuePage(items=[issue_out(row) for row in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[issue_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 async def grouped(caller: Caller, *, connection_id: int | None = None, resolved: bool = False) -> IssueGroupsOut:

@@ -6,8 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.schemas import (
     ExternalRef,
     Id,
@@ -60,8 +62,4 @@ class ItemOut(Struct):
     links: list[LinkOut]
 
 
-class ItemPage(Struct):
-    items: list[ItemOut]
-    total: int
-    limit: int
-    offset: int
+ItemPage = Annotated[Page[ItemOut], KwargDefinition(schema_component_key="ItemPage")]

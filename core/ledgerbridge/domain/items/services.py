@@ -8,7 +8,7 @@ from piccolo.columns.combination import Combinable
 
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
-from ledgerbridge.api.paging import DEFAULT_LIMIT, contains, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, insert_pushed, referenced
 from ledgerbridge.api.sync_state import links_for, mark_links_changed
@@ -116,7 +116,7 @@ async def list_items(
     if external_ref:
         where = where & (Item.external_ref == external_ref)
     rows, total = await page_of(Item, where, limit=limit, offset=offset, order_by=Item.name)
-    return ItemPage(items=await items_out(caller.workspace_id, rows), total=total, limit=limit, offset=offset)
+    return Page(items=await items_out(caller.workspace_id, rows), total=total, limit=limit, offset=offset)
 
 
 async def create_item(caller: Caller, *, data: ItemIn) -> ItemOut:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import Meta, Struct
 
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.schemas import (
     Id,
     MoneyIn,
@@ -23,8 +25,4 @@ class PaymentIn(Struct):
     reference: Text120 = ""
 
 
-class PaymentPage(Struct):
-    items: list[PaymentOut]
-    total: int
-    limit: int
-    offset: int
+PaymentPage = Annotated[Page[PaymentOut], KwargDefinition(schema_component_key="PaymentPage")]

@@ -9,7 +9,7 @@ from piccolo.columns.combination import Combinable
 from ledgerbridge import jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid
-from ledgerbridge.api.paging import DEFAULT_LIMIT, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.invoices.output import payment_out
@@ -98,7 +98,7 @@ async def list_payments(
     rows, total = await page_of(
         Payment, where, limit=limit, offset=offset, order_by=Payment.paid_on, ascending=False
     )
-    return PaymentPage(items=[payment_out(row) for row in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[payment_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 async def get_payment(caller: Caller, *, payment_id: int) -> PaymentOut:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import Struct
 
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.schemas import (
     IssueOut,
     SyncRunOut,
@@ -29,8 +32,4 @@ class SyncRunDetailOut(Struct):
     issues: list[IssueOut]
 
 
-class SyncRunPage(Struct):
-    items: list[SyncRunOut]
-    total: int
-    limit: int
-    offset: int
+SyncRunPage = Annotated[Page[SyncRunOut], KwargDefinition(schema_component_key="SyncRunPage")]

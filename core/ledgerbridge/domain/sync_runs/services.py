@@ -6,7 +6,7 @@ from piccolo.columns.combination import Combinable
 
 from ledgerbridge import jobs
 from ledgerbridge.api.errors import Conflict
-from ledgerbridge.api.paging import DEFAULT_LIMIT, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.schemas import SyncRunOut
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.api.sync_state import issue_out, run_out
@@ -54,7 +54,7 @@ async def list_runs(
     rows, total = await page_of(
         SyncRun, where, limit=limit, offset=offset, order_by=SyncRun.created_at, ascending=False
     )
-    return SyncRunPage(items=[run_out(row) for row in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[run_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 async def get_run(caller: Caller, *, run_id: int) -> SyncRunDetailOut:

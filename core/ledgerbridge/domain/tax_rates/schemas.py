@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import Meta, Struct
+
+from ledgerbridge.api.paging import Page
 
 
 class TaxRateOut(Struct):
@@ -18,8 +21,4 @@ class TaxRateOut(Struct):
     updated_at: datetime
 
 
-class TaxRatePage(Struct):
-    items: list[TaxRateOut]
-    total: int
-    limit: int
-    offset: int
+TaxRatePage = Annotated[Page[TaxRateOut], KwargDefinition(schema_component_key="TaxRatePage")]

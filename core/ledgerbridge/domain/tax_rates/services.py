@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerbridge.api.paging import DEFAULT_LIMIT, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.scoping import in_workspace, read_from_provider
 from ledgerbridge.domain.tax_rates.schemas import TaxRateOut, TaxRatePage
 from ledgerbridge.identity.callers import Caller
@@ -35,7 +35,7 @@ async def list_tax_rates(
     assert caller.workspace_id is not None
     where = read_from_provider(TaxRate, caller.workspace_id, connection_id, active)
     rows, total = await page_of(TaxRate, where, limit=limit, offset=offset, order_by=TaxRate.name)
-    return TaxRatePage(items=[tax_rate_out(row) for row in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[tax_rate_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 async def get_tax_rate(caller: Caller, *, tax_rate_id: int) -> TaxRateOut:

@@ -6,8 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.schemas import (
     ExternalRef,
     Id,
@@ -61,8 +63,4 @@ class TimeEntryOut(Struct):
     updated_at: datetime
 
 
-class TimeEntryPage(Struct):
-    items: list[TimeEntryOut]
-    total: int
-    limit: int
-    offset: int
+TimeEntryPage = Annotated[Page[TimeEntryOut], KwargDefinition(schema_component_key="TimeEntryPage")]

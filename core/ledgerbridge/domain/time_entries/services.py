@@ -11,7 +11,7 @@ from piccolo.columns.combination import Combinable
 
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
-from ledgerbridge.api.paging import DEFAULT_LIMIT, page_of
+from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, referenced
 from ledgerbridge.db import is_unique_violation, write_transaction
@@ -131,7 +131,7 @@ async def list_entries(
     rows, total = await page_of(
         TimeEntry, where, limit=limit, offset=offset, order_by=TimeEntry.worked_on, ascending=False
     )
-    return TimeEntryPage(items=[entry_out(row) for row in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[entry_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 async def create_entry(caller: Caller, *, data: TimeEntryIn) -> TimeEntryOut:
