@@ -36,8 +36,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
-from ledgerbridge import __version__, connect
-from ledgerbridge.api import api_router
+from ledgerbridge import __version__, connect, runtime
+from ledgerbridge.api.router import api_router
 from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
 from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.health import health_handler
@@ -98,8 +98,6 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
 @asynccontextmanager
 async def _runtime(app: Litestar) -> AsyncIterator[None]:
-    from ledgerbridge import runtime
-
     await runtime.start(app.state)
     try:
         yield
