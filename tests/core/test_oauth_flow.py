@@ -22,10 +22,9 @@ from ledgerbridge.provider import AuthorizationServer
 from ledgerbridge.settings import ProviderSettings
 from ledgerbridge.webhook_signatures import HmacSignature
 from ledgerbridge_quickbooks import plugin as quickbooks
+from ledgerbridge_testing.consent import approve_consent
 from ledgerbridge_testing.sandbox.server import serve
 from litestar import Litestar, Request, Response, post
-
-from tests.provider_harness import approve_consent
 
 REDIRECT = "http://127.0.0.1:8000/oauth/quickbooks/callback"
 VERIFIER = "core-flow-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF"
