@@ -7,7 +7,8 @@ only adds the base URL and headers, and turns every answer that is not a success
 `ledgerbridge.errors` type (the user then sees a message and a fix on the record, and the core knows
 whether to retry, back off or ask for a reconnect).
 
-The URLs below are placeholders until you point them at Acme Books's documented hosts. When
+Acme Books is the provider of LedgerBridge's own tests: its hosts are `.invalid` names, so only its
+sandbox ever answers. When
 `LEDGERBRIDGE_ACME_BASE_URL` is set (tests, `serve`'s demo) every path goes to that one
 sandbox host instead.
 """
@@ -34,14 +35,16 @@ from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unre
 from ledgerbridge.settings import ProviderSettings
 
 PROVIDER = "Acme Books"  # as error messages name it
-API_HOST = "https://api.acme.example"  # TODO: Acme Books's API host
-AUTH_HOST = "https://login.acme.example"  # TODO: Acme Books's sign-in host
-WEB_URL = "https://app.acme.example"  # TODO: where people open records in Acme Books's own UI
+API_HOST = "https://api.acme.invalid"
+AUTH_HOST = "https://login.acme.invalid"
+WEB_URL = "https://acme.invalid"  # where people open records in Acme Books's own UI
 API_PATH = "/api/v1"
 PAGE_SIZE = 100
 #: Acme Books's published limits per company; `plugin.CAPABILITIES` hands them to the core's limiter.
-REQUESTS_PER_MINUTE = 120
-CONCURRENT_REQUESTS = 5
+REQUESTS_PER_MINUTE = 600
+CONCURRENT_REQUESTS = 4
+#: Acme's native idempotency: a write repeated with this header's value replays the first answer.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
@@ -104,6 +107,17 @@ def _error_body(response: httpx.Response) -> tuple[str, str]:
     return "", ""
 
 
+def refusal(error: Any, subject: str = "") -> ProviderError:
+    """The error of one refused item of a batch answer (`{"error": {"code", "message"}}`)."""
+    code = str(error.get("code") or "") if isinstance(error, dict) else ""
+    said = str(error.get("message") or "") if isinstance(error, dict) else ""
+    if code == "duplicate_number":
+        return ProviderError(f"{PROVIDER} already has an invoice with this number: {said}", code="duplicate_number",
+                             provider_code=code)
+    return ProviderError(f"{PROVIDER} refused {subject or 'the record'}: {said or code}.", code="validation_failed",
+                         provider_code=code or None)
+
+
 def translate_response(response: httpx.Response, *, subject: str = "") -> ProviderError:
     """The `ledgerbridge.errors` type a Acme Books error answer stands for."""
     status = response.status_code
@@ -122,6 +136,9 @@ def translate_response(response: httpx.Response, *, subject: str = "") -> Provid
         return ProviderUnavailable(f"{PROVIDER} reported an error on its side (HTTP {status}).", **kw)
     if status == 404:
         return ProviderError(f"{PROVIDER} no longer has {what}.", code="remote_not_found", **kw)
+    if code == "duplicate_number":
+        return ProviderError(f"{PROVIDER} already has an invoice with this number: {said}", code="duplicate_number",
+                             **kw)
     if status == 409:
         return ProviderError(f"{PROVIDER} refused {what}: {said or 'it changed since we read it'}.",
                              code="stale_object", **kw)
@@ -133,14 +150,14 @@ def translate_response(response: httpx.Response, *, subject: str = "") -> Provid
 # code, refreshes and revokes with it (`ledgerbridge.oauth`). Override a hook only where Acme Books
 # departs from RFC 6749 in a way `AuthorizationServer` cannot say, and write why in `plugin.py`.
 
-SCOPES = ("accounting",)  # TODO: Acme Books's scopes
+SCOPES = ("accounting",)
 
 
 def authorization_server(settings: ProviderSettings) -> AuthorizationServer:
     """Acme Books's OAuth2 server: the URLs of `endpoints`, HTTP Basic client authentication, no PKCE.
 
     The token answer carries `refresh_expires_in`, so the core knows when a refresh token ages out
-    and can ask for a reconnect before it does. TODO: check each field against Acme Books's documentation.
+    and can ask for a reconnect before it does.
     """
     urls = endpoints(settings)
     return AuthorizationServer(
@@ -186,9 +203,11 @@ class ApiClient:
         self.base = f"{endpoints(session.settings).api}/companies/{session.tenant_id}"
 
     async def send(self, method: str, tail: str, *, params: dict[str, str] | None = None, body: Any = None,
-                   subject: str = "") -> Answer:
+                   subject: str = "", idempotency_key: str = "") -> Answer:
         write = method != "GET"
         headers = {"Accept": "application/json"}
+        if idempotency_key:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
         content = None
         if body is not None:
             content, headers["Content-Type"] = dumps(body), "application/json"

@@ -7,17 +7,24 @@ money stays Decimal from the wire to the database.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from ledgerbridge.provider import (
     Address,
     CustomerData,
+    InvoiceData,
+    InvoiceState,
     ItemData,
+    PaymentData,
     RemoteAccount,
     RemoteCustomer,
+    RemoteInvoice,
     RemoteItem,
+    RemotePayment,
     RemoteTaxRate,
+    TimeEntryData,
 )
 
 from ledgerbridge_acme.client import parse_time
@@ -40,7 +47,7 @@ def _money(value: Any) -> Decimal:
 
 def _common(row: Json) -> Json:
     return {"remote_id": _text(row, "id"), "version": _text(row, "version"),
-            "updated_at": parse_time(row.get("updated_at"))}
+            "updated_at": parse_time(row.get("updated_at")), "deleted": bool(row.get("deleted"))}
 
 
 def address(row: Json | None) -> Address:
@@ -77,6 +84,30 @@ def remote_item(row: Json) -> RemoteItem:
         taxable=bool(row.get("tax_rate_id")),
         tax_rate_id=_text(row, "tax_rate_id") or None,
         active=bool(row.get("active", True)),
+    )
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+#: Acme's invoice statuses are ours already; anything unknown is read as open.
+STATUSES = ("open", "partially_paid", "paid", "void", "deleted")
+
+
+def remote_invoice(row: Json) -> RemoteInvoice:
+    raw = _text(row, "status")
+    status = "deleted" if row.get("deleted") else raw if raw in STATUSES else "open"
+    payments = tuple(RemotePayment(remote_id=_text(p, "id"), amount=_money(p.get("amount")),
+                                   paid_on=_day(p.get("date")), reference=_text(p, "reference"))
+                     for p in row.get("payments") or [] if isinstance(p, dict))
+    return RemoteInvoice(
+        **_common(row), number=_text(row, "number"), status=cast(InvoiceState, status), raw_status=raw,
+        issue_date=_day(row.get("issue_date")), due_date=_day(row.get("due_date")), currency=_text(row, "currency"),
+        total=_money(row.get("total")), balance=_money(row.get("balance")), payments=payments,
     )
 
 
@@ -123,3 +154,29 @@ def item_body(item: ItemData) -> Json:
         "tax_rate_id": item.tax_rate_id if item.taxable else None,
         "active": item.active,
     }
+
+
+def invoice_body(invoice: InvoiceData) -> Json:
+    """An invoice as Acme takes it; Acme adds up the total from the lines itself."""
+    return {
+        "number": invoice.number,
+        "customer_id": invoice.customer_id,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "currency": invoice.currency,
+        "memo": invoice.memo,
+        "lines": [{"item_id": line.item_id, "description": line.description, "quantity": line.quantity,
+                   "unit_price": line.unit_price, "amount": line.line_total, "account_id": line.income_account_id,
+                   "tax_rate_id": line.tax_rate_id, "tax_amount": line.tax_amount} for line in invoice.lines],
+    }
+
+
+def payment_body(payment: PaymentData) -> Json:
+    return {"invoice_id": payment.invoice_id, "amount": payment.amount, "date": payment.paid_on.isoformat(),
+            "method": payment.method, "reference": payment.reference}
+
+
+def time_entry_body(entry: TimeEntryData) -> Json:
+    return {"customer_id": entry.customer_id, "item_id": entry.item_id, "person": entry.person,
+            "person_email": entry.person_email, "date": entry.worked_on.isoformat(), "hours": entry.hours,
+            "rate": entry.rate, "description": entry.description, "billable": entry.billable}

@@ -1,8 +1,9 @@
 """The Acme Books plugin's hooks: each a line or two over `client`, `workflows` and `webhooks`.
 
-Generated from the LedgerBridge provider template. Connecting and importing work against the bundled
-sandbox as generated; the export and read-back hooks answer `NotSupported` until their `workflows`
-step is written (README.md, "What to fill in next"). There is no OAuth code here: the plugin declares
+Generated from the LedgerBridge provider template and completed: Acme Books is the provider of
+LedgerBridge's own tests, with every capability the engine has (batches of 10, native idempotency,
+webhooks, income accounts, tax rates, time entries, void and delete) so the conformance suite runs
+every case against it. There is no OAuth code here: the plugin declares
 Acme Books's authorization server (`client.authorization_server`) and the core performs the flow.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from ledgerbridge.plugins import hookimpl
 from ledgerbridge.provider import (
     AuthorizationServer,
+    BatchOutcome,
     Capabilities,
     CustomerData,
     DemoSandbox,
@@ -30,6 +32,7 @@ from ledgerbridge.provider import (
     RemoteItem,
     RemoteTaxRate,
     Tenant,
+    TimeEntryData,
     TokenSet,
     WebhookEvent,
 )
@@ -40,14 +43,14 @@ from ledgerbridge_acme.client import ApiClient
 
 #: What Acme Books can do. The core and the admin UI adapt to these; nothing else names a provider.
 CAPABILITIES = Capabilities(
-    batch_size=1,  # invoices per write request; above 1 bulk exports call `export_invoices_batch`
+    batch_size=10,  # invoices per write request; above 1 bulk exports call `export_invoices_batch`
     batch_items_metered=False,  # each batch item counts as a call: the shared limiter charges every item
-    native_idempotency=False,  # a repeated key replays the first answer; False: the core calls `find_invoice`
+    native_idempotency=True,  # a repeated key replays the first answer; False: the core calls `find_invoice`
     #                            before retrying a create whose answer was lost, so a retry never duplicates
     webhooks=True,  # "Instant updates" on Integrations; `verify_webhook`/`parse_webhook` queue the reads
     income_accounts=True,  # `import_accounts` runs and items must map to an income account before export
     tax_rates=True,  # `import_tax_rates` runs and lines carry the provider's tax rate ids
-    time_activities=False,  # time entries export through `export_time_entry`
+    time_activities=True,  # time entries export through `export_time_entry`
     payments=True,  # payments recorded here are sent with `export_payment`
     void_invoices=True,  # "revert to draft" voids the provider's copy (`void_invoice`)
     delete_invoices=True,  # ... or deletes it (`delete_invoice`)
@@ -55,7 +58,7 @@ CAPABILITIES = Capabilities(
     incremental_import=True,  # imports get back the change cursor of the previous read
     multiple_tenants_per_consent=False,  # True: the core asks the user to pick among `connected_tenants`
     pkce=False,  # True: `authorization_url` and `exchange_code` get a PKCE verifier
-    invoice_number_max_length=None,  # longer numbers are shortened by the core before export
+    invoice_number_max_length=21,  # longer numbers are shortened by the core before export
     requests_per_minute=client.REQUESTS_PER_MINUTE,  # the shared limiter keeps every worker under these,
     concurrent_requests=client.CONCURRENT_REQUESTS,  # per company
     requests_per_day=None,  # also checked before a bulk export is queued
@@ -65,7 +68,7 @@ CAPABILITIES = Capabilities(
 @hookimpl
 def provider_info() -> ProviderInfo:
     return ProviderInfo(key="acme", name="Acme Books", version=__version__, capabilities=CAPABILITIES,
-                        description="Acme Books, the provider generated from the template for LedgerBridge tests", tenant_noun="company")
+                        description="Acme Books, the test provider", tenant_noun="company")
 
 
 # --------------------------------------------------------------------------- connecting
@@ -129,6 +132,20 @@ async def export_invoice(
     session: ProviderSession, invoice: InvoiceData, link: LinkRef | None, idempotency_key: str
 ) -> ExportResult:
     return await workflows.export_invoice(ApiClient(session), invoice, link, idempotency_key)
+
+
+@hookimpl
+async def export_invoices_batch(
+    session: ProviderSession, invoices: list[tuple[InvoiceData, LinkRef | None, str]]
+) -> list[BatchOutcome]:
+    return await workflows.export_invoices_batch(ApiClient(session), invoices)
+
+
+@hookimpl
+async def export_time_entry(
+    session: ProviderSession, entry: TimeEntryData, link: LinkRef | None, idempotency_key: str
+) -> ExportResult:
+    return await workflows.export_time_entry(ApiClient(session), entry, link, idempotency_key)
 
 
 @hookimpl

@@ -6,9 +6,8 @@ empty for a full one, and Acme Books's clock when the read began); `since:<iso>`
 since then. The change cursor starts a little before the read began, so a change committed while we
 were reading is read again next time rather than lost; reading a record twice changes nothing.
 
-The export and read-back steps are not written yet: each raises `NotSupported` naming what to build
-(README.md, "What to fill in next"). The end-to-end suite (`tests/e2e`) shows them failing with that
-message until they exist.
+Exports carry the core's idempotency key as Acme's `Idempotency-Key` header (a batch item carries its
+own), so a retried write replays the first answer instead of creating a second record.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 
 from ledgerbridge.errors import NotSupported
 from ledgerbridge.provider import (
+    BatchOutcome,
     CustomerData,
     ExportResult,
     InvoiceData,
@@ -32,25 +32,18 @@ from ledgerbridge.provider import (
     RemoteItem,
     RemoteTaxRate,
     Tenant,
+    TimeEntryData,
 )
 from ledgerbridge.settings import ProviderSettings
 
 from ledgerbridge_acme import mapping
-from ledgerbridge_acme.client import PROVIDER, WEB_URL, ApiClient, companies, endpoints
+from ledgerbridge_acme.client import PROVIDER, WEB_URL, Answer, ApiClient, companies, endpoints, refusal
 
 Json = dict[str, Any]
 T = TypeVar("T")
 
 #: How far before a read's start the next change read begins (see the module docstring).
 OVERLAP = timedelta(minutes=1)
-
-
-def not_written(hook: str, what: str) -> NotSupported:
-    """The author's to-do list, as the error a run shows until the hook is written."""
-    return NotSupported(
-        f"{PROVIDER}: {hook} is not written yet.",
-        fix=f"Write {hook} in {__name__}: {what} (README.md, 'What to fill in next').",
-    )
 
 
 # --------------------------------------------------------------------------- cursors
@@ -126,50 +119,105 @@ async def import_tax_rates(client: ApiClient, cursor: str | None) -> Page[Remote
 
 
 def record_url(provider_data: dict[str, Any], record_type: str, remote_id: str) -> str | None:
-    """Where a person opens the record in Acme Books (the sandbox serves the same path)."""
+    """Where a person opens the record in Acme Books: `<web>/<record type>/<id>`."""
     web = str(provider_data.get("web_url") or WEB_URL).rstrip("/")
-    return f"{web}/companies/{provider_data.get('company_id', '')}/{record_type}s/{remote_id}" if remote_id else None
+    return f"{web}/{record_type}/{remote_id}" if remote_id else None
 
 
-# --------------------------------------------------------------------------- exporting: to write
+# --------------------------------------------------------------------------- exporting
+
+
+def _result(answer: Answer, created: bool, convert: Callable[[Json], Any] | None = None) -> ExportResult:
+    row = answer.body.get("data") or {}
+    return ExportResult(remote_id=str(row["id"]), version=str(row.get("version") or ""),
+                        number=str(row.get("number") or ""), created=created,
+                        record=convert(row) if convert else None)
+
+
+async def _write(client: ApiClient, collection: str, body: Json, link: LinkRef | None, key: str, subject: str,
+                 convert: Callable[[Json], Any] | None = None) -> ExportResult:
+    """POST a new record, or PATCH the linked one, under the core's idempotency key."""
+    if link is None:
+        answer = await client.send("POST", collection, body=body, subject=subject, idempotency_key=key)
+    else:
+        answer = await client.send("PATCH", f"{collection}/{link.remote_id}", body=body, subject=subject,
+                                   idempotency_key=key)
+    return _result(answer, link is None, convert)
 
 
 async def export_customer(client: ApiClient, customer: CustomerData, link: LinkRef | None,
                           idempotency_key: str) -> ExportResult:
-    raise not_written("export_customer", "POST customers (`mapping.customer_body`) when `link` is None, else "
-                      "PATCH customers/<link.remote_id>; without native idempotency, look the customer up by "
-                      "email first so a retried create cannot make a second one")
+    return await _write(client, "customers", mapping.customer_body(customer), link, idempotency_key,
+                        f"the customer {customer.name}")
 
 
 async def export_item(client: ApiClient, item: ItemData, link: LinkRef | None, idempotency_key: str) -> ExportResult:
-    raise not_written("export_item", "POST or PATCH items (`mapping.item_body`), looking the item up by name "
-                      "before a create")
+    return await _write(client, "items", mapping.item_body(item), link, idempotency_key, f"the item {item.name}")
 
 
 async def export_invoice(client: ApiClient, invoice: InvoiceData, link: LinkRef | None,
                          idempotency_key: str) -> ExportResult:
-    raise not_written("export_invoice", "create the invoice (or update the linked one) with its lines, and return "
-                      "the provider's copy as ExportResult.record; add invoices to the sandbox first")
+    return await _write(client, "invoices", mapping.invoice_body(invoice), link, idempotency_key,
+                        f"invoice {invoice.number}", mapping.remote_invoice)
+
+
+async def export_invoices_batch(client: ApiClient, invoices: list[tuple[InvoiceData, LinkRef | None, str]]
+                                ) -> list[BatchOutcome]:
+    """One batch request; each invoice carries its own key, so a retried batch replays item by item."""
+    entries = [{"idempotency_key": key, "id": link.remote_id if link else None,
+                "invoice": mapping.invoice_body(invoice)} for invoice, link, key in invoices]
+    answer = await client.send("POST", "batch", body={"invoices": entries}, subject="the batch of invoices")
+    results = answer.body.get("results") or []
+    outcomes = []
+    for (invoice, link, _), result in zip(invoices, results, strict=True):
+        if isinstance(result, dict) and isinstance(result.get("data"), dict):
+            row = result["data"]
+            outcomes.append(BatchOutcome(local_id=invoice.local_id, result=ExportResult(
+                remote_id=str(row["id"]), version=str(row.get("version") or ""), number=str(row.get("number") or ""),
+                created=link is None, record=mapping.remote_invoice(row))))
+        else:
+            error = result.get("error") if isinstance(result, dict) else None
+            outcomes.append(BatchOutcome(local_id=invoice.local_id,
+                                         error=refusal(error, f"invoice {invoice.number}")))
+    return outcomes
 
 
 async def export_payment(client: ApiClient, payment: PaymentData, link: LinkRef | None,
                          idempotency_key: str) -> ExportResult:
-    raise not_written("export_payment", "record a payment against the exported invoice")
+    """Acme's payments cannot be edited: a linked payment is read back as it stands."""
+    if link is not None:
+        return _result(await client.send("GET", f"payments/{link.remote_id}"), False)
+    answer = await client.send("POST", "payments", body=mapping.payment_body(payment), subject="the payment",
+                               idempotency_key=idempotency_key)
+    return _result(answer, True)
+
+
+async def export_time_entry(client: ApiClient, entry: TimeEntryData, link: LinkRef | None,
+                            idempotency_key: str) -> ExportResult:
+    return await _write(client, "time_entries", mapping.time_entry_body(entry), link, idempotency_key,
+                        f"the time entry of {entry.person}")
 
 
 async def void_invoice(client: ApiClient, link: LinkRef, idempotency_key: str) -> ExportResult:
-    raise not_written("void_invoice", "void the invoice so it stays with a zero amount")
+    """Acme keeps a void invoice, at zero."""
+    answer = await client.send("POST", f"invoices/{link.remote_id}/void", subject="the invoice",
+                               idempotency_key=idempotency_key)
+    return _result(answer, False, mapping.remote_invoice)
 
 
 async def delete_invoice(client: ApiClient, link: LinkRef, idempotency_key: str) -> ExportResult:
-    raise not_written("delete_invoice", "delete the invoice where the provider allows it")
+    answer = await client.send("DELETE", f"invoices/{link.remote_id}", subject="the invoice",
+                               idempotency_key=idempotency_key)
+    return _result(answer, False, mapping.remote_invoice)
 
 
 async def find_invoice(client: ApiClient, number: str) -> RemoteInvoice | None:
-    raise not_written("find_invoice", "look an invoice up by number (the core asks before retrying an "
-                      "uncertain create)")
+    answer = await client.send("GET", "invoices", params={"number": number})
+    rows = [row for row in answer.body.get("data") or [] if isinstance(row, dict) and not row.get("deleted")]
+    return mapping.remote_invoice(rows[0]) if rows else None
 
 
 async def poll_invoices(client: ApiClient, cursor: str | None, remote_ids: list[str] | None) -> Page[RemoteInvoice]:
-    raise not_written("poll_invoices", "read the exported invoices' status, totals, balance and payments, "
-                      "by id or changed since `cursor`")
+    """The named invoices, or every invoice changed since the cursor (deleted ones included)."""
+    filters = {"ids": ",".join(remote_ids)} if remote_ids else None
+    return await paged(client, "invoices", cursor, mapping.remote_invoice, filters)

@@ -59,11 +59,23 @@ class Sandbox(SandboxControls):
         self.webhooks = Notifier(self.clock, cfg.webhook_url, cfg.webhook_secret)
         seed(self.books)
         self.books.listeners.append(self.webhooks.record)
+        self.refused_batches = 0
+
+    def refuse_batches(self, count: int) -> None:
+        """Answer the next `count` batch requests with 429, as Acme does when its batch queue is full."""
+        self.refused_batches = count
+
+    def take_batch_refusal(self) -> bool:
+        if self.refused_batches > 0:
+            self.refused_batches -= 1
+            return True
+        return False
 
     def reset(self) -> None:
         """Back to the seeded books; tokens survive, faults and pending notifications do not."""
         self.faults.clear()
         self.limits.reset()
+        self.refused_batches = 0
         listeners, self.books.listeners = self.books.listeners, []
         try:
             seed(self.books)

@@ -24,12 +24,12 @@ class SandboxConfig:
     allow_loopback_redirects: bool = True
     time_scale: float = 1.0
     start_time: datetime | None = None
-    access_token_ttl: float = 3600.0  # TODO: Acme Books's documented lifetimes
+    access_token_ttl: float = 3600.0
     refresh_token_ttl: float = 100 * 86400.0
     refresh_grace_period: float = 0.0  # how long a rotated-out refresh token still works
     auth_code_ttl: float = 300.0
-    requests_per_minute: int = 120  # per app and company; keep equal to client.REQUESTS_PER_MINUTE
-    concurrent_requests: int = 5
+    requests_per_minute: int = 600  # per app and company; keep equal to client.REQUESTS_PER_MINUTE
+    concurrent_requests: int = 4
     max_page_size: int = 100
     webhook_url: str = ""  # empty: changes are not announced
     webhook_secret: str = DEMO_WEBHOOK_SECRET

@@ -17,7 +17,8 @@ from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox, sign_hmac_sha25
 from ledgerbridge_acme.sandbox.books import Record
 
 SIGNATURE_HEADER = "x-acme-signature"
-RECORD_TYPES = {"customers": "customer", "items": "item"}  # accounts and tax rates are not announced
+#: Announced collections; accounts, tax rates and time entries are not.
+RECORD_TYPES = {"customers": "customer", "items": "item", "invoices": "invoice", "payments": "payment"}
 
 
 class Notifier:
