@@ -5,7 +5,8 @@ environment before anything imports ledgerbridge and serves `database`, `any_dat
 `postgres_dsn`, `redis_url`, `world` and `connected_provider`. What is specific to this repository
 stays here:
 
-* `acme` installs the test provider plugin from tests/acme_provider through its entry point.
+* `acme` serves the Acme Books sandbox (tests/acme_provider, a provider generated from the template
+  and installed through its entry point) with empty test books, LedgerBridge pointed at it.
 * `workspace`, `connection` build the usual records.
 * `app`, `client`, `tenant` (and `make_tenant`, `make_connection`) serve the API, auth and UI tests.
 """
@@ -13,9 +14,7 @@ stays here:
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,6 @@ from typing import Any
 import pytest
 from ledgerbridge_testing.databases import create_postgres_database as _create_postgres_database  # noqa: F401
 from ledgerbridge_testing.databases import open_database  # noqa: F401
-
-os.environ["ACME_REMOTE_DB"] = str(Path(tempfile.mkdtemp(prefix="lb-acme-")) / "acme.sqlite3")
-ACME_PATH = Path(__file__).parent / "acme_provider"
-sys.path.insert(0, str(ACME_PATH))  # the .dist-info there declares the `acme` entry point
 
 SPECS_ENV = "LEDGERBRIDGE_PROVIDER_SPECS"
 
@@ -36,19 +31,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def acme(monkeypatch, tmp_path):
-    """The Acme test provider, loaded through its entry point, with an empty remote."""
-    from ledgerbridge.plugins import get_registry, reset_registry
+def acme(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Acme Books' sandbox on a free port with empty books for "acme-1" and "acme-2", settings (and
+    worker processes started from this one) pointed at it; `ledgerbridge_acme.testing.AcmeTestBooks`."""
+    from ledgerbridge_acme import testing as acme_testing
 
-    monkeypatch.setenv("ACME_REMOTE_DB", str(tmp_path / "acme-remote.sqlite3"))
-    reset_registry()
-    get_registry()
-    import ledgerbridge_acme
-
-    ledgerbridge_acme.CALLS.clear()
-    ledgerbridge_acme.EVENTS.clear()
-    yield ledgerbridge_acme
-    reset_registry()
+    with acme_testing.running(monkeypatch.setenv) as books:
+        yield books
 
 
 @pytest.fixture
@@ -63,13 +52,16 @@ async def workspace(database):
 async def make_connection(
     workspace_id: int, provider: str = "acme", tenant: str | None = None, **values: Any
 ) -> Any:
-    """A connected connection row with Acme tokens stored (an API-only test never reads them).
+    """A connected connection row with tokens stored.
 
-    Acme connections default to the tenant the Acme plugin reports ("acme-1", "Acme Test Co");
-    other providers get "<provider>-tenant" and "<Provider> Books".
+    Acme connections default to the test books' company ("acme-1", "Acme Test Co") and, while the
+    `acme` fixture serves the sandbox, carry tokens it accepts; otherwise (API-only tests, other
+    providers) the tokens are placeholders nobody reads. Other providers get "<provider>-tenant" and
+    "<Provider> Books".
     """
     from ledgerbridge import oauth
     from ledgerbridge.tables import Connection, utcnow
+    from ledgerbridge_acme import testing as acme_testing
 
     acme_default = provider == "acme"
     connection = Connection(
@@ -82,9 +74,9 @@ async def make_connection(
         updated_at=utcnow(),
         **values,
     )
-    import ledgerbridge_acme
-
-    oauth._store_tokens(connection, ledgerbridge_acme._tokens())
+    sandbox = acme_testing.current() if acme_default else None
+    tokens = sandbox.tokens(connection.tenant_id) if sandbox else acme_testing.placeholder_tokens()
+    oauth._store_tokens(connection, tokens)
     await connection.save()
     return connection
 

@@ -49,7 +49,7 @@ def test_bundled_providers_and_the_test_plugin_are_registered(acme):
 
 
 def test_cli_lists_plugins_with_capabilities(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests" / "acme_provider"), LEDGERBRIDGE_DATA_DIR=str(tmp_path))
+    env = dict(os.environ, LEDGERBRIDGE_DATA_DIR=str(tmp_path))  # acme is installed: found by its entry point
     out = subprocess.run([sys.executable, "-m", "ledgerbridge", "plugins"], capture_output=True, text=True,
                          env=env, check=True, cwd=tmp_path).stdout
     for line in ("provider 'quickbooks': QuickBooks Online", "provider 'xero': Xero",

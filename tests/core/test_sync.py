@@ -54,10 +54,7 @@ async def test_import_links_existing_creates_new_and_archives_deleted(connection
     assert item.unit_price == Decimal("150.00") and item.income_account is not None
     assert {"import_accounts", "import_tax_rates", "import_customers", "import_items"} <= set(acme.CALLS)
 
-    import sqlite3
-
-    with sqlite3.connect(acme.os.environ["ACME_REMOTE_DB"]) as remote:
-        remote.execute("UPDATE record SET deleted=1 WHERE id=?", (int(ada),))
+    acme.delete_record("customer", ada)  # the bookkeeper deletes Ada in Acme
     again = await run(RunKind.import_customers, connection)
     assert again.state == RunState.done
     archived = await Customer.objects().where(Customer.id == local.id).first()
@@ -103,7 +100,7 @@ async def test_a_write_left_pending_by_a_crash_is_resent_with_the_same_key(conne
 
     context = jobs.RunContext(run=await jobs.enqueue(RunKind.export_invoice, workspace_id=1))
     data = await build_invoice_data(context, connection, invoice)
-    acme._write("invoice", acme._invoice_body(data), None, "lb-crashed-1")  # applied before the crash
+    acme.apply_invoice(data, "lb-crashed-1")  # applied before the crash
     result = await run(RunKind.export_invoice, connection, invoice_id=invoice.id)
     assert result.state == RunState.done, result.error
     assert len(acme.remote_records("invoice")) == 1

@@ -62,7 +62,7 @@ async def test_an_uncertain_batch_is_settled_by_number_before_anything_is_sent_a
     context = jobs.RunContext(run=queued)
     for invoice in invoices[:2]:  # the lost batch applied the first two
         data = await build_invoice_data(context, connection, invoice)
-        acme._write("invoice", acme._invoice_body(data), None, f"batch-key-{invoice.id}")
+        acme.apply_invoice(data, f"batch-key-{invoice.id}")
         await OutboundWrite(workspace=connection.workspace, connection=connection.id, run=queued.id,
                             record_type="invoice", record_id=invoice.id, operation="create",
                             idempotency_key=f"lb-own-{invoice.id}", state=WriteState.uncertain,

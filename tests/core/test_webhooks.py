@@ -23,9 +23,9 @@ def test_route_handlers_hook_mounts_the_webhook_receiver(acme):
 
 async def test_signed_events_queue_the_reads_they_call_for(connection, acme):
     body = json.dumps({"events": [
-        {"tenant": "acme-1", "type": "invoice", "id": "17", "op": "update"},
-        {"tenant": "acme-1", "type": "customer", "id": "3", "op": "create"},
-        {"tenant": "someone-else", "type": "invoice", "id": "99", "op": "update"},
+        {"company_id": "acme-1", "record_type": "invoice", "record_id": "17", "action": "updated"},
+        {"company_id": "acme-1", "record_type": "customer", "record_id": "3", "action": "created"},
+        {"company_id": "someone-else", "record_type": "invoice", "record_id": "99", "action": "updated"},
     ]}).encode()
     registry = get_registry()
     settings = __import__("ledgerbridge.settings", fromlist=["get_settings"]).get_settings().provider("acme")

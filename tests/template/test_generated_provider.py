@@ -108,8 +108,13 @@ def test_the_generated_folder_has_the_provider_layout_and_lints_clean(generated:
     assert not leftovers, leftovers
     plugin = (generated / PACKAGE / "plugin.py").read_text()
     assert 'key="mybooks", name="MyBooks"' in plugin and "CAPABILITIES = Capabilities(" in plugin
-    toolkit_users = sorted(p.name for p in generated.rglob("*.py") if "ledgerbridge_testing.sandbox" in p.read_text())
-    assert toolkit_users == ["toolkit.py"], "the sandbox toolkit is imported in one module only"
+    toolkit_users = [p.relative_to(generated) for p in generated.rglob("*.py")
+                     if "ledgerbridge_testing.sandbox" in p.read_text()]
+    assert toolkit_users, "the sandbox is built on the toolkit"
+    outside = [str(p) for p in toolkit_users if p.parts[:2] != (PACKAGE, "sandbox")]
+    assert not outside, f"only the sandbox imports the toolkit: {outside}"
+    assert not (generated / PACKAGE / "client.py").read_text().count("grant_type"), "OAuth is declared, not written"
+    assert "def authorization_server" in plugin and "def exchange_code" not in plugin
     lint = _run([sys.executable, "-m", "ruff", "check", "--no-cache", str(generated)], cwd=generated, timeout=120)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert compileall.compile_dir(str(generated), quiet=1, force=True)
