@@ -15,6 +15,7 @@ from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.issues.schemas import IssueGroupOut, IssueGroupsOut, IssuePage, IssueRetryOut
 from ledgerbridge.domain.sync_runs.services import retry_run
 from ledgerbridge.errors import REASONS
+from ledgerbridge.events import records
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.tables import RecordType, RunKind, SyncIssue, SyncRun, utcnow
 
@@ -107,8 +108,9 @@ async def resolve(caller: Caller, *, issue_id: int) -> IssueOut:
     assert caller.workspace_id is not None
     issue = await in_workspace(SyncIssue, issue_id, caller.workspace_id, "issue")
     if issue.resolved_at is None:
-        async with write_transaction():
+        async with jobs.transaction() as tx:
             await SyncIssue.update({SyncIssue.resolved_at: utcnow()}).where(SyncIssue.id == issue.id)
+            await tx.emit(records.issue_changed(False, issue))
     return issue_out(await in_workspace(SyncIssue, issue_id, caller.workspace_id, "issue"))
 
 
