@@ -39,7 +39,6 @@ from piccolo.columns import Column
 
 from ledgerbridge import jobs, vault
 from ledgerbridge.db import write_transaction
-from ledgerbridge.events import records
 from ledgerbridge.errors import (
     AuthorizationError,
     LedgerBridgeError,
@@ -48,6 +47,7 @@ from ledgerbridge.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from ledgerbridge.events import records
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import AuthorizationServer, ProviderSession, Tenant, TokenSet
 from ledgerbridge.providerhttp import possessive, retry_after_seconds, transport_error

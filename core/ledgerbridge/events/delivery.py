@@ -136,8 +136,8 @@ async def attempt(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attem
                              started_at=started_at).save()
         await WebhookDelivery.update(values).where(WebhookDelivery.id == delivery.id)
         if give_up:
-            await disable_endpoint(tx, endpoint, f"Event {event.event_id} failed {number} times over the retry schedule; "
-                                   f"the last answer: {result.error or result.status_code}.")
+            await disable_endpoint(tx, endpoint, f"Event {event.event_id} failed {number} times over the retry "
+                                   f"schedule; the last answer: {result.error or result.status_code}.")
     return result
 
 

@@ -14,12 +14,72 @@ DESCRIPTION = "outbox, webhook endpoints and deliveries, notices"
 TABLES = ["notification_opt_out", "notice", "webhook_attempt", "webhook_delivery", "webhook_endpoint", "outbox"]
 
 CREATE = [
-    'CREATE TABLE "outbox" ("id" {pk}, "event_id" VARCHAR(40) UNIQUE NOT NULL DEFAULT \'\', "workspace" INTEGER REFERENCES "workspace" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "type" VARCHAR(60) NOT NULL DEFAULT \'\', "version" INTEGER NOT NULL DEFAULT 1, "data" JSON NOT NULL DEFAULT \'{}\', "occurred_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
-    'CREATE TABLE "webhook_endpoint" ("id" {pk}, "workspace" INTEGER REFERENCES "workspace" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "url" VARCHAR(2000) NOT NULL DEFAULT \'\', "description" VARCHAR(200) NOT NULL DEFAULT \'\', "event_types" JSON NOT NULL DEFAULT \'[]\', "secret_enc" TEXT NOT NULL DEFAULT \'\', "previous_secret_enc" TEXT NOT NULL DEFAULT \'\', "previous_secret_expires_at" TIMESTAMPTZ DEFAULT null, "enabled" BOOLEAN NOT NULL DEFAULT true, "disabled_reason" TEXT NOT NULL DEFAULT \'\', "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "updated_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
-    'CREATE TABLE "webhook_delivery" ("id" {pk}, "endpoint" INTEGER REFERENCES "webhook_endpoint" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "event" INTEGER REFERENCES "outbox" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "state" VARCHAR(20) NOT NULL DEFAULT \'pending\', "attempts" INTEGER NOT NULL DEFAULT 0, "next_attempt_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "claimed_until" TIMESTAMPTZ DEFAULT null, "last_status" INTEGER DEFAULT null, "last_error" TEXT NOT NULL DEFAULT \'\', "delivered_at" TIMESTAMPTZ DEFAULT null, "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
-    'CREATE TABLE "webhook_attempt" ("id" {pk}, "delivery" INTEGER REFERENCES "webhook_delivery" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "number" INTEGER NOT NULL DEFAULT 1, "status_code" INTEGER DEFAULT null, "response_excerpt" TEXT NOT NULL DEFAULT \'\', "error" TEXT NOT NULL DEFAULT \'\', "latency_ms" INTEGER NOT NULL DEFAULT 0, "started_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
-    'CREATE TABLE "notice" ("id" {pk}, "workspace" INTEGER REFERENCES "workspace" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "user" INTEGER REFERENCES "lb_user" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "kind" VARCHAR(40) NOT NULL DEFAULT \'\', "subject" VARCHAR(200) NOT NULL DEFAULT \'\', "body" TEXT NOT NULL DEFAULT \'\', "link" VARCHAR(2000) NOT NULL DEFAULT \'\', "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "email_due" BOOLEAN NOT NULL DEFAULT false, "emailed_at" TIMESTAMPTZ DEFAULT null, "email_error" TEXT NOT NULL DEFAULT \'\', "dismissed_at" TIMESTAMPTZ DEFAULT null)',
-    'CREATE TABLE "notification_opt_out" ("id" {pk}, "user" INTEGER REFERENCES "lb_user" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null, "kind" VARCHAR(40) NOT NULL DEFAULT \'\', "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
+    """CREATE TABLE "outbox" (
+        "id" {PK},
+        "event_id" VARCHAR(40) UNIQUE NOT NULL DEFAULT '',
+        "workspace" INTEGER REFERENCES "workspace" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "type" VARCHAR(60) NOT NULL DEFAULT '',
+        "version" INTEGER NOT NULL DEFAULT 1,
+        "data" JSON NOT NULL DEFAULT '{}',
+        "occurred_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    )""",
+    """CREATE TABLE "webhook_endpoint" (
+        "id" {PK},
+        "workspace" INTEGER REFERENCES "workspace" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "url" VARCHAR(2000) NOT NULL DEFAULT '',
+        "description" VARCHAR(200) NOT NULL DEFAULT '',
+        "event_types" JSON NOT NULL DEFAULT '[]',
+        "secret_enc" TEXT NOT NULL DEFAULT '',
+        "previous_secret_enc" TEXT NOT NULL DEFAULT '',
+        "previous_secret_expires_at" TIMESTAMPTZ DEFAULT null,
+        "enabled" BOOLEAN NOT NULL DEFAULT true,
+        "disabled_reason" TEXT NOT NULL DEFAULT '',
+        "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+        "updated_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    )""",
+    """CREATE TABLE "webhook_delivery" (
+        "id" {PK},
+        "endpoint" INTEGER REFERENCES "webhook_endpoint" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "event" INTEGER REFERENCES "outbox" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "state" VARCHAR(20) NOT NULL DEFAULT 'pending',
+        "attempts" INTEGER NOT NULL DEFAULT 0,
+        "next_attempt_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+        "claimed_until" TIMESTAMPTZ DEFAULT null,
+        "last_status" INTEGER DEFAULT null,
+        "last_error" TEXT NOT NULL DEFAULT '',
+        "delivered_at" TIMESTAMPTZ DEFAULT null,
+        "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    )""",
+    """CREATE TABLE "webhook_attempt" (
+        "id" {PK},
+        "delivery" INTEGER REFERENCES "webhook_delivery" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "number" INTEGER NOT NULL DEFAULT 1,
+        "status_code" INTEGER DEFAULT null,
+        "response_excerpt" TEXT NOT NULL DEFAULT '',
+        "error" TEXT NOT NULL DEFAULT '',
+        "latency_ms" INTEGER NOT NULL DEFAULT 0,
+        "started_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    )""",
+    """CREATE TABLE "notice" (
+        "id" {PK},
+        "workspace" INTEGER REFERENCES "workspace" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "user" INTEGER REFERENCES "lb_user" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "kind" VARCHAR(40) NOT NULL DEFAULT '',
+        "subject" VARCHAR(200) NOT NULL DEFAULT '',
+        "body" TEXT NOT NULL DEFAULT '',
+        "link" VARCHAR(2000) NOT NULL DEFAULT '',
+        "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+        "email_due" BOOLEAN NOT NULL DEFAULT false,
+        "emailed_at" TIMESTAMPTZ DEFAULT null,
+        "email_error" TEXT NOT NULL DEFAULT '',
+        "dismissed_at" TIMESTAMPTZ DEFAULT null
+    )""",
+    """CREATE TABLE "notification_opt_out" (
+        "id" {PK},
+        "user" INTEGER REFERENCES "lb_user" ("id") ON DELETE CASCADE ON UPDATE CASCADE DEFAULT null,
+        "kind" VARCHAR(40) NOT NULL DEFAULT '',
+        "created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+    )""",
 ]
 
 INDEXES = [
@@ -44,7 +104,7 @@ async def forwards() -> MigrationManager:
         engine = current_engine()
         pk = "INTEGER PRIMARY KEY NOT NULL" if isinstance(engine, SQLiteEngine) else "SERIAL PRIMARY KEY NOT NULL"
         for statement in CREATE:
-            await engine.run_ddl(statement.replace("{pk}", pk))
+            await engine.run_ddl(statement.replace("{PK}", pk))
         for statement in INDEXES:
             await engine.run_ddl(statement)
 

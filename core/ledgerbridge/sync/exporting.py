@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from ledgerbridge import connections
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited, UncertainWrite
-from ledgerbridge.invoicing import invoice_number_for_provider
-from ledgerbridge.issues import resolve
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
+from ledgerbridge.invoicing import invoice_number_for_provider
+from ledgerbridge.issues import resolve
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice

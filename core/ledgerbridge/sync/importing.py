@@ -18,9 +18,9 @@ from typing import Any
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import REASONS
-from ledgerbridge.issues import raise_issue
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
+from ledgerbridge.issues import raise_issue
 from ledgerbridge.jobs import RunContext, loads, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteAccount, RemoteCustomer, RemoteItem, RemoteRecord, RemoteTaxRate

@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from ledgerbridge.errors import LedgerBridgeError, ProviderError
-from ledgerbridge.issues import issue_from_error
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
+from ledgerbridge.issues import issue_from_error
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.sync.links import get_link, set_link_state
 from ledgerbridge.sync.run_records import note

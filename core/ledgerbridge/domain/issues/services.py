@@ -11,7 +11,6 @@ from ledgerbridge.api.paging import DEFAULT_LIMIT, page_of
 from ledgerbridge.api.schemas import IssueOut
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.api.sync_state import issue_out, run_out
-from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.issues.schemas import IssueGroupOut, IssueGroupsOut, IssuePage, IssueRetryOut
 from ledgerbridge.domain.sync_runs.services import retry_run
 from ledgerbridge.errors import REASONS
