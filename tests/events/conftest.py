@@ -4,6 +4,7 @@ and a helper that runs queued delivery and notice runs as a worker would."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -54,7 +55,10 @@ def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     from ledgerbridge.settings import get_settings
 
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # aiosmtpd needs a real port number to check it started
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setenv("LEDGERBRIDGE_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
     monkeypatch.setenv("LEDGERBRIDGE_MAIL_FROM", "LedgerBridge <bridge@example.test>")
