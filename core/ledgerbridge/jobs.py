@@ -467,7 +467,7 @@ async def _emit_finished(tx: JobTransaction, run_id: int) -> None:
     if run is None or run.kind in QUIET_KINDS:
         return
     await tx.emit(Event(EventType.sync_run_finished, run.workspace, SyncRunFinished(
-        run_id=run.id, kind=run.kind, state=run.state, connection_id=run.connection,
+        run_id=run.id, kind=run.kind, state=run.state, connection_id=run.connection,  # type: ignore[arg-type]
         counts={name: getattr(run, name) for name in COUNTS}, error=run.error,
     )))
 

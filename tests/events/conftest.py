@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import Tenant, app, client, make_connection, tenant  # noqa: F401
+from tests.conftest import Tenant
 from tests.events.receiver import Receiver
 
 RETRY_WAITS = "0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2"
@@ -45,7 +45,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope)
         return "250 OK"
 
@@ -76,12 +76,12 @@ async def api(app: Litestar, tenant: Tenant) -> AsyncIterator[AsyncTestClient[Li
         yield test_client
 
 
-async def run_queued(*, until: Any = None, timeout: float = 30.0) -> None:
+async def run_queued(*, until: Any = None, within: float = 30.0) -> None:
     """Run queued delivery and notice runs as a worker would, until `until()` holds (or none is left)."""
     from ledgerbridge import jobs
     from ledgerbridge.tables import RunKind, RunState, SyncRun
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         queued = await SyncRun.select(SyncRun.id).where(
             SyncRun.kind.is_in([RunKind.deliver_webhooks, RunKind.send_notices])

@@ -9,6 +9,7 @@ Money is sent as decimal strings, as in the rest of the API.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -170,7 +171,7 @@ class EventSpec:
 
     type: EventType
     version: int
-    data: type[Struct]
+    data: builtins.type[Struct]
     description: str
 
 

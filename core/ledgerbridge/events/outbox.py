@@ -115,7 +115,8 @@ async def emit(event: Event) -> Recorded:
 
 def envelope_of(row: OutboxEvent | dict[str, Any]) -> str:
     """The JSON body of a stored event: what webhooks send and the feed returns."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    fields: dict[str, Any] = row if isinstance(row, dict) else row.to_dict()
+    get = fields.__getitem__
     data = get("data")
     data_json = data if isinstance(data, str) else json.dumps(data)
     return envelope_json(event_id=get("event_id"), type=get("type"), version=get("version"),
@@ -134,7 +135,7 @@ async def read_feed(workspace_id: int, *, after: int = 0, types: list[str] | Non
     if types:
         exact = [t for t in types if not t.endswith(".*")]
         families = [t[:-1] for t in types if t.endswith(".*")]
-        matches = OutboxEvent.type.is_in(exact) if exact else None
+        matches: Any = OutboxEvent.type.is_in(exact) if exact else None
         for family in families:
             like = OutboxEvent.type.like(f"{family}%")
             matches = like if matches is None else matches | like

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import aiosmtplib
+from piccolo.columns import Column
 
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import RateLimited
@@ -54,6 +56,7 @@ async def run_send_notices(ctx: RunContext) -> None:
     ).order_by(Notice.id)
     failed = 0
     for notice in due:
+        values: dict[Column | str, Any]
         user = await User.objects().where(User.id == notice.user).first()
         if user is None or not user.is_active:
             values = {Notice.email_due: False}
