@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.events import records
+from ledgerbridge.events.outbox import emit
 from ledgerbridge.tables import SyncIssue, SyncRun, utcnow
 
 
@@ -45,6 +47,7 @@ async def raise_issue(
             record_id=record_id, code=code, message=message, fix=fix, first_seen_at=now, last_seen_at=now,
         )
         await issue.save()
+        await emit(records.issue_changed(True, issue))
         return issue
 
 
@@ -73,6 +76,9 @@ async def resolve(*, workspace_id: int, record_type: str, record_id: int, connec
         condition &= SyncIssue.code.is_in(codes)
     async with write_transaction():
         closed = await SyncIssue.update({SyncIssue.resolved_at: utcnow()}).where(condition).returning(SyncIssue.id)
+        if closed:
+            for issue in await SyncIssue.objects().where(SyncIssue.id.is_in([row["id"] for row in closed])):
+                await emit(records.issue_changed(False, issue))
     return len(closed)
 
 

@@ -27,6 +27,8 @@ from typing import Any
 
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
+from ledgerbridge.events.catalogue import Event, EventType, SyncRunFinished
+from ledgerbridge.events.outbox import collect_runs, collecting, record_event, stop_collecting
 from ledgerbridge.issues import record_run_failure
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.settings import get_settings
@@ -67,15 +69,22 @@ class JobTransaction:
 
     _runs: list[SyncRun] = field(default_factory=list)
     _transaction: Any = None
+    _collecting: Any = None
+    _nested: bool = False
 
     async def __aenter__(self) -> JobTransaction:
         self._transaction = write_transaction()
         await self._transaction.__aenter__()
+        outer = collecting()
+        if outer is not None:  # inside another JobTransaction: its commit is the one that counts
+            self._nested, self._runs = True, outer
+        self._collecting = collect_runs(self._runs)  # events emitted inside queue their runs here
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        stop_collecting(self._collecting)
         await self._transaction.__aexit__(exc_type, exc, tb)
-        if exc_type is None:
+        if exc_type is None and not self._nested:
             for run in self._runs:
                 dispatch(run.id)
 
@@ -111,6 +120,16 @@ class JobTransaction:
         await run.save()
         self._runs.append(run)
         return run
+
+    async def emit(self, event: Event) -> None:
+        """Record `event` with this transaction's change; its deliveries and emails are queued
+        after commit, and nothing of it remains if the transaction rolls back."""
+        recorded = await record_event(event)
+        self.dispatch_after_commit(*recorded.runs)
+
+    def dispatch_after_commit(self, *runs: SyncRun) -> None:
+        """Hand these runs (recorded in this transaction, or waiting already) to the broker on commit."""
+        self._runs.extend(run for run in runs if run not in self._runs)
 
 
 def transaction() -> JobTransaction:
@@ -431,9 +450,26 @@ async def record_outcome(context: RunContext, outcome: Outcome) -> RunState | No
         return RunState.queued
     if outcome.failure is not None:
         await record_run_failure(run, outcome.failure)
-    await finish(run.id, outcome.state, error=outcome.error, owner=context.owner)
+    async with transaction() as tx:
+        if await finish(run.id, outcome.state, error=outcome.error, owner=context.owner):
+            await _emit_finished(tx, run.id)
     await notify_finished(run.id)
     return outcome.state
+
+
+# Runs that carry events and emails themselves: announcing them would announce forever.
+QUIET_KINDS = (RunKind.deliver_webhooks, RunKind.send_notices)
+COUNTS = ("seen", "created", "updated", "linked", "skipped", "failed")
+
+
+async def _emit_finished(tx: JobTransaction, run_id: int) -> None:
+    run = await SyncRun.objects().where(SyncRun.id == run_id).first()
+    if run is None or run.kind in QUIET_KINDS:
+        return
+    await tx.emit(Event(EventType.sync_run_finished, run.workspace, SyncRunFinished(
+        run_id=run.id, kind=run.kind, state=run.state, connection_id=run.connection,  # type: ignore[arg-type]
+        counts={name: getattr(run, name) for name in COUNTS}, error=run.error,
+    )))
 
 
 MAX_ATTEMPTS = 8

@@ -47,6 +47,7 @@ from ledgerbridge.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from ledgerbridge.events import records
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import AuthorizationServer, ProviderSession, Tenant, TokenSet
 from ledgerbridge.providerhttp import possessive, retry_after_seconds, transport_error
@@ -416,6 +417,7 @@ async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOu
         connection.updated_at = utcnow()
         await connection.save()
         if len(tenants) == 1:
+            await tx.emit(records.connection_changed(connection, "", ConnectionStatus.connected, ""))
             await tx.record(
                 RunKind.import_all, workspace_id=connection.workspace, connection_id=connection.id,
                 trigger=f"user:{user_id}", dedupe_key=f"import_all:{connection.id}",
@@ -442,6 +444,7 @@ async def choose_tenant(connection_id: int, tenant_id: str, *, user_id: int) -> 
                                           currency=chosen.get("currency", "")))
         connection.updated_at = utcnow()
         await connection.save()
+        await tx.emit(records.connection_changed(connection, "", ConnectionStatus.connected, ""))
         await tx.record(
             RunKind.import_all, workspace_id=connection.workspace, connection_id=connection.id,
             trigger=f"user:{user_id}", dedupe_key=f"import_all:{connection.id}",
@@ -483,10 +486,12 @@ async def set_status(connection: Connection, status: ConnectionStatus, reason: s
     """Change a connection's status and tell plugins; no-op when unchanged."""
     if connection.status == status and connection.status_reason == reason:
         return
-    async with write_transaction():
+    async with jobs.transaction() as tx:
         await Connection.update(
             {Connection.status: status, Connection.status_reason: reason, Connection.updated_at: utcnow()}
         ).where(Connection.id == connection.id)
+        if connection.status != status:
+            await tx.emit(records.connection_changed(connection, connection.status, status, reason))
     old = connection.status
     connection.status, connection.status_reason = status, reason
     await get_registry().notify(

@@ -14,6 +14,7 @@ from datetime import UTC, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ledgerbridge import db, jobs
+from ledgerbridge.events import outbox
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, utcnow
 
@@ -55,6 +56,7 @@ def make_scheduler() -> AsyncIOScheduler:
     scheduler.add_job(jobs.sweep, "interval", seconds=settings.sweep_interval_seconds, id="sweep", **common)
     scheduler.add_job(schedule_polls, "interval", seconds=settings.poll_interval_seconds, id="poll", **common)
     scheduler.add_job(keep_tokens_alive, "interval", hours=6, id="tokens", next_run_time=utcnow(), **common)
+    scheduler.add_job(outbox.prune, "interval", hours=1, id="event_retention", **common)
     return scheduler
 
 

@@ -47,6 +47,15 @@ def _env_bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
+def _seconds_list(name: str) -> tuple[float, ...]:
+    """A comma-separated list of delays in seconds (tests shorten the webhook retry schedule)."""
+    raw = _env(name)
+    try:
+        return tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name} must be seconds separated by commas, got {raw!r}") from exc
+
+
 class SettingsError(ValueError):
     """A setting is present but unusable; the message names the variable."""
 
@@ -97,6 +106,16 @@ class Settings:
     sandbox_port: int
     session_cookie_secure: bool
     extra: dict[str, str] = field(default_factory=dict)
+    # The host app hears back (ledgerbridge.events, ledgerbridge.notifications).
+    smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...; empty: no email
+    mail_from: str = "LedgerBridge <ledgerbridge@localhost>"
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_body_bytes: int = 256 * 1024
+    webhook_allowed_hosts: tuple[str, ...] = ()  # empty: any host; else exact names or ".suffix"
+    webhook_allow_private: bool = True  # the host app usually runs beside LedgerBridge
+    webhook_retry_schedule: tuple[float, ...] = ()  # empty: the published default (ledgerbridge.events.schedule)
+    webhook_secret_grace_hours: int = 24
+    event_retention_days: int = 30
 
     @property
     def embedded_broker(self) -> bool:
@@ -169,6 +188,15 @@ def load_settings() -> Settings:
         sandboxes=_sandboxes_mode(),
         sandbox_port=_env_int("SANDBOX_PORT", 8701),
         session_cookie_secure=_env_bool("SECURE_COOKIES", base_url.startswith("https://")),
+        smtp_url=_env("SMTP_URL"),
+        mail_from=_env("MAIL_FROM", "LedgerBridge <ledgerbridge@localhost>"),
+        webhook_timeout_seconds=float(_env_int("WEBHOOK_TIMEOUT_SECONDS", 10)),
+        webhook_max_body_bytes=_env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024),
+        webhook_allowed_hosts=tuple(h.strip().lower() for h in _env("WEBHOOK_ALLOWED_HOSTS").split(",") if h.strip()),
+        webhook_allow_private=_env_bool("WEBHOOK_ALLOW_PRIVATE", True),
+        webhook_retry_schedule=_seconds_list("WEBHOOK_RETRY_SCHEDULE"),
+        webhook_secret_grace_hours=_env_int("WEBHOOK_SECRET_GRACE_HOURS", 24),
+        event_retention_days=_env_int("EVENT_RETENTION_DAYS", 30),
     )
 
 

@@ -119,6 +119,8 @@ class RunKind(StrEnum):
     export_payment = "export_payment"
     poll_status = "poll_status"
     refresh_tokens = "refresh_tokens"
+    deliver_webhooks = "deliver_webhooks"  # one endpoint's pending deliveries, in order
+    send_notices = "send_notices"  # one workspace's notices still to email
 
 
 class RunState(StrEnum):
@@ -470,6 +472,94 @@ class WorkerHeartbeat(Table):
     seen_at = Timestamptz()
 
 
+# --------------------------------------------------------------------------- the host app hears back
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"  # waiting for its turn or its next attempt
+    delivered = "delivered"  # the receiver answered 2xx
+    failed = "failed"  # every scheduled attempt failed; the endpoint was disabled
+
+
+class OutboxEvent(Table, tablename="outbox"):
+    """An event, written in the same transaction as the change it describes (ledgerbridge.events)."""
+
+    event_id = Varchar(length=40, unique=True)  # "msg_...": the webhook-id every delivery of it carries
+    workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
+    type = Varchar(length=60)
+    version = Integer(default=1)
+    data = JSON(default="{}")
+    occurred_at = Timestamptz()
+
+
+class WebhookEndpoint(Table):
+    """Where a workspace's events are posted, signed with its secret (and the previous one in grace)."""
+
+    workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
+    url = Varchar(length=2000)
+    description = Varchar(length=200, default="")
+    event_types = JSON(default="[]")  # empty: every event
+    secret_enc = Text(default="")  # Fernet-encrypted "whsec_..."
+    previous_secret_enc = Text(default="")
+    previous_secret_expires_at = Timestamptz(null=True, default=None)
+    enabled = Boolean(default=True)
+    disabled_reason = Text(default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class WebhookDelivery(Table):
+    """One event for one endpoint: delivered once, retried on the published schedule, in order."""
+
+    endpoint = ForeignKey(WebhookEndpoint, on_delete=OnDelete.cascade)
+    event = ForeignKey(OutboxEvent, on_delete=OnDelete.cascade)
+    state = Varchar(length=20, choices=DeliveryState, default=DeliveryState.pending)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz()
+    claimed_until = Timestamptz(null=True, default=None)  # a worker is sending it until then
+    last_status = Integer(null=True, default=None)
+    last_error = Text(default="")
+    delivered_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class WebhookAttempt(Table):
+    """The delivery log: every request sent, with what came back."""
+
+    delivery = ForeignKey(WebhookDelivery, on_delete=OnDelete.cascade)
+    number = Integer(default=1)
+    status_code = Integer(null=True, default=None)
+    response_excerpt = Text(default="")
+    error = Text(default="")
+    latency_ms = Integer(default=0)
+    started_at = Timestamptz()
+
+
+class Notice(Table):
+    """Something a person must know (a connection to reconnect...): shown in the admin UI, and
+    emailed when SMTP is set and the person has not opted out of its kind."""
+
+    workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
+    user = ForeignKey(User, null=True, on_delete=OnDelete.cascade)
+    kind = Varchar(length=40)
+    subject = Varchar(length=200)
+    body = Text(default="")
+    link = Varchar(length=2000, default="")
+    created_at = Timestamptz()
+    email_due = Boolean(default=False)
+    emailed_at = Timestamptz(null=True, default=None)
+    email_error = Text(default="")
+    dismissed_at = Timestamptz(null=True, default=None)
+
+
+class NotificationOptOut(Table):
+    """A person does not want emails of one kind."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    kind = Varchar(length=40)
+    created_at = Timestamptz()
+
+
 TABLES: list[type[Table]] = [
     Workspace,
     User,
@@ -492,4 +582,10 @@ TABLES: list[type[Table]] = [
     SyncIssue,
     RateWindow,
     WorkerHeartbeat,
+    OutboxEvent,
+    WebhookEndpoint,
+    WebhookDelivery,
+    WebhookAttempt,
+    Notice,
+    NotificationOptOut,
 ]

@@ -41,6 +41,7 @@ NAV = (
     NavEntry("Sync history", "/sync-history"),
     NavEntry("Issues", "/issues"),
     NavEntry("Members", "/workspace/settings"),
+    NavEntry("Webhooks", "/webhooks"),
 )
 
 AnyRequest = Request[Any, Any, Any]

@@ -13,6 +13,7 @@ from ledgerbridge_web import chart
 from ledgerbridge_web.common import AnyRequest, fragment, page, person, workspace_of
 from ledgerbridge_web.integrations import connection_views
 from ledgerbridge_web.runs import recent_runs
+from ledgerbridge_web.webhooks import open_notices
 
 RECENT_RUNS = 10
 
@@ -47,6 +48,7 @@ async def dashboard(request: AnyRequest) -> Response[Any]:
         bars=chart.bars(days),
         exported_total=sum(d.exported for d in days),
         failed_total=sum(d.failed for d in days),
+        notices=await open_notices(me),
     )
 
 

@@ -23,12 +23,13 @@ from ledgerbridge_web import (
     signin,
     sync_history,
     time_entries,
+    webhooks,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, invoices, items, sync_history, customers, customer_review, issues, time_entries,
-    members,
+    members, webhooks,
 )
 
 

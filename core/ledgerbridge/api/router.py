@@ -16,6 +16,7 @@ from ledgerbridge.domain.accounts.controllers import AccountController
 from ledgerbridge.domain.api_keys.controllers import ApiKeyController
 from ledgerbridge.domain.connections.controllers import ConnectionController
 from ledgerbridge.domain.customers.controllers import CustomerController
+from ledgerbridge.domain.events.controllers import EventController
 from ledgerbridge.domain.invoices.controllers import InvoiceController
 from ledgerbridge.domain.issues.controllers import IssueController
 from ledgerbridge.domain.items.controllers import ItemController
@@ -24,6 +25,7 @@ from ledgerbridge.domain.payments.controllers import PaymentController
 from ledgerbridge.domain.sync_runs.controllers import SyncRunController
 from ledgerbridge.domain.tax_rates.controllers import TaxRateController
 from ledgerbridge.domain.time_entries.controllers import TimeEntryController
+from ledgerbridge.domain.webhook_endpoints.controllers import WebhookEndpointController
 from ledgerbridge.identity.callers import provide_caller
 from ledgerbridge.identity.guards import signed_in
 
@@ -46,6 +48,8 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         TaxRateController,
         WorkspaceController,
         ApiKeyController,
+        WebhookEndpointController,
+        EventController,
     ]
     return Router(
         API_PREFIX,

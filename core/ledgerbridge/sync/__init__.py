@@ -4,7 +4,9 @@ The job queue (`ledgerbridge.jobs`) does not import this package; whoever starts
 `run_handlers()` and installs it into the queue (`jobs.install_handlers`).
 """
 
+from ledgerbridge.events import delivery
 from ledgerbridge.jobs import RunHandlers
+from ledgerbridge.notifications import mail
 from ledgerbridge.sync import exporting, followers, importing, polling, tokens
 from ledgerbridge.tables import RunKind
 
@@ -20,4 +22,6 @@ def run_handlers() -> RunHandlers:
     handlers.handles(RunKind.export_payment)(followers.run_export_payment)
     handlers.handles(RunKind.poll_status)(polling.run_poll)
     handlers.handles(RunKind.refresh_tokens)(tokens.run_refresh)
+    handlers.handles(RunKind.deliver_webhooks)(delivery.run_deliveries)
+    handlers.handles(RunKind.send_notices)(mail.run_send_notices)
     return handlers

@@ -15,11 +15,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledgerbridge import connections
-from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited, UncertainWrite
+from ledgerbridge.events import records
+from ledgerbridge.events.outbox import emit
 from ledgerbridge.invoicing import invoice_number_for_provider
 from ledgerbridge.issues import resolve
-from ledgerbridge.jobs import RunContext
+from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
@@ -219,7 +220,7 @@ async def _send_batch(ctx: RunContext, connection: Connection,
         return []
     again: list[int] = []
     exported: list[tuple[Invoice, ExportResult]] = []
-    async with write_transaction():  # one commit for the whole batch's bookkeeping
+    async with transaction():  # one commit for the whole batch's bookkeeping
         for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
             if outcome.result is not None:
                 await settle_write(write, WriteState.applied, remote_id=outcome.result.remote_id)
@@ -255,16 +256,17 @@ async def _record_exported(ctx: RunContext, connection: Connection, invoice: Inv
     if remote is not None and remote.currency and remote.currency != invoice.currency:
         warnings.append(f"The provider holds this invoice in {remote.currency}, not {invoice.currency}: "
                         "amounts there are in its currency.")
-    await save_link(
-        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
-        record_id=invoice.id, remote_id=result.remote_id, version=result.version,
-        number=result.number or data.number, fingerprint_value=fingerprint(data),
-        remote_data=remote_summary(remote), message="; ".join(warnings),
-    )
-    async with write_transaction():
+    async with transaction():  # the event commits with the link, the lock and the resolved issues
+        await save_link(
+            workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
+            record_id=invoice.id, remote_id=result.remote_id, version=result.version,
+            number=result.number or data.number, fingerprint_value=fingerprint(data),
+            remote_data=remote_summary(remote), message="; ".join(warnings),
+        )
         await Invoice.update({Invoice.locked: True, Invoice.updated_at: utcnow()}).where(Invoice.id == invoice.id)
-    await resolve(workspace_id=connection.workspace, record_type=RecordType.invoice, record_id=invoice.id,
-                  connection_id=connection.id)
+        await resolve(workspace_id=connection.workspace, record_type=RecordType.invoice, record_id=invoice.id,
+                      connection_id=connection.id)
+        await emit(records.invoice_exported(connection, invoice, result, result.number or data.number, warnings))
     await _record(ctx, invoice.id, result.remote_id, "created" if result.created else "updated", "; ".join(warnings))
 
 

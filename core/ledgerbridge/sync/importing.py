@@ -18,8 +18,10 @@ from typing import Any
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import REASONS
+from ledgerbridge.events import records
+from ledgerbridge.events.outbox import emit
 from ledgerbridge.issues import raise_issue
-from ledgerbridge.jobs import RunContext, loads
+from ledgerbridge.jobs import RunContext, loads, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteAccount, RemoteCustomer, RemoteItem, RemoteRecord, RemoteTaxRate
 from ledgerbridge.sync.links import fingerprint, link_by_remote, save_link
@@ -79,6 +81,8 @@ async def _archive(ctx: RunContext, table: type, record_type: str, connection: C
         if hasattr(table, "archived_at"):
             values[table.archived_at] = utcnow()
         await table.update(values).where(table.id == link.record_id)
+        if table in (Customer, Item) and link.state != LinkState.archived:
+            await _announce("archived", table, connection, link.record_id, remote.remote_id)
     await save_link(
         workspace_id=connection.workspace, connection_id=connection.id, record_type=record_type,
         record_id=link.record_id, remote_id=remote.remote_id, state=LinkState.archived,
@@ -86,6 +90,16 @@ async def _archive(ctx: RunContext, table: type, record_type: str, connection: C
     )
     await _note(ctx, record_type, link.record_id, remote.remote_id, "updated", "archived")
     return "updated"
+
+
+async def _announce(kind: str, table: type, connection: Connection, record_id: int, remote_id: str) -> None:
+    """customer.* / item.* events, in the import chunk's transaction (`run_import`)."""
+    row = await table.objects().where(table.id == record_id).first()
+    if row is None:
+        return
+    build = records.customer_changed if table is Customer else records.item_changed
+    async with write_transaction():
+        await emit(build(kind, connection, row, remote_id))
 
 
 async def apply_customer(ctx: RunContext, connection: Connection, remote: RemoteCustomer) -> str:
@@ -132,6 +146,8 @@ async def apply_customer(ctx: RunContext, connection: Connection, remote: Remote
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
         record_id=record_id, remote_id=remote.remote_id, version=remote.version, fingerprint_value=seen,
     )
+    if outcome in ("created", "updated"):
+        await _announce(outcome, Customer, connection, record_id, remote.remote_id)
     await _note(ctx, RecordType.customer, record_id, remote.remote_id, outcome)
     return outcome
 
@@ -228,6 +244,8 @@ async def apply_item(ctx: RunContext, connection: Connection, remote: RemoteItem
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.item,
         record_id=record_id, remote_id=remote.remote_id, version=remote.version, fingerprint_value=seen,
     )
+    if outcome in ("created", "updated"):
+        await _announce(outcome, Item, connection, record_id, remote.remote_id)
     await _note(ctx, RecordType.item, record_id, remote.remote_id, outcome)
     return outcome
 
@@ -314,7 +332,7 @@ async def run_import(ctx: RunContext) -> None:
         async with aclosing(read_pages(connection.id, hook, cursor=cursor)) as pages:
             async for page in pages:
                 for chunk in chunks(page.records):
-                    async with write_transaction():
+                    async with transaction():  # the chunk's records and their events commit together
                         for record in chunk:
                             if selected and record.remote_id not in selected:
                                 continue  # the import review left it out; a later full import can take it

@@ -14,7 +14,9 @@ from typing import Any
 
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
-from ledgerbridge.jobs import RunContext, loads
+from ledgerbridge.events import records
+from ledgerbridge.events.outbox import emit
+from ledgerbridge.jobs import RunContext, loads, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteInvoice
 from ledgerbridge.sync.exporting import remote_summary
@@ -67,6 +69,11 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         await Invoice.update({Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}).where(
             Invoice.id == invoice.id
         )
+        # The caller's chunk transaction commits these with the state they describe.
+        if warnings and " ".join(warnings) != link.message:
+            await emit(records.invoice_warning(connection, invoice, remote.remote_id, warnings))
+        if old_status != new_status:
+            await emit(records.invoice_status_changed(connection, invoice, remote, old_status, new_status, paid))
     ctx.count("seen")
     if old_status != new_status:
         await note(ctx, RecordType.invoice, invoice.id, remote.remote_id, "updated",
@@ -85,8 +92,9 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
                       source=connection.provider, created_at=utcnow())
         async with write_transaction():
             await row.save()
-        await save_link(workspace_id=connection.workspace, connection_id=connection.id,
-                        record_type=RecordType.payment, record_id=row.id, remote_id=payment.remote_id)
+            await save_link(workspace_id=connection.workspace, connection_id=connection.id,
+                            record_type=RecordType.payment, record_id=row.id, remote_id=payment.remote_id)
+            await emit(records.payment_recorded(connection, invoice, row, payment.remote_id))
     rows = await Payment.select(Payment.amount).where(Payment.invoice == invoice.id)
     return sum((row["amount"] for row in rows), Decimal("0"))
 
@@ -99,7 +107,7 @@ async def run_poll(ctx: RunContext) -> None:
     async with aclosing(read_pages(connection.id, "poll_invoices", cursor=cursor, remote_ids=remote_ids)) as pages:
         async for page in pages:
             for chunk in chunks(page.records):
-                async with write_transaction():  # one commit per chunk, not several per invoice
+                async with transaction():  # one commit per chunk (and its events), not several per invoice
                     events = [await apply_remote_invoice(ctx, connection, remote) for remote in chunk]
                 for event in events:  # plugins hear of changes only once they are committed
                     if event is not None:

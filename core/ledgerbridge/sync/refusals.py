@@ -12,11 +12,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from ledgerbridge.errors import LedgerBridgeError, ProviderError
+from ledgerbridge.events import records
+from ledgerbridge.events.outbox import emit
 from ledgerbridge.issues import issue_from_error
-from ledgerbridge.jobs import RunContext
+from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.sync.links import get_link, set_link_state
 from ledgerbridge.sync.run_records import note
-from ledgerbridge.tables import Connection, LinkState
+from ledgerbridge.tables import Connection, Invoice, LinkState, RecordType
 
 
 @dataclass
@@ -50,8 +52,13 @@ async def record_refusal(ctx: RunContext, connection: Connection, record_type: s
                          error: LedgerBridgeError, *, mark_link: bool = False, seen: bool = False) -> None:
     """Write a refused record's issue and its failed outcome on the run."""
     link = await get_link(connection.id, record_type, record_id)
-    if mark_link and link is not None:
-        await set_link_state(link, LinkState.error, error.message)
-    await issue_from_error(error, workspace_id=connection.workspace, connection_id=connection.id,
-                           record_type=record_type, record_id=record_id, run_id=ctx.run.id)
+    async with transaction():  # the issue, the link's state and the event commit together
+        if mark_link and link is not None:
+            await set_link_state(link, LinkState.error, error.message)
+        await issue_from_error(error, workspace_id=connection.workspace, connection_id=connection.id,
+                               record_type=record_type, record_id=record_id, run_id=ctx.run.id)
+        if record_type == RecordType.invoice:
+            invoice = await Invoice.objects().where(Invoice.id == record_id).first()
+            if invoice is not None:
+                await emit(records.invoice_export_failed(connection, invoice, error))
     await note(ctx, record_type, record_id, link.remote_id if link else None, "failed", error.message, seen=seen)

@@ -11,10 +11,10 @@ from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.schemas import IssueOut
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.api.sync_state import issue_out, run_out
-from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.issues.schemas import IssueGroupOut, IssueGroupsOut, IssuePage, IssueRetryOut
 from ledgerbridge.domain.sync_runs.services import retry_run
 from ledgerbridge.errors import REASONS
+from ledgerbridge.events import records
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.tables import RecordType, RunKind, SyncIssue, SyncRun, utcnow
 
@@ -107,8 +107,9 @@ async def resolve(caller: Caller, *, issue_id: int) -> IssueOut:
     assert caller.workspace_id is not None
     issue = await in_workspace(SyncIssue, issue_id, caller.workspace_id, "issue")
     if issue.resolved_at is None:
-        async with write_transaction():
+        async with jobs.transaction() as tx:
             await SyncIssue.update({SyncIssue.resolved_at: utcnow()}).where(SyncIssue.id == issue.id)
+            await tx.emit(records.issue_changed(False, issue))
     return issue_out(await in_workspace(SyncIssue, issue_id, caller.workspace_id, "issue"))
 
 

@@ -1,0 +1,1 @@
+"""The events feed: rules in `services`, HTTP in `controllers`, types in `schemas`."""

@@ -1,0 +1,1 @@
+"""Webhook endpoints: rules in `services`, HTTP in `controllers`, types in `schemas`."""
