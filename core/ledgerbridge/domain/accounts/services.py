@@ -8,8 +8,6 @@ from ledgerbridge.domain.accounts.schemas import AccountOut, AccountPage
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.tables import Account
 
-"""Income accounts, as read from the providers. Read-only: they are changed in the provider."""
-
 
 def account_out(row: Account) -> AccountOut:
     return AccountOut(

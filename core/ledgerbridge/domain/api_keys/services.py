@@ -9,8 +9,6 @@ from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import require_owner
 from ledgerbridge.tables import ApiKey
 
-"""The workspace's API keys (owners only). A key is shown once, when it is created."""
-
 
 def api_key_out(row: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(

@@ -35,14 +35,6 @@ from ledgerbridge.tables import (
     utcnow,
 )
 
-"""Connections to providers: start connecting, read them, change their settings, sync, disconnect.
-
-Tokens never leave the server: the response type has no field for them. Consent itself happens
-in the person's browser: `authorize` hands back the provider's consent URL, and the provider
-returns the browser to `/oauth/callback` (see `ledgerbridge.connect`).
-"""
-
-
 SYNC_KINDS: dict[str, RunKind] = {
     "customers": RunKind.import_customers,
     "items": RunKind.import_items,

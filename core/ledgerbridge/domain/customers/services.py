@@ -16,8 +16,6 @@ from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, Custo
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.tables import Customer, ExternalLink, Invoice, RecordType, TimeEntry, utcnow
 
-"""Customers: CRUD, search, and the host app's idempotent push by its own id (`external_ref`)."""
-
 
 async def customers_out(workspace_id: int, rows: list[Customer]) -> list[CustomerOut]:
     links = await links_for(workspace_id, RecordType.customer, [row.id for row in rows])

@@ -58,14 +58,6 @@ from ledgerbridge.tables import (
     utcnow,
 )
 
-"""Invoices: drafts with lines, their life cycle, and exporting them to the providers.
-
-The rules (totals, transitions, numbering) are `ledgerbridge.invoicing`'s; this module checks the
-request, applies the rule inside a write transaction and records the sync runs the change calls for
-in that same transaction (see `ledgerbridge.api.invoice_exports`).
-"""
-
-
 QUANTITY_PLACES = 4
 
 

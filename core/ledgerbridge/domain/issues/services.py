@@ -18,9 +18,6 @@ from ledgerbridge.events import records
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.tables import RecordType, RunKind, SyncIssue, SyncRun, utcnow
 
-"""Sync issues: what needs a person, grouped by reason so one fix can clear many."""
-
-
 ISSUES_PER_GROUP = 20
 
 
@@ -49,8 +46,6 @@ def _filters(
     if record_id is not None:
         where = where & (SyncIssue.record_id == record_id)
     return where
-
-
 
 
 async def list_issues(

@@ -18,9 +18,6 @@ from ledgerbridge.identity.callers import Caller
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.tables import Account, ExternalLink, Item, RecordType, TaxRate, utcnow
 
-"""Items (products and services): CRUD, and the host app's idempotent push by `external_ref`."""
-
-
 PRICE_PLACES = 4
 
 

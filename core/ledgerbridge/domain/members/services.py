@@ -15,12 +15,6 @@ from ledgerbridge.identity.passwords import check_password_rules, hash_password,
 from ledgerbridge.identity.permissions import require_owner
 from ledgerbridge.tables import Membership, Role, User, Workspace, utcnow
 
-"""The current workspace and its members. Everyone may look; owners manage.
-
-The last owner can neither leave nor be demoted: a workspace nobody can administer could only be
-rescued from the command line.
-"""
-
 
 async def _members(workspace_id: int) -> list[MemberOut]:
     rows = (

@@ -31,9 +31,6 @@ from ledgerbridge.tables import (
     utcnow,
 )
 
-"""Payments against finalized invoices; exported invoices get their payments exported too."""
-
-
 MONEY_PLACES = 2
 
 

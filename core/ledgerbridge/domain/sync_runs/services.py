@@ -14,9 +14,6 @@ from ledgerbridge.domain.sync_runs.schemas import RunRecordOut, SyncRunDetailOut
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.tables import ACTIVE_RUN_STATES, RunKind, RunRecord, RunState, SyncIssue, SyncRun
 
-"""Sync history: every run with its counts, progress, the records it touched and its issues."""
-
-
 RECORDS_SHOWN = 500
 
 

@@ -9,8 +9,6 @@ from ledgerbridge.identity.callers import Caller
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.tables import TaxRate
 
-"""Tax rates, as read from the providers. Read-only: they are changed in the provider."""
-
 
 def tax_rate_out(row: TaxRate) -> TaxRateOut:
     return TaxRateOut(

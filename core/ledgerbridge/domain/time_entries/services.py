@@ -20,9 +20,6 @@ from ledgerbridge.identity.callers import Caller
 from ledgerbridge.invoicing import format_money, to_cents
 from ledgerbridge.tables import Customer, Item, TimeEntry, utcnow
 
-"""Time entries pushed by the host app (or typed in), to be billed with from-time-entries."""
-
-
 HOURS_PLACES = 2
 
 

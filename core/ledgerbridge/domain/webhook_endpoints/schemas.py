@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
+
+from ledgerbridge.api.paging import Page
 
 EventFilter = Annotated[
     list[str],
@@ -69,11 +72,7 @@ class DeliveryOut(Struct):
     delivered_at: datetime | None
 
 
-class DeliveryPage(Struct):
-    items: list[DeliveryOut]
-    total: int
-    limit: int
-    offset: int
+DeliveryPage = Annotated[Page[DeliveryOut], KwargDefinition(schema_component_key="DeliveryPage")]
 
 
 class TestResultOut(Struct):

@@ -16,6 +16,7 @@ from msgspec import UNSET
 
 from ledgerbridge import jobs, vault
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
+from ledgerbridge.api.paging import Page
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.domain.webhook_endpoints.schemas import (
     AttemptOut,
@@ -204,4 +205,4 @@ async def delivery_log(caller: Caller, *, endpoint_id: int, limit: int, offset: 
     total = await WebhookDelivery.count().where(where)
     ids = [r["id"] for r in await WebhookDelivery.select(WebhookDelivery.id).where(where).order_by(
         WebhookDelivery.event, ascending=False).limit(limit).offset(offset)]
-    return DeliveryPage(items=await _deliveries(row.id, ids), total=total, limit=limit, offset=offset)
+    return Page(items=await _deliveries(row.id, ids), total=total, limit=limit, offset=offset)
