@@ -230,6 +230,33 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+ADDRESS_FIELDS = ("BillAddr", "ShipAddr")
+
+
+def _number_addresses(ctx: BuildContext, rec: Record, existing: Record | None) -> None:
+    """Give every address an Id, and Lat/Long, as QBO does when it stores one.
+
+    QBO keeps addresses as records of their own: an address sent without an Id gets a new one, an
+    address whose text is unchanged keeps the stored Id. Lat/Long are ``INVALID`` when QBO could not
+    geocode the address; the sandbox geocodes nothing, so that is what it answers.
+    """
+    for name in ADDRESS_FIELDS:
+        address = rec.get(name)
+        if not isinstance(address, dict):
+            continue
+        address = dict(address)
+        before = (existing or {}).get(name) or {}
+        if not address.get("Id"):
+            if before.get("Id") and all(address.get(k) == before.get(k) for k in address):
+                address["Id"] = before["Id"]
+            else:
+                address["Id"] = str(ctx.company.next_address_id)
+                ctx.company.next_address_id += 1
+        address.setdefault("Lat", "INVALID")
+        address.setdefault("Long", "INVALID")
+        rec[name] = address
+
+
 def _ref(record: Record, name_field: str = "DisplayName") -> dict[str, str]:
     return {"value": record["Id"], "name": record.get(name_field, "")}
 
@@ -285,6 +312,7 @@ def build_customer(ctx: BuildContext, data: Record, existing: Record | None) -> 
     rec.setdefault("CurrencyRef", dict(USD))
     rec.setdefault("PreferredDeliveryMethod", "Print")
     rec.setdefault("IsProject", False)
+    _number_addresses(ctx, rec, existing)
     return rec
 
 
@@ -471,7 +499,7 @@ def build_invoice(ctx: BuildContext, data: Record, existing: Record | None) -> R
     if not rec.get("DueDate"):
         rec["DueDate"] = (date.fromisoformat(txn_date[:10]) + timedelta(days=30)).isoformat()
     if "BillAddr" not in rec and customer.get("BillAddr"):
-        rec["BillAddr"] = dict(customer["BillAddr"])
+        rec["BillAddr"] = {k: v for k, v in customer["BillAddr"].items() if k != "Id"}
     if "BillEmail" not in rec and customer.get("PrimaryEmailAddr"):
         rec["BillEmail"] = {"Address": customer["PrimaryEmailAddr"].get("Address", "")}
     rec.setdefault("CurrencyRef", dict(USD))
@@ -482,6 +510,7 @@ def build_invoice(ctx: BuildContext, data: Record, existing: Record | None) -> R
         rec.setdefault(flag, False)
     rec.setdefault("Deposit", Decimal(0))
     rec["LinkedTxn"] = [link for link in rec.get("LinkedTxn") or [] if link.get("TxnType") != "Payment"]
+    _number_addresses(ctx, rec, existing)
     return rec
 
 
