@@ -197,8 +197,11 @@ def _route_error_handler(request: Request[Any, Any, Any], exc: HTTPException) ->
         return Response({"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code)
     if exc.status_code == 413:
         fault = QboFault(
-            "10000", "An application error has occurred while processing your request",
-            "Request entity too large", status=413, fault_type="SystemFault",
+            "10000",
+            "An application error has occurred while processing your request",
+            "Request entity too large",
+            status=413,
+            fault_type="SystemFault",
         )
     else:
         fault = unsupported_operation(f"{request.method} {request.url.path}")
