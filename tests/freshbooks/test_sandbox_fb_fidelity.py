@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 import yaml
 from fb_harness import ACCOUNT, FbHarness, loads
+from ledgerbridge_freshbooks.sandbox import SandboxConfig
 
 
 def json_type(value: Any) -> str:
@@ -107,13 +108,16 @@ def httpx_get(fb: FbHarness, path: str, token: str | None) -> Any:
         return client.get(path)
 
 
-def test_clients_match_sdk_fixtures(fb: FbHarness, provider_specs: Path) -> None:
+def test_clients_match_sdk_fixtures(fb: FbHarness, fb_factory: Any, provider_specs: Path) -> None:
     created = fb.send("POST", "users/clients", {"client": {"email": "john.doe@abcorp.com", "organization": "ABCorp"}})
     assert_shape(fixture(provider_specs, "create_client_response.json"), fb.ok(created))
     client_id = fb.ok(created)["response"]["result"]["client"]["id"]
     assert_shape(fixture(provider_specs, "get_client_response.json"), fb.ok(fb.get(f"users/clients/{client_id}")))
     assert_shape(fixture(provider_specs, "list_clients_response.json"), fb.ok(fb.get("users/clients")))
-    missing = fb.get("users/clients/999999")
+    # the classic not-found body (the SDK fixture) is what error_format="classic" answers; the default
+    # answers today's google.rpc form (the Java SDK's "new" fixture), checked in test_sandbox_fb_entities
+    classic = fb_factory(config=SandboxConfig(error_format="classic"))
+    missing = classic.get("users/clients/999999")
     assert missing.status_code == 404
     assert_shape(fixture(provider_specs, "get_client_response__not_found.json"), missing.json())
 
