@@ -312,6 +312,11 @@ def build_customer(ctx: BuildContext, data: Record, existing: Record | None) -> 
     rec.setdefault("CurrencyRef", dict(USD))
     rec.setdefault("PreferredDeliveryMethod", "Print")
     rec.setdefault("IsProject", False)
+    if rec.get("Taxable") and not rec.get("DefaultTaxCodeRef"):
+        # a taxable customer carries the sales tax code its invoices default to (see _tax_setup)
+        default_code = ctx.preference("TaxPrefs", "TaxGroupCodeRef")
+        if default_code:
+            rec["DefaultTaxCodeRef"] = {"value": default_code["value"]}
     _number_addresses(ctx, rec, existing)
     return rec
 
@@ -503,7 +508,7 @@ def build_invoice(ctx: BuildContext, data: Record, existing: Record | None) -> R
     if "BillEmail" not in rec and customer.get("PrimaryEmailAddr"):
         rec["BillEmail"] = {"Address": customer["PrimaryEmailAddr"].get("Address", "")}
     rec.setdefault("CurrencyRef", dict(USD))
-    rec.setdefault("CustomField", [])
+    rec["CustomField"] = _custom_fields(rec.get("CustomField") or [])
     rec.setdefault("PrintStatus", "NotSet")
     rec.setdefault("EmailStatus", "NotSet")
     for flag in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"):
@@ -512,6 +517,35 @@ def build_invoice(ctx: BuildContext, data: Record, existing: Record | None) -> R
     rec["LinkedTxn"] = [link for link in rec.get("LinkedTxn") or [] if link.get("TxnType") != "Payment"]
     _number_addresses(ctx, rec, existing)
     return rec
+
+
+#: The sales-form custom field every QBO sandbox company defines ("Crew #"): QBO returns each defined
+#: field on every sales form, with its value when one was set.
+SALES_CUSTOM_FIELDS = ({"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"},)
+
+
+def _custom_fields(supplied: list[Record]) -> list[Record]:
+    """The company's custom field definitions, each with the value the client supplied for it."""
+    values = {str(f.get("DefinitionId")): f for f in supplied if isinstance(f, dict)}
+    fields = []
+    for definition in SALES_CUSTOM_FIELDS:
+        given = values.get(definition["DefinitionId"], {})
+        # unset reads as "" (the XSD requires one value element; QBO's binder reads "" as unset)
+        fields.append({**definition, "StringValue": given.get("StringValue") or ""})
+    return fields
+
+
+def _name_value(name: str, value: str) -> Record:
+    """One ``LineEx`` entry as QBO's JSON binder writes a JAXB NameValue element."""
+    return {
+        "name": "{http://schema.intuit.com/finance/v3}NameValue",
+        "declaredType": "com.intuit.schema.finance.v3.NameValue",
+        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
+        "value": {"Name": name, "Value": value},
+        "nil": False,
+        "globalScope": True,
+        "typeSubstituted": False,
+    }
 
 
 def _assign_doc_number(ctx: BuildContext, rec: Record, data: Record, existing: Record | None) -> None:
@@ -582,8 +616,19 @@ def build_payment(
                 "Line.Amount",
             )
         applied += amount
-        new_line = {k: v for k, v in line.items() if k not in ("Amount", "LinkedTxn")}
-        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}], **new_line})
+        new_line = {k: v for k, v in line.items() if k not in ("Amount", "LinkedTxn", "LineEx")}
+        # QBO describes each applied invoice in LineEx: its id, its open balance and its number
+        line_ex = {
+            "any": [
+                _name_value("txnId", invoice_id),
+                _name_value("txnOpenBalance", str(money(available))),
+                _name_value("txnReferenceNumber", str(invoice.get("DocNumber", ""))),
+            ]
+        }
+        lines.append(
+            {"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}], "LineEx": line_ex,
+             **new_line}
+        )
     if applied > total:
         raise errors.business_rule(f"The applied amounts ({applied}) exceed the payment total ({total}).", "TotalAmt")
     rec["Line"] = lines
