@@ -149,10 +149,17 @@ def test_updated_filters_have_day_granularity_and_since_is_a_moment(fb: FbHarnes
     assert ids(**{"search[updated_since]": "2026-03-02T21:00:01Z"}) == {next_day["id"]}
 
 
-def test_both_error_formats(fb_factory) -> None:  # type: ignore[no-untyped-def]
-    classic = fb_factory()
+def test_every_error_format(fb_factory) -> None:  # type: ignore[no-untyped-def]
+    classic = fb_factory(config=SandboxConfig(error_format="classic"))
     body = classic.get("users/clients/1").json()
     assert body["response"]["errors"][0]["errno"] == 1012
+    current = fb_factory()  # today's API: a missing record in the google.rpc form, validation still classic
+    body = current.get("users/clients/1").json()
+    assert body["code"] == 5 and body["details"][0]["reason"] == "1012"
+    assert body["details"][0]["metadata"]["object"] == "client"
+    assert body["details"][0]["metadata"]["message"] == "Client not found."
+    missing = current.send("POST", "invoices/invoices", {"invoice": {"create_date": "2026-03-02"}})
+    assert missing.status_code == 422 and missing.json()["response"]["errors"][0]["field"] == "customerid"
     rpc = fb_factory(config=SandboxConfig(error_format="rpc"))
     body = rpc.get("users/clients/1").json()
     assert body["code"] == 5 and body["details"][0]["reason"] == "1012"

@@ -17,6 +17,9 @@ import jsonschema
 import pytest
 import yaml
 from fb_harness import ACCOUNT, FbHarness, loads
+from ledgerbridge_freshbooks.sandbox import SandboxConfig
+
+from tests.contracts.returned_fields import assert_returns
 
 
 def json_type(value: Any) -> str:
@@ -107,13 +110,16 @@ def httpx_get(fb: FbHarness, path: str, token: str | None) -> Any:
         return client.get(path)
 
 
-def test_clients_match_sdk_fixtures(fb: FbHarness, provider_specs: Path) -> None:
+def test_clients_match_sdk_fixtures(fb: FbHarness, fb_factory: Any, provider_specs: Path) -> None:
     created = fb.send("POST", "users/clients", {"client": {"email": "john.doe@abcorp.com", "organization": "ABCorp"}})
     assert_shape(fixture(provider_specs, "create_client_response.json"), fb.ok(created))
     client_id = fb.ok(created)["response"]["result"]["client"]["id"]
     assert_shape(fixture(provider_specs, "get_client_response.json"), fb.ok(fb.get(f"users/clients/{client_id}")))
     assert_shape(fixture(provider_specs, "list_clients_response.json"), fb.ok(fb.get("users/clients")))
-    missing = fb.get("users/clients/999999")
+    # the classic not-found body (the SDK fixture) is what error_format="classic" answers; the default
+    # answers today's google.rpc form (the Java SDK's "new" fixture), checked in test_sandbox_fb_entities
+    classic = fb_factory(config=SandboxConfig(error_format="classic"))
+    missing = classic.get("users/clients/999999")
     assert missing.status_code == 404
     assert_shape(fixture(provider_specs, "get_client_response__not_found.json"), missing.json())
 
@@ -229,3 +235,60 @@ def test_writes_fit_the_community_openapi(fb: FbHarness, openapi: dict[str, Any]
     validate(openapi, "PaymemtObjectResponse", fb.ok(payment))
     tax = fb.send("POST", "taxes/taxes", {"tax": {"name": "GST", "amount": "5"}})
     validate(openapi, "TaxObjectResponse", fb.ok(tax))
+
+
+# -- fields FreshBooks returns by default -------------------------------------------------------------------
+
+#: Community-spec properties that are typos of fields the sandbox does send (``ID`` for ``id``,
+#: ``accounting _systemid`` for ``accounting_systemid``) or that FreshBooks sends only on request
+#: (``lines`` and ``presentation`` need ``include[]=``; checked below with the include).
+NOT_BY_DEFAULT = {"ID", "accounting _systemid", "lines", "presentation"}
+#: What the community spec lacks but FreshBooks returns today (issue 15; FACTS FreshBooks 3): invoice
+#: payment and version fields. Items have no community schema: FreshBooks' item reference lists these.
+EXTRA_RETURNED = {
+    "Invoice": ("net_paid_amount.amount", "return_uri", "version", "payment_details", "amount.code",
+                "outstanding.amount", "paid.amount", "v3_status", "payment_status", "display_status"),
+    "Item": ("id", "itemid", "accounting_systemid", "name", "description", "qty", "sku", "inventory",
+             "unit_cost.amount", "unit_cost.code", "tax1", "tax2", "updated", "vis_state"),
+}
+
+
+def returned_paths(openapi: dict[str, Any], schema: str) -> tuple[str, ...]:
+    """Every property the community spec gives ``schema`` (less NOT_BY_DEFAULT), plus EXTRA_RETURNED."""
+    properties = openapi["components"]["schemas"].get(schema, {}).get("properties", {})
+    return (*sorted(set(properties) - NOT_BY_DEFAULT), *EXTRA_RETURNED.get(schema, ()))
+
+
+def test_every_endpoint_returns_what_freshbooks_returns_by_default(fb: FbHarness, openapi: dict[str, Any]) -> None:
+    ids = rich_business(fb)
+    invoice_paths = returned_paths(openapi, "Invoice")
+    line_paths = tuple(f"lines[].{p}" for p in returned_paths(openapi, "InvoiceLines"))
+    reads = {
+        "Client": [*fb.listing("users/clients")["clients"], fb.ok(fb.get(f"users/clients/{fb.client_id()}"))
+                   ["response"]["result"]["client"]],
+        "Invoice": [*fb.listing("invoices/invoices")["invoices"],
+                    fb.ok(fb.get(f"invoices/invoices/{ids['invoice']}"))["response"]["result"]["invoice"]],
+        "Payment": [*fb.listing("payments/payments")["payments"],
+                    fb.ok(fb.get(f"payments/payments/{ids['payment']}"))["response"]["result"]["payment"]],
+        "Tax": fb.listing("taxes/taxes")["taxes"],
+        "Item": fb.listing("items/items")["items"],
+    }
+    for schema, rows in reads.items():
+        assert rows, schema
+        for row in rows:
+            assert_returns(row, returned_paths(openapi, schema), schema)
+    with_lines = fb.ok(fb.get(f"invoices/invoices/{ids['invoice']}", params={"include[]": ["lines", "presentation"]}))
+    invoice = with_lines["response"]["result"]["invoice"]
+    assert_returns(invoice, (*invoice_paths, *line_paths, "presentation.invoiceid", "presentation.theme_layout"),
+                   "Invoice with lines and presentation")
+    listed = fb.listing("invoices/invoices", **{"include[]": "lines"})["invoices"]
+    for row in listed:
+        assert_returns(row, line_paths, "listed invoice lines")
+
+
+def test_returned_paths_check_can_fail(fb: FbHarness, openapi: dict[str, Any]) -> None:
+    invoice = fb.listing("invoices/invoices")["invoices"] or [fb.invoice("10.00", "CF-1")]
+    row = dict(invoice[0])
+    del row["net_paid_amount"]
+    with pytest.raises(AssertionError, match="net_paid_amount"):
+        assert_returns(row, returned_paths(openapi, "Invoice"), "Invoice")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -9,6 +12,13 @@ from fb_harness import ACCOUNT, ACCOUNT_2, SAM, FbHarness
 
 CLIENT = {"client_id": "ledgerbridge-demo-client", "client_secret": "ledgerbridge-demo-secret"}
 REDIRECT = "http://localhost:5173/oauth/freshbooks/callback"
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a compact JWS (signature not checked: FreshBooks publishes no JWKS)."""
+    header, payload, signature = token.split(".")
+    assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"] == "RS256" and signature
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def token(fb: FbHarness, **fields: str) -> httpx.Response:
@@ -32,6 +42,11 @@ def test_consent_flow_issues_user_tokens_with_body_credentials(fb: FbHarness) ->
     body = issued.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 12 * 3600
     assert body["scope"].startswith("user:profile:read")
+    # the SDK fixture's key set: FreshBooks answers an OpenID Connect ID token beside the access token
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in", "scope", "created_at", "id_token"}
+    claims = _jwt_claims(body["id_token"])
+    assert claims["aud"] == CLIENT["client_id"] and claims["sub"].endswith(f"{SAM:012d}")
+    assert claims["exp"] - claims["iat"] == body["expires_in"] and claims["email"]
     reused = token(fb, grant_type="authorization_code", code=query["code"][0], redirect_uri=REDIRECT)
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
     with httpx.Client(base_url=fb.base_url, headers={"Authorization": f"Bearer {body['access_token']}"}) as sam:

@@ -16,6 +16,8 @@ import pytest
 from ledgerbridge_quickbooks.sandbox import schema_build
 from qbo_harness import START, QboHarness, loads
 
+from tests.contracts.returned_fields import assert_returns, missing_paths
+
 ENTITIES = (
     "Customer",
     "Item",
@@ -252,3 +254,73 @@ def test_checked_in_schema_model_matches_the_xsd(provider_specs) -> None:  # typ
     assert json.loads(regenerated) == json.loads(packaged), (
         "qbo_schema.json is stale: run python -m ledgerbridge_quickbooks.sandbox.schema_build <xsd dir>"
     )
+
+
+#: Fields QBO returns by default on every object of an entity (as created by ``build_rich_company``),
+#: from Intuit's recorded responses (FACTS QBOAPI/QBRUBY) and the XSD: the XSD makes nearly everything
+#: optional, so without this list a field the real API always sends could vanish unnoticed. ``[]`` steps
+#: into every list element.
+RETURNED: dict[str, tuple[str, ...]] = {
+    "_every": ("Id", "SyncToken", "MetaData.CreateTime", "MetaData.LastUpdatedTime", "domain", "sparse"),
+    "Customer": (
+        "DisplayName", "FullyQualifiedName", "PrintOnCheckName", "Active", "Job", "BillWithParent", "Taxable",
+        "Balance", "BalanceWithJobs", "CurrencyRef.value", "CurrencyRef.name", "PreferredDeliveryMethod",
+        "IsProject", "DefaultTaxCodeRef.value",
+    ),
+    "Item": (
+        "Name", "FullyQualifiedName", "Active", "Type", "SubItem", "Taxable", "UnitPrice", "PurchaseCost",
+        "TrackQtyOnHand", "SalesTaxIncluded", "PurchaseTaxIncluded", "IncomeAccountRef.value",
+        "IncomeAccountRef.name",
+    ),
+    "Account": (
+        "Name", "FullyQualifiedName", "Active", "SubAccount", "Classification", "AccountType", "AccountSubType",
+        "CurrentBalance", "CurrentBalanceWithSubAccounts", "CurrencyRef.value", "CurrencyRef.name",
+    ),
+    "Invoice": (
+        "DocNumber", "TxnDate", "DueDate", "CustomerRef.value", "CustomerRef.name", "CurrencyRef.value",
+        "TotalAmt", "Balance", "Deposit", "ApplyTaxAfterDiscount", "PrintStatus", "EmailStatus",
+        "AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment",
+        "LinkedTxn", "TxnTaxDetail.TotalTax", "CustomField[].DefinitionId", "CustomField[].Name",
+        "CustomField[].Type", "Line[].DetailType", "BillAddr.Id", "BillAddr.Lat",
+        "BillAddr.Long", "BillEmail.Address",
+    ),
+    "Payment": (
+        "TxnDate", "CustomerRef.value", "CustomerRef.name", "CurrencyRef.value", "TotalAmt", "UnappliedAmt",
+        "ProcessPayment", "DepositToAccountRef.value", "Line[].Amount", "Line[].LinkedTxn[].TxnId",
+        "Line[].LinkedTxn[].TxnType", "Line[].LineEx.any[].value.Name", "Line[].LineEx.any[].value.Value",
+    ),
+    "Employee": ("DisplayName", "GivenName", "FamilyName", "PrintOnCheckName", "Active", "BillableTime"),
+    "TimeActivity": ("TxnDate", "NameOf", "EmployeeRef.value", "EmployeeRef.name", "BillableStatus", "Taxable"),
+    "TaxCode": ("Name", "Description", "Active", "Taxable", "TaxGroup"),
+    "TaxRate": ("Name", "Description", "Active", "RateValue", "AgencyRef.value", "SpecialTaxType", "DisplayType",
+                "EffectiveTaxRate"),
+    "CompanyInfo": (
+        "CompanyName", "LegalName", "CompanyAddr.Id", "CompanyAddr.Line1", "CustomerCommunicationAddr.Id",
+        "LegalAddr.Id", "PrimaryPhone.FreeFormNumber", "Email.Address", "WebAddr", "CompanyStartDate",
+        "FiscalYearStartMonth", "Country", "SupportedLanguages", "DefaultTimeZone", "NameValue",
+    ),
+    "Preferences": (
+        "AccountingInfoPrefs.CustomerTerminology", "SalesFormsPrefs.CustomTxnNumbers", "CurrencyPrefs.HomeCurrency",
+        "TaxPrefs.UsingSalesTax", "TaxPrefs.TaxGroupCodeRef", "TimeTrackingPrefs.WorkWeekStartDate",
+        "OtherPrefs.NameValue",
+    ),
+}
+
+
+def test_returned_fields_checker_can_fail() -> None:
+    payment = {"Line": [{"Amount": 1, "LineEx": {"any": [{"value": {"Name": "txnId"}}]}}]}
+    assert missing_paths(payment, "Line[].LineEx.any[].value.Value") == ["Line[0].LineEx.any[0].value.Value"]
+    assert missing_paths({"BillAddr": {"Id": "1"}}, "BillAddr.Lat") == ["BillAddr.Lat"]
+    assert missing_paths({"Line": []}, "Line[].Amount") == ["Line[].Amount"]
+    assert missing_paths({"A": {"B": 0}}, "A.B") == []
+
+
+def test_every_entity_returns_what_qbo_returns_by_default(qbo: QboHarness) -> None:
+    build_rich_company(qbo)
+    objects = collect(qbo)
+    assert set(RETURNED) - {"_every"} == set(ENTITIES)
+    for entity, rows in objects.items():
+        for row in rows:
+            if row.get("status") == "Deleted":
+                continue  # CDC's deleted stubs carry only Id, status, domain and MetaData
+            assert_returns(row, (*RETURNED["_every"], *RETURNED[entity]), f"{entity} {row.get('Id')}")

@@ -15,6 +15,8 @@ import pytest
 from xero_harness import API, XeroHarness, loads
 from xero_schema import OpenApiSchemas
 
+from tests.contracts.returned_fields import assert_returns
+
 MS_DATE = re.compile(r"^/Date\(\d+\+0000\)/$")
 
 
@@ -169,3 +171,93 @@ def test_identity_endpoints_fit_the_spec(xero: XeroHarness, identity: OpenApiSch
     assert gone.status_code == 204
     assert xero.http.delete(f"/connections/{body[0]['id']}").status_code == 404
     assert API  # the accounting API prefix is shared with the harness
+
+
+#: What Xero returns by default for each served endpoint (Xero's OpenAPI marks nearly nothing required,
+#: so this list, from the spec's examples and xero-python's recorded cassettes (FACTS XPY), is what makes
+#: a field that goes missing fail). ``[]`` steps into every element of a list.
+RETURNED: dict[str, tuple[str, ...]] = {
+    "envelope": ("Id", "Status", "ProviderName", "DateTimeUTC"),
+    "Contacts[]": (
+        "ContactID", "ContactStatus", "Name", "Addresses", "Phones", "ContactGroups",
+        "ContactPersons", "UpdatedDateUTC", "IsSupplier", "IsCustomer", "HasAttachments",
+    ),
+    "Items[]": ("ItemID", "Code", "Name", "UpdatedDateUTC", "IsSold", "IsPurchased", "SalesDetails.UnitPrice"),
+    "Accounts[]": ("AccountID", "Code", "Name", "Type", "Status", "TaxType", "Class", "UpdatedDateUTC"),
+    "TaxRates[]": ("Name", "TaxType", "Status", "EffectiveRate", "DisplayTaxRate", "TaxComponents[].Name"),
+    "Invoices[]": (
+        "InvoiceID", "InvoiceNumber", "Type", "Status", "LineAmountTypes", "Date", "DateString", "DueDate",
+        "DueDateString", "CurrencyCode", "CurrencyRate", "SubTotal", "TotalTax", "Total", "AmountDue",
+        "AmountPaid", "AmountCredited", "UpdatedDateUTC", "HasErrors", "IsDiscounted", "HasAttachments",
+        "Payments", "CreditNotes", "Prepayments", "Overpayments", "Contact.ContactID", "Contact.Name",
+        "Contact.ContactStatus", "Contact.Addresses", "Contact.Phones", "Contact.ContactGroups",
+        "Contact.ContactPersons", "Contact.HasValidationErrors", "LineItems[].LineItemID",
+        "LineItems[].Description", "LineItems[].Quantity", "LineItems[].UnitAmount", "LineItems[].LineAmount",
+        "LineItems[].AccountCode", "LineItems[].TaxType", "LineItems[].TaxAmount", "LineItems[].Tracking",
+    ),
+    "Payments[]": (
+        "PaymentID", "Date", "Amount", "Reference", "CurrencyRate", "Status", "PaymentType", "UpdatedDateUTC",
+        "HasAccount", "HasValidationErrors", "Invoice.InvoiceID", "Invoice.InvoiceNumber", "Invoice.Contact.Name",
+        "Account.AccountID", "Account.Code",
+    ),
+    "Organisations[]": (
+        "OrganisationID", "Name", "LegalName", "PaysTax", "Version", "OrganisationType", "BaseCurrency",
+        "CountryCode", "IsDemoCompany", "OrganisationStatus", "TaxNumber", "FinancialYearEndDay",
+        "FinancialYearEndMonth", "SalesTaxBasis", "SalesTaxPeriod", "DefaultSalesTax", "DefaultPurchasesTax",
+        "PeriodLockDate", "EndOfYearLockDate", "CreatedDateUTC", "Timezone", "OrganisationEntityType",
+        "ShortCode", "Class", "Edition", "LineOfBusiness", "Addresses[].AddressType", "Addresses[].AddressLine1",
+        "Addresses[].City", "Addresses[].PostalCode", "Addresses[].Country", "Phones[].PhoneType",
+        "Phones[].PhoneNumber", "ExternalLinks", "PaymentTerms",
+    ),
+    "OnlineInvoices[]": ("OnlineInvoiceUrl",),
+    "Connections[]": ("id", "authEventId", "tenantId", "tenantType", "tenantName", "createdDateUtc",
+                      "updatedDateUtc"),
+}
+
+
+def _returns(body: Any, collection: str) -> None:
+    """Every element of ``collection`` in ``body`` (and the envelope) carries its RETURNED paths."""
+    if collection != "Connections":
+        assert_returns(body, RETURNED["envelope"], "envelope")
+    rows = body if collection == "Connections" else body[collection]
+    assert rows, collection
+    for row in rows:
+        assert_returns(row, RETURNED[f"{collection}[]"], collection)
+
+
+def test_every_endpoint_returns_what_xero_returns_by_default(xero: XeroHarness) -> None:
+    invoice = xero.create_invoice()
+    payment = xero.ok(
+        xero.send(
+            "PUT",
+            "Payments",
+            {"Payments": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": "090"},
+                           "Amount": Decimal("10.00")}]},
+        )
+    )["Payments"][0]
+    contacts = xero.ok(xero.get("Contacts"))
+    _returns(contacts, "Contacts")
+    _returns(xero.ok(xero.get(f"Contacts/{contacts['Contacts'][0]['ContactID']}")), "Contacts")
+    items = xero.ok(xero.get("Items"))
+    _returns(items, "Items")
+    _returns(xero.ok(xero.get(f"Items/{items['Items'][0]['ItemID']}")), "Items")
+    _returns(xero.ok(xero.get("Accounts", params={"where": 'Class=="REVENUE"'})), "Accounts")
+    _returns(xero.ok(xero.get("TaxRates", params={"where": 'Status=="ACTIVE"'})), "TaxRates")
+    _returns(xero.ok(xero.get("Invoices", params={"page": 1})), "Invoices")
+    _returns(xero.ok(xero.get(f"Invoices/{invoice['InvoiceID']}")), "Invoices")
+    _returns(xero.ok(xero.get("Payments", params={"page": 1})), "Payments")
+    _returns(xero.ok(xero.get(f"Payments/{payment['PaymentID']}")), "Payments")
+    _returns(xero.ok(xero.get("Organisation")), "Organisations")
+    _returns(xero.ok(xero.get(f"Invoices/{invoice['InvoiceID']}/OnlineInvoice")), "OnlineInvoices")
+    _returns(xero.ok(xero.http.get("/connections")), "Connections")
+    # writes answer with the same shape as reads
+    created = xero.ok(xero.send("PUT", "Contacts", {"Contacts": [{"Name": "Returned Fields Ltd"}]}))
+    _returns(created, "Contacts")
+    _returns(xero.ok(xero.send("PUT", "Invoices", {"Invoices": [xero.invoice_body()]})), "Invoices")
+
+
+def test_returned_fields_check_can_fail(xero: XeroHarness) -> None:
+    org = xero.ok(xero.get("Organisation"))
+    del org["Organisations"][0]["Addresses"][0]["City"]
+    with pytest.raises(AssertionError, match=r"Addresses\[0\]\.City"):
+        _returns(org, "Organisations")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.pdf import text_pdf
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath
 
@@ -56,6 +57,43 @@ def _include_lines(request: Req) -> bool:
     return "lines" in request.query_params.getall("include[]", [])
 
 
+def _with_includes(table: str, body: dict[str, Any], request: Req) -> dict[str, Any]:
+    """Add what ``include[]`` asks for beyond lines: ``presentation`` (the invoice's look) on invoices."""
+    if table == "invoices" and "presentation" in request.query_params.getall("include[]", []):
+        body["presentation"] = invoice_presentation(body)
+    return body
+
+
+def invoice_presentation(invoice: dict[str, Any]) -> dict[str, Any]:
+    """The invoice's presentation settings as FreshBooks answers ``include[]=presentation``: the
+    business's default theme, since the sandbox has no theme editor."""
+    return {
+        "date_format": "mm/dd/yyyy",
+        "id": invoice["invoiceid"],
+        "image_banner_position_y": 0,
+        "image_banner_src": None,
+        "image_logo_src": None,
+        "invoiceid": invoice["invoiceid"],
+        "theme_font_name": "modern",
+        "theme_layout": "simple",
+        "theme_primary_color": "#345beb",
+    }
+
+
+def invoice_pdf(invoice: dict[str, Any]) -> bytes:
+    """``GET .../invoices/{id}/pdf`` with ``Accept: application/pdf``: the invoice as its PDF shows it."""
+    code = invoice["currency_code"]
+    lines = [
+        f"Billed to: {invoice.get('current_organization', '')}",
+        f"Date of issue: {invoice['create_date']}   Due date: {invoice['due_date']}",
+        "",
+    ]
+    for line in invoice.get("lines", []):
+        lines.append(f"{line['name']}  {line['qty']} x {line['unit_cost']['amount']}  {line['amount']['amount']}")
+    lines += ["", f"Total ({code}): {invoice['amount']['amount']}", f"Amount due: {invoice['outstanding']['amount']}"]
+    return text_pdf(f"Invoice {invoice['invoice_number']}", lines)
+
+
 def build_api_router(sandbox: FbSandbox) -> Router:
     """All REST routes of one sandbox instance."""
     service = sandbox.service
@@ -86,7 +124,7 @@ def build_api_router(sandbox: FbSandbox) -> Router:
             rows, meta = service.list(account_id, table, query, page, _include_lines(request))
         except FbError as exc:
             return accounting_error(exc)
-        return _result({PLURAL[table]: rows, **meta})
+        return _result({PLURAL[table]: [_with_includes(table, row, request) for row in rows], **meta})
 
     @post("/accounting/account/{account_id:str}/{group:str}/{resource:str}", status_code=200)
     async def create_record(
@@ -103,7 +141,7 @@ def build_api_router(sandbox: FbSandbox) -> Router:
             body = service.create(account_id, table, data, actor(request), auto_number=auto)
         except FbError as exc:
             return accounting_error(exc)
-        return _result({singular: shape(body, request)})
+        return _result({singular: _with_includes(table, shape(body, request), request)})
 
     @get("/accounting/account/{account_id:str}/{group:str}/{resource:str}/{record_id:str}")
     async def get_record(
@@ -115,7 +153,7 @@ def build_api_router(sandbox: FbSandbox) -> Router:
             body = service.get(account_id, table, record_id, _include_lines(request))
         except FbError as exc:
             return accounting_error(exc)
-        return _result({singular: body})
+        return _result({singular: _with_includes(table, body, request)})
 
     @put("/accounting/account/{account_id:str}/{group:str}/{resource:str}/{record_id:str}")
     async def update_record(
@@ -128,7 +166,7 @@ def build_api_router(sandbox: FbSandbox) -> Router:
             body = service.update(account_id, table, record_id, data, actor(request))
         except FbError as exc:
             return accounting_error(exc)
-        return _result({singular: shape(body, request)})
+        return _result({singular: _with_includes(table, shape(body, request), request)})
 
     @delete("/accounting/account/{account_id:str}/{group:str}/{resource:str}/{record_id:str}", status_code=200)
     async def delete_record(
@@ -151,10 +189,13 @@ def build_api_router(sandbox: FbSandbox) -> Router:
         action: FromPath[str],
         request: Req,
     ) -> Response[bytes]:
-        """``invoices/invoices/{id}/share_link``: the client-facing link (a generic path: Litestar's router
-        would otherwise let the static segments shadow the resource routes)."""
+        """``invoices/invoices/{id}/share_link``: the client-facing link, and ``.../pdf`` (a generic path:
+        Litestar's router would otherwise let the static segments shadow the resource routes)."""
         method = request.query_params.get("share_method") or "share_link"
         try:
+            if (group, resource, action) == ("invoices", "invoices", "pdf"):
+                invoice = service.get(account_id, "invoices", invoice_id, True)
+                return Response(invoice_pdf(invoice), media_type="application/pdf")
             if (group, resource, action) != ("invoices", "invoices", "share_link"):
                 raise FbError(404, 1012, "Requested resource could not be found.", resource, "", action)
             invoice = service.get(account_id, "invoices", invoice_id)

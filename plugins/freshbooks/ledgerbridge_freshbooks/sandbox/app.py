@@ -20,11 +20,13 @@ from ledgerbridge_testing.sandbox.faults import FaultRegistry, FaultRule, Scope
 from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
 from ledgerbridge_testing.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
 from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox
-from litestar import Request
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from ledgerbridge_freshbooks.sandbox.api_routes import build_api_router
 from ledgerbridge_freshbooks.sandbox.config import KNOWN_SCOPES, SandboxConfig
-from ledgerbridge_freshbooks.sandbox.errors import FbError
+from ledgerbridge_freshbooks.sandbox.errors import ERRNO_NOT_FOUND, FbError
 from ledgerbridge_freshbooks.sandbox.guard import FbApiGuard, error_body, service_of
 from ledgerbridge_freshbooks.sandbox.notifications import FbWebhooks
 from ledgerbridge_freshbooks.sandbox.oauth_routes import build_oauth_router, identity_document
@@ -164,6 +166,33 @@ class FbSandboxApp(SandboxApp):
     sandbox: FbSandbox
 
 
+#: FreshBooks publishes no body limit; the sandbox refuses bodies over 10 MB (FreshBooks' upload limit).
+MAX_BODY_BYTES = 10_000_000
+
+
+def _route_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Unknown routes, methods a resource does not take and oversized bodies in FreshBooks' dialect.
+
+    Under a FreshBooks API root the answer is that service's error shape (accounting, events, business
+    services); elsewhere (consent pages, the control API) the framework's answer stays.
+    """
+    path = request.url.path
+    service = service_of(path)
+    if service is None or service == "identity":
+        return Response({"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code)
+    messages = {
+        404: "Requested resource could not be found.",
+        405: f"The method {request.method} is not allowed for this resource.",
+        413: "Request entity too large.",
+    }
+    message = messages.get(exc.status_code, str(exc.detail))
+    error = FbError(exc.status_code, ERRNO_NOT_FOUND if exc.status_code == 404 else exc.status_code, message,
+                    "", "", path.rsplit("/", 1)[-1])
+    style = request.app.sandbox.config.error_format
+    return Response(jsoncodec.dumps(error_body(service, error, style)), status_code=exc.status_code,
+                    media_type="application/json")
+
+
 def create_app(
     config: SandboxConfig | None = None, *, clock: SandboxClock | None = None, sandbox: FbSandbox | None = None
 ) -> FbSandboxApp:
@@ -175,4 +204,15 @@ def create_app(
         build_api_router(sandbox),
         build_accountant_router(FbAccountantView(sandbox), ACCOUNTANT_PATH),
     ]
-    return assemble_app(FbSandboxApp, sandbox, handlers, lambda inner: FbApiGuard(inner, sandbox))
+    return assemble_app(
+        FbSandboxApp,
+        sandbox,
+        handlers,
+        lambda inner: FbApiGuard(inner, sandbox),
+        request_max_body_size=MAX_BODY_BYTES,
+        exception_handlers={
+            NotFoundException: _route_error_handler,
+            MethodNotAllowedException: _route_error_handler,
+            RequestEntityTooLarge: _route_error_handler,
+        },
+    )

@@ -128,9 +128,11 @@ class SandboxConfig:
     """Everything that can be tuned on a FreshBooks sandbox instance.
 
     Times are in simulated seconds (see ``time_scale``). ``error_format`` picks which of FreshBooks' two
-    accounting error bodies 4xx answers use (``classic`` ``{"response":{"errors":[...]}}`` or the newer
-    google.rpc ``rpc`` form); the 401 of the accounting API always uses the newer form, as recorded by the
-    Java SDK fixtures. ``auto_number_race_window`` is how long a create without ``invoice_number`` holds
+    accounting error bodies 4xx answers use: ``current`` (default) answers as the API does today, the
+    google.rpc form for a missing record, route or method and the classic ``{"response":{"errors":[...]}}``
+    form for validation and conflicts; ``classic`` and ``rpc`` force one form for every 4xx. The 401 of the
+    accounting API always uses the newer form, as recorded by the Java SDK fixtures.
+    ``auto_number_race_window`` is how long a create without ``invoice_number`` holds
     the number it read before storing it: concurrent creates inside that window collide (409) as they do
     on FreshBooks.
     """
@@ -154,7 +156,7 @@ class SandboxConfig:
     default_per_page: int = 15
     max_per_page: int = 100
     # Errors (FACTS FreshBooks 7)
-    error_format: Literal["classic", "rpc"] = "classic"
+    error_format: Literal["current", "classic", "rpc"] = "current"
     # Invoices (FACTS FreshBooks 3)
     auto_number_race_window: float = 0.2
     # Time

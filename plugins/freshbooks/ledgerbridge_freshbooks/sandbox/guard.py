@@ -54,6 +54,12 @@ def service_of(path: str) -> str | None:
     return None
 
 
+#: Statuses the current accounting API answers in the google.rpc form (the Java SDK's "new" fixtures:
+#: a missing client, an unauthenticated call, a method or route that does not exist); validation and
+#: conflict answers keep the classic form there.
+CURRENT_RPC_STATUSES = frozenset({401, 404, 405, 413})
+
+
 def error_body(service: str, error: FbError, style: str) -> Any:
     """The error in the shape the given service uses."""
     if service == "identity":
@@ -64,6 +70,8 @@ def error_body(service: str, error: FbError, style: str) -> Any:
     if service == "business":
         return error.business()
     if error.status == 401 or style == "rpc":
+        return error.rpc()
+    if style == "current" and error.status in CURRENT_RPC_STATUSES:
         return error.rpc()
     return error.classic()
 

@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.idtoken import IdTokenSigner
 from ledgerbridge_testing.sandbox.oauth import InvalidRequest, OAuthError, UnsupportedGrantType
 from ledgerbridge_testing.sandbox.oauth_http import NO_STORE, json_response, with_query
 from litestar import Request, Response, Router, get, post
@@ -134,6 +136,19 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
             body = {"error": exc.error, "error_description": DESCRIPTIONS.get(exc.error, exc.description)}
             return json_response(body, status=exc.status, headers=NO_STORE)
         scopes = [PROFILE_SCOPE, *[s for s in issued.grant.scopes if s != PROFILE_SCOPE]]
+        now = int(sandbox.clock.now().timestamp())
+        identity_id = int(issued.grant.subject)
+        identity = sandbox.state.identities.get(identity_id)
+        id_token = _signer().sign(
+            {
+                "iss": sandbox.web_url(request),
+                "sub": f"00000000-0000-4000-8000-{identity_id:012d}",
+                "aud": client.client_id,
+                "iat": now,
+                "exp": now + issued.expires_in,
+                "email": identity.email if identity else None,
+            }
+        )
         return json_response(
             {
                 "access_token": issued.access_token,
@@ -141,7 +156,8 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
                 "expires_in": issued.expires_in,
                 "refresh_token": issued.refresh_token,
                 "scope": " ".join(scopes),
-                "created_at": int(sandbox.clock.now().timestamp()),
+                "created_at": now,
+                "id_token": id_token,
             },
             headers=NO_STORE,
         )
@@ -166,6 +182,13 @@ def build_oauth_router(sandbox: FbSandbox) -> Router:
 
     return Router(path="/", route_handlers=[authorize_page, authorize_decision, token, revoke, me],
                   include_in_schema=False)
+
+
+@lru_cache(maxsize=1)
+def _signer() -> IdTokenSigner:
+    """One RSA key per process for FreshBooks ID tokens: generating a key per sandbox would slow every
+    test that connects, and FreshBooks publishes no JWKS a client could check the key against."""
+    return IdTokenSigner()
 
 
 def identity_document(sandbox: FbSandbox, identity_id: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.pdf import text_pdf
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 
@@ -45,6 +46,21 @@ def effective_minor_version(raw: str | None) -> int:
     except ValueError:
         return MINIMUM_MINOR_VERSION
     return max(value, MINIMUM_MINOR_VERSION)
+
+
+def invoice_pdf(company: Company, invoice: dict[str, Any]) -> bytes:
+    """The invoice as QBO's PDF would show it: number, dates, customer, lines and totals."""
+    lines = [
+        f"Customer: {invoice['CustomerRef'].get('name', invoice['CustomerRef']['value'])}",
+        f"Date: {invoice.get('TxnDate', '')}   Due: {invoice.get('DueDate', '')}",
+        "",
+    ]
+    for line in invoice.get("Line", []):
+        if line.get("DetailType") == "SalesItemLineDetail":
+            item = line["SalesItemLineDetail"].get("ItemRef", {}).get("name", "")
+            lines.append(f"{item}  {line.get('Description', '')}  {line['Amount']}")
+    lines += ["", f"Total: {invoice['TotalAmt']}", f"Balance due: {invoice.get('Balance', invoice['TotalAmt'])}"]
+    return text_pdf(f"{company.preset.company_name} - Invoice {invoice.get('DocNumber', invoice['Id'])}", lines)
 
 
 def build_api_router(sandbox: QboSandbox) -> Router:
@@ -209,6 +225,21 @@ def build_api_router(sandbox: QboSandbox) -> Router:
         except QboFault as fault:
             return fault_response(company, fault)
 
+    @get("/{entity_url:str}/{entity_id:str}/{action:str}")
+    async def read_entity_part(
+        realm_id: FromPath[str], entity_url: FromPath[str], entity_id: FromPath[str], action: FromPath[str]
+    ) -> Response[bytes]:
+        """GET /invoice/{id}/pdf; any other sub-resource is QBO's "Unsupported Operation" fault."""
+        company = company_of(realm_id)
+        spec = BY_URL.get(entity_url)
+        try:
+            if spec is None or spec.name != "Invoice" or action != "pdf":
+                raise errors.unsupported_operation(f"GET /{entity_url}/{{id}}/{action}")
+            invoice = sandbox.service.read(realm_id, spec.name, entity_id)
+            return Response(invoice_pdf(company, invoice), media_type="application/pdf")
+        except QboFault as fault:
+            return fault_response(company, fault)
+
     @post("/{entity_url:str}/{entity_id:str}/{action:str}", status_code=200)
     async def entity_action(
         realm_id: FromPath[str],
@@ -230,6 +261,6 @@ def build_api_router(sandbox: QboSandbox) -> Router:
 
     return Router(
         path="/v3/company/{realm_id:str}",
-        route_handlers=[get_collection, read_entity, write, entity_action],
+        route_handlers=[get_collection, read_entity, read_entity_part, write, entity_action],
         include_in_schema=False,
     )

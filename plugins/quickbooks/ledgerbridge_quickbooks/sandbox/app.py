@@ -26,10 +26,11 @@ from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, SlidingWindo
 from ledgerbridge_testing.sandbox.oauth import IssuedTokens, OAuthClient, OAuthStore, TokenPolicy
 from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox
 from litestar import Request, Response, get
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
 from ledgerbridge_quickbooks.sandbox.api_routes import build_api_router
 from ledgerbridge_quickbooks.sandbox.config import ACCOUNTING_SCOPE, SandboxConfig
-from ledgerbridge_quickbooks.sandbox.errors import QboFault, internal_error
+from ledgerbridge_quickbooks.sandbox.errors import QboFault, internal_error, unsupported_operation
 from ledgerbridge_quickbooks.sandbox.guard import QboApiGuard, TransactionIdMiddleware
 from ledgerbridge_quickbooks.sandbox.notifications import QboWebhooks
 from ledgerbridge_quickbooks.sandbox.oauth_routes import build_oauth_router
@@ -181,6 +182,32 @@ def _qbo_fault_handler(request: Request[Any, Any, Any], exc: QboFault) -> Respon
     return Response(jsoncodec.dumps(body), status_code=exc.status, media_type="application/json;charset=UTF-8")
 
 
+API_PREFIX = "/v3/"
+
+
+def _route_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Unknown routes, unsupported methods and oversized bodies under ``/v3`` answer in QBO's dialect.
+
+    QBO never shows a web framework's error page under its API root: an unknown entity or sub-resource
+    and a method the entity does not take are "Unsupported Operation" (code 500, HTTP 400), a body over
+    the size limit is a 413 ``SystemFault``. Outside the API root (OAuth pages, the control API) the
+    framework's own answer stays.
+    """
+    if not request.url.path.startswith(API_PREFIX):
+        return Response({"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code)
+    if exc.status_code == 413:
+        fault = QboFault(
+            "10000",
+            "An application error has occurred while processing your request",
+            "Request entity too large",
+            status=413,
+            fault_type="SystemFault",
+        )
+    else:
+        fault = unsupported_operation(f"{request.method} {request.url.path}")
+    return _qbo_fault_handler(request, fault)
+
+
 def create_app(
     config: SandboxConfig | None = None, *, clock: SandboxClock | None = None, sandbox: QboSandbox | None = None
 ) -> QboSandboxApp:
@@ -216,7 +243,12 @@ def create_app(
         sandbox,
         handlers,
         lambda inner: TransactionIdMiddleware(QboApiGuard(inner, sandbox)),
-        exception_handlers={QboFault: _qbo_fault_handler},
+        exception_handlers={
+            QboFault: _qbo_fault_handler,
+            NotFoundException: _route_error_handler,
+            MethodNotAllowedException: _route_error_handler,
+            413: _route_error_handler,
+        },
     )
     app.state.qbo_sandbox = sandbox
     return app

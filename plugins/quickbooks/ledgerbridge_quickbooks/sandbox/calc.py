@@ -169,6 +169,12 @@ def _price_item_line(line: Record, index: int, resolve_item: ItemLookup, us_tax_
     qty = detail.get("Qty")
     unit = detail.get("UnitPrice")
     amount = line.get("Amount")
+    if amount is not None and qty is not None and unit is not None and Decimal(qty) == 0 and Decimal(unit) == 0:
+        # python-quickbooks sends Qty 0 / UnitPrice 0 on every line whose caller set only Amount; QBO
+        # takes that as "no quantity given" and prices the line from Amount, so the pair is dropped here.
+        detail.pop("Qty")
+        detail.pop("UnitPrice")
+        qty = unit = None
     if amount is None:
         if unit is None:
             raise required_missing(f"Line[{index}].Amount")

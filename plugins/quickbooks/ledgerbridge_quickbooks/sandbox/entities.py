@@ -230,6 +230,33 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+ADDRESS_FIELDS = ("BillAddr", "ShipAddr")
+
+
+def _number_addresses(ctx: BuildContext, rec: Record, existing: Record | None) -> None:
+    """Give every address an Id, and Lat/Long, as QBO does when it stores one.
+
+    QBO keeps addresses as records of their own: an address sent without an Id gets a new one, an
+    address whose text is unchanged keeps the stored Id. Lat/Long are ``INVALID`` when QBO could not
+    geocode the address; the sandbox geocodes nothing, so that is what it answers.
+    """
+    for name in ADDRESS_FIELDS:
+        address = rec.get(name)
+        if not isinstance(address, dict):
+            continue
+        address = dict(address)
+        before = (existing or {}).get(name) or {}
+        if not address.get("Id"):
+            if before.get("Id") and all(address.get(k) == before.get(k) for k in address):
+                address["Id"] = before["Id"]
+            else:
+                address["Id"] = str(ctx.company.next_address_id)
+                ctx.company.next_address_id += 1
+        address.setdefault("Lat", "INVALID")
+        address.setdefault("Long", "INVALID")
+        rec[name] = address
+
+
 def _ref(record: Record, name_field: str = "DisplayName") -> dict[str, str]:
     return {"value": record["Id"], "name": record.get(name_field, "")}
 
@@ -285,6 +312,12 @@ def build_customer(ctx: BuildContext, data: Record, existing: Record | None) -> 
     rec.setdefault("CurrencyRef", dict(USD))
     rec.setdefault("PreferredDeliveryMethod", "Print")
     rec.setdefault("IsProject", False)
+    if rec.get("Taxable") and not rec.get("DefaultTaxCodeRef"):
+        # a taxable customer carries the sales tax code its invoices default to (see _tax_setup)
+        default_code = ctx.preference("TaxPrefs", "TaxGroupCodeRef")
+        if default_code:
+            rec["DefaultTaxCodeRef"] = {"value": default_code["value"]}
+    _number_addresses(ctx, rec, existing)
     return rec
 
 
@@ -471,18 +504,48 @@ def build_invoice(ctx: BuildContext, data: Record, existing: Record | None) -> R
     if not rec.get("DueDate"):
         rec["DueDate"] = (date.fromisoformat(txn_date[:10]) + timedelta(days=30)).isoformat()
     if "BillAddr" not in rec and customer.get("BillAddr"):
-        rec["BillAddr"] = dict(customer["BillAddr"])
+        rec["BillAddr"] = {k: v for k, v in customer["BillAddr"].items() if k != "Id"}
     if "BillEmail" not in rec and customer.get("PrimaryEmailAddr"):
         rec["BillEmail"] = {"Address": customer["PrimaryEmailAddr"].get("Address", "")}
     rec.setdefault("CurrencyRef", dict(USD))
-    rec.setdefault("CustomField", [])
+    rec["CustomField"] = _custom_fields(rec.get("CustomField") or [])
     rec.setdefault("PrintStatus", "NotSet")
     rec.setdefault("EmailStatus", "NotSet")
     for flag in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"):
         rec.setdefault(flag, False)
     rec.setdefault("Deposit", Decimal(0))
     rec["LinkedTxn"] = [link for link in rec.get("LinkedTxn") or [] if link.get("TxnType") != "Payment"]
+    _number_addresses(ctx, rec, existing)
     return rec
+
+
+#: The sales-form custom field every QBO sandbox company defines ("Crew #"): QBO returns each defined
+#: field on every sales form, with its value when one was set.
+SALES_CUSTOM_FIELDS = ({"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"},)
+
+
+def _custom_fields(supplied: list[Record]) -> list[Record]:
+    """The company's custom field definitions, each with the value the client supplied for it."""
+    values = {str(f.get("DefinitionId")): f for f in supplied if isinstance(f, dict)}
+    fields = []
+    for definition in SALES_CUSTOM_FIELDS:
+        given = values.get(definition["DefinitionId"], {})
+        # unset reads as "" (the XSD requires one value element; QBO's binder reads "" as unset)
+        fields.append({**definition, "StringValue": given.get("StringValue") or ""})
+    return fields
+
+
+def _name_value(name: str, value: str) -> Record:
+    """One ``LineEx`` entry as QBO's JSON binder writes a JAXB NameValue element."""
+    return {
+        "name": "{http://schema.intuit.com/finance/v3}NameValue",
+        "declaredType": "com.intuit.schema.finance.v3.NameValue",
+        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
+        "value": {"Name": name, "Value": value},
+        "nil": False,
+        "globalScope": True,
+        "typeSubstituted": False,
+    }
 
 
 def _assign_doc_number(ctx: BuildContext, rec: Record, data: Record, existing: Record | None) -> None:
@@ -553,8 +616,19 @@ def build_payment(
                 "Line.Amount",
             )
         applied += amount
-        new_line = {k: v for k, v in line.items() if k not in ("Amount", "LinkedTxn")}
-        lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}], **new_line})
+        new_line = {k: v for k, v in line.items() if k not in ("Amount", "LinkedTxn", "LineEx")}
+        # QBO describes each applied invoice in LineEx: its id, its open balance and its number
+        line_ex = {
+            "any": [
+                _name_value("txnId", invoice_id),
+                _name_value("txnOpenBalance", str(money(available))),
+                _name_value("txnReferenceNumber", str(invoice.get("DocNumber", ""))),
+            ]
+        }
+        lines.append(
+            {"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}], "LineEx": line_ex,
+             **new_line}
+        )
     if applied > total:
         raise errors.business_rule(f"The applied amounts ({applied}) exceed the payment total ({total}).", "TotalAmt")
     rec["Line"] = lines

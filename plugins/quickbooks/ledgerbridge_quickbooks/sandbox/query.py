@@ -2,7 +2,7 @@
 
 Grammar (keywords case-insensitive)::
 
-    SELECT * | COUNT(*) | field [, field]* FROM Entity
+    SELECT * [, field]* | COUNT(*) | field [, field]* FROM Entity
       [WHERE cond [AND cond]*]
       [ORDERBY field [ASC|DESC] [, field [ASC|DESC]]*]
       [STARTPOSITION n] [MAXRESULTS n]
@@ -66,6 +66,7 @@ class Query:
     entity: str
     count: bool = False
     fields: tuple[str, ...] = ()
+    star_extras: tuple[str, ...] = ()  # ``SELECT *, Sku``: named on top of all (python-quickbooks asks so for Item)
     where: list[Condition] = field(default_factory=list)
     order_by: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
     start_position: int = 1
@@ -150,9 +151,15 @@ def parse(text: str) -> Query:
     p.expect_keyword("SELECT")
     count = False
     fields: list[str] = []
+    extras: list[str] = []
     token = p.next()
     if token.kind == "punct" and token.text == "*":
-        pass
+        while (nxt := p.peek()) is not None and nxt.kind == "punct" and nxt.text == ",":
+            p.next()
+            word = p.next()
+            if word.kind != "word":
+                raise invalid_query(f'QueryParserError: Encountered "{word.text}", expected a property')
+            extras.append(word.text)
     elif token.kind == "word" and token.text.upper() == "COUNT":
         p.expect_punct("(")
         p.expect_punct("*")
@@ -172,7 +179,7 @@ def parse(text: str) -> Query:
     entity_token = p.next()
     if entity_token.kind != "word":
         raise invalid_query(f'QueryParserError: Encountered "{entity_token.text}", expected an entity')
-    query = Query(entity=entity_token.text, count=count, fields=tuple(fields))
+    query = Query(entity=entity_token.text, count=count, fields=tuple(fields), star_extras=tuple(extras))
     if p.keyword("WHERE"):
         query.where.append(_condition(p))
         while True:
@@ -368,9 +375,9 @@ def execute(query: Query, rows: list[Record], tz: tzinfo, *, schema_fields: set[
     for name, descending in reversed(query.order_by):
         selected.sort(key=_sort_key(spec, name, tz), reverse=descending)
     total = len(selected)
-    if query.fields:
+    if query.fields or query.star_extras:
         lowered = {f.lower(): f for f in schema_fields}
-        for name in query.fields:
+        for name in (*query.fields, *query.star_extras):
             if name.lower() not in lowered:
                 raise invalid_query(f"QueryValidationError: property '{name}' is not valid for {spec.name}")
     start = query.start_position - 1

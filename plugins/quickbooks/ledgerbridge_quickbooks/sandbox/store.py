@@ -84,6 +84,7 @@ class Company:
     tombstones: dict[str, dict[str, Tombstone]] = field(default_factory=dict)
     requestids: dict[str, StoredResponse] = field(default_factory=dict)
     next_id: int = 1
+    next_address_id: int = 1  # PhysicalAddress ids are their own sequence in QBO
     voided: set[tuple[str, str]] = field(default_factory=set)
     hidden_ids: set[tuple[str, str]] | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ledgerbridge_testing.sandbox import jsoncodec
+from ledgerbridge_testing.sandbox.pdf import text_pdf
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.params import FromPath
 
@@ -49,6 +50,29 @@ ID_FIELD = {
     "Invoices": "InvoiceID",
     "Payments": "PaymentID",
 }
+
+
+def invoice_pdf(org: Organisation, invoice: Record) -> bytes:
+    """``GET /Invoices/{id}`` with ``Accept: application/pdf``: the invoice as Xero's PDF shows it."""
+    lines = [
+        f"To: {invoice['Contact'].get('Name', '')}",
+        f"Invoice date: {invoice.get('DateString', '')[:10]}   Due: {invoice.get('DueDateString', '')[:10]}",
+        f"Reference: {invoice.get('Reference') or ''}",
+        "",
+    ]
+    for item in invoice.get("LineItems", []):
+        lines.append(
+            f"{item.get('Description', '')}  {item.get('Quantity', '')} x {item.get('UnitAmount', '')}"
+            f"  {item.get('LineAmount', '')}"
+        )
+    lines += [
+        "",
+        f"Subtotal: {invoice['SubTotal']}",
+        f"Tax: {invoice['TotalTax']}",
+        f"Total {invoice['CurrencyCode']}: {invoice['Total']}",
+        f"Amount due: {invoice['AmountDue']}",
+    ]
+    return text_pdf(f"{org.preset.name} - Tax Invoice {invoice.get('InvoiceNumber', '')}", lines)
 
 
 def _bool(value: str | None) -> bool:
@@ -212,6 +236,8 @@ class ApiHandlers:
             except XeroApiError:
                 record = self._by_number(org, name, record_id)
             rendered = self.renderer(name)(org, record)
+        if name == "Invoices" and "application/pdf" in request.headers.get("accept", "").lower():
+            return Response(invoice_pdf(org, rendered), media_type="application/pdf")
         return self.respond(self.envelope(access, **{name: [rendered]}))
 
     @staticmethod

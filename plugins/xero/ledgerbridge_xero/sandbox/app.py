@@ -23,8 +23,11 @@ from ledgerbridge_testing.sandbox.faults import FaultRegistry, FaultRule, Scope
 from ledgerbridge_testing.sandbox.limits import ConcurrencyLimiter, SlidingWindowLimiter
 from ledgerbridge_testing.sandbox.oauth import InvalidToken, OAuthClient, OAuthStore, TokenPolicy
 from ledgerbridge_testing.sandbox.webhooks import WebhookOutbox
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
+from ledgerbridge_xero.sandbox import errors
 from ledgerbridge_xero.sandbox.api_routes import build_api_router
 from ledgerbridge_xero.sandbox.config import SandboxConfig
 from ledgerbridge_xero.sandbox.errors import XeroApiError, unauthorized
@@ -33,6 +36,7 @@ from ledgerbridge_xero.sandbox.idempotency import IdempotencyStore
 from ledgerbridge_xero.sandbox.identity import XeroIdentity
 from ledgerbridge_xero.sandbox.notifications import XERO_RETRY_SCHEDULE, XeroWebhooks
 from ledgerbridge_xero.sandbox.oauth_routes import build_oauth_router
+from ledgerbridge_xero.sandbox.paths import CaseInsensitivePaths
 from ledgerbridge_xero.sandbox.seed import seed_all
 from ledgerbridge_xero.sandbox.service import XeroService
 from ledgerbridge_xero.sandbox.views import ACCOUNTANT_PATH, XeroAccountantView, build_deeplink_router
@@ -207,6 +211,28 @@ def _intent_router(sandbox: XeroSandbox) -> Router:
     return Router(path="/_sandbox/webhooks", route_handlers=[intent], include_in_schema=False)
 
 
+#: Xero refuses a POST or PUT over 3.5 MB (FACTS Xero 5 "Size").
+MAX_BODY_BYTES = 3_500_000
+API_ROOT = "/api.xro/2.0/"
+
+
+def _route_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Unknown routes, unsupported methods and oversized bodies under the API root in Xero's dialect.
+
+    Xero answers an unknown resource with its plain-text 404, a method a resource does not take with
+    the 405 ``{"Message": ...}`` body of its ASP.NET front end, and a body over the limit with 413.
+    Outside the API root (identity pages, the control API) the framework's answer stays.
+    """
+    if not request.url.path.startswith(API_ROOT):
+        return Response({"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code)
+    if exc.status_code == 405:
+        message = f"The requested resource does not support http method '{request.method}'."
+        return Response(jsoncodec.dumps({"Message": message}), status_code=405, media_type=errors.JSON_TYPE)
+    if exc.status_code == 413:
+        return Response("Request Entity Too Large", status_code=413, media_type="text/plain")
+    return Response(errors.NOT_FOUND_TEXT, status_code=404, media_type="text/plain")
+
+
 def create_app(
     config: SandboxConfig | None = None, *, clock: SandboxClock | None = None, sandbox: XeroSandbox | None = None
 ) -> XeroSandboxApp:
@@ -239,6 +265,12 @@ def create_app(
         XeroSandboxApp,
         sandbox,
         handlers,
-        lambda inner: XeroApiGuard(inner, sandbox),
+        lambda inner: CaseInsensitivePaths(XeroApiGuard(inner, sandbox)),
         control_extras=[_intent_router(sandbox)],
+        request_max_body_size=MAX_BODY_BYTES,
+        exception_handlers={
+            NotFoundException: _route_error_handler,
+            MethodNotAllowedException: _route_error_handler,
+            RequestEntityTooLarge: _route_error_handler,
+        },
     )

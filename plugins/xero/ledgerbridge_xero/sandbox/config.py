@@ -66,6 +66,12 @@ class OrganisationPreset:
     timezone: str = "NEWZEALANDSTANDARDTIME"
     gst_percent: Decimal = Decimal("15")
     first_invoice_number: int = 1
+    tax_number: str = "101-2-303"
+    street: str = "23 Main Street"
+    city: str = "Wellington"
+    postal_code: str = "6011"
+    country_name: str = "New Zealand"
+    phone: str = "04 123 4567"
     customers: tuple[str, ...] = ("Bayside Club", "City Agency", "Ridgeway University")
     items: tuple[tuple[str, str, Decimal], ...] = (
         ("DEV", "Development work", Decimal("120.00")),
@@ -90,6 +96,12 @@ DEFAULT_ORGANISATIONS: tuple[OrganisationPreset, ...] = (
         timezone="GMTSTANDARDTIME",
         gst_percent=Decimal("20"),
         first_invoice_number=100,
+        tax_number="GB 123 4567 89",
+        street="1 Oxford Street",
+        city="London",
+        postal_code="W1D 1AN",
+        country_name="United Kingdom",
+        phone="020 7946 0000",
         customers=("Hamilton Smith Ltd", "Marine Systems", "Young Bros Transport"),
         items=(("CONSULT", "Consulting", Decimal("150.00")), ("TRAIN", "Training day", Decimal("600.00"))),
     ),

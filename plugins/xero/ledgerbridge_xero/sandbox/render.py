@@ -28,8 +28,15 @@ def wire(value: Any) -> Any:
     return value
 
 
+#: Contact collections Xero always sends, empty when the contact has none.
+_CONTACT_LISTS = ("Addresses", "Phones", "ContactGroups", "ContactPersons")
+
+
 def contact(org: Organisation, record: Record) -> dict[str, Any]:
-    return wire(record)
+    out = wire(record)
+    for key in _CONTACT_LISTS:
+        out.setdefault(key, [])
+    return out
 
 
 def item(org: Organisation, record: Record) -> dict[str, Any]:
@@ -61,11 +68,18 @@ def invoice_view(org: Organisation, record: Record) -> dict[str, Any]:
             "ContactID": contact_record["ContactID"],
             "Name": contact_record["Name"],
             "ContactStatus": contact_record["ContactStatus"],
+            **{key: list(contact_record.get(key) or []) for key in _CONTACT_LISTS},
+            "IsSupplier": contact_record.get("IsSupplier", False),
+            "IsCustomer": contact_record.get("IsCustomer", False),
             "HasValidationErrors": False,
         }
         if contact_record
         else {}
     )
+    view["LineItems"] = [{**line, "Tracking": list(line.get("Tracking") or [])} for line in record.get("LineItems", [])]
+    view.setdefault("HasErrors", False)
+    view.setdefault("IsDiscounted", False)
+    view.setdefault("HasAttachments", False)
     payments = [org.collection("Payments")[p] for p in record.get("PaymentIDs", [])]
     view["Payments"] = [
         {
@@ -133,8 +147,30 @@ def organisation(org: Organisation, created: datetime) -> dict[str, Any]:
         "ShortCode": preset.short_code,
         "Class": "DEMO",
         "Edition": "BUSINESS",
-        "Addresses": [],
-        "Phones": [],
+        "Addresses": [
+            {
+                "AddressType": kind,
+                "AddressLine1": preset.street,
+                "City": preset.city,
+                "PostalCode": preset.postal_code,
+                "Country": preset.country_name,
+                "AttentionTo": "",
+            }
+            for kind in ("POBOX", "STREET")
+        ],
+        "Phones": [{"PhoneType": "OFFICE", "PhoneNumber": preset.phone, "PhoneAreaCode": "", "PhoneCountryCode": ""}],
         "ExternalLinks": [],
         "PaymentTerms": {},
+        "TaxNumber": preset.tax_number,
+        "PeriodLockDate": ms_date(_last_year_end(created)),
+        "EndOfYearLockDate": ms_date(_last_year_end(created)),
+        "LineOfBusiness": "Professional services",
+        "RegistrationNumber": "",
     }
+
+
+def _last_year_end(created: datetime) -> date:
+    """The financial year end (31 March) before the organisation's creation: the books are locked up to
+    there, as in a demo company whose previous year has been filed. The sandbox does not enforce it."""
+    year = created.year if (created.month, created.day) > (3, 31) else created.year - 1
+    return date(year, 3, 31)
