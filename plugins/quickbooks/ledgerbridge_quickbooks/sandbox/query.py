@@ -204,12 +204,12 @@ def parse(text: str) -> Query:
                 continue
             break
     seen: set[str] = set()
-    while (word := p.keyword("STARTPOSITION", "MAXRESULTS")) is not None:
-        if word in seen:
-            raise invalid_query(f"QueryParserError: {word} given twice")
-        seen.add(word)
+    while (clause := p.keyword("STARTPOSITION", "MAXRESULTS")) is not None:
+        if clause in seen:
+            raise invalid_query(f"QueryParserError: {clause} given twice")
+        seen.add(clause)
         value = p.integer()
-        if word == "STARTPOSITION":
+        if clause == "STARTPOSITION":
             query.start_position = max(value, 1)
         else:
             if value < 1:

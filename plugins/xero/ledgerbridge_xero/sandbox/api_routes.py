@@ -132,7 +132,7 @@ class ApiHandlers:
 
     # -- reads -------------------------------------------------------------------------------------
 
-    def list(self, request: Request[Any, Any, Any], collection: str) -> Response[Any]:
+    def list_collection(self, request: Request[Any, Any, Any], collection: str) -> Response[Any]:
         access = tenant_access(request.scope.get("state", {}))
         org = self.sandbox.service.organisation(access.tenant_id)
         query = request.query_params
@@ -285,11 +285,12 @@ class ApiHandlers:
             except XeroApiError as exc:
                 response = self.error(exc)
             body = response.content if isinstance(response.content, bytes) else str(response.content).encode()
-            if response.status_code < 500:
+            status = response.status_code or 200
+            if status < 500:
                 store.remember(
                     store_key,
                     StoredAnswer(
-                        print_, response.status_code, body, str(response.media_type), self.sandbox.clock.monotonic()
+                        print_, status, body, str(response.media_type), self.sandbox.clock.monotonic()
                     ),
                 )
             return response
@@ -405,7 +406,7 @@ def build_api_router(sandbox: XeroSandbox) -> Router:
     @get("/{collection:str}")
     async def list_records(request: Request[Any, Any, Any], collection: FromPath[str]) -> Response[Any]:
         """GET a collection (or the Organisation)."""
-        return guarded(lambda: h.list(request, collection))
+        return guarded(lambda: h.list_collection(request, collection))
 
     @get("/{collection:str}/{record_id:str}")
     async def read_record(

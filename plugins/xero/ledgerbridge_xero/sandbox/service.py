@@ -185,7 +185,7 @@ class XeroService:
                 )
         if errors:
             raise ElementInvalid(*errors)
-        record = (
+        record: dict[str, Any] = (
             dict(existing)
             if existing
             else {
@@ -263,7 +263,7 @@ class XeroService:
                 errors.append(f"The TaxType code '{sales['TaxType']}' does not exist or cannot be used.")
         if errors:
             raise ElementInvalid(*errors)
-        record = (
+        record: dict[str, Any] = (
             dict(existing)
             if existing
             else {

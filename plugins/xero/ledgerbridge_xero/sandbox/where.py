@@ -62,7 +62,10 @@ def _literal(kind: str, value: str) -> Any:
         if name.strip() == "Guid":
             return args.strip('"').lower()
         parts = [int(p) for p in re.split(r"\s*,\s*", args) if p]
-        return datetime(*parts, tzinfo=UTC) if len(parts) > 3 else date(*parts)
+        if len(parts) > 3:
+            year, month, day, hour, minute, second = [*parts, 0, 0][:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        return date(*parts)
     if kind == "word":
         lowered = value.lower()
         if lowered in {"true", "false"}:
