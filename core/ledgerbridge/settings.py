@@ -89,6 +89,8 @@ class Settings:
     host: str
     port: int
     log_level: str
+    log_format: str  # json: one JSON object a line (for log collectors); text: for people
+    worker_metrics_port: int  # where `ledgerbridge worker` serves /metrics (0: not at all)
     worker_threads: int
     job_lease_seconds: int
     sweep_interval_seconds: int
@@ -123,6 +125,13 @@ def _sandboxes_mode() -> str:
     if mode not in {"auto", "off"}:
         raise SettingsError(f"{PREFIX}SANDBOXES must be auto or off, got {mode!r}")
     return mode
+
+
+def _log_format() -> str:
+    value = _env("LOG_FORMAT", "text").lower()
+    if value not in {"json", "text"}:
+        raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text, got {value!r}")
+    return value
 
 
 def load_settings() -> Settings:
@@ -162,6 +171,8 @@ def load_settings() -> Settings:
         host=host,
         port=port,
         log_level=_env("LOG_LEVEL", "INFO").upper(),
+        log_format=_log_format(),
+        worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),
         worker_threads=_env_int("WORKER_THREADS", 4),
         job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
         sweep_interval_seconds=_env_int("SWEEP_INTERVAL_SECONDS", 15),
