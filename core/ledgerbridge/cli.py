@@ -199,8 +199,9 @@ def scheduler() -> None:
 
 
 @main.command()
-@click.option("--role", type=click.Choice(["web", "worker", "scheduler"]), required=True,
-              help="Which process of this container to check.")
+@click.option("--role", type=click.Choice(["web", "worker", "scheduler"]), envvar="LEDGERBRIDGE_ROLE",
+              default="web", show_default=True, help="Which process of this container to check "
+              "(defaults to LEDGERBRIDGE_ROLE, which the image sets to web).")
 def healthcheck(role: str) -> None:
     """Exit 0 when this container's process is healthy (for Docker/compose health checks)."""
     from ledgerbridge import health

@@ -143,6 +143,14 @@ def load_settings() -> Settings:
         raise SettingsError(
             f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, got {database_url!r}"
         )
+    if _env("BROKER_URL"):
+        # Separate processes (often separate containers, each with its own data directory) must share the
+        # secrets: a generated key would differ per process, and workers could not read the web's tokens.
+        missing = [PREFIX + name for name in ("SECRET_KEY", "ENCRYPTION_KEYS") if not _env(name)]
+        if missing:
+            raise SettingsError(
+                f"{' and '.join(missing)} must be set when LEDGERBRIDGE_BROKER_URL is (every process must use the "
+                "same secrets); see .env.example for how to generate each")
     secret_key = _env("SECRET_KEY") or _persisted_secret(
         data_dir / "secret_key", lambda: secrets.token_urlsafe(48)
     )
