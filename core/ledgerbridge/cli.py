@@ -37,10 +37,17 @@ async def migrate_database() -> list[str]:
         raise click.ClickException(f"{exc.message} {exc.fix}") from exc
 
 
+# Commands that make the secrets the settings check for: they must run before those are set.
+NEEDS_NO_SETTINGS = {"genkey"}
+
+
 @click.group()
 @click.version_option(__version__, "--version", "-V", package_name="ledgerbridge", prog_name="ledgerbridge")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """LedgerBridge: keep your apps and QuickBooks Online, Xero and FreshBooks in step."""
+    if ctx.invoked_subcommand in NEEDS_NO_SETTINGS:
+        return
     try:
         get_settings()
     except SettingsError as exc:

@@ -116,6 +116,16 @@ def test_separate_processes_need_shared_secrets(monkeypatch):
         load_settings()
 
 
+def test_genkey_works_before_the_keys_are_set(tmp_path, monkeypatch):
+    env = base_env(tmp_path, LEDGERBRIDGE_BROKER_URL="redis://127.0.0.1:1/0", LEDGERBRIDGE_ENCRYPTION_KEYS="")
+    made = subprocess.run([sys.executable, "-m", "ledgerbridge", "genkey"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0, made.stderr
+    monkeypatch.setenv("LEDGERBRIDGE_BROKER_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("LEDGERBRIDGE_ENCRYPTION_KEYS", made.stdout.strip())
+    assert load_settings().encryption_keys == (made.stdout.strip(),)
+
+
 def test_log_format_is_json_or_text(monkeypatch):
     monkeypatch.setenv("LEDGERBRIDGE_LOG_FORMAT", "xml")
     with pytest.raises(SettingsError, match="LOG_FORMAT must be json or text"):
