@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -160,18 +161,23 @@ def worker(processes: int, threads: int | None) -> None:
     _setup_logging()
     # Before anything imports prometheus-client: the forked processes write their samples to files here,
     # and Dramatiq's middleware serves the sum on the metrics port (see `ledgerbridge.metrics`).
-    if settings.worker_metrics_port:
-        folder = tempfile.mkdtemp(prefix="ledgerbridge-metrics-")
+    folder = tempfile.mkdtemp(prefix="ledgerbridge-metrics-") if settings.worker_metrics_port else ""
+    if folder:
         os.environ.update({"PROMETHEUS_MULTIPROC_DIR": folder, "dramatiq_prom_db": folder,
                            "dramatiq_prom_port": str(settings.worker_metrics_port)})
-    os.environ["LEDGERBRIDGE_WORKER_PROCESS"] = "1"
+    os.environ["LEDGERBRIDGE_WORKER_PROCESS"] = "1"  # ledgerbridge.worker.WORKER_PROCESS_ENV, read by the children
     _wait_for_schema()
     from dramatiq.cli import main as dramatiq_main
 
     from ledgerbridge.worker import worker_argv
 
     sys.argv = worker_argv(processes, threads or settings.worker_threads)
-    sys.exit(dramatiq_main())
+    try:
+        code = dramatiq_main()
+    finally:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)  # samples of processes that are gone
+    sys.exit(code)
 
 
 def _wait_for_schema() -> None:
