@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what LedgerBridge needs on a fresh Debian/Ubuntu machine with Python 3.11+.
 #   scripts/bootstrap.sh          uv and the project's Python packages
-#   scripts/bootstrap.sh --test   also PostgreSQL, Redis and Chromium (Debian packages) for the test suite
+#   scripts/bootstrap.sh --test   also PostgreSQL, Redis, Chromium and docker-compose (Debian packages) for the
+#                                 test suite (docker-compose validates docker/compose.yaml; no Docker engine needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ if [ "${1:-}" = "--test" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   if [ ${#missing[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "installing Debian packages: ${missing[*]}"

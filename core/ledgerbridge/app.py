@@ -36,7 +36,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
-from ledgerbridge import __version__, connect, runtime
+from ledgerbridge import __version__, connect, logs, metrics, runtime
 from ledgerbridge.api.router import api_router
 from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
 from ledgerbridge.errors import REASONS, LedgerBridgeError
@@ -68,11 +68,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         AuthController,
         *connect.route_handlers(),
         health_handler,
+        metrics.metrics_handler,
         *registry.collect("route_handlers"),
     ]
     return Litestar(
         route_handlers=handlers,
-        middleware=middleware(settings),
+        middleware=[logs.request_logging, metrics.http_metrics, *middleware(settings)],
         exception_handlers={
             LedgerBridgeError: ledgerbridge_error,
             ValidationException: _validation_error,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         state=State({"settings": settings}),
         lifespan=[_runtime] if background else [],
         debug=False,
+        logging_config=None,  # `ledgerbridge.logs` configures logging once per process; Litestar's would replace it
     )
 
 

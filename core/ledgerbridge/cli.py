@@ -1,4 +1,8 @@
-"""The `ledgerbridge` command: serve, worker, scheduler, migrate, createadmin, plugins."""
+"""The `ledgerbridge` command: serve, worker, scheduler, migrate, backup, restore, healthcheck, and admin tools.
+
+Commands import what they run lazily (inside the command), so `ledgerbridge --help` and the container
+health check start fast and a worker never imports the web server.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,45 @@ import asyncio
 import logging
 import os
 import secrets
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
-from ledgerbridge.settings import SettingsError, get_settings
+from ledgerbridge import __version__, logs
+from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.settings import PREFIX, Settings, SettingsError, get_settings
+
+log = logging.getLogger("ledgerbridge")
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(get_settings())
 
 
-async def migrate_database() -> None:
+async def migrate_database() -> list[str]:
     """Apply every pending migration; safe to run on each start."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from ledgerbridge import schema
 
-    result = await run_forwards("ledgerbridge")
-    if not result.success:
-        raise click.ClickException(f"migration failed: {result.message}")
+    try:
+        return await schema.migrate()
+    except LedgerBridgeError as exc:
+        raise click.ClickException(f"{exc.message} {exc.fix}") from exc
+
+
+# Commands that make the secrets the settings check for: they must run before those are set.
+NEEDS_NO_SETTINGS = {"genkey"}
 
 
 @click.group()
-def main() -> None:
+@click.version_option(__version__, "--version", "-V", package_name="ledgerbridge", prog_name="ledgerbridge")
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """LedgerBridge: keep your apps and QuickBooks Online, Xero and FreshBooks in step."""
+    if ctx.invoked_subcommand in NEEDS_NO_SETTINGS:
+        return
     try:
         get_settings()
     except SettingsError as exc:
@@ -38,8 +58,9 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
-    asyncio.run(migrate_database())
-    click.echo("database is up to date")
+    applied = asyncio.run(migrate_database())
+    click.echo(f"applied {len(applied)} migrations; the database is up to date" if applied
+               else "the database is up to date")
 
 
 @main.command()
@@ -84,6 +105,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     _setup_logging()
     settings = get_settings()
+    _warn_key_beside_database(settings)
 
     async def prepare() -> tuple[str, str] | None:
         await migrate_database()
@@ -95,6 +117,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     sandboxes = start_sandboxes(settings)
     app = create_app()
+    _setup_logging()  # again: each sandbox's uvicorn installed its own handlers while starting
     url = settings.base_url
     click.echo(f"LedgerBridge is starting on {url}")
     click.echo(f"  database: {settings.database_url}")
@@ -104,29 +127,74 @@ def serve(host: str | None, port: int | None) -> None:
     if first:
         click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; change it after signing in)")
     try:
-        uvicorn.run(app, host=host or settings.host, port=port or settings.port,
-                    log_level=settings.log_level.lower(), proxy_headers=True)
+        # log_config=None: uvicorn keeps our handlers instead of installing its own (one format, no doubles);
+        # access_log=False: our request middleware writes the one line per request, with its id.
+        uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None,
+                    access_log=False, proxy_headers=True)
+    except KeyboardInterrupt:
+        pass  # uvicorn has already shut down gracefully on the first Ctrl+C
     finally:
         stop_sandboxes(sandboxes)
+    click.echo("LedgerBridge stopped")
+
+
+def _warn_key_beside_database(settings: Settings) -> None:
+    """In production, a generated key file in the data directory means one copied folder holds keys and data."""
+    if os.environ.get(PREFIX + "ENCRYPTION_KEYS") or not settings.base_url.startswith("https://"):
+        return
+    log.warning("the token-encryption key is the generated file %s, beside the data it protects; set "
+                "LEDGERBRIDGE_ENCRYPTION_KEYS from a secret store (see README, Configure) and keep it out of "
+                "backups", settings.data_dir / "encryption_key")
 
 
 @main.command()
 @click.option("--processes", "-p", default=1, show_default=True)
 @click.option("--threads", "-t", default=None, type=int, help="Defaults to LEDGERBRIDGE_WORKER_THREADS.")
 def worker(processes: int, threads: int | None) -> None:
-    """Run Dramatiq workers against the Redis broker (LEDGERBRIDGE_BROKER_URL)."""
+    """Run Dramatiq workers against the Redis broker (LEDGERBRIDGE_BROKER_URL); waits for migrations first."""
     settings = get_settings()
     if settings.embedded_broker:
         raise click.ClickException(
             "LEDGERBRIDGE_BROKER_URL is not set: jobs run inside `ledgerbridge serve`. "
             "Set it to a redis:// URL to run separate workers."
         )
+    _setup_logging()
+    # Before anything imports prometheus-client: the forked processes write their samples to files here,
+    # and Dramatiq's middleware serves the sum on the metrics port (see `ledgerbridge.metrics`).
+    folder = tempfile.mkdtemp(prefix="ledgerbridge-metrics-") if settings.worker_metrics_port else ""
+    if folder:
+        os.environ.update({"PROMETHEUS_MULTIPROC_DIR": folder, "dramatiq_prom_db": folder,
+                           "dramatiq_prom_port": str(settings.worker_metrics_port)})
+    os.environ["LEDGERBRIDGE_WORKER_PROCESS"] = "1"  # ledgerbridge.worker.WORKER_PROCESS_ENV, read by the children
+    _wait_for_schema()
     from dramatiq.cli import main as dramatiq_main
 
     from ledgerbridge.worker import worker_argv
 
     sys.argv = worker_argv(processes, threads or settings.worker_threads)
-    sys.exit(dramatiq_main())
+    try:
+        code = dramatiq_main()
+    finally:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)  # samples of processes that are gone
+    sys.exit(code)
+
+
+def _wait_for_schema() -> None:
+    from ledgerbridge import db, schema
+
+    async def wait() -> None:
+        try:
+            await schema.wait_for_migrations()
+        finally:
+            await db.close_pool()
+
+    try:
+        asyncio.run(wait())
+    except LedgerBridgeError as exc:
+        raise click.ClickException(f"{exc.message} {exc.fix}") from exc
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 @main.command()
@@ -137,7 +205,55 @@ def scheduler() -> None:
         raise click.ClickException("Without LEDGERBRIDGE_BROKER_URL the scheduler runs inside `ledgerbridge serve`.")
     from ledgerbridge.scheduler import run_forever
 
-    run_forever()
+    try:
+        run_forever()
+    except LedgerBridgeError as exc:
+        raise click.ClickException(f"{exc.message} {exc.fix}") from exc
+
+
+@main.command()
+@click.option("--role", type=click.Choice(["web", "worker", "scheduler"]), envvar="LEDGERBRIDGE_ROLE",
+              default="web", show_default=True, help="Which process of this container to check "
+              "(defaults to LEDGERBRIDGE_ROLE, which the image sets to web).")
+def healthcheck(role: str) -> None:
+    """Exit 0 when this container's process is healthy (for Docker/compose health checks)."""
+    from ledgerbridge import health
+
+    settings = get_settings()
+    if role == "web":
+        healthy, detail = health.check_web(settings)
+    elif role == "scheduler":
+        healthy, detail = health.check_scheduler(settings)
+    else:
+        healthy, detail = asyncio.run(health.check_worker())
+    click.echo(f"{role}: {'healthy' if healthy else 'unhealthy'} {detail}")
+    sys.exit(0 if healthy else 1)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Write every record to PATH (gzipped JSON); tokens stay encrypted, so keep the keys elsewhere."""
+    from ledgerbridge import backups
+
+    try:
+        counts = asyncio.run(backups.backup(path))
+    except LedgerBridgeError as exc:
+        raise click.ClickException(f"{exc.message} {exc.fix}") from exc
+    click.echo(f"backed up {sum(counts.values())} rows from {len(counts)} tables to {path}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(path: Path) -> None:
+    """Load a backup into an empty database (LEDGERBRIDGE_DATABASE_URL), with the same encryption keys."""
+    from ledgerbridge import backups
+
+    try:
+        counts = asyncio.run(backups.restore(path))
+    except LedgerBridgeError as exc:
+        raise click.ClickException(f"{exc.message} {exc.fix}") from exc
+    click.echo(f"restored {sum(counts.values())} rows into {len(counts)} tables")
 
 
 @main.command()

@@ -15,7 +15,7 @@ from typing import Any
 import certifi
 import httpx
 
-from ledgerbridge import oauth, vault
+from ledgerbridge import metrics, oauth, vault
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import AccessTokenExpired, LedgerBridgeError
 from ledgerbridge.jobs import loads
@@ -61,6 +61,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         cost = int(request.extensions.get(METERED_COST, 1))
         async with limiter().slot(self.key, self.limits, cost):
             response = await self.inner.handle_async_request(request)
+        metrics.provider_answered(self.key, response.status_code)
         if response.status_code == 429:
             await limiter().cooldown(self.key, retry_after_seconds(response.headers.get("retry-after")))
         return response
@@ -117,6 +118,7 @@ async def call(connection_id: int, hook: str, **kwargs: Any) -> Any:
     if row is None:
         raise LedgerBridgeError(f"Connection {connection_id} no longer exists.", code="not_found")
     provider = row["provider"]
+    metrics.remember_provider(connection_id, provider)
     for attempt in (0, 1):
         session = await open_session(connection_id, force_refresh=attempt == 1)
         try:

@@ -140,6 +140,18 @@ REASONS: dict[str, Reason] = {
         "Retry the run; if it fails again, report it with the run id from Sync history.",
         status=500,
     ),
+    # Operations: raised by the `ledgerbridge` command, never in answer to a request.
+    "migration_failed": Reason(
+        "The database migration failed.",
+        "Restore the backup taken before the upgrade, or run the previous version.",
+        status=500,
+    ),
+    "schema_not_ready": Reason(
+        "The database schema is not up to date yet.",
+        "Start `ledgerbridge serve` or run `ledgerbridge migrate`, then start this process again.",
+        status=503,
+    ),
+    "backup_failed": Reason("The backup or restore could not be done.", "Follow the message's advice."),
 }
 
 

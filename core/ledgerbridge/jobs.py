@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from ledgerbridge import logs, metrics
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
 from ledgerbridge.events.catalogue import Event, EventType, SyncRunFinished
@@ -397,6 +398,7 @@ async def execute(run_id: int, owner: str = WORKER_ID,
 
     `handlers` defaults to those installed in this process (`install_handlers`).
     """
+    logs.RUN_ID.set(run_id)  # every line this task writes from here on carries the run's id
     run = await claim(run_id, owner)
     if run is None:
         return None
@@ -408,6 +410,7 @@ async def execute(run_id: int, owner: str = WORKER_ID,
         outcome = await _attempt(known, context)
     except LeaseLost:
         log.warning("run %s was taken over by another worker; stopping", run.id)
+        metrics.job_finished(run.kind, "taken_over", run.started_at)
         return None
     finally:
         keeper.cancel()
@@ -442,6 +445,9 @@ async def record_outcome(context: RunContext, outcome: Outcome) -> RunState | No
     failure raises, and the `sync_run_finished` notification. None: the run was cancelled or
     taken over meanwhile, and is left as it is."""
     run = context.run
+    metrics.job_finished(run.kind, outcome.state, run.started_at)
+    log.info("run %s (%s) ended: %s", run.id, run.kind, outcome.state, extra={"kind": str(run.kind),
+             "state": str(outcome.state), "counts": dict(context.counts)})
     counted = isinstance(outcome.failure, ProviderError) or outcome.failure is None
     if counted and not await _save_counts(context):
         return None

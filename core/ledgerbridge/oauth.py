@@ -37,7 +37,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from piccolo.columns import Column
 
-from ledgerbridge import jobs, vault
+from ledgerbridge import jobs, metrics, vault
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import (
     AuthorizationError,
@@ -565,6 +565,7 @@ async def _refresh(connection: Connection) -> str:
         current = await Connection.objects().where(Connection.id == connection.id).first()
         if current is not None and current.token_version != version and _fresh(current, utcnow()):
             return vault.decrypt(current.access_token_enc)
+        metrics.token_refreshed(connection.provider, "refused")
         await set_status(connection, ConnectionStatus.needs_reconnect, exc.message)
         raise
     except BaseException:
@@ -591,6 +592,7 @@ async def _refresh(connection: Connection) -> str:
             # valid one; ours arrived last, so it wins rather than being dropped.
             values[Connection.token_version] = Connection.token_version + 1
             await Connection.update(values).where(Connection.id == connection.id)
+    metrics.token_refreshed(connection.provider, "ok")
     return tokens.access_token
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ledgerbridge import db, jobs
+from ledgerbridge import db, jobs, schema
 from ledgerbridge.events import outbox
+from ledgerbridge.health import SCHEDULER_BEACON_SECONDS, touch_scheduler_beacon
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, utcnow
 
@@ -61,19 +63,28 @@ def make_scheduler() -> AsyncIOScheduler:
 
 
 def run_forever() -> None:
-    """The `ledgerbridge scheduler` process."""
+    """The `ledgerbridge scheduler` process: waits for the schema, runs until SIGINT or SIGTERM."""
     # Lazy: importing the worker builds the broker (from the settings) that jobs are sent to.
     from ledgerbridge import worker  # noqa: F401
 
     async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         await db.ensure_pool()
+        await schema.wait_for_migrations()
         scheduler = make_scheduler()
+        scheduler.add_job(touch_scheduler_beacon, "interval", seconds=SCHEDULER_BEACON_SECONDS, id="beacon",
+                          next_run_time=utcnow(), max_instances=1, coalesce=True)
         scheduler.start()
         await jobs.sweep()
         log.info("scheduler running")
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            await db.close_pool()
+        log.info("scheduler stopped")
 
     asyncio.run(main())

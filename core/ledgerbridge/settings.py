@@ -98,6 +98,8 @@ class Settings:
     host: str
     port: int
     log_level: str
+    log_format: str  # json: one JSON object a line (for log collectors); text: for people
+    worker_metrics_port: int  # where `ledgerbridge worker` serves /metrics (0: not at all)
     worker_threads: int
     job_lease_seconds: int
     sweep_interval_seconds: int
@@ -144,6 +146,13 @@ def _sandboxes_mode() -> str:
     return mode
 
 
+def _log_format() -> str:
+    value = _env("LOG_FORMAT", "text").lower()
+    if value not in {"json", "text"}:
+        raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text, got {value!r}")
+    return value
+
+
 def load_settings() -> Settings:
     """Build settings from the environment; call `get_settings()` for the cached instance."""
     load_dotenv(Path.cwd() / ".env", override=False)
@@ -153,6 +162,14 @@ def load_settings() -> Settings:
         raise SettingsError(
             f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, got {database_url!r}"
         )
+    if _env("BROKER_URL"):
+        # Separate processes (often separate containers, each with its own data directory) must share the
+        # secrets: a generated key would differ per process, and workers could not read the web's tokens.
+        missing = [PREFIX + name for name in ("SECRET_KEY", "ENCRYPTION_KEYS") if not _env(name)]
+        if missing:
+            raise SettingsError(
+                f"{' and '.join(missing)} must be set when LEDGERBRIDGE_BROKER_URL is (every process must use the "
+                "same secrets); see .env.example for how to generate each")
     secret_key = _env("SECRET_KEY") or _persisted_secret(
         data_dir / "secret_key", lambda: secrets.token_urlsafe(48)
     )
@@ -181,6 +198,8 @@ def load_settings() -> Settings:
         host=host,
         port=port,
         log_level=_env("LOG_LEVEL", "INFO").upper(),
+        log_format=_log_format(),
+        worker_metrics_port=_env_int("WORKER_METRICS_PORT", 9191),
         worker_threads=_env_int("WORKER_THREADS", 4),
         job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
         sweep_interval_seconds=_env_int("SWEEP_INTERVAL_SECONDS", 15),

@@ -22,7 +22,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware
 
-from ledgerbridge import db, jobs
+from ledgerbridge import db, jobs, logs, metrics
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.settings import get_settings
 from ledgerbridge.sync import run_handlers
@@ -31,6 +31,8 @@ from ledgerbridge.tables import WorkerHeartbeat, utcnow
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10.0
 QUEUE = "ledgerbridge"
+# Set by `ledgerbridge worker` for the processes Dramatiq forks: they set up their own logging here.
+WORKER_PROCESS_ENV = "LEDGERBRIDGE_WORKER_PROCESS"
 
 
 async def beat(mode: str) -> None:
@@ -91,7 +93,17 @@ def make_broker(broker_url: str) -> dramatiq.Broker:
         mode = "embedded"
     broker.add_middleware(AsyncIO())
     broker.add_middleware(Heartbeat(mode))
+    if broker_url and os.environ.get(metrics.MULTIPROCESS_ENV):
+        # Lazy: the module reads its port and directory from the environment when imported, and makes
+        # that directory; only `ledgerbridge worker` sets them, so only its processes import it.
+        from dramatiq.middleware.prometheus import Prometheus
+
+        broker.add_middleware(Prometheus())
     return broker
+
+
+if os.environ.get(WORKER_PROCESS_ENV):
+    logs.configure(get_settings())  # stderr is Dramatiq's pipe to the main process by now
 
 
 broker = make_broker(get_settings().broker_url)
@@ -133,5 +145,6 @@ def worker_argv(processes: int, threads: int, extra: list[str] | None = None) ->
         str(threads),
         "--queues",
         QUEUE,
+        "--skip-logging",
         *(extra or []),
     ]

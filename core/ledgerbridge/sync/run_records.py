@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledgerbridge import metrics
 from ledgerbridge.jobs import RunContext
 from ledgerbridge.tables import RunRecord, utcnow
 
@@ -14,6 +15,7 @@ async def note(ctx: RunContext, record_type: str, record_id: int | None, remote_
     if seen:
         ctx.count("seen")
     ctx.count(outcome)
+    metrics.record(ctx.run.connection, record_type, outcome)
     if kept:
         await RunRecord(run=ctx.run.id, record_type=record_type, record_id=record_id, remote_id=remote_id,
                         outcome=outcome, message=message, created_at=utcnow()).save()
