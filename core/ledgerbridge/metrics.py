@@ -87,7 +87,8 @@ def token_refreshed(provider: str, outcome: str) -> None:
 
 
 def webhook_delivered(provider: str, direction: str, outcome: str) -> None:
-    """The hook point for webhook deliveries (received from providers, sent to the business's app)."""
+    """Webhooks received from providers (direction "in": accepted or refused) and sent to the host app
+    ("out", provider "host_app": delivered or failed, per attempt)."""
     WEBHOOK_DELIVERIES.labels(provider, direction, outcome).inc()
 
 

@@ -12,7 +12,7 @@ from litestar import Request, post
 from litestar.params import FromPath
 from litestar.response import Response
 
-from ledgerbridge import jobs
+from ledgerbridge import jobs, metrics
 from ledgerbridge.plugins import get_registry, hookimpl
 from ledgerbridge.provider import WebhookEvent
 from ledgerbridge.settings import get_settings
@@ -56,9 +56,11 @@ async def receive_webhook(provider: FromPath[str], request: Request) -> Response
     headers = {key.lower(): value for key, value in request.headers.items()}
     settings = get_settings().provider(provider)
     if not await registry.call(provider, "verify_webhook", settings=settings, headers=headers, body=body):
+        metrics.webhook_delivered(provider, "in", "refused")
         return Response("invalid signature", status_code=401)
     events = await registry.call(provider, "parse_webhook", settings=settings, headers=headers, body=body)
     await handle_events(provider, events)
+    metrics.webhook_delivered(provider, "in", "accepted")
     return Response("", status_code=200)
 
 

@@ -18,6 +18,7 @@ from ledgerbridge.tables import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from prometheus_client import REGISTRY
 
 from tests.conftest import make_connection
 from tests.events.conftest import run_queued
@@ -81,6 +82,7 @@ async def test_a_receiver_down_for_a_while_gets_everything_in_order_once(
     connection = await make_connection(tenant.workspace_id)
     endpoint = await _register(api, receiver)
     expected: list[str] = []
+    failed_before, delivered_before = _sent("failed"), _sent("delivered")
 
     async def change(reason: str) -> None:
         from ledgerbridge.events import records
@@ -115,6 +117,15 @@ async def test_a_receiver_down_for_a_while_gets_everything_in_order_once(
     assert statuses[0] == 500 and statuses[-1] == 204
     assert any("No answer within" in error for error in errors), errors
     assert any("Connect" in error for error in errors), errors
+    # Every attempt is counted for /metrics: the failures while the receiver was down, then the deliveries.
+    assert _sent("failed") - failed_before >= 4
+    assert _sent("delivered") - delivered_before == len(expected)
+
+
+def _sent(outcome: str) -> float:
+    return REGISTRY.get_sample_value(
+        "ledgerbridge_webhook_deliveries_total", {"provider": "host_app", "direction": "out", "outcome": outcome}
+    ) or 0.0
 
 
 async def _attempts_at_least(count: int) -> bool:

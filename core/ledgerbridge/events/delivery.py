@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import httpx
 
+from ledgerbridge import metrics
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError, RateLimited
 from ledgerbridge.events.destinations import check_destination
@@ -117,6 +118,7 @@ async def attempt(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attem
     assert event is not None, "a pending delivery keeps its event (retention spares it)"
     started_at = utcnow()
     result = await post(endpoint, event.event_id, envelope_of(event))
+    metrics.webhook_delivered("host_app", "out", "delivered" if result.ok else "failed")
     number = delivery.attempts + 1
     values: dict = {WebhookDelivery.attempts: number, WebhookDelivery.claimed_until: None,
                     WebhookDelivery.last_status: result.status_code, WebhookDelivery.last_error: result.error}
