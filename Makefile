@@ -3,11 +3,11 @@
 
 run:
 	@scripts/bootstrap.sh
-	@uv run ledgerbridge serve
+	@uv run --no-sync ledgerbridge serve
 
 test:
 	@scripts/bootstrap.sh --test
-	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run pytest -q
+	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run --no-sync pytest -q
 
 lint:
 	@uv run ruff check .

@@ -25,4 +25,9 @@ if [ "${1:-}" = "--test" ]; then
   fi
 fi
 
-uv sync --locked --quiet
+if [ "${1:-}" = "--test" ]; then
+  uv sync --locked --quiet
+else
+  # Only what the server needs: the test tools and the Acme test provider stay out of a demo's Integrations.
+  uv sync --locked --quiet --no-dev
+fi
