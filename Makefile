@@ -7,7 +7,7 @@ run:
 
 test:
 	@scripts/bootstrap.sh --test
-	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run --no-sync pytest -q
+	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run --no-sync pytest -q --durations=30
 
 lint:
 	@uv run ruff check .
