@@ -4,6 +4,7 @@ the dashboard."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from ledgerbridge import oauth
 from ledgerbridge.errors import AuthorizationError
@@ -16,7 +17,8 @@ from tests.events.conftest import run_queued
 
 async def _refuse_refresh(acme, workspace_id: int) -> int:
     connection = await make_connection(workspace_id)
-    acme._db().execute("UPDATE token SET valid=0")  # the books revoke every refresh token
+    async with httpx.AsyncClient() as http:  # the books refuse every token from now on
+        (await http.post(f"{acme.url}/_sandbox/tokens/revoke-all")).raise_for_status()
     with pytest.raises(AuthorizationError):
         await oauth.access_token(connection.id, force_refresh=True)
     return connection.id
