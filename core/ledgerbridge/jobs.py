@@ -167,6 +167,7 @@ async def claim(run_id: int, owner: str = WORKER_ID) -> SyncRun | None:
                 SyncRun.lease_owner: owner,
                 SyncRun.lease_expires_at: now + _lease(),
                 SyncRun.attempts: SyncRun.attempts + 1,
+                SyncRun.claims: SyncRun.claims + 1,
                 SyncRun.not_before: None,
             }
         ).where(claimable).returning(SyncRun.id)
@@ -202,20 +203,26 @@ async def finish(run_id: int, state: RunState, error: str = "", owner: str = WOR
     return bool(done)
 
 
-async def requeue(run_id: int, *, delay: float, error: str = "", owner: str = WORKER_ID) -> None:
-    """Give the run back to the queue, due after `delay` seconds (rate limits, back-off)."""
+async def requeue(run_id: int, *, delay: float, error: str = "", owner: str = WORKER_ID,
+                  waiting: bool = False) -> None:
+    """Give the run back to the queue, due after `delay` seconds (rate limits, back-off).
+
+    `waiting`: the run stops only because the provider is not answering for now; it gives its
+    attempt back, since attempts count crashes and lost leases, not a provider's bad minutes.
+    """
     now = utcnow()
+    values: dict[Any, Any] = {
+        SyncRun.state: RunState.queued,
+        SyncRun.lease_owner: "",
+        SyncRun.lease_expires_at: None,
+        SyncRun.not_before: now + timedelta(seconds=delay),
+        SyncRun.queued_at: now,
+        SyncRun.error: error,
+    }
+    if waiting:
+        values[SyncRun.attempts] = SyncRun.attempts - 1
     async with write_transaction():
-        await SyncRun.update(
-            {
-                SyncRun.state: RunState.queued,
-                SyncRun.lease_owner: "",
-                SyncRun.lease_expires_at: None,
-                SyncRun.not_before: now + timedelta(seconds=delay),
-                SyncRun.queued_at: now,
-                SyncRun.error: error,
-            }
-        ).where((SyncRun.id == run_id) & (SyncRun.lease_owner == owner))
+        await SyncRun.update(values).where((SyncRun.id == run_id) & (SyncRun.lease_owner == owner))
     dispatch(run_id, delay)
 
 
@@ -390,6 +397,7 @@ class Outcome:
     error: str = ""
     retry_in: float | None = None  # seconds; set when the run goes back to the queue
     failure: LedgerBridgeError | None = None  # becomes an issue on the connection
+    waiting: bool = False  # queued again for a provider's transient trouble: the attempt is given back
 
 
 async def execute(run_id: int, owner: str = WORKER_ID,
@@ -426,10 +434,10 @@ async def _attempt(handlers: RunHandlers, context: RunContext) -> Outcome:
     except LeaseLost:
         raise
     except RateLimited as exc:
-        return Outcome(RunState.queued, exc.message, retry_in=exc.retry_after)
+        return _waiting(exc, exc.retry_after)
     except ProviderError as exc:
-        if exc.retryable and run.attempts < MAX_ATTEMPTS:
-            return Outcome(RunState.queued, exc.message, retry_in=backoff(run.attempts))
+        if exc.retryable:  # the provider's trouble, not a person's: wait and resume, never fail for it
+            return _waiting(exc, min(backoff(max(run.claims - run.attempts + 1, 1)), LONGEST_WAIT))
         return Outcome(RunState.failed, exc.message, failure=exc)
     except LedgerBridgeError as exc:
         log.warning("run %s failed: %s (%s)", run.id, exc.message, exc.code)
@@ -438,6 +446,18 @@ async def _attempt(handlers: RunHandlers, context: RunContext) -> Outcome:
         log.exception("run %s failed", run.id)
         unexpected = LedgerBridgeError(f"Unexpected error: {exc.__class__.__name__}: {exc}")
         return Outcome(RunState.failed, str(exc), failure=unexpected)
+
+
+#: A waiting run tries again at least this often, however long its provider's trouble lasts.
+LONGEST_WAIT = 300.0
+
+
+def _waiting(exc: ProviderError, delay: float) -> Outcome:
+    """A run that met more transient trouble than it retries in place: queued again, with its
+    state and next try in its message."""
+    next_try = (utcnow() + timedelta(seconds=delay)).strftime("%H:%M:%S UTC")
+    return Outcome(RunState.queued, f"Waiting: {exc.message} Next try at {next_try}.", retry_in=delay,
+                   waiting=True)
 
 
 async def record_outcome(context: RunContext, outcome: Outcome) -> RunState | None:
@@ -452,7 +472,8 @@ async def record_outcome(context: RunContext, outcome: Outcome) -> RunState | No
     if counted and not await _save_counts(context):
         return None
     if outcome.retry_in is not None:
-        await requeue(run.id, delay=outcome.retry_in, error=outcome.error, owner=context.owner)
+        await requeue(run.id, delay=outcome.retry_in, error=outcome.error, owner=context.owner,
+                      waiting=outcome.waiting)
         return RunState.queued
     if outcome.failure is not None:
         await record_run_failure(run, outcome.failure)
@@ -476,9 +497,6 @@ async def _emit_finished(tx: JobTransaction, run_id: int) -> None:
         run_id=run.id, kind=run.kind, state=run.state, connection_id=run.connection,  # type: ignore[arg-type]
         counts={name: getattr(run, name) for name in COUNTS}, error=run.error,
     )))
-
-
-MAX_ATTEMPTS = 8
 
 
 async def _save_counts(context: RunContext) -> bool:

@@ -395,7 +395,8 @@ class SyncRun(Table):
     progress_total = Integer(default=0)
     checkpoint = JSON(default="{}")
     error = Text(default="")
-    attempts = Integer(default=0)
+    attempts = Integer(default=0)  # tries that ended by a crash, a lost lease or an end; waits give theirs back
+    claims = Integer(default=0)  # every time a worker took the run (see `OutboundWrite.attempt`)
     lease_owner = Varchar(length=120, default="")
     lease_expires_at = Timestamptz(null=True, default=None)
     not_before = Timestamptz(null=True, default=None)  # rate-limited or backing off until
@@ -411,7 +412,7 @@ class OutboundWrite(Table):
     workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
     connection = ForeignKey(Connection, on_delete=OnDelete.cascade)
     run = ForeignKey(SyncRun, null=True, on_delete=OnDelete.set_null)
-    attempt = Integer(default=0)  # the run's attempt that prepared it (see `exporting.is_retry`)
+    attempt = Integer(default=0)  # the run's claim that prepared it (see `outbound.is_retry`)
     record_type = Varchar(length=20, choices=RecordType)
     record_id = Integer()
     operation = Varchar(length=20)  # create, update, void, delete

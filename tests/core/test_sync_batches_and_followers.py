@@ -133,16 +133,14 @@ async def test_the_payload_preview_writes_nothing_anywhere(connection, acme):
 
 
 async def test_a_throttled_batch_is_sent_again_as_a_batch_not_one_by_one(connection, acme):
-    """A 429 is the provider saying it did nothing: no lookups, no singles, no duplicates."""
+    """A 429 is the provider saying it did nothing: no lookups, no singles, no duplicates. The run
+    waits the provider's Retry-After in place and sends the same batch again, without a new attempt."""
     invoices = [await _sent_invoice(connection, number=f"T-{n}") for n in range(12)]
     acme.THROTTLED_BATCHES[0] = 1
     acme.CALLS.clear()
-    first = await _bulk(connection, invoices)
-    assert first.state == RunState.queued and first.not_before is not None  # waits for the allowance
-    await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == first.id)
-    await jobs.execute(first.id, owner="w")
-    result = await SyncRun.objects().where(SyncRun.id == first.id).first()
+    result = await _bulk(connection, invoices)
     assert result.state == RunState.done and result.failed == 0, result.error
+    assert result.attempts == 1 and result.claims == 1
     invoice_calls = [call for call in acme.CALLS if call in ("export_invoices_batch", "find_invoice")]
     assert invoice_calls == ["export_invoices_batch"] * 3  # refused, then 10 + 2
     assert sorted(r["number"] for r in acme.remote_records("invoice")) == sorted(f"T-{n}" for n in range(12))

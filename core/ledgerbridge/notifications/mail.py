@@ -71,5 +71,5 @@ async def run_send_notices(ctx: RunContext) -> None:
         async with write_transaction():
             await Notice.update(values).where(Notice.id == notice.id)
         await ctx.ensure_lease()
-    if failed and ctx.run.attempts < MAIL_ATTEMPTS:
+    if failed and ctx.run.claims < MAIL_ATTEMPTS:  # every try counts, waits included
         raise MailDeferred(f"The mail server refused {failed} notices; trying again.", retry_after=MAIL_RETRY_SECONDS)

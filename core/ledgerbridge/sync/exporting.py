@@ -15,19 +15,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledgerbridge import connections
-from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited, UncertainWrite
+from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
 from ledgerbridge.invoicing import invoice_number_for_provider
 from ledgerbridge.issues import resolve
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.plugins import get_registry
-from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
+from ledgerbridge.provider import ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
+from ledgerbridge.sync.batches import send_batch
+from ledgerbridge.sync.claims import WrittenElsewhere, claim_write
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
 from ledgerbridge.sync.followers import export_time_entries
-from ledgerbridge.sync.links import fingerprint, get_link, link_ref, prepare_write, save_link, settle_write
+from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link
 from ledgerbridge.sync.outbound import is_retry, write
-from ledgerbridge.sync.refusals import record_refusal, refusals_become_issues
+from ledgerbridge.sync.refusals import failures_land_on_invoices, refusals_become_issues
 from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import (
     Connection,
@@ -41,7 +43,6 @@ from ledgerbridge.tables import (
     OutboundWrite,
     RecordType,
     TaxRate,
-    WriteState,
     utcnow,
 )
 
@@ -148,11 +149,21 @@ async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: in
             return "skipped"
         invoice, data, link = ready
         operation = "update" if link_ref(link) else "create"
-        result = await write(ctx, connection, RecordType.invoice, invoice.id, operation, "export_invoice",
-                             number=data.number if data.send_number else None, invoice=data, link=link_ref(link))
+
+        async def record(result: ExportResult) -> None:
+            await _record_exported(ctx, connection, invoice, data, result)
+
+        try:
+            result = await write(ctx, connection, RecordType.invoice, invoice.id, operation, "export_invoice",
+                                 number=data.number if data.send_number else None, record=record, invoice=data,
+                                 link=link_ref(link))
+        except WrittenElsewhere as elsewhere:
+            await _record(ctx, invoice.id, elsewhere.link.remote_id, "skipped",
+                          "Exported by another run at the same moment.")
+            return "skipped"
     if refusal.error is not None:
         return "failed"
-    await _exported(ctx, connection, invoice, data, result)
+    await _after_export(ctx, connection, invoice, result)
     return "created" if result.created else "updated"
 
 
@@ -175,75 +186,22 @@ async def export_invoices_in_batches(ctx: RunContext, connection: Connection, in
         if link_ref(link) is not None:
             singles.append(invoice_id)
             continue
-        write = await prepare_write(
-            workspace_id=connection.workspace, connection_id=connection.id, run_id=ctx.run.id,
-            record_type=RecordType.invoice, record_id=invoice.id, operation="create", attempt=ctx.run.attempts,
-        )
-        if is_retry(ctx, write):
+        try:
+            write = await claim_write(ctx, connection, RecordType.invoice, invoice.id, "create", wait=False)
+        except WrittenElsewhere as elsewhere:
+            await _record(ctx, invoice.id, elsewhere.link.remote_id, "skipped",
+                          "Exported by another run at the same moment.")
+            continue
+        if write is None or is_retry(ctx, write):  # another run holds it, or it may have landed already
             singles.append(invoice_id)
         else:
             batch.append((invoice, data, write))
     if len(batch) == 1:
         singles.insert(0, batch.pop()[0].id)
     if batch:
-        singles.extend(await _send_batch(ctx, connection, batch))
+        singles.extend(await send_batch(ctx, connection, batch, _record_exported, _after_export))
     for invoice_id in singles:
         await export_invoice(ctx, connection, invoice_id)
-
-
-async def _send_batch(ctx: RunContext, connection: Connection,
-                      batch: list[tuple[Invoice, InvoiceData, OutboundWrite]]) -> list[int]:
-    """One batch request; returns the invoices to try again one by one (their fate is unknown)."""
-    await ctx.ensure_lease()
-    try:
-        outcomes: list[BatchOutcome] = await connections.call(
-            connection.id, "export_invoices_batch",
-            invoices=[(data, None, write.idempotency_key) for _, data, write in batch],
-        )
-    except UncertainWrite as exc:
-        for _, _, write in batch:
-            await settle_write(write, WriteState.uncertain, error=exc.message)
-        raise
-    except RateLimited as exc:
-        # A 429 is the provider's answer that nothing was done: the next attempt batches them afresh.
-        for _, _, write in batch:
-            await settle_write(write, WriteState.failed, error=exc.message)
-        raise
-    except ProviderError as exc:
-        if exc.retryable:  # the next attempt settles each of them (find, then send alone) before resending
-            for _, _, write in batch:
-                await settle_write(write, WriteState.uncertain, error=exc.message)
-            raise
-        for invoice, _, write in batch:
-            await settle_write(write, WriteState.failed, error=exc.message)
-            await record_refusal(ctx, connection, RecordType.invoice, invoice.id, exc, mark_link=True, seen=True)
-        return []
-    again: list[int] = []
-    exported: list[tuple[Invoice, ExportResult]] = []
-    async with transaction():  # one commit for the whole batch's bookkeeping
-        for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
-            if outcome.result is not None:
-                await settle_write(write, WriteState.applied, remote_id=outcome.result.remote_id)
-                await _record_exported(ctx, connection, invoice, data, outcome.result)
-                exported.append((invoice, outcome.result))
-                continue
-            error = outcome.error
-            if isinstance(error, ProviderError) and error.retryable:
-                await settle_write(write, WriteState.uncertain, error=error.message)
-                again.append(invoice.id)
-                continue
-            failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
-            await settle_write(write, WriteState.failed, error=failure.message)
-            await record_refusal(ctx, connection, RecordType.invoice, invoice.id, failure, mark_link=True, seen=True)
-    for invoice, result in exported:
-        await _after_export(ctx, connection, invoice, result)
-    return again
-
-
-async def _exported(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
-                    result: ExportResult) -> None:
-    await _record_exported(ctx, connection, invoice, data, result)
-    await _after_export(ctx, connection, invoice, result)
 
 
 async def _record_exported(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
@@ -290,7 +248,10 @@ async def withdraw_invoice(ctx: RunContext, connection: Connection, invoice_id: 
     hook = "void_invoice" if action == "void" and caps.void_invoices else "delete_invoice"
     if hook == "delete_invoice" and not caps.delete_invoices:
         hook = "void_invoice"
-    result = await write(ctx, connection, RecordType.invoice, invoice_id, action, hook, link=link_ref(link))
+    try:
+        result = await write(ctx, connection, RecordType.invoice, invoice_id, action, hook, link=link_ref(link))
+    except WrittenElsewhere:  # another run withdrew it while this one waited
+        return
     await save_link(
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
         record_id=invoice_id, remote_id=link.remote_id, version=result.version, state=LinkState.deleted_remote,
@@ -314,16 +275,17 @@ async def run_export(ctx: RunContext) -> None:
     todo = [invoice_id for invoice_id in ids if invoice_id not in done]
     action = params.get("action")
     size = 1 if action in ("void", "delete") else batch_size(connection)
-    for start in range(0, len(todo), size):
-        chunk = todo[start:start + size]
-        if action in ("void", "delete"):
-            await withdraw_invoice(ctx, connection, chunk[0], action)
-        elif len(chunk) == 1:
-            await export_invoice(ctx, connection, chunk[0])
-        else:
-            await export_invoices_in_batches(ctx, connection, chunk)
-        done.extend(chunk)
-        await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(ids))
+    async with failures_land_on_invoices(ctx, connection, todo, done):
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
+            if action in ("void", "delete"):
+                await withdraw_invoice(ctx, connection, chunk[0], action)
+            elif len(chunk) == 1:
+                await export_invoice(ctx, connection, chunk[0])
+            else:
+                await export_invoices_in_batches(ctx, connection, chunk)
+            done.extend(chunk)  # committed as it lands: a resumed run starts at the next batch
+            await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(ids))
 
 
 async def run_export_customer(ctx: RunContext) -> None:

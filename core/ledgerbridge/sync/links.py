@@ -52,15 +52,24 @@ async def save_link(
     state: LinkState = LinkState.synced, version: str = "", number: str = "", fingerprint_value: str = "",
     remote_data: dict[str, Any] | None = None, message: str = "",
 ) -> ExternalLink:
-    """Create or update the one link of a record in a connection."""
+    """Create or update the one link of a record in a connection.
+
+    Another run (an import, an export) may create the same link at the same moment: the row is
+    added with ON CONFLICT DO NOTHING and then read back, so the loser updates the winner's row
+    instead of failing on `externallink_one_per_record`.
+    """
     now = utcnow()
     async with write_transaction():
         link = await get_link(connection_id, record_type, record_id)
         if link is None:
-            link = ExternalLink(
+            await ExternalLink.insert(ExternalLink(
                 workspace=workspace_id, connection=connection_id, record_type=record_type, record_id=record_id,
-                created_at=now,
-            )
+                remote_id=remote_id, state=state, created_at=now, updated_at=now,
+            )).on_conflict(action="DO NOTHING")
+            link = await get_link(connection_id, record_type, record_id)
+        if link is None:  # not a race on this record: another record holds this remote id, which must show
+            link = ExternalLink(workspace=workspace_id, connection=connection_id, record_type=record_type,
+                                record_id=record_id, created_at=now)
         link.remote_id = remote_id
         link.state = state
         link.remote_version = version or link.remote_version or ""
@@ -88,24 +97,34 @@ async def prepare_write(
     *, workspace_id: int, connection_id: int, run_id: int | None, record_type: str, record_id: int, operation: str,
     attempt: int = 0,
 ) -> OutboundWrite:
-    """The unfinished write for this record and operation, or a new one with a fresh key."""
+    """The unfinished write for this record and operation, or a new one with a fresh key.
+
+    Runs that must not send a write another live run holds use `claims.claim_write` instead.
+    """
+    unfinished = (
+        (OutboundWrite.connection == connection_id)
+        & (OutboundWrite.record_type == record_type)
+        & (OutboundWrite.record_id == record_id)
+        & (OutboundWrite.operation == operation)
+        & OutboundWrite.state.is_in([WriteState.pending, WriteState.uncertain])
+    )
     async with write_transaction():
-        existing = await OutboundWrite.objects().where(
-            (OutboundWrite.connection == connection_id)
-            & (OutboundWrite.record_type == record_type)
-            & (OutboundWrite.record_id == record_id)
-            & (OutboundWrite.operation == operation)
-            & OutboundWrite.state.is_in([WriteState.pending, WriteState.uncertain])
-        ).first()
+        existing = await OutboundWrite.objects().where(unfinished).first()
         if existing is not None:
             return existing
-        write = OutboundWrite(
+        await OutboundWrite.insert(OutboundWrite(
             workspace=workspace_id, connection=connection_id, run=run_id, attempt=attempt, record_type=record_type,
-            record_id=record_id, operation=operation, idempotency_key=f"lb-{uuid.uuid4().hex}",
+            record_id=record_id, operation=operation, idempotency_key=new_write_key(),
             state=WriteState.pending, created_at=utcnow(),
-        )
-        await write.save()
+        )).on_conflict(action="DO NOTHING")  # a concurrent run's row wins (`outboundwrite_one_open`)
+        write = await OutboundWrite.objects().where(unfinished).first()
+        assert write is not None, "the write was just inserted, or another run's row was there"
     return write
+
+
+def new_write_key() -> str:
+    """A fresh idempotency key for a write; providers that replay keys answer a resend with the first answer."""
+    return f"lb-{uuid.uuid4().hex}"
 
 
 async def settle_write(write: OutboundWrite, state: WriteState, *, remote_id: str | None = None,

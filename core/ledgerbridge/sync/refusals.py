@@ -7,7 +7,7 @@ it is written as an open issue on the record, counted as failed, and the run mov
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -15,7 +15,7 @@ from ledgerbridge.errors import LedgerBridgeError, ProviderError
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
 from ledgerbridge.issues import issue_from_error
-from ledgerbridge.jobs import RunContext, transaction
+from ledgerbridge.jobs import LeaseLost, RunContext, transaction
 from ledgerbridge.sync.links import get_link, set_link_state
 from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import Connection, Invoice, LinkState, RecordType
@@ -62,3 +62,23 @@ async def record_refusal(ctx: RunContext, connection: Connection, record_type: s
             if invoice is not None:
                 await emit(records.invoice_export_failed(connection, invoice, error))
     await note(ctx, record_type, record_id, link.remote_id if link else None, "failed", error.message, seen=seen)
+
+
+@asynccontextmanager
+async def failures_land_on_invoices(ctx: RunContext, connection: Connection, invoice_ids: Sequence[int],
+                                    done: Sequence[int]) -> AsyncIterator[None]:
+    """Guard a run over invoices: an error that ends the run (not the provider's transient trouble,
+    which the run waits out) is recorded on each invoice it leaves unexported, not only on the
+    connection, so each invoice says why it did not go and what to do."""
+    try:
+        yield
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        if isinstance(exc, ProviderError) and exc.retryable:
+            raise
+        error = exc if isinstance(exc, LedgerBridgeError) else LedgerBridgeError(
+            f"The export stopped on an unexpected error: {exc.__class__.__name__}: {exc}")
+        for invoice_id in [i for i in invoice_ids if i not in done]:
+            await record_refusal(ctx, connection, RecordType.invoice, invoice_id, error, mark_link=True, seen=True)
+        raise

@@ -1,0 +1,128 @@
+"""One batch request of new invoices, seen through to the end inside the run.
+
+A batch meets the provider's bad moments like a single request does, but its answer concerns many
+invoices: a 429 means none was created, so the same batch goes again after the wait; a 5xx, a
+timeout or a reset connection means any of them may have been created, so each is first looked up
+by its number (those found are recorded as exported), and only the rest are sent again, still as a
+batch. All of it happens in the run, with backoff and jitter (`retrying`), without spending the
+run's attempts. Each batch's outcome is committed as it lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from ledgerbridge import connections
+from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
+from ledgerbridge.jobs import RunContext, transaction
+from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, RemoteInvoice
+from ledgerbridge.sync.links import settle_write
+from ledgerbridge.sync.refusals import record_refusal
+from ledgerbridge.sync.retrying import Retries
+from ledgerbridge.tables import Connection, Invoice, OutboundWrite, RecordType, WriteState
+
+Batch = list[tuple[Invoice, InvoiceData, OutboundWrite]]
+Recorder = Callable[[RunContext, Connection, Invoice, InvoiceData, ExportResult], Awaitable[None]]
+Follower = Callable[[RunContext, Connection, Invoice, ExportResult], Awaitable[None]]
+
+
+async def send_batch(ctx: RunContext, connection: Connection, batch: Batch, record: Recorder,
+                     follow: Follower) -> list[int]:
+    """Send the batch until it is answered; returns the invoices to send one by one.
+
+    `record` writes an exported invoice's side here (it may share a transaction), `follow` what comes
+    after its commit (time entries, plugins).
+    """
+    retries = Retries(ctx)
+    exported: list[tuple[Invoice, ExportResult]] = []
+    again: list[int] = []
+    while batch:
+        await ctx.ensure_lease()
+        try:
+            outcomes: list[BatchOutcome] = await connections.call(
+                connection.id, "export_invoices_batch",
+                invoices=[(data, None, write.idempotency_key) for _, data, write in batch],
+            )
+        except RateLimited as exc:  # nothing was done: the same batch goes again after the wait
+            try:
+                await retries.pause(exc)
+            except RateLimited:
+                for _, _, write in batch:
+                    await settle_write(write, WriteState.failed, error=exc.message)
+                raise
+            continue
+        except ProviderError as exc:
+            if not exc.retryable:
+                for invoice, _, write in batch:
+                    await settle_write(write, WriteState.failed, error=exc.message)
+                    await record_refusal(ctx, connection, RecordType.invoice, invoice.id, exc, mark_link=True,
+                                         seen=True)
+                break
+            for _, _, write in batch:  # any of them may have landed: settled before anything is resent
+                await settle_write(write, WriteState.uncertain, error=exc.message)
+            await retries.pause(exc)
+            batch, unnumbered = await _settle_by_number(ctx, connection, batch, record, exported)
+            again.extend(unnumbered)
+            continue
+        again.extend(await _record_outcomes(ctx, connection, batch, outcomes, record, exported))
+        break
+    for invoice, result in exported:
+        await follow(ctx, connection, invoice, result)
+    return again
+
+
+async def _record_outcomes(ctx: RunContext, connection: Connection, batch: Batch, outcomes: list[BatchOutcome],
+                           record: Recorder, exported: list[tuple[Invoice, ExportResult]]) -> list[int]:
+    """Write each invoice's answer; returns those whose fate is unknown (sent one by one next)."""
+    again: list[int] = []
+    async with transaction():  # one commit for the whole batch's bookkeeping
+        for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
+            if outcome.result is not None:
+                await settle_write(write, WriteState.applied, remote_id=outcome.result.remote_id)
+                await record(ctx, connection, invoice, data, outcome.result)
+                exported.append((invoice, outcome.result))
+                continue
+            error = outcome.error
+            if isinstance(error, ProviderError) and error.retryable:
+                await settle_write(write, WriteState.uncertain, error=error.message)
+                again.append(invoice.id)
+                continue
+            failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
+            await settle_write(write, WriteState.failed, error=failure.message)
+            await record_refusal(ctx, connection, RecordType.invoice, invoice.id, failure, mark_link=True, seen=True)
+    return again
+
+
+async def _settle_by_number(ctx: RunContext, connection: Connection, batch: Batch, record: Recorder,
+                            exported: list[tuple[Invoice, ExportResult]]) -> tuple[Batch, list[int]]:
+    """Look each invoice of an unanswered batch up: record those found, keep the rest for resending.
+
+    Returns (still to send in a batch, to send one by one): invoices without our number cannot be
+    looked up and go alone with their own keys.
+    """
+    missing: Batch = []
+    unnumbered: list[int] = []
+    for invoice, data, write in batch:
+        if not data.send_number:
+            unnumbered.append(invoice.id)
+            continue
+        lookup = Retries(ctx)  # each lookup has its own tries: one bad minute must not end a batch of 250
+        while True:
+            try:
+                found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice",
+                                                                     number=data.number)
+                break
+            except ProviderError as exc:
+                if not exc.retryable:
+                    raise
+                await lookup.pause(exc)
+        if found is None:
+            missing.append((invoice, data, write))
+            continue
+        result = ExportResult(remote_id=found.remote_id, version=found.version, number=found.number, created=True,
+                              record=found)
+        async with transaction():
+            await settle_write(write, WriteState.applied, remote_id=found.remote_id)
+            await record(ctx, connection, invoice, data, result)
+        exported.append((invoice, result))
+    return missing, unnumbered
