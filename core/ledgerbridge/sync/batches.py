@@ -98,7 +98,8 @@ async def _settle_by_number(ctx: RunContext, connection: Connection, batch: Batc
     """Look each invoice of an unanswered batch up: record those found, keep the rest for resending.
 
     Returns (still to send in a batch, to send one by one): invoices without our number cannot be
-    looked up and go alone with their own keys.
+    looked up and go alone with their own keys, and one found still a draft there goes alone to be
+    finished (marked sent) rather than created again.
     """
     missing: Batch = []
     unnumbered: list[int] = []
@@ -118,6 +119,9 @@ async def _settle_by_number(ctx: RunContext, connection: Connection, batch: Batc
                 await lookup.pause(exc)
         if found is None:
             missing.append((invoice, data, write))
+            continue
+        if found.status == "draft":  # created, but a later step is still to do: `outbound.write` finishes it
+            unnumbered.append(invoice.id)
             continue
         result = ExportResult(remote_id=found.remote_id, version=found.version, number=found.number, created=True,
                               record=found)

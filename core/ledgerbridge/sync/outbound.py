@@ -11,13 +11,13 @@ numbers, in `exporting`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ledgerbridge import connections
 from ledgerbridge.errors import ProviderError, RateLimited
 from ledgerbridge.jobs import RunContext, transaction
-from ledgerbridge.provider import ExportResult, RemoteInvoice
+from ledgerbridge.provider import ExportResult, LinkRef, RemoteInvoice
 from ledgerbridge.sync.claims import WrittenElsewhere, claim_write
 from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link, settle_write
 from ledgerbridge.sync.retrying import Retries
@@ -55,13 +55,18 @@ async def write(ctx: RunContext, connection: Connection, record_type: str, recor
         try:
             if uncertain and lookup:
                 found: RemoteInvoice | None = await connections.call(connection.id, "find_invoice", number=number)
-                if found is not None:
+                if found is not None and found.status != "draft":
                     result = ExportResult(remote_id=found.remote_id, version=found.version, number=found.number,
                                           created=True, record=found)
                     await applied(write, result, record)
                     return result
+                if found is not None:  # created, but a later step of the write (mark as sent) is still to do
+                    kwargs["link"] = LinkRef(remote_id=found.remote_id, remote_version=found.version,
+                                             remote_number=found.number)
             await ctx.ensure_lease()
             result = await connections.call(connection.id, hook, idempotency_key=write.idempotency_key, **kwargs)
+            if kwargs.get("link") is not None and operation == "create":
+                result = replace(result, created=True)  # finishing our own create is still its creation
         except RateLimited as exc:  # refused, so certainly not applied by this request
             try:
                 await retries.pause(exc)

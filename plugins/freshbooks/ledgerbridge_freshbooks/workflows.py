@@ -20,7 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from ledgerbridge.errors import ProviderError
+from ledgerbridge.errors import ProviderError, UncertainWrite
 from ledgerbridge.provider import (
     CustomerData,
     ExportResult,
@@ -234,8 +234,10 @@ async def export_invoice(client: FbClient, invoice: InvoiceData, link: LinkRef |
     """Create or update, then mark as sent (unless the connection exports drafts).
 
     On update the action rides in the same PUT (FreshBooks applies actions, then data). A new invoice
-    needs a second call; if only that one fails the invoice exists, so the result says so with a
-    warning rather than an error that would make the core look for it again.
+    needs a second call, and the two are one write: if only the second fails, the invoice exists
+    there as a draft, so the write is uncertain. The core then finds it by number and, seeing it a
+    draft, sends it again as an update, which marks it sent. Never a warning on a synced link: the
+    invoice would stay a draft there while it shows synced here.
     """
     subject = f"invoice {invoice.number}"
     context: ErrorContext = {"subject": subject, "number": invoice.number if invoice.send_number else ""}
@@ -248,8 +250,10 @@ async def export_invoice(client: FbClient, invoice: InvoiceData, link: LinkRef |
                 row = await client.update(INVOICES[0], "invoice", str(row["id"]), {"action_mark_as_sent": True},
                                           **context)
             except ProviderError as exc:
-                warnings.append(f"Created in FreshBooks but still a draft there ({exc.message}); "
-                                "exporting it again marks it sent.")
+                raise UncertainWrite(
+                    f"FreshBooks created invoice {invoice.number} but did not mark it sent ({exc.message}).",
+                    fix="Nothing to do: LedgerBridge finds the draft and marks it sent on its next try.",
+                ) from exc
     else:
         if not as_draft:
             body["action_mark_as_sent"] = True

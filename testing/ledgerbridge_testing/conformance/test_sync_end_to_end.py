@@ -236,7 +236,7 @@ async def test_a_timeout_after_the_write_still_gives_one_invoice(world: Provider
     world.fault("timeout_after_apply", path_prefix="/", count=1, method="POST", delay=1)
     result = await run(RunKind.export_invoice, connection, invoice_id=invoice.id)
     assert result.state == RunState.done, result.error
-    assert result.attempts >= 2, "the first attempt timed out"
+    assert result.attempts == 1, "the lost answer was settled inside the run, not by another attempt"
     assert world.invoice_numbers(connection.tenant_id).count("LB-5001") == 1
     assert (await remote_of(connection, invoice)).state == "synced"
 
