@@ -43,6 +43,7 @@ from ledgerbridge.tables import (
     OutboundWrite,
     RecordType,
     TaxRate,
+    WriteState,
     utcnow,
 )
 
@@ -286,6 +287,18 @@ async def run_export(ctx: RunContext) -> None:
                 await export_invoices_in_batches(ctx, connection, chunk)
             done.extend(chunk)  # committed as it lands: a resumed run starts at the next batch
             await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(ids))
+        await reconcile_lost_answers(ctx, connection)
+
+
+async def reconcile_lost_answers(ctx: RunContext, connection: Connection) -> None:
+    """The run's last step: an invoice write of this run whose answer is still unknown is settled now
+    (looked up, finished or sent), so no invoice the provider holds stays unrecorded here."""
+    rows = await OutboundWrite.select(OutboundWrite.record_id).where(
+        (OutboundWrite.run == ctx.run.id) & (OutboundWrite.record_type == RecordType.invoice)
+        & (OutboundWrite.operation == "create") & (OutboundWrite.state == WriteState.uncertain)
+    )
+    for row in rows:
+        await export_invoice(ctx, connection, row["record_id"])
 
 
 async def run_export_customer(ctx: RunContext) -> None:
