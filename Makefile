@@ -1,5 +1,6 @@
-# The two commands of the README, `make run` and `make test`, and `make lint` (ruff, mypy, import contracts).
-.PHONY: run test lint
+# The two commands of the README, `make run` and `make test`, `make lint` (ruff, mypy, import contracts) and
+# `make soak` (the fault soak on the production topology; SOAK_ARGS passes options, e.g. --invoices 200).
+.PHONY: run test lint soak
 
 run:
 	@scripts/bootstrap.sh
@@ -13,3 +14,7 @@ lint:
 	@uv run ruff check .
 	@uv run mypy
 	@uv run lint-imports
+
+soak:
+	@scripts/bootstrap.sh --test
+	@uv run --no-sync python bench/soak.py $(SOAK_ARGS)
