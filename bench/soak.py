@@ -121,14 +121,15 @@ class Side:
     prefix: str = ""
 
 
-async def wait_until(check: Callable[[], Awaitable[Any]], what: str, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
+async def wait_until(check: Callable[[], Awaitable[Any]], what: str, within: float) -> Any:
+    """Poll `check` every half second until it answers something truthy; TimeoutError after `within` s."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         value = await check()
         if value:
             return value
         await asyncio.sleep(0.5)
-    raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
+    raise TimeoutError(f"gave up waiting for {what} after {within:.0f} s")
 
 
 async def main(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
