@@ -177,7 +177,8 @@ async def main(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
 
         web_port = free_port()
         env = process_env(url, redis_url, folder / "data", LEDGERBRIDGE_SANDBOXES="off",
-                          LEDGERBRIDGE_HOST="127.0.0.1", LEDGERBRIDGE_PORT=str(web_port))
+                          LEDGERBRIDGE_HOST="127.0.0.1", LEDGERBRIDGE_PORT=str(web_port),
+                          LEDGERBRIDGE_WORKER_METRICS_PORT="0")  # several workers on one host: no shared port
         env.update(LEDGERBRIDGE_JOB_LEASE_SECONDS=str(args.lease_seconds), PYTHONPATH=os.pathsep.join(
             [str(ROOT), env.get("PYTHONPATH", "")]))
 
