@@ -205,7 +205,9 @@ async def main(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
 
         # -- set up: each provider connected by its owner, imported through the API, mapped
         for side in sides:
-            side.connection = await connect(side.world, email=f"owner@{side.key}.example")
+            # One workspace per provider: a workspace's bulk export goes to each of its connections.
+            side.connection = await connect(side.world, email=f"owner@{side.key}.example",
+                                            workspace=f"Soak {side.key}")
             owner = await Membership.objects().where(Membership.workspace == side.connection.workspace).first()
             side.api_key = (await create_api_key(side.connection.workspace, "host app", owner.user)).key
             answer = await web.post(f"/api/v1/connections/{side.connection.id}/sync", json={},
@@ -286,7 +288,7 @@ async def main(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
             polls.append((await jobs.enqueue(RunKind.poll_status, workspace_id=side.connection.workspace,
                                              connection_id=side.connection.id, params={})).id)
         _dispatch_through(redis_url, polls)
-        await wait_until(lambda: ended(polls), "the status read-back", args.timeout)
+        await wait_until(lambda: ended(polls), "the status read-back", min(args.timeout, 600))
         for side in sides:
             side.chaos.enabled = False
 

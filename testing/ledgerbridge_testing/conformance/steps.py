@@ -43,9 +43,11 @@ async def run(kind: RunKind, connection: Connection, **params: object) -> SyncRu
     raise AssertionError(f"run {queued.id} never finished: {row.error}")
 
 
-async def connect(world: ProviderWorld, email: str = "owner@example.com") -> Connection:
-    user, workspace = await memberships.create_admin(email, OWNER_PASSWORD, "Client Co")
-    url = await oauth.begin_connect(world.key, workspace_id=workspace.id, user_id=user.id, environment="production")
+async def connect(world: ProviderWorld, email: str = "owner@example.com", workspace: str = "Client Co") -> Connection:
+    """Connect `world`'s provider to the workspace named `workspace` (made if new) as its owner `email`."""
+    user, made = await memberships.create_admin(email, OWNER_PASSWORD, workspace)
+    workspace_id = made.id
+    url = await oauth.begin_connect(world.key, workspace_id=workspace_id, user_id=user.id, environment="production")
     params = world.consent(url)
     outcome = await oauth.complete_connect(params, user_id=user.id)
     if len(outcome.tenants) > 1:
