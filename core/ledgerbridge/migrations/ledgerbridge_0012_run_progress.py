@@ -16,6 +16,8 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 ID = "2026-12-05T06:12:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "sync_run claims; one open outbound write per record"
+OPEN = "state IN ('pending', 'uncertain')"
+RECORD = '"connection", "record_type", "record_id", "operation"'
 
 
 async def forwards() -> MigrationManager:
@@ -26,10 +28,18 @@ async def forwards() -> MigrationManager:
 
         engine = current_engine()
         await engine.run_ddl("ALTER TABLE sync_run ADD COLUMN claims INTEGER NOT NULL DEFAULT 0")
+        # Before the index: the old race could leave two open writes for one record. The newest stays
+        # open, as uncertain (it is looked up before anything is resent); the older ones are closed.
         await engine.run_ddl(
-            'CREATE UNIQUE INDEX IF NOT EXISTS outboundwrite_one_open ON outbound_write '
-            '("connection", "record_type", "record_id", "operation") '
-            "WHERE state IN ('pending', 'uncertain')"
+            f"UPDATE outbound_write SET state = 'uncertain' WHERE id IN (SELECT max(id) FROM outbound_write "
+            f"WHERE {OPEN} GROUP BY {RECORD} HAVING count(*) > 1)"
+        )
+        await engine.run_ddl(
+            "UPDATE outbound_write SET state = 'failed', error = 'Superseded by a newer write of the same record.' "
+            f"WHERE {OPEN} AND id NOT IN (SELECT max(id) FROM outbound_write WHERE {OPEN} GROUP BY {RECORD})"
+        )
+        await engine.run_ddl(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS outboundwrite_one_open ON outbound_write ({RECORD}) WHERE {OPEN}"
         )
 
     async def drop() -> None:
