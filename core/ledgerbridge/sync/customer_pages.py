@@ -17,6 +17,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
+from ledgerbridge.bulk_rows import insert_rows, update_rows
 from ledgerbridge.errors import REASONS
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import record_events
@@ -41,7 +42,7 @@ class _Decision:
     outcome: str  # created, updated, linked, skipped, failed
     record_id: int | None = None
     values: dict[str, Any] = field(default_factory=dict)
-    link: ExternalLink | None = None
+    link: dict[str, Any] | None = None  # the existing link's row, when there is one
     message: str = ""
 
 
@@ -70,15 +71,19 @@ def _slices(values: Sequence[Any], size: int = ROWS_PER_STATEMENT) -> list[Seque
     return [values[start:start + size] for start in range(0, len(values), size)]
 
 
-async def links_by_remote(connection_id: int, record_type: str, remote_ids: Sequence[str]) -> dict[str, ExternalLink]:
-    """The links of these remote records in this connection, by remote id."""
-    found: dict[str, ExternalLink] = {}
+async def links_by_remote(connection_id: int, record_type: str,
+                          remote_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The links of these remote records in this connection, by remote id (one query per 500)."""
+    found: dict[str, dict[str, Any]] = {}
     for part in _slices(sorted(set(remote_ids))):
-        for link in await ExternalLink.objects().where(
+        for link in await ExternalLink.select(
+            ExternalLink.id, ExternalLink.record_id, ExternalLink.remote_id, ExternalLink.remote_version,
+            ExternalLink.fingerprint, ExternalLink.state,
+        ).where(
             (ExternalLink.connection == connection_id) & (ExternalLink.record_type == record_type)
             & ExternalLink.remote_id.is_in(list(part))
         ):
-            found[str(link.remote_id)] = link
+            found[str(link["remote_id"])] = link
     return found
 
 
@@ -144,7 +149,7 @@ class _Candidates:
 
 
 async def _decide(ctx: RunContext, connection: Connection, live: list[RemoteCustomer],
-                  links: dict[str, ExternalLink]) -> list[_Decision]:
+                  links: dict[str, dict[str, Any]]) -> list[_Decision]:
     values = {remote.remote_id: customer_values(remote) for remote in live}
     new = [remote for remote in live if remote.remote_id not in links]
     candidates = await _Candidates.read(connection, new, {r.remote_id: values[r.remote_id]["name"] for r in new})
@@ -153,8 +158,8 @@ async def _decide(ctx: RunContext, connection: Connection, live: list[RemoteCust
         link = links.get(remote.remote_id)
         mine = values[remote.remote_id]
         if link is not None:
-            outcome = "skipped" if link.fingerprint == fingerprint(remote) else "updated"
-            decisions.append(_Decision(remote, outcome, link.record_id, mine, link))
+            outcome = "skipped" if link["fingerprint"] == fingerprint(remote) else "updated"
+            decisions.append(_Decision(remote, outcome, link["record_id"], mine, link))
             continue
         found = candidates.match(remote, mine["name"])
         if len(found) > 1:
@@ -175,24 +180,31 @@ async def _decide(ctx: RunContext, connection: Connection, live: list[RemoteCust
     return decisions
 
 
+CUSTOMER_FIELDS = ["name", "company", "given_name", "family_name", "email", "phone", "address_line1",
+                   "address_line2", "city", "region", "postal_code", "country", "tax_number", "notes", "currency"]
+
+
 async def _create(ctx: RunContext, connection: Connection, decisions: list[_Decision]) -> None:
     kinds = loads(ctx.run.params).get("kinds", {})
     now = utcnow()
+    columns = ["workspace", "source", "kind", "active", "archived_at", "external_ref", "created_at", "updated_at",
+               *CUSTOMER_FIELDS]
     rows = []
     for decision in decisions:
         remote, values = decision.remote, decision.values
         kind = kinds.get(remote.remote_id) or suggest_kind(values["name"], remote.company, remote.email)
         # Without a currency of its own, a customer is billed in the company's home currency.
-        rows.append(Customer(workspace=connection.workspace, source=connection.provider, created_at=now,
-                             updated_at=now, kind=kind, **{"currency": connection.currency or "USD", **values}))
-    for part in _slices(rows):
-        await Customer.insert(*part)
-    for decision, row in zip(decisions, rows, strict=True):
-        decision.record_id = row.id
+        values = {"currency": connection.currency or "USD", **values}
+        decision.values = values
+        rows.append((connection.workspace, connection.provider, kind, True, None, None, now, now,
+                     *(values[name] for name in CUSTOMER_FIELDS)))
+    ids = await insert_rows(Customer, columns, rows)
+    for decision, record_id in zip(decisions, ids, strict=True):
+        decision.record_id = record_id
 
 
 async def _update(decisions: list[_Decision], existing: dict[int, Customer]) -> None:
-    """Changed customers, written as one upsert per slice: an UPDATE per row would be a query each."""
+    """Changed customers, in one prepared statement run for all of them."""
     now = utcnow()
     rows = []
     for decision in decisions:
@@ -202,69 +214,49 @@ async def _update(decisions: list[_Decision], existing: dict[int, Customer]) -> 
         for name, value in decision.values.items():
             setattr(row, name, value)
         row.active, row.archived_at, row.updated_at = True, None, now
-        rows.append(row)
-    columns = [getattr(Customer, name) for name in customer_values_fields()] + [
-        Customer.active, Customer.archived_at, Customer.updated_at]
-    for part in _slices(rows):
-        await Customer.insert(*part).on_conflict(target=Customer.id, action="DO UPDATE", values=columns)
-
-
-def customer_values_fields() -> list[str]:
-    """Every field `customer_values` may set (currency only when the provider sends one; an upsert
-    writes back the row's own currency otherwise)."""
-    return ["name", "company", "given_name", "family_name", "email", "phone", "address_line1", "address_line2",
-            "city", "region", "postal_code", "country", "tax_number", "notes", "currency"]
-
-
-LINK_COLUMNS = [ExternalLink.remote_id, ExternalLink.state, ExternalLink.remote_version, ExternalLink.fingerprint,
-                ExternalLink.message, ExternalLink.last_synced_at, ExternalLink.updated_at]
+        rows.append((*(getattr(row, name) for name in CUSTOMER_FIELDS), True, None, now, row.id))
+    await update_rows(Customer, [*CUSTOMER_FIELDS, "active", "archived_at", "updated_at"], rows)
 
 
 async def _save_links(connection: Connection, decisions: list[_Decision], *, state: LinkState = LinkState.synced,
                       message: str = "", keep_fingerprint: bool = False) -> None:
-    """`save_link` for many records: new links inserted, existing ones upserted, a slice at a time."""
+    """`save_link` for many records: new links inserted in bulk, existing ones updated in bulk."""
     now = utcnow()
-    rows = []
+    new, changed = [], []
     for decision in decisions:
         remote, link = decision.remote, decision.link
-        if link is None or link.id is None:
-            link = ExternalLink(workspace=connection.workspace, connection=connection.id,
-                                record_type=RecordType.customer, record_id=decision.record_id, created_at=now)
-        link.remote_id = remote.remote_id
-        link.state = state
-        link.remote_version = remote.version or link.remote_version or ""
-        if not keep_fingerprint:
-            link.fingerprint = fingerprint(remote)
-        link.message = message
-        link.last_synced_at = now
-        link.updated_at = now
-        rows.append(link)
-    for part in _slices(rows):
-        await ExternalLink.insert(*part).on_conflict(target=ExternalLink.id, action="DO UPDATE", values=LINK_COLUMNS)
+        version = remote.version or (link["remote_version"] if link else "") or ""
+        if link is None:
+            new.append((connection.workspace, connection.id, RecordType.customer, decision.record_id, remote.remote_id,
+                        version, "", fingerprint(remote), state, "{}", message, now, now, now))
+        else:
+            print_ = link["fingerprint"] if keep_fingerprint else fingerprint(remote)
+            changed.append((remote.remote_id, state, version, print_, message, now, now, link["id"]))
+    await insert_rows(ExternalLink, ["workspace", "connection", "record_type", "record_id", "remote_id",
+                                     "remote_version", "remote_number", "fingerprint", "state", "remote_data",
+                                     "message", "last_synced_at", "created_at", "updated_at"], new)
+    await update_rows(ExternalLink, ["remote_id", "state", "remote_version", "fingerprint", "message",
+                                     "last_synced_at", "updated_at"], changed)
 
 
 async def _archive(connection: Connection, gone: list[RemoteCustomer],
-                   links: dict[str, ExternalLink]) -> tuple[list[_Decision], list[tuple[Customer, str]]]:
+                   links: dict[str, dict[str, Any]]) -> tuple[list[_Decision], list[tuple[Customer, str]]]:
     """Deleted or inactive in the provider: archived here, never dropped; unknown ones are skipped."""
-    decisions, announce = [], []
-    linked = [_Decision(remote, "updated", links[remote.remote_id].record_id, link=links[remote.remote_id],
+    announce = []
+    linked = [_Decision(remote, "updated", links[remote.remote_id]["record_id"], link=links[remote.remote_id],
                         message="archived") for remote in gone if remote.remote_id in links]
     skipped = [_Decision(remote, "skipped") for remote in gone if remote.remote_id not in links]
     if linked:
         now = utcnow()
-        ids = [decision.record_id for decision in linked]
-        for part in _slices(ids):
-            await Customer.update({Customer.active: False, Customer.archived_at: now}).where(
-                Customer.id.is_in(list(part)))
-        rows = await _customers(ids)
+        await update_rows(Customer, ["active", "archived_at"], [(False, now, d.record_id) for d in linked])
+        rows = await _customers([decision.record_id for decision in linked])
         for decision in linked:
             row = rows.get(decision.record_id or 0)
-            if row is not None and decision.link is not None and decision.link.state != LinkState.archived:
+            if row is not None and decision.link is not None and decision.link["state"] != LinkState.archived:
                 announce.append((row, decision.remote.remote_id))
         # The link keeps its fingerprint: a later reactivation must read as a change.
         await _save_links(connection, linked, state=LinkState.archived, message=ARCHIVED_MESSAGE, keep_fingerprint=True)
-    decisions = linked + skipped
-    return decisions, announce
+    return linked + skipped, announce
 
 
 async def _customers(ids: Sequence[int | None]) -> dict[int, Customer]:
