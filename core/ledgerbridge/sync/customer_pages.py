@@ -287,13 +287,13 @@ async def apply_customer_page(ctx: RunContext, connection: Connection, remotes: 
     events = [records.customer_changed("archived", connection, row, remote_id) for row, remote_id in announce_archived]
     for decision in decisions:
         if decision.outcome == "created":
-            row = Customer(id=decision.record_id, workspace=connection.workspace, active=True, external_ref=None,
-                           **{k: v for k, v in decision.values.items() if k in ("name", "email")})
+            events.append(records.customer_event(
+                "created", connection, customer_id=decision.record_id or 0, external_ref=None,
+                name=decision.values["name"], email=decision.values["email"], active=True,
+                remote_id=decision.remote.remote_id))
         elif decision.outcome == "updated" and (decision.record_id or 0) in existing:
             row = existing[decision.record_id or 0]
-        else:
-            continue
-        events.append(records.customer_changed(decision.outcome, connection, row, decision.remote.remote_id))
+            events.append(records.customer_changed("updated", connection, row, decision.remote.remote_id))
     await record_events(events)
     await note_many(ctx, RecordType.customer, [
         (d.record_id if d.outcome != "failed" else None, d.remote.remote_id, d.outcome, d.message)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import fields, is_dataclass
+from functools import cache
 from typing import Any
 
 from ledgerbridge.db import write_transaction
@@ -19,11 +20,19 @@ from ledgerbridge.provider import LinkRef
 from ledgerbridge.tables import ExternalLink, LinkState, OutboundWrite, WriteState, utcnow
 
 
+@cache
+def _field_names(kind: Any) -> tuple[str, ...] | None:
+    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
+
+
 def _as_data(value: Any) -> Any:
     """What `dataclasses.asdict` gives, without its deep copies (a third of a bulk import's time):
     the JSON, and so every stored fingerprint, stays the same."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _as_data(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
+    names = _field_names(value.__class__)
+    if names is not None:
+        return {name: _as_data(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [_as_data(item) for item in value]
     if isinstance(value, dict):
