@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="lb-bench-"))
     os.environ["LEDGERBRIDGE_DATA_DIR"] = str(folder)
     os.environ.setdefault("LEDGERBRIDGE_SECRET_KEY", "bench-secret")
-    from bench.databases import bench_database
     from ledgerbridge.settings import get_settings
+
+    from bench.databases import bench_database
 
     with bench_database(args.database) as url:
         os.environ["LEDGERBRIDGE_DATABASE_URL"] = url
