@@ -247,6 +247,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "import_peak_rss_mb": round(rss.peak, 1),
         "export_seconds": round(export_seconds, 2),
         "ideal_export_seconds": round(ideal_export, 2),
+        "export_provider_wait_s": round(export_waits.answer_seconds, 2),
+        "export_limiter_wait_s": round(export_waits.limiter_seconds, 2),
         "fraction_of_ceiling": round(ideal_export / export_seconds, 4),
         "export_invoices_per_min": round(rate, 1),  # on the sandbox clock
         "ceiling_invoices_per_min": ceiling,
