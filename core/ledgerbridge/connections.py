@@ -9,13 +9,14 @@ retries; a refused refresh marks the connection as needing reconnection.
 from __future__ import annotations
 
 import ssl
+import time
 from functools import cache
 from typing import Any
 
 import certifi
 import httpx
 
-from ledgerbridge import metrics, oauth, vault
+from ledgerbridge import metrics, oauth, provider_waits, vault
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import AccessTokenExpired, LedgerBridgeError
 from ledgerbridge.jobs import loads
@@ -59,8 +60,11 @@ class LimitedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         cost = int(request.extensions.get(METERED_COST, 1))
+        asked = time.perf_counter()
         async with limiter().slot(self.key, self.limits, cost):
+            granted = time.perf_counter()
             response = await self.inner.handle_async_request(request)
+        provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
         metrics.provider_answered(self.key, response.status_code)
         if response.status_code == 429:
             await limiter().cooldown(self.key, retry_after_seconds(response.headers.get("retry-after")))

@@ -76,9 +76,17 @@ def payment_recorded(connection: Connection, invoice: Invoice, payment: Payment,
 
 def customer_changed(kind: str, connection: Connection, customer: Customer, remote_id: str | None) -> Event:
     """`kind`: created, updated or archived."""
+    return customer_event(kind, connection, customer_id=customer.id, external_ref=customer.external_ref,
+                          name=customer.name, email=customer.email, active=bool(customer.active), remote_id=remote_id)
+
+
+def customer_event(kind: str, connection: Connection, *, customer_id: int, external_ref: str | None, name: str,
+                   email: str, active: bool, remote_id: str | None) -> Event:
+    """`customer_changed` from the values alone: a bulk import has them without a model instance
+    (building thousands of those cost more than writing the rows)."""
     return Event(EventType(f"customer.{kind}"), connection.workspace, CustomerChanged(
-        customer_id=customer.id, external_ref=customer.external_ref, name=customer.name, email=customer.email,
-        active=bool(customer.active), connection_id=connection.id, provider=connection.provider, remote_id=remote_id,
+        customer_id=customer_id, external_ref=external_ref, name=name, email=email, active=active,
+        connection_id=connection.id, provider=connection.provider, remote_id=remote_id,
     ))
 
 

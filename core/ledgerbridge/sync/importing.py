@@ -17,21 +17,20 @@ from typing import Any
 
 from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
-from ledgerbridge.errors import REASONS
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
-from ledgerbridge.issues import raise_issue
 from ledgerbridge.jobs import RunContext, loads, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteAccount, RemoteCustomer, RemoteItem, RemoteRecord, RemoteTaxRate
+from ledgerbridge.sync.customer_kind import suggest_kind
+from ledgerbridge.sync.customer_pages import apply_customer_page, customer_values
 from ledgerbridge.sync.links import fingerprint, link_by_remote, save_link
-from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
+from ledgerbridge.sync.paging import read_pages, save_change_cursor
 from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import (
     Account,
     Connection,
     Customer,
-    CustomerKind,
     ExternalLink,
     Item,
     LinkState,
@@ -42,32 +41,17 @@ from ledgerbridge.tables import (
 )
 
 Apply = Callable[[RunContext, Connection, Any], Awaitable[str]]
+ApplyPage = Callable[[RunContext, Connection, list[Any]], Awaitable[None]]
+
+# Kept under their former names for the import review, which matches one record at a time.
+_customer_values = customer_values
+__all__ = ["match_customer", "run_import", "suggest_kind"]
 
 
 async def _note(ctx: RunContext, record_type: str, record_id: int | None, remote_id: str, outcome: str,
                 message: str = "") -> None:
     """Every record read counts as seen; the unchanged ones are not listed on the run."""
     await note(ctx, record_type, record_id, remote_id, outcome, message, kept=outcome != "skipped")
-
-
-def _customer_values(remote: RemoteCustomer) -> dict[str, Any]:
-    return {
-        "name": remote.name or remote.company or f"{remote.given_name} {remote.family_name}".strip(),
-        "company": remote.company,
-        "given_name": remote.given_name,
-        "family_name": remote.family_name,
-        "email": remote.email,
-        "phone": remote.phone,
-        "address_line1": remote.address.line1,
-        "address_line2": remote.address.line2,
-        "city": remote.address.city,
-        "region": remote.address.region,
-        "postal_code": remote.address.postal_code,
-        "country": remote.address.country,
-        "tax_number": remote.tax_number,
-        "notes": remote.notes,
-        **({"currency": remote.currency} if remote.currency else {}),
-    }
 
 
 async def _archive(ctx: RunContext, table: type, record_type: str, connection: Connection,
@@ -100,73 +84,6 @@ async def _announce(kind: str, table: type, connection: Connection, record_id: i
     build = records.customer_changed if table is Customer else records.item_changed
     async with write_transaction():
         await emit(build(kind, connection, row, remote_id))
-
-
-async def apply_customer(ctx: RunContext, connection: Connection, remote: RemoteCustomer) -> str:
-    if remote.deleted or not remote.active:
-        return await _archive(ctx, Customer, RecordType.customer, connection, remote)
-    values = _customer_values(remote)
-    seen = fingerprint(remote)
-    link = await link_by_remote(connection.id, RecordType.customer, remote.remote_id)
-    if link is not None:
-        if link.fingerprint == seen:
-            await _note(ctx, RecordType.customer, link.record_id, remote.remote_id, "skipped")
-            return "skipped"
-        async with write_transaction():
-            await Customer.update({**{getattr(Customer, k): v for k, v in values.items()},
-                                   Customer.active: True, Customer.archived_at: None,
-                                   Customer.updated_at: utcnow()}).where(Customer.id == link.record_id)
-        outcome, record_id = "updated", link.record_id
-    else:
-        candidates = await match_customer(connection, remote, values["name"])
-        if len(candidates) > 1:
-            await raise_issue(
-                workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
-                record_id=candidates[0].id, run_id=ctx.run.id, code="ambiguous_match",
-                message=f"“{values['name']}” in the provider matches {len(candidates)} customers here "
-                        f"(ids {', '.join(str(c.id) for c in candidates)}); none was linked or created.",
-                fix=REASONS["ambiguous_match"].fix,
-            )
-            await _note(ctx, RecordType.customer, None, remote.remote_id, "failed", "ambiguous match")
-            return "failed"
-        if candidates:
-            outcome, record_id = "linked", candidates[0].id
-        else:
-            chosen_kind = loads(ctx.run.params).get("kinds", {}).get(remote.remote_id)
-            customer = Customer(
-                workspace=connection.workspace, source=connection.provider, created_at=utcnow(),
-                updated_at=utcnow(), kind=chosen_kind or suggest_kind(values["name"], remote.company, remote.email),
-                # Without a currency of its own, a customer is billed in the company's home currency.
-                **{"currency": connection.currency or "USD", **values},
-            )
-            async with write_transaction():
-                await customer.save()
-            outcome, record_id = "created", customer.id
-    await save_link(
-        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.customer,
-        record_id=record_id, remote_id=remote.remote_id, version=remote.version, fingerprint_value=seen,
-    )
-    if outcome in ("created", "updated"):
-        await _announce(outcome, Customer, connection, record_id, remote.remote_id)
-    await _note(ctx, RecordType.customer, record_id, remote.remote_id, outcome)
-    return outcome
-
-
-FREE_MAIL = ("gmail.", "googlemail.", "yahoo.", "hotmail.", "outlook.", "live.", "icloud.", "me.com", "aol.",
-             "proton", "gmx.", "web.de", "mail.ru", "yandex.")
-BUSINESS_WORDS = ("inc", "llc", "ltd", "limited", "gmbh", "corp", "co", "company", "plc", "sa", "sarl", "bv", "pty",
-                  "group", "studio", "agency", "associates", "partners", "services", "&")
-
-
-def suggest_kind(name: str, company: str = "", email: str = "") -> str:
-    """Business or individual, suggested from the name and email; the import review lets a person change it."""
-    words = {w.strip(".,()").lower() for w in name.split()}
-    if company or words & set(BUSINESS_WORDS):
-        return CustomerKind.business
-    domain = email.rpartition("@")[2].lower()
-    if domain and not domain.startswith(FREE_MAIL):
-        return CustomerKind.business
-    return CustomerKind.individual
 
 
 def _linked_here(connection_id: int, record_type: str) -> Any:
@@ -294,12 +211,24 @@ async def apply_tax_rate(ctx: RunContext, connection: Connection, remote: Remote
     })
 
 
-# Order matters on a full import: items refer to accounts and tax rates.
-STEPS: list[tuple[str, str, Apply, str | None]] = [
-    ("accounts", "import_accounts", apply_account, "income_accounts"),
-    ("tax_rates", "import_tax_rates", apply_tax_rate, "tax_rates"),
-    ("customers", "import_customers", apply_customer, None),
-    ("items", "import_items", apply_item, None),
+def one_by_one(apply: Apply) -> ApplyPage:
+    """A page applied record by record (accounts, tax rates and items: few per company), still in
+    the page's one transaction."""
+
+    async def apply_page(ctx: RunContext, connection: Connection, page: list[Any]) -> None:
+        for record in page:
+            await apply(ctx, connection, record)
+
+    return apply_page
+
+
+# Order matters on a full import: items refer to accounts and tax rates. Customers, the many,
+# are applied a page at a time in a few queries (`customer_pages`).
+STEPS: list[tuple[str, str, ApplyPage, str | None]] = [
+    ("accounts", "import_accounts", one_by_one(apply_account), "income_accounts"),
+    ("tax_rates", "import_tax_rates", one_by_one(apply_tax_rate), "tax_rates"),
+    ("customers", "import_customers", apply_customer_page, None),
+    ("items", "import_items", one_by_one(apply_item), None),
 ]
 KIND_STEPS = {
     RunKind.import_accounts: ["accounts"],
@@ -331,12 +260,10 @@ async def run_import(ctx: RunContext) -> None:
         selected = set(ctx.params.get("remote_ids") or []) if name == "customers" else set()
         async with aclosing(read_pages(connection.id, hook, cursor=cursor)) as pages:
             async for page in pages:
-                for chunk in chunks(page.records):
-                    async with transaction():  # the chunk's records and their events commit together
-                        for record in chunk:
-                            if selected and record.remote_id not in selected:
-                                continue  # the import review left it out; a later full import can take it
-                            await apply(ctx, connection, record)
+                # The import review may have left some out; a later full import can take them.
+                records = [r for r in page.records if not selected or r.remote_id in selected]
+                async with transaction():  # the page's records and their events commit together
+                    await apply(ctx, connection, records)
                 await ctx.save(checkpoint={"done": done, "step": name, "cursor": page.next_cursor})
         if page.cursor is not None and not selected:  # a partial import must not move the change cursor
             await save_change_cursor(connection, name, page.cursor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ledgerbridge import metrics
+from ledgerbridge.bulk_rows import insert_rows
 from ledgerbridge.jobs import RunContext
 from ledgerbridge.tables import RunRecord, utcnow
 
@@ -19,3 +20,18 @@ async def note(ctx: RunContext, record_type: str, record_id: int | None, remote_
     if kept:
         await RunRecord(run=ctx.run.id, record_type=record_type, record_id=record_id, remote_id=remote_id,
                         outcome=outcome, message=message, created_at=utcnow()).save()
+
+
+async def note_many(ctx: RunContext, record_type: str, outcomes: list[tuple[int | None, str, str, str]]) -> None:
+    """`note` for a whole page of (record_id, remote_id, outcome, message) in one statement; skipped
+    records are counted but, as with `note`, not listed on the run. Inside the page's transaction."""
+    rows = []
+    now = utcnow()
+    for record_id, remote_id, outcome, message in outcomes:
+        ctx.count("seen")
+        ctx.count(outcome)
+        metrics.record(ctx.run.connection, record_type, outcome)
+        if outcome != "skipped":
+            rows.append((ctx.run.id, record_type, record_id, remote_id, outcome, message, now))
+    await insert_rows(RunRecord, ["run", "record_type", "record_id", "remote_id", "outcome", "message", "created_at"],
+                      rows)

@@ -82,6 +82,9 @@ def _later(a: str | None, b: str | None) -> str | None:
     return max(a, b)
 
 
+ALL_VIS_STATES = (mapping.VIS_ACTIVE, mapping.VIS_DELETED, mapping.VIS_ARCHIVED)
+
+
 def _filters(since: str | None, phase: str) -> list[tuple[str, str]]:
     filters: list[tuple[str, str]] = []
     if since:
@@ -91,6 +94,8 @@ def _filters(since: str | None, phase: str) -> list[tuple[str, str]]:
             filters.append(("search[updated_min]", start.isoformat()))
     if phase == "deleted":
         filters.append(("search[vis_state]", str(mapping.VIS_DELETED)))
+    elif phase == "all":  # live, deleted and archived in one list ("in" search, FACTS FreshBooks 4)
+        filters.extend(("search[vis_states][]", str(state)) for state in ALL_VIS_STATES)
     return filters
 
 
@@ -99,7 +104,15 @@ async def read_changes(client: FbClient, resource: tuple[str, str, str], cursor:
     """One page of rows; returns (rows, next_cursor, change cursor for the final page)."""
     path, key, _ = resource
     at = ReadCursor.decode(cursor)
-    phases = ["live", "deleted"] if (at.since or deleted_on_full_read) else ["live"]
+    # A change read asks for live and deleted rows in one list, so an idle poll is one request. A
+    # read begun by an older version in two phases (live, then deleted) finishes that way.
+    if not (at.since or deleted_on_full_read):
+        phases = ["live"]
+    elif at.phase == "live" and at.page == 1:
+        at = ReadCursor(at.since, "all", 1, at.latest)
+        phases = ["all"]
+    else:
+        phases = ["all"] if at.phase == "all" else ["live", "deleted"]
     page = await client.list_page(path, key, at.page, _filters(at.since, at.phase))
     latest = at.latest
     for row in page.rows:
