@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledgerbridge import connections
+from ledgerbridge import books, connections
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited, UncertainWrite
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
@@ -308,6 +308,7 @@ def batch_size(connection: Connection) -> int:
 
 async def run_export(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
+    books.require_books(connection)  # a run queued before the books moved writes nothing to the old one
     params = ctx.params
     ids: list[int] = params.get("invoice_ids") or [params["invoice_id"]]
     done: list[int] = ctx.checkpoint.get("done", [])
@@ -328,4 +329,5 @@ async def run_export(ctx: RunContext) -> None:
 
 async def run_export_customer(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
+    books.require_books(connection)
     await ensure_customer(ctx, connection, ctx.params["customer_id"])

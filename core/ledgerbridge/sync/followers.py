@@ -7,7 +7,7 @@ becomes an issue on the payment or time entry, with the invoice's number in the 
 
 from __future__ import annotations
 
-from ledgerbridge import connections
+from ledgerbridge import books, connections
 from ledgerbridge.errors import LedgerBridgeError, ProviderError
 from ledgerbridge.issues import resolve
 from ledgerbridge.jobs import RunContext
@@ -71,6 +71,7 @@ async def export_payment(ctx: RunContext, connection: Connection, payment_id: in
 
 async def run_export_payment(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
+    books.require_books(connection)
     await export_payment(ctx, connection, ctx.params["payment_id"])
     await ctx.save(progress_done=1, progress_total=1)
 
