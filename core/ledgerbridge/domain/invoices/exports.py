@@ -15,6 +15,7 @@ from ledgerbridge.invoicing import retract_action
 from ledgerbridge.jobs import JobTransaction, loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities
+from ledgerbridge.sync import withdrawal
 from ledgerbridge.tables import (
     Connection,
     ConnectionStatus,
@@ -144,12 +145,7 @@ async def retract_provider_copies(tx: JobTransaction, caller: Caller, invoice: I
     """
     assert caller.workspace_id is not None
     await cancel_queued_exports(caller.workspace_id, invoice.id)
-    links = await ExternalLink.select(
-        ExternalLink.connection,
-        ExternalLink.remote_data,
-        ExternalLink.connection.provider.as_alias("provider"),
-        ExternalLink.connection.revert_action.as_alias("revert_action"),
-    ).where(
+    links = await ExternalLink.objects(ExternalLink.connection).where(
         (ExternalLink.workspace == caller.workspace_id)
         & (ExternalLink.record_type == RecordType.invoice)
         & (ExternalLink.record_id == invoice.id)
@@ -159,30 +155,34 @@ async def retract_provider_copies(tx: JobTransaction, caller: Caller, invoice: I
     runs = []
     now = utcnow()
     for link in links:
-        caps = _capabilities(link["provider"])
-        remote_status = loads(link["remote_data"]).get("status")
-        action = retract_action(caps.void_invoices, caps.delete_invoices, remote_status, link["revert_action"])
+        connection = link.connection
+        caps = _capabilities(connection.provider)
+        remote_status = loads(link.remote_data).get("status")
+        action = retract_action(caps.void_invoices, caps.delete_invoices, remote_status, connection.revert_action)
         if action is None:
             await SyncIssue(
                 workspace=caller.workspace_id,
-                connection=link["connection"],
+                connection=connection.id,
                 record_type=RecordType.invoice,
                 record_id=invoice.id,
                 code="not_supported",
-                message=f"{link['provider']} cannot void or delete invoice {invoice.number} through its API.",
-                fix=f"Void or delete invoice {invoice.number} in {link['provider']} by hand, then resolve this issue.",
+                message=f"{connection.provider} cannot void or delete invoice {invoice.number} through its API.",
+                fix=f"Void or delete invoice {invoice.number} in {connection.provider} by hand, then resolve this "
+                    "issue.",
                 first_seen_at=now,
                 last_seen_at=now,
             ).save()
             continue
+        link.connection = connection.id
+        copy = await withdrawal.retire(link, action)
         runs.append(
             await tx.record(
                 RunKind.export_invoice,
                 workspace_id=caller.workspace_id,
-                connection_id=link["connection"],
-                params={"invoice_id": invoice.id, "action": action},
+                connection_id=connection.id,
+                params={"invoice_id": invoice.id, "action": action, "withdrawn_id": copy.id},
                 trigger=caller.trigger,
-                dedupe_key=export_key(link["connection"], invoice.id, action),
+                dedupe_key=export_key(connection.id, invoice.id, action),
                 progress_total=1,
             )
         )
