@@ -25,12 +25,13 @@ from ledgerbridge_web import (
     sync_history,
     time_entries,
     webhooks,
+    workspaces,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, books, invoices, items, sync_history, customers, customer_review, issues,
-    time_entries, members, webhooks,
+    time_entries, members, webhooks, workspaces,
 )
 
 

@@ -27,6 +27,7 @@ from ledgerbridge.domain.sync_runs.controllers import SyncRunController
 from ledgerbridge.domain.tax_rates.controllers import TaxRateController
 from ledgerbridge.domain.time_entries.controllers import TimeEntryController
 from ledgerbridge.domain.webhook_endpoints.controllers import WebhookEndpointController
+from ledgerbridge.domain.workspaces.controllers import WorkspacesController
 from ledgerbridge.identity.callers import provide_caller
 from ledgerbridge.identity.guards import signed_in
 
@@ -49,6 +50,7 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         AccountController,
         TaxRateController,
         WorkspaceController,
+        WorkspacesController,
         ApiKeyController,
         WebhookEndpointController,
         EventController,
