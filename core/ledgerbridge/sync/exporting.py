@@ -24,7 +24,7 @@ from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
 from ledgerbridge.sync import withdrawal
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
-from ledgerbridge.sync.followers import export_time_entries
+from ledgerbridge.sync.followers import export_payments_of, export_time_entries
 from ledgerbridge.sync.links import fingerprint, get_link, link_ref, prepare_write, save_link, settle_write
 from ledgerbridge.sync.outbound import is_retry, write
 from ledgerbridge.sync.refusals import record_refusal, refusals_become_issues
@@ -271,7 +271,9 @@ async def _record_exported(ctx: RunContext, connection: Connection, invoice: Inv
 
 
 async def _after_export(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
-    """What follows a committed export: its time entries, then telling plugins."""
+    """What follows a committed export: its payments recorded meanwhile, its time entries, then
+    telling plugins."""
+    await export_payments_of(ctx, connection, invoice)
     await export_time_entries(ctx, connection, invoice)
     await get_registry().notify("invoice_exported", workspace_id=connection.workspace, connection_id=connection.id,
                                 invoice_id=invoice.id, result=result)
