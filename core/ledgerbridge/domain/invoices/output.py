@@ -24,6 +24,13 @@ from ledgerbridge.tables import (
 )
 
 
+def payment_status(total: Decimal, paid: Decimal) -> str:
+    """Derived from the amounts every time, so it cannot drift from them."""
+    if paid > 0 and balance_due(total, paid) <= 0:
+        return "paid"
+    return "partially_paid" if paid > 0 else "unpaid"
+
+
 def payment_out(row: Payment) -> PaymentOut:
     return PaymentOut(
         id=row.id,
@@ -122,6 +129,7 @@ async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[Invoi
                 created_at=invoice.created_at,
                 updated_at=invoice.updated_at,
                 withdrawn=withdrawn.get(invoice.id, []),
+                payment_status=payment_status(invoice.total, invoice.amount_paid),
             )
         )
     return out

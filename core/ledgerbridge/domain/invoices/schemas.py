@@ -124,6 +124,11 @@ class InvoiceOut(Struct):
         Meta(description="Earlier copies in the books, voided or deleted there by revert to draft; each export "
                          "after a revert creates a new copy (a new entry of `links`)."),
     ] = []
+    payment_status: Annotated[
+        str,
+        Meta(description="`unpaid`, `partially_paid` (see `balance`) or `paid`: paid in full here or in the books, "
+                         "which also locks the invoice."),
+    ] = "unpaid"
 
 
 InvoicePage = Annotated[Page[InvoiceOut], KwargDefinition(schema_component_key="InvoicePage")]
