@@ -3,7 +3,7 @@
 While a connection cannot authenticate, every run against it fails with a token error, and invoices
 sent meanwhile are not exported (auto-export needs a live connection). Both used to wait for a
 person. The open token issue on the connection marks when it broke (`first_seen_at`); on reconnect,
-the runs that failed since then are recorded again with the same parameters (the failed ones stay
+the runs that failed since then (wholly, or for some of their records) are recorded again with the same parameters (the failed ones stay
 in history), invoices sent since then are exported to the books when it exports on send, and the
 token issues are resolved. It all commits in one transaction with the runs it records.
 """
@@ -39,7 +39,8 @@ BOOKS_ONLY_KINDS = (RunKind.export_invoice, RunKind.export_invoices, RunKind.exp
 
 
 async def broken_since(connection_id: int) -> datetime | None:
-    """When the connection's open token issue was first seen; None when it is not broken."""
+    """When the connection's first open token issue (on the connection, or on a record a run could
+    not send) was first seen; None when it is not broken."""
     issue = await SyncIssue.objects().where(
         (SyncIssue.connection == connection_id) & SyncIssue.code.is_in(list(BROKEN_CODES))
         & SyncIssue.resolved_at.is_null()
@@ -53,7 +54,8 @@ async def resume_after_reconnect(connection: Connection) -> list[SyncRun]:
     if since is None:
         return []
     failed = await SyncRun.objects().where(
-        (SyncRun.connection == connection.id) & (SyncRun.state == RunState.failed)
+        (SyncRun.connection == connection.id)
+        & ((SyncRun.state == RunState.failed) | ((SyncRun.state == RunState.done) & (SyncRun.failed > 0)))
         & SyncRun.kind.is_in(list(RESUMED_KINDS)) & (SyncRun.finished_at >= since)
     ).order_by(SyncRun.id)
     runs: list[SyncRun] = []
