@@ -5,7 +5,8 @@ sent meanwhile are not exported (auto-export needs a live connection). Both used
 person. The open token issue on the connection marks when it broke (`first_seen_at`); on reconnect,
 the runs that failed since then (wholly, or for some of their records) are recorded again with the
 same parameters (the failed ones stay in history), invoices sent since then are exported to the
-books when it exports on send, and the token issues are resolved. It all commits in one transaction with the runs it records.
+books when it exports on send, and the token issues are resolved. It all commits in one transaction
+with the runs it records.
 """
 
 from __future__ import annotations
