@@ -59,7 +59,7 @@ async def make_connection(
     providers) the tokens are placeholders nobody reads. Other providers get "<provider>-tenant" and
     "<Provider> Books".
     """
-    from ledgerbridge import oauth
+    from ledgerbridge import books, oauth
     from ledgerbridge.tables import Connection, utcnow
     from ledgerbridge_acme import testing as acme_testing
 
@@ -78,6 +78,8 @@ async def make_connection(
     tokens = sandbox.tokens(connection.tenant_id) if sandbox else acme_testing.placeholder_tokens()
     oauth._store_tokens(connection, tokens)
     await connection.save()
+    if "is_books" not in values:  # as a real connect does: the workspace's first connection keeps its books
+        await books.claim_if_free(connection)
     return connection
 
 

@@ -98,6 +98,22 @@ REASONS: dict[str, Reason] = {
         "Connect it from Integrations.",
         status=409,
     ),
+    "not_the_books": Reason(
+        "This connection is read-only: the workspace keeps its books in another connection.",
+        "Export to the books connection, or make this one the books from Integrations (\"switch the books\").",
+        status=409,
+    ),
+    "invoice_has_payments": Reason(
+        "The provider holds payments against this invoice, so its copy there cannot be voided or deleted.",
+        "Remove or unapply the payments in the provider first (LedgerBridge reads the change back), "
+        "then revert again; or record a credit note there instead of editing.",
+        status=409,
+    ),
+    "overpayment": Reason(
+        "The payment is more than the invoice's balance due.",
+        "Record at most the balance due; record the rest as a credit in the books.",
+        status=409,
+    ),
     # Codes of the REST API and the admin UI (the record is ours, not the provider's).
     "not_found": Reason(
         "There is no such record in this workspace.", "Check the id, or pick it from its list.", status=404

@@ -37,7 +37,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from piccolo.columns import Column
 
-from ledgerbridge import jobs, metrics, vault
+from ledgerbridge import books, jobs, metrics, reconnects, vault
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import (
     AuthorizationError,
@@ -416,6 +416,7 @@ async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOu
             _attach_tenant(connection, tenants[0])
         connection.updated_at = utcnow()
         await connection.save()
+        await books.claim_if_free(connection)
         if len(tenants) == 1:
             await tx.emit(records.connection_changed(connection, "", ConnectionStatus.connected, ""))
             await tx.record(
@@ -424,6 +425,8 @@ async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOu
             )
     if len(tenants) == 1:
         await _announce(connection, ConnectionStatus.connected, "")
+        if existing is not None:  # a reconnect: what failed while it was broken goes again
+            await reconnects.resume_after_reconnect(connection)
     return ConnectOutcome(connection=connection, tenants=tenants, reconnected=existing is not None,
                           return_to=state.get("r", ""))
 

@@ -44,6 +44,7 @@ class Capabilities:
     multiple_tenants_per_consent: bool = False  # one consent can cover several companies
     pkce: bool = False  # consent uses PKCE; a declared `AuthorizationServer.pkce` decides for the core's flow
     invoice_number_max_length: int | None = None
+    payment_reference_max_length: int | None = None  # longer references are shortened as numbers are, with a warning
     requests_per_minute: int | None = None  # per tenant
     concurrent_requests: int | None = None  # per tenant
     requests_per_day: int | None = None  # per tenant

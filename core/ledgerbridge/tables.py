@@ -107,6 +107,19 @@ class RevertAction(StrEnum):
     delete = "delete"  # leaves no trace, where the provider allows deleting
 
 
+class ReissueNumber(StrEnum):
+    """The number of a new copy of an invoice whose withdrawn (voided) copy keeps its number there."""
+
+    suffix = "suffix"  # our number with "-2", "-3"... (shortened to the provider's length first)
+    provider = "provider"  # let the provider assign the next number
+
+
+class WithdrawalState(StrEnum):
+    withdrawing = "withdrawing"  # the void or delete is on its way
+    withdrawn = "withdrawn"  # voided or deleted there
+    failed = "failed"  # the provider refused; the message says what to do
+
+
 class RunKind(StrEnum):
     import_all = "import_all"
     import_customers = "import_customers"
@@ -214,6 +227,9 @@ class Connection(Table):
     number_policy = Varchar(length=20, choices=NumberPolicy, default=NumberPolicy.ours)
     revert_action = Varchar(length=10, choices=RevertAction, default=RevertAction.void)
     currency = Varchar(length=3, default="")  # the company's home currency; "" when the provider did not say
+    # The one connection of the workspace that keeps its books: exports and payments go only there.
+    is_books = Boolean(default=False)
+    reissue_number = Varchar(length=20, choices=ReissueNumber, default=ReissueNumber.suffix)
     # Incremental-read cursors per record type, owned by the provider plugin (opaque to us).
     cursors = JSON(default="{}")
     provider_data = JSON(default="{}")  # plugin-owned facts about the tenant (e.g. short codes)
@@ -334,6 +350,7 @@ class Payment(Table):
     reference = Varchar(length=120, default="")
     source = Varchar(length=40, default="local")  # or the provider it was read back from
     created_at = Timestamptz()
+    voided_at = Timestamptz(null=True, default=None)
 
 
 class TimeEntry(Table):
@@ -373,6 +390,25 @@ class ExternalLink(Table):
     last_synced_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class WithdrawnCopy(Table):
+    """A provider's copy of a record that revert or void took back: kept for history and shown,
+    while the record's `ExternalLink` is cleared so the next export creates a new copy."""
+
+    workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
+    connection = ForeignKey(Connection, on_delete=OnDelete.cascade)
+    record_type = Varchar(length=20, choices=RecordType)
+    record_id = Integer()
+    remote_id = Varchar(length=100)
+    remote_version = Varchar(length=100, default="")
+    remote_number = Varchar(length=100, default="")
+    remote_data = JSON(default="{}")
+    action = Varchar(length=10, choices=RevertAction, default=RevertAction.void)
+    state = Varchar(length=20, choices=WithdrawalState, default=WithdrawalState.withdrawing)
+    message = Text(default="")
+    created_at = Timestamptz()
+    withdrawn_at = Timestamptz(null=True, default=None)
 
 
 class SyncRun(Table):
@@ -577,6 +613,7 @@ TABLES: list[type[Table]] = [
     Payment,
     TimeEntry,
     ExternalLink,
+    WithdrawnCopy,
     SyncRun,
     OutboundWrite,
     RunRecord,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from ledgerbridge.tables import Connection
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tenant, finalized_invoice, make_connection, make_customer, make_invoice
@@ -203,16 +204,18 @@ async def test_export_records_a_queued_run(api: AsyncTestClient, tenant: Tenant,
 async def test_export_to_one_connection(
     api: AsyncTestClient, tenant: Tenant, customer: dict, app, other_tenant
 ) -> None:
-    await make_connection(tenant.workspace_id, "quickbooks")
-    xero = await make_connection(tenant.workspace_id, "xero")
-    broken = await make_connection(tenant.workspace_id, "freshbooks", status="needs_reconnect")
+    read_only = await make_connection(tenant.workspace_id, "quickbooks", is_books=False)
+    xero = await make_connection(tenant.workspace_id, "xero")  # the workspace's books
     foreign = await make_connection(other_tenant.workspace_id, "xero")
     invoice = await finalized_invoice(api, customer["id"])
     url = f"/api/v1/invoices/{invoice['id']}/export"
 
     response = await api.post(url, json={"connection_id": xero.id})
     assert [run["connection_id"] for run in response.json()["runs"]] == [xero.id]
-    refused = await api.post(url, json={"connection_id": broken.id})
+    not_books = await api.post(url, json={"connection_id": read_only.id})
+    assert not_books.status_code == 409 and not_books.json()["code"] == "not_the_books"
+    await Connection.update({Connection.status: "needs_reconnect"}).where(Connection.id == xero.id)
+    refused = await api.post(url, json={"connection_id": xero.id})
     assert refused.status_code == 409 and refused.json()["code"] == "not_connected"
     assert (await api.post(url, json={"connection_id": foreign.id})).status_code == 404
 

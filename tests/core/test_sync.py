@@ -19,6 +19,7 @@ from ledgerbridge.tables import (
     RunState,
     SyncIssue,
     SyncRun,
+    WithdrawnCopy,
     utcnow,
 )
 
@@ -162,7 +163,10 @@ async def test_status_poll_shows_payments_void_and_edits(connection, acme):
     void = await run(RunKind.export_invoice, connection, invoice_id=invoice.id, action="void")
     assert void.state == RunState.done and "void_invoice" in acme.CALLS
     link = await ExternalLink.objects().where(ExternalLink.record_type == "invoice").first()
-    assert link.state == "deleted_remote"
+    assert link.remote_id is None and link.state == "needs_sync"  # retired: the next export makes a new copy
+    copy = await WithdrawnCopy.objects().first()
+    assert (copy.remote_id, copy.state, copy.action) == (remote_id, "withdrawn", "void")
+    assert [r["status"] for r in acme.remote_records("invoice")] == ["void"]
 
 
 async def test_a_second_connection_links_records_the_first_one_already_linked(connection, acme):

@@ -52,13 +52,14 @@ async def test_settings_follow_capabilities_and_save(ui: UI, tenant: Tenant) -> 
     response = await ui.post(
         f"/integrations/{row.id}/settings",
         {"auto_export_on_send": "on", "default_income_account_id": str(sales.id), "number_policy": "provider",
-         "revert_action": "delete"},
+         "revert_action": "delete", "reissue_number": "provider"},
     )
     assert "notice=Settings+saved" in response.headers["location"]
     saved = await Connection.objects().where(Connection.id == row.id).first()
     assert saved.auto_export_on_send and not saved.auto_sync_customers
     assert saved.default_income_account_id == sales.id
     assert (saved.number_policy, saved.revert_action) == ("provider", "delete")
+    assert saved.reissue_number == "provider"
 
 
 async def test_sync_now_queues_the_chosen_reads(ui: UI, tenant: Tenant) -> None:

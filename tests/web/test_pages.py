@@ -76,6 +76,9 @@ async def test_invoice_detail_with_copy_differences_issues_and_preview(ui: UI, t
     response = await ui.post(f"/invoices/{invoice_id}/revert")
     assert "notice=Reverted" in response.headers["location"]
     assert (await Invoice.select(Invoice.status).where(Invoice.id == invoice_id).first())["status"] == "draft"
+    # The copy taken back stays in view, with the number it keeps there.
+    page = await ui.get(f"/invoices/{invoice_id}")
+    assert "Earlier copies, taken back" in page and "Number INV-7X: voided there (on its way)" in page
 
 
 async def test_item_mapping_in_bulk_and_per_item(ui: UI, tenant: Tenant) -> None:

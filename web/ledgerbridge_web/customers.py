@@ -80,7 +80,7 @@ async def customer_page(request: AnyRequest, customer_id: FromPath[int]) -> Resp
 
 @post("/customers/{customer_id:int}/resync")
 async def resync(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
-    """Send this customer to every connected integration again."""
+    """Send this customer to the books connection again (the others are read-only)."""
     me = person(request)
     ws = workspace_of(me)
     back = f"/customers/{customer_id}"
@@ -89,6 +89,7 @@ async def resync(request: AnyRequest, customer_id: FromPath[int]) -> Response[An
                                 fix="Open Customers and pick one from the list.")
     targets = await Connection.select(Connection.id).where(
         (Connection.workspace == ws) & (Connection.status == ConnectionStatus.connected)
+        & Connection.is_books.eq(True)
     )
     if not targets:
         return see_other(back, error="No integration is connected.", fix="Connect one from Integrations first.")

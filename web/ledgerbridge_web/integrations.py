@@ -21,7 +21,15 @@ from ledgerbridge.jobs import loads
 from ledgerbridge.provider import Capabilities
 from ledgerbridge.ratelimit import Usage
 from ledgerbridge.settings import get_settings
-from ledgerbridge.tables import Account, Connection, ConnectionStatus, NumberPolicy, RevertAction, SyncRun
+from ledgerbridge.tables import (
+    Account,
+    Connection,
+    ConnectionStatus,
+    NumberPolicy,
+    ReissueNumber,
+    RevertAction,
+    SyncRun,
+)
 from litestar import Response, get, post
 from litestar.params import FromPath
 
@@ -187,6 +195,8 @@ async def save_settings(request: AnyRequest, connection_id: FromPath[int]) -> Re
         values["number_policy"] = NumberPolicy(str(form.get("number_policy")))
     if str(form.get("revert_action", "")) in set(RevertAction):
         values["revert_action"] = RevertAction(str(form.get("revert_action")))
+    if str(form.get("reissue_number", "")) in set(ReissueNumber):
+        values["reissue_number"] = ReissueNumber(str(form.get("reissue_number")))
     try:
         await connections_services.update_connection(me, connection_id=connection_id, data=ConnectionPatch(**values)
         )

@@ -184,7 +184,7 @@ async def invoice_page(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
         item["id"]: item
         for item in await Connection.select(
             Connection.id, Connection.provider, Connection.environment, Connection.tenant_name, Connection.status,
-            Connection.provider_data, Connection.number_policy, Connection.export_as_draft,
+            Connection.provider_data, Connection.number_policy, Connection.export_as_draft, Connection.is_books,
         ).where(Connection.workspace == ws)
     }
     copies = []
@@ -202,7 +202,7 @@ async def invoice_page(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
     previews = [
         {"connection": c, "provider": provider_name(c["provider"]), "payload": await _preview(row, c)}
         for c in connections.values()
-        if c["status"] == "connected"
+        if c["status"] == "connected" and c["is_books"]  # the others are read-only: nothing goes there
     ]
     customer = await Customer.select(Customer.name, Customer.email).where(Customer.id == row.customer).first()
     return page(request, "invoice.html", invoice=invoice, copies=copies, previews=previews, customer=customer)

@@ -12,6 +12,7 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from ledgerbridge_web import (
+    books,
     customer_review,
     customers,
     dashboard,
@@ -24,12 +25,13 @@ from ledgerbridge_web import (
     sync_history,
     time_entries,
     webhooks,
+    workspaces,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
-    signin, dashboard, integrations, invoices, items, sync_history, customers, customer_review, issues, time_entries,
-    members, webhooks,
+    signin, dashboard, integrations, books, invoices, items, sync_history, customers, customer_review, issues,
+    time_entries, members, webhooks, workspaces,
 )
 
 

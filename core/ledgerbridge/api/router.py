@@ -14,6 +14,7 @@ from litestar.di import Provide
 from ledgerbridge.api.decoding import DecimalJSONRequest
 from ledgerbridge.domain.accounts.controllers import AccountController
 from ledgerbridge.domain.api_keys.controllers import ApiKeyController
+from ledgerbridge.domain.books.controllers import BooksController
 from ledgerbridge.domain.connections.controllers import ConnectionController
 from ledgerbridge.domain.customers.controllers import CustomerController
 from ledgerbridge.domain.events.controllers import EventController
@@ -26,6 +27,7 @@ from ledgerbridge.domain.sync_runs.controllers import SyncRunController
 from ledgerbridge.domain.tax_rates.controllers import TaxRateController
 from ledgerbridge.domain.time_entries.controllers import TimeEntryController
 from ledgerbridge.domain.webhook_endpoints.controllers import WebhookEndpointController
+from ledgerbridge.domain.workspaces.controllers import WorkspacesController
 from ledgerbridge.identity.callers import provide_caller
 from ledgerbridge.identity.guards import signed_in
 
@@ -42,11 +44,13 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         PaymentController,
         TimeEntryController,
         ConnectionController,
+        BooksController,
         SyncRunController,
         IssueController,
         AccountController,
         TaxRateController,
         WorkspaceController,
+        WorkspacesController,
         ApiKeyController,
         WebhookEndpointController,
         EventController,

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledgerbridge import connections
+from ledgerbridge import books, connections
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
-from ledgerbridge.invoicing import invoice_number_for_provider
 from ledgerbridge.issues import resolve
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
+from ledgerbridge.sync import withdrawal
 from ledgerbridge.sync.batches import send_batch
 from ledgerbridge.sync.claims import WrittenElsewhere, claim_write
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
-from ledgerbridge.sync.followers import export_time_entries
+from ledgerbridge.sync.followers import export_payments_of, export_time_entries
 from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link
 from ledgerbridge.sync.outbound import is_retry, write
 from ledgerbridge.sync.refusals import failures_land_on_invoices, refusals_become_issues
@@ -100,14 +100,12 @@ async def build_invoice_data(ctx: RunContext | None, connection: Connection, inv
             tax_amount=line.tax_amount or Decimal("0"),
         ))
     customer = await Customer.objects().where(Customer.id == invoice.customer).first()
-    number = invoice.number
-    if caps.invoice_number_max_length:
-        number = invoice_number_for_provider(number, caps.invoice_number_max_length)
+    number, send_number, _ = await withdrawal.reissue(connection, invoice, caps.invoice_number_max_length)
     return InvoiceData(
         local_id=invoice.id, number=number, customer_id=customer_remote, issue_date=invoice.issue_date,
         due_date=invoice.due_date, currency=invoice.currency, lines=tuple(line_data), subtotal=invoice.subtotal,
         tax_total=invoice.tax_total, total=invoice.total, memo=invoice.memo, customer_email=customer.email,
-        send_number=connection.number_policy == "ours",
+        send_number=send_number,
     )
 
 
@@ -210,8 +208,10 @@ async def _record_exported(ctx: RunContext, connection: Connection, invoice: Inv
     """The database side of a successful export (no provider calls, so it may share a transaction)."""
     remote = result.record if isinstance(result.record, RemoteInvoice) else None
     warnings = list(result.warnings)
-    if data.number != invoice.number:
-        warnings.append(f"Exported as number {data.number} (the provider allows fewer characters).")
+    caps = get_registry().provider(connection.provider).capabilities
+    _, _, number_note = await withdrawal.reissue(connection, invoice, caps.invoice_number_max_length)
+    if number_note:
+        warnings.append(number_note)
     if remote is not None and remote.currency and remote.currency != invoice.currency:
         warnings.append(f"The provider holds this invoice in {remote.currency}, not {invoice.currency}: "
                         "amounts there are in its currency.")
@@ -230,7 +230,9 @@ async def _record_exported(ctx: RunContext, connection: Connection, invoice: Inv
 
 
 async def _after_export(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
-    """What follows a committed export: its time entries, then telling plugins."""
+    """What follows a committed export: its payments recorded meanwhile, its time entries, then
+    telling plugins."""
+    await export_payments_of(ctx, connection, invoice)
     await export_time_entries(ctx, connection, invoice)
     await get_registry().notify("invoice_exported", workspace_id=connection.workspace, connection_id=connection.id,
                                 invoice_id=invoice.id, result=result)
@@ -240,25 +242,10 @@ async def _record(ctx: RunContext, invoice_id: int, remote_id: str | None, outco
     await note(ctx, RecordType.invoice, invoice_id, remote_id, outcome, message)
 
 
-async def withdraw_invoice(ctx: RunContext, connection: Connection, invoice_id: int, action: str) -> None:
-    """Void or delete the provider's copy (revert to draft, void here) where the provider allows."""
-    caps = get_registry().provider(connection.provider).capabilities
-    link = await get_link(connection.id, RecordType.invoice, invoice_id)
-    if link is None or not link.remote_id:
-        return
-    hook = "void_invoice" if action == "void" and caps.void_invoices else "delete_invoice"
-    if hook == "delete_invoice" and not caps.delete_invoices:
-        hook = "void_invoice"
-    try:
-        result = await write(ctx, connection, RecordType.invoice, invoice_id, action, hook, link=link_ref(link))
-    except WrittenElsewhere:  # another run withdrew it while this one waited
-        return
-    await save_link(
-        workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
-        record_id=invoice_id, remote_id=link.remote_id, version=result.version, state=LinkState.deleted_remote,
-        message=f"{'Voided' if hook == 'void_invoice' else 'Deleted'} in the provider by LedgerBridge.",
-    )
-    await _record(ctx, invoice_id, link.remote_id, "updated", hook.replace("_", " "))
+async def withdraw_invoice(ctx: RunContext, connection: Connection, invoice_id: int, action: str,
+                           withdrawn_id: int | None = None) -> None:
+    """Void or delete the provider's copy (revert to draft, void here): see `sync.withdrawal`."""
+    await withdrawal.withdraw(ctx, connection, invoice_id, action, withdrawn_id)
 
 
 def batch_size(connection: Connection) -> int:
@@ -270,6 +257,7 @@ def batch_size(connection: Connection) -> int:
 
 async def run_export(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
+    books.require_books(connection)  # a run queued before the books moved writes nothing to the old one
     params = ctx.params
     ids: list[int] = params.get("invoice_ids") or [params["invoice_id"]]
     done: list[int] = ctx.checkpoint.get("done", [])
@@ -280,7 +268,7 @@ async def run_export(ctx: RunContext) -> None:
         for start in range(0, len(todo), size):
             chunk = todo[start:start + size]
             if action in ("void", "delete"):
-                await withdraw_invoice(ctx, connection, chunk[0], action)
+                await withdraw_invoice(ctx, connection, chunk[0], action, params.get("withdrawn_id"))
             elif len(chunk) == 1:
                 await export_invoice(ctx, connection, chunk[0])
             else:
@@ -303,4 +291,5 @@ async def reconcile_lost_answers(ctx: RunContext, connection: Connection) -> Non
 
 async def run_export_customer(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
+    books.require_books(connection)
     await ensure_customer(ctx, connection, ctx.params["customer_id"])

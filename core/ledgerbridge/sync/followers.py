@@ -7,8 +7,10 @@ becomes an issue on the payment or time entry, with the invoice's number in the 
 
 from __future__ import annotations
 
-from ledgerbridge import connections
+from ledgerbridge import books, connections
+from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError, ProviderError
+from ledgerbridge.invoicing import invoice_number_for_provider
 from ledgerbridge.issues import resolve
 from ledgerbridge.jobs import RunContext
 from ledgerbridge.plugins import get_registry
@@ -18,7 +20,16 @@ from ledgerbridge.sync.links import get_link
 from ledgerbridge.sync.outbound import Exported, ensure_exported
 from ledgerbridge.sync.refusals import refusals_become_issues
 from ledgerbridge.sync.run_records import note
-from ledgerbridge.tables import Connection, Invoice, Item, LinkState, Payment, RecordType, TimeEntry
+from ledgerbridge.tables import (
+    Connection,
+    ExternalLink,
+    Invoice,
+    Item,
+    LinkState,
+    Payment,
+    RecordType,
+    TimeEntry,
+)
 
 
 async def _landed(ctx: RunContext, connection: Connection, record_type: str, record_id: int, exported: Exported,
@@ -55,8 +66,13 @@ async def export_payment(ctx: RunContext, connection: Connection, payment_id: in
         return PaymentData(
             local_id=payment.id, invoice_id=invoice_link.remote_id,
             customer_id=await ensure_customer(ctx, connection, invoice.customer), paid_on=payment.paid_on,
-            amount=payment.amount, currency=invoice.currency, method=payment.method, reference=payment.reference,
+            amount=payment.amount, currency=invoice.currency, method=payment.method, reference=reference,
         )
+
+    limit = get_registry().provider(connection.provider).capabilities.payment_reference_max_length
+    reference = invoice_number_for_provider(payment.reference, limit)
+    shortened = "" if reference == payment.reference else \
+        f" Reference sent as {reference} (the provider allows {limit} characters)."
 
     async with refusals_become_issues(ctx, connection, RecordType.payment, payment.id) as refusal:
         exported = await ensure_exported(ctx, connection, RecordType.payment, payment.id, hook="export_payment",
@@ -66,11 +82,34 @@ async def export_payment(ctx: RunContext, connection: Connection, payment_id: in
     if exported.result is None:
         await note(ctx, RecordType.payment, payment.id, exported.remote_id, "skipped", seen=False)
         return
-    await _landed(ctx, connection, RecordType.payment, payment.id, exported, f"Applied to invoice {invoice.number}.")
+    await _landed(ctx, connection, RecordType.payment, payment.id, exported,
+                  f"Applied to invoice {invoice.number}.{shortened}")
+    if shortened:
+        async with write_transaction():  # the warning stays on the payment's link, where pages show it
+            await ExternalLink.update({ExternalLink.message: shortened.strip()}).where(
+                (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
+                & (ExternalLink.record_id == payment.id)
+            )
+
+
+async def export_payments_of(ctx: RunContext, connection: Connection, invoice: Invoice) -> None:
+    """Payments recorded here before their invoice reached the provider follow it right after it
+    (a bulk export of older, paid invoices included), so paid invoices arrive paid."""
+    registry = get_registry()
+    if not registry.provider(connection.provider).capabilities.payments:
+        return
+    if not registry.implements(connection.provider, "export_payment"):
+        return
+    payments = await Payment.select(Payment.id).where(
+        (Payment.invoice == invoice.id) & (Payment.source == "local") & Payment.voided_at.is_null()
+    ).order_by(Payment.id)
+    for row in payments:
+        await export_payment(ctx, connection, row["id"])
 
 
 async def run_export_payment(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
+    books.require_books(connection)
     await export_payment(ctx, connection, ctx.params["payment_id"])
     await ctx.save(progress_done=1, progress_total=1)
 

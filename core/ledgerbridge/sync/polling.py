@@ -66,9 +66,10 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
     same_currency = not remote.currency or remote.currency == invoice.currency
     paid = await _mirror_payments(connection, invoice, remote) if same_currency else invoice.amount_paid
     async with write_transaction():
-        await Invoice.update({Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}).where(
-            Invoice.id == invoice.id
-        )
+        values: dict[Any, Any] = {Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}
+        if paid > 0 and paid >= invoice.total:
+            values[Invoice.locked] = True  # paid in full in the books: closed here too
+        await Invoice.update(values).where(Invoice.id == invoice.id)
         # The caller's chunk transaction commits these with the state they describe.
         if warnings and " ".join(warnings) != link.message:
             await emit(records.invoice_warning(connection, invoice, remote.remote_id, warnings))

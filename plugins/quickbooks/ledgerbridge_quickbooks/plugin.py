@@ -57,6 +57,7 @@ CAPABILITIES = Capabilities(
     multiple_tenants_per_consent=False,
     pkce=False,
     invoice_number_max_length=21,
+    payment_reference_max_length=21,  # PaymentRefNum (FACTS.md)
     requests_per_minute=500,
     concurrent_requests=10,
 )

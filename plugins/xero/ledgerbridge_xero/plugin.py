@@ -58,6 +58,7 @@ CAPABILITIES = Capabilities(
     multiple_tenants_per_consent=True,
     pkce=True,
     invoice_number_max_length=255,
+    payment_reference_max_length=255,
     requests_per_minute=60,
     concurrent_requests=5,
     requests_per_day=5000,

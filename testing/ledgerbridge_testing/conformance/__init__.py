@@ -11,4 +11,4 @@ from pathlib import Path
 HERE = Path(__file__).parent
 
 # Every group a case may name, in the order a new provider usually passes them.
-GROUPS = ("connect", "import", "export", "readback", "faults", "tokens", "workers", "bench")
+GROUPS = ("connect", "import", "export", "readback", "faults", "tokens", "month", "workers", "bench")

@@ -11,7 +11,7 @@ from ledgerbridge.api.schemas import (
     Id,
     SyncRunOut,
 )
-from ledgerbridge.tables import NumberPolicy, RevertAction
+from ledgerbridge.tables import NumberPolicy, ReissueNumber, RevertAction
 
 SyncWhat = Literal["customers", "items", "accounts", "tax_rates", "invoices"]
 
@@ -32,6 +32,15 @@ class ConnectionOut(Struct):
     default_income_account_id: int | None
     number_policy: NumberPolicy
     revert_action: RevertAction
+    is_books: Annotated[
+        bool,
+        Meta(description="True for the one connection that keeps the workspace's books; the others are read-only."),
+    ]
+    reissue_number: Annotated[
+        ReissueNumber,
+        Meta(description="The number of a new copy after a void kept the old number: `suffix` (-2, -3...) "
+                         "or `provider` (the provider's next number)."),
+    ]
     currency: Annotated[str, Meta(description="The company's home currency; empty when the provider did not say.")]
     last_synced_at: datetime | None
     created_at: datetime
@@ -49,6 +58,7 @@ class ConnectionPatch(Struct):
     default_income_account_id: Id | UnsetType | None = UNSET
     number_policy: NumberPolicy | UnsetType = UNSET
     revert_action: RevertAction | UnsetType = UNSET
+    reissue_number: ReissueNumber | UnsetType = UNSET
 
 
 class AuthorizeIn(Struct):

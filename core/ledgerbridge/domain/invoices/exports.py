@@ -7,6 +7,7 @@ neither, so an invoice is never marked exported without a run on its way, nor th
 
 from __future__ import annotations
 
+from ledgerbridge import books
 from ledgerbridge.api.errors import NotFound
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller
@@ -14,6 +15,7 @@ from ledgerbridge.invoicing import retract_action
 from ledgerbridge.jobs import JobTransaction, loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities
+from ledgerbridge.sync import withdrawal
 from ledgerbridge.tables import (
     Connection,
     ConnectionStatus,
@@ -39,7 +41,9 @@ def export_key(connection_id: int, invoice_id: int, action: str | None = None) -
 
 
 async def target_connections(workspace_id: int, connection_id: int | None) -> list[Connection]:
-    """Where an export goes: the named connection, or every connected one of the workspace."""
+    """Where an export goes: the workspace's books connection, and nowhere else (`ledgerbridge.books`).
+
+    Naming a connection is still accepted, but only the books one: the others are read-only."""
     if connection_id is not None:
         connection = (
             await Connection.objects()
@@ -48,6 +52,7 @@ async def target_connections(workspace_id: int, connection_id: int | None) -> li
         )
         if connection is None:
             raise NotFound("connection", connection_id)
+        books.require_books(connection)
         if connection.status != ConnectionStatus.connected:
             raise NotConnected(
                 f"The {connection.provider} connection {connection.tenant_name or connection.id} is "
@@ -55,17 +60,7 @@ async def target_connections(workspace_id: int, connection_id: int | None) -> li
                 fix="Reconnect it from Integrations, then export again.",
             )
         return [connection]
-    connections = (
-        await Connection.objects()
-        .where((Connection.workspace == workspace_id) & (Connection.status == ConnectionStatus.connected))
-        .order_by(Connection.id)
-    )
-    if not connections:
-        raise NotConnected(
-            "No integration is connected in this workspace, so there is nowhere to export to.",
-            fix="Connect QuickBooks Online, Xero or FreshBooks from Integrations first.",
-        )
-    return list(connections)
+    return [await books.connected_books(workspace_id)]
 
 
 async def record_exports(
@@ -111,20 +106,12 @@ async def record_bulk_export(
 
 
 async def record_auto_exports(tx: JobTransaction, caller: Caller, invoice_id: int) -> list[SyncRun]:
-    """On send: export to every connected connection whose settings ask for it."""
+    """On send: export to the books connection when its settings ask for it."""
     assert caller.workspace_id is not None
-    connections = (
-        await Connection.objects()
-        .where(
-            (Connection.workspace == caller.workspace_id)
-            & (Connection.status == ConnectionStatus.connected)
-            & Connection.auto_export_on_send.eq(True)
-        )
-        .order_by(Connection.id)
-    )
-    if not connections:
+    target = await books.books_connection(caller.workspace_id)
+    if target is None or target.status != ConnectionStatus.connected or not target.auto_export_on_send:
         return []
-    return await record_exports(tx, caller, invoice_id, list(connections))
+    return await record_exports(tx, caller, invoice_id, [target])
 
 
 async def cancel_queued_exports(workspace_id: int, invoice_id: int) -> None:
@@ -148,51 +135,54 @@ def _capabilities(provider: str) -> Capabilities:
 
 
 async def retract_provider_copies(tx: JobTransaction, caller: Caller, invoice: Invoice) -> list[SyncRun]:
-    """Queue the void (or delete) of every provider copy of the invoice, as each provider allows.
+    """Queue the void (or delete) of the invoice's copy in the books, as the provider allows.
+
+    Copies in read-only connections (an earlier books) are history: they are kept and shown, and
+    nothing is written there.
 
     Runs are `export_invoice` runs with `params["action"]` set to "void" or "delete"; a provider
     that can do neither gets an issue on the invoice asking a person to do it there.
     """
     assert caller.workspace_id is not None
     await cancel_queued_exports(caller.workspace_id, invoice.id)
-    links = await ExternalLink.select(
-        ExternalLink.connection,
-        ExternalLink.remote_data,
-        ExternalLink.connection.provider.as_alias("provider"),
-        ExternalLink.connection.revert_action.as_alias("revert_action"),
-    ).where(
+    links = await ExternalLink.objects(ExternalLink.connection).where(
         (ExternalLink.workspace == caller.workspace_id)
         & (ExternalLink.record_type == RecordType.invoice)
         & (ExternalLink.record_id == invoice.id)
         & ExternalLink.remote_id.is_not_null()
+        & ExternalLink.connection.is_books.eq(True)
     )
     runs = []
     now = utcnow()
     for link in links:
-        caps = _capabilities(link["provider"])
-        remote_status = loads(link["remote_data"]).get("status")
-        action = retract_action(caps.void_invoices, caps.delete_invoices, remote_status, link["revert_action"])
+        connection = link.connection
+        caps = _capabilities(connection.provider)
+        remote_status = loads(link.remote_data).get("status")
+        action = retract_action(caps.void_invoices, caps.delete_invoices, remote_status, connection.revert_action)
         if action is None:
             await SyncIssue(
                 workspace=caller.workspace_id,
-                connection=link["connection"],
+                connection=connection.id,
                 record_type=RecordType.invoice,
                 record_id=invoice.id,
                 code="not_supported",
-                message=f"{link['provider']} cannot void or delete invoice {invoice.number} through its API.",
-                fix=f"Void or delete invoice {invoice.number} in {link['provider']} by hand, then resolve this issue.",
+                message=f"{connection.provider} cannot void or delete invoice {invoice.number} through its API.",
+                fix=f"Void or delete invoice {invoice.number} in {connection.provider} by hand, then resolve this "
+                    "issue.",
                 first_seen_at=now,
                 last_seen_at=now,
             ).save()
             continue
+        link.connection = connection.id
+        copy = await withdrawal.retire(link, action)
         runs.append(
             await tx.record(
                 RunKind.export_invoice,
                 workspace_id=caller.workspace_id,
-                connection_id=link["connection"],
-                params={"invoice_id": invoice.id, "action": action},
+                connection_id=connection.id,
+                params={"invoice_id": invoice.id, "action": action, "withdrawn_id": copy.id},
                 trigger=caller.trigger,
-                dedupe_key=export_key(link["connection"], invoice.id, action),
+                dedupe_key=export_key(connection.id, invoice.id, action),
                 progress_total=1,
             )
         )

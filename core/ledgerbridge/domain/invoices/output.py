@@ -10,9 +10,25 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ledgerbridge.api.sync_state import links_for, open_issues_for
-from ledgerbridge.domain.invoices.schemas import InvoiceOut, LineOut, PaymentOut
+from ledgerbridge.domain.invoices.schemas import InvoiceOut, LineOut, PaymentOut, WithdrawnCopyOut
 from ledgerbridge.invoicing import balance_due, format_money, sync_badge
-from ledgerbridge.tables import Customer, Invoice, InvoiceLine, InvoiceStatus, Payment, RecordType, TaxRate
+from ledgerbridge.tables import (
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    RecordType,
+    TaxRate,
+    WithdrawnCopy,
+)
+
+
+def payment_status(total: Decimal, paid: Decimal) -> str:
+    """Derived from the amounts every time, so it cannot drift from them."""
+    if paid > 0 and balance_due(total, paid) <= 0:
+        return "paid"
+    return "partially_paid" if paid > 0 else "unpaid"
 
 
 def payment_out(row: Payment) -> PaymentOut:
@@ -59,6 +75,15 @@ async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[Invoi
     }
     links = await links_for(workspace_id, RecordType.invoice, ids)
     issues = await open_issues_for(workspace_id, RecordType.invoice, ids)
+    withdrawn: dict[int, list[WithdrawnCopyOut]] = defaultdict(list)
+    for copy in await WithdrawnCopy.objects().where(
+        (WithdrawnCopy.workspace == workspace_id) & (WithdrawnCopy.record_type == RecordType.invoice)
+        & WithdrawnCopy.record_id.is_in(ids)
+    ).order_by(WithdrawnCopy.id):
+        withdrawn[copy.record_id].append(WithdrawnCopyOut(
+            connection_id=copy.connection, remote_id=copy.remote_id, remote_number=copy.remote_number,
+            action=copy.action, state=copy.state, message=copy.message, withdrawn_at=copy.withdrawn_at,
+        ))
     out = []
     for invoice in invoices:
         invoice_links = links.get(invoice.id, [])
@@ -103,6 +128,8 @@ async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[Invoi
                 issues=invoice_issues,
                 created_at=invoice.created_at,
                 updated_at=invoice.updated_at,
+                withdrawn=withdrawn.get(invoice.id, []),
+                payment_status=payment_status(invoice.total, invoice.amount_paid),
             )
         )
     return out

@@ -82,6 +82,18 @@ class PaymentOut(Struct):
     created_at: datetime
 
 
+class WithdrawnCopyOut(Struct):
+    """A copy of the invoice that revert to draft (or void) took back from the books: kept for history."""
+
+    connection_id: int
+    remote_id: str
+    remote_number: Annotated[str, Meta(description="The number it had there; a voided copy keeps it.")]
+    action: Annotated[str, Meta(description="`void` or `delete`.")]
+    state: Annotated[str, Meta(description="`withdrawing`, `withdrawn`, or `failed` (see `message`).")]
+    message: str
+    withdrawn_at: datetime | None
+
+
 class InvoiceOut(Struct):
     id: int
     number: str
@@ -107,6 +119,16 @@ class InvoiceOut(Struct):
     issues: list[IssueOut]
     created_at: datetime
     updated_at: datetime
+    withdrawn: Annotated[
+        list[WithdrawnCopyOut],
+        Meta(description="Earlier copies in the books, voided or deleted there by revert to draft; each export "
+                         "after a revert creates a new copy (a new entry of `links`)."),
+    ] = []
+    payment_status: Annotated[
+        str,
+        Meta(description="`unpaid`, `partially_paid` (see `balance`) or `paid`: paid in full here or in the books, "
+                         "which also locks the invoice."),
+    ] = "unpaid"
 
 
 InvoicePage = Annotated[Page[InvoiceOut], KwargDefinition(schema_component_key="InvoicePage")]

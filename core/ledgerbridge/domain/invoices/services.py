@@ -43,6 +43,7 @@ from ledgerbridge.domain.invoices.schemas import (
 )
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.invoicing import SyncBadge
+from ledgerbridge.sync import withdrawal
 from ledgerbridge.tables import (
     Customer,
     ExternalLink,
@@ -473,6 +474,8 @@ async def export(caller: Caller, *, invoice_id: int, data: ExportIn | None = Non
 async def revert_to_draft(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
     ws = caller.workspace_id
     assert ws is not None
+    # Before anything changes here: a copy the books hold payments for cannot be taken back.
+    await withdrawal.check_withdrawable(ws, await _locked_for_action(ws, invoice_id))
     async with jobs.transaction() as tx:
         invoice = await _locked_for_action(ws, invoice_id)
         status = invoicing.revert_to_draft(invoice.status, invoice.number)
@@ -486,6 +489,8 @@ async def revert_to_draft(caller: Caller, *, invoice_id: int) -> InvoiceActionOu
 async def void(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
     ws = caller.workspace_id
     assert ws is not None
+    # Before anything changes here: a copy the books hold payments for cannot be taken back.
+    await withdrawal.check_withdrawable(ws, await _locked_for_action(ws, invoice_id))
     async with jobs.transaction() as tx:
         invoice = await _locked_for_action(ws, invoice_id)
         status = invoicing.void(invoice.status, invoice.number)

@@ -45,8 +45,8 @@ async def _refresh_amount_paid(invoice_id: int) -> None:
 async def _record_payment_exports(
     tx: jobs.JobTransaction, caller: Caller, invoice_id: int, payment_id: int
 ) -> list[SyncRun]:
-    """A payment follows its invoice to every connected provider that has the invoice and
-    takes payments."""
+    """A payment follows its invoice to the books connection, when it holds the invoice and takes
+    payments; the invoice's copies in read-only connections are history."""
     assert caller.workspace_id is not None
     links = await ExternalLink.select(
         ExternalLink.connection, ExternalLink.connection.provider.as_alias("provider")
@@ -56,7 +56,9 @@ async def _record_payment_exports(
         & (ExternalLink.record_id == invoice_id)
         & ExternalLink.remote_id.is_not_null()
         & ExternalLink.connection.is_in(
-            Connection.select(Connection.id).where(Connection.status == ConnectionStatus.connected)
+            Connection.select(Connection.id).where(
+                (Connection.status == ConnectionStatus.connected) & Connection.is_books.eq(True)
+            )
         )
     )
     runs = []

@@ -1,0 +1,1 @@
+"""The books connection: rules in `services`, HTTP in `controllers`, types in `schemas`."""
