@@ -94,7 +94,8 @@ async def test_an_unmapped_rate_stops_the_export_and_a_suggested_mapping_exports
     await map_everything(connection)
     caller = member_of(connection)
     theirs = await books_taxed_rate(connection)
-    ours = await tax_services.create_tax_rate(caller, data=TaxRateIn(name="Sales tax (ours)", rate=Decimal(theirs.rate)))
+    ours = await tax_services.create_tax_rate(
+        caller, data=TaxRateIn(name="Sales tax (ours)", rate=Decimal(theirs.rate)))
     odd = await tax_services.create_tax_rate(caller, data=TaxRateIn(name="Odd levy", rate=Decimal("3.3333")))
     rate = await TaxRate.objects().where(TaxRate.id == ours.id).first()
     invoice = await taxed_invoice(connection, "LB-T100", rate)

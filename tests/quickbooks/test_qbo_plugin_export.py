@@ -244,7 +244,8 @@ async def test_time_billed_here_goes_as_has_been_billed_and_time_alone_as_billab
     assert _find(qb, "TimeActivity", "Id", first.remote_id)["BillableStatus"] == "Billable"
     assert _find(qb, "TimeActivity", "Id", second.remote_id)["BillableStatus"] == "HasBeenBilled"
     # Invoiced here later: the update marks the same activity as billed, so QuickBooks never offers it again.
-    again = await plugin.export_time_entry(session=qb.session, entry=TimeEntryData(**{**alone.__dict__, "billed": True}),
+    invoiced = TimeEntryData(**{**alone.__dict__, "billed": True})
+    again = await plugin.export_time_entry(session=qb.session, entry=invoiced,
                                            link=LinkRef(first.remote_id, first.version), idempotency_key="lb-tb3")
     assert again.remote_id == first.remote_id
     assert _find(qb, "TimeActivity", "Id", first.remote_id)["BillableStatus"] == "HasBeenBilled"

@@ -22,6 +22,7 @@ from ledgerbridge_web import (
     members,
     signin,
     sync_history,
+    tax_mapping,
     time_entries,
     webhooks,
 )
@@ -29,7 +30,7 @@ from ledgerbridge_web import (
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, invoices, items, sync_history, customers, customer_review, issues, time_entries,
-    members, webhooks,
+    members, webhooks, tax_mapping,
 )
 
 
