@@ -24,6 +24,7 @@ from ledgerbridge.issues import raise_issue
 from ledgerbridge.jobs import RunContext, loads, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteAccount, RemoteCustomer, RemoteItem, RemoteRecord, RemoteTaxRate
+from ledgerbridge.sync.customer_guard import kept_for_open_invoices
 from ledgerbridge.sync.links import fingerprint, link_by_remote, save_link
 from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
 from ledgerbridge.sync.run_records import note
@@ -104,6 +105,8 @@ async def _announce(kind: str, table: type, connection: Connection, record_id: i
 
 async def apply_customer(ctx: RunContext, connection: Connection, remote: RemoteCustomer) -> str:
     if remote.deleted or not remote.active:
+        if await kept_for_open_invoices(ctx, connection, remote):
+            return "failed"
         return await _archive(ctx, Customer, RecordType.customer, connection, remote)
     values = _customer_values(remote)
     seen = fingerprint(remote)
