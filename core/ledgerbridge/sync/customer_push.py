@@ -23,7 +23,7 @@ from ledgerbridge.sync.refusals import refusals_become_issues
 from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import Customer, Item, RecordType, RunKind
 
-HOOKS = {RecordType.customer: "export_customer", RecordType.item: "export_item"}
+HOOKS: dict[str, str] = {RecordType.customer: "export_customer", RecordType.item: "export_item"}
 
 
 async def queue_push(tx: JobTransaction, workspace_id: int, record_type: str, record_id: int,
