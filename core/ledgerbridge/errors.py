@@ -59,6 +59,24 @@ REASONS: dict[str, Reason] = {
         "An item on this record has no income account.",
         "Open Items and income accounts, choose an account for the item, then export again.",
     ),
+    "tax_not_mapped": Reason(
+        "A line's tax rate has no counterpart in the connected books.",
+        "Open Tax rates → Map to the books, pick the books' tax rate for it (or apply the suggestions), "
+        "then export again.",
+    ),
+    "tax_code_required": Reason(
+        "This company needs a tax code on every invoice line, and a line has none.",
+        "Give every line a tax rate (an exempt or zero rate where no tax applies), then export again.",
+    ),
+    "customer_gone_with_open_invoices": Reason(
+        "The customer was deleted or merged in the provider, but has open invoices here.",
+        "Link the customer to the surviving record in the provider, or void or settle its open invoices "
+        "here, then resolve this issue.",
+    ),
+    "time_not_supported": Reason(
+        "This provider keeps no time records, so time entries cannot be synced to it.",
+        "Bill the time on an invoice here and export the invoice instead.",
+    ),
     "duplicate_number": Reason(
         "The provider already has an invoice with this number.",
         "Renumber the invoice here, or change the connection's invoice-number policy, then export again.",

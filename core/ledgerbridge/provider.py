@@ -256,6 +256,7 @@ class TimeEntryData:
     rate: Decimal
     description: str = ""
     billable: bool = True
+    billed: bool = False  # already billed by an invoice here: the provider must not offer it for billing again
 
 
 @dataclass(frozen=True)

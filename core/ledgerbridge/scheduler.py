@@ -1,4 +1,5 @@
-"""Periodic work, scheduled by APScheduler: the sweeper, status polling and token keep-alive.
+"""Periodic work, scheduled by APScheduler: the sweeper, status polling, re-reading what the books
+hold (customers, items, accounts, tax rates) and token keep-alive.
 
 Run exactly one scheduler per deployment (`ledgerbridge scheduler`, or inside `ledgerbridge serve`
 in the embedded default). Even two would do no harm: every job it creates carries a dedupe key,
@@ -37,6 +38,24 @@ async def schedule_polls() -> list[int]:
     return runs
 
 
+async def schedule_reference_reads() -> list[int]:
+    """Re-read customers, items, income accounts and tax rates from every connected connection.
+
+    Each run continues from the connection's change cursors, so it costs what the provider's cheapest
+    change feed costs (QuickBooks CDC, Xero If-Modified-Since, FreshBooks updated_since); webhooks
+    still bring changes sooner where the provider sends them.
+    """
+    rows = await Connection.select(Connection.id, Connection.workspace).where(
+        Connection.status == ConnectionStatus.connected
+    )
+    runs = []
+    for row in rows:
+        run = await jobs.enqueue(RunKind.import_all, workspace_id=row["workspace"], connection_id=row["id"],
+                                 trigger="schedule", dedupe_key=f"reread:{row['id']}")
+        runs.append(run.id)
+    return runs
+
+
 async def keep_tokens_alive() -> list[int]:
     """Refresh tokens that would otherwise expire unused (Xero's lapse after 60 idle days)."""
     soon = utcnow() + KEEP_ALIVE_WITHIN
@@ -57,6 +76,8 @@ def make_scheduler() -> AsyncIOScheduler:
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     scheduler.add_job(jobs.sweep, "interval", seconds=settings.sweep_interval_seconds, id="sweep", **common)
     scheduler.add_job(schedule_polls, "interval", seconds=settings.poll_interval_seconds, id="poll", **common)
+    scheduler.add_job(schedule_reference_reads, "interval", minutes=settings.reference_sync_minutes, id="reread",
+                      **common)
     scheduler.add_job(keep_tokens_alive, "interval", hours=6, id="tokens", next_run_time=utcnow(), **common)
     scheduler.add_job(outbox.prune, "interval", hours=1, id="event_retention", **common)
     return scheduler

@@ -118,6 +118,8 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = ()  # empty: the published default (ledgerbridge.events.schedule)
     webhook_secret_grace_hours: int = 24
     event_retention_days: int = 30
+    # Customers, items, income accounts and tax rates re-read from each connection (ledgerbridge.scheduler).
+    reference_sync_minutes: int = 15
 
     @property
     def embedded_broker(self) -> bool:
@@ -216,6 +218,7 @@ def load_settings() -> Settings:
         webhook_retry_schedule=_seconds_list("WEBHOOK_RETRY_SCHEDULE"),
         webhook_secret_grace_hours=_env_int("WEBHOOK_SECRET_GRACE_HOURS", 24),
         event_retention_days=_env_int("EVENT_RETENTION_DAYS", 30),
+        reference_sync_minutes=_env_int("REFERENCE_SYNC_MINUTES", 15),
     )
 
 

@@ -130,6 +130,8 @@ class RunKind(StrEnum):
     export_invoices = "export_invoices"
     export_customer = "export_customer"
     export_payment = "export_payment"
+    export_time_entries = "export_time_entries"  # time entries synced on their own, as billable
+    push_records = "push_records"  # customers and items changed here, pushed to the books automatically
     poll_status = "poll_status"
     refresh_tokens = "refresh_tokens"
     deliver_webhooks = "deliver_webhooks"  # one endpoint's pending deliveries, in order
@@ -262,6 +264,20 @@ class TaxRate(Table):
     code = Varchar(length=60, default="")
     rate = Money(digits=(9, 4), default=ZERO)  # percent
     active = Boolean(default=True)
+    updated_at = Timestamptz()
+
+
+class TaxMapping(Table):
+    """Which of a connection's tax rates one of ours exports as (migration 0008).
+
+    A rate the connection imported itself needs no row. Without a row (or with the target gone), a
+    line carrying the rate is an issue on its invoice before anything is sent (`sync.tax_mapping`).
+    """
+
+    workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
+    connection = ForeignKey(Connection, on_delete=OnDelete.cascade)
+    tax_rate = ForeignKey(TaxRate, on_delete=OnDelete.cascade)
+    books_rate = ForeignKey(TaxRate, on_delete=OnDelete.cascade)
     updated_at = Timestamptz()
 
 
@@ -606,6 +622,7 @@ TABLES: list[type[Table]] = [
     Connection,
     Account,
     TaxRate,
+    TaxMapping,
     Customer,
     Item,
     Invoice,

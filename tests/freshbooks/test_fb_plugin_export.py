@@ -9,7 +9,15 @@ from decimal import Decimal
 import pytest
 from fb_plugin_harness import Connected
 from ledgerbridge.errors import ProviderError, UncertainWrite
-from ledgerbridge.provider import CustomerData, InvoiceData, InvoiceLineData, ItemData, LinkRef, PaymentData
+from ledgerbridge.provider import (
+    CustomerData,
+    InvoiceData,
+    InvoiceLineData,
+    ItemData,
+    LinkRef,
+    PaymentData,
+    TimeEntryData,
+)
 from ledgerbridge_freshbooks import plugin
 
 pytest_plugins = ("fb_plugin_harness",)
@@ -167,3 +175,28 @@ async def test_polling_since_a_cursor_reads_changes_including_deletions(fb_conne
         seen.extend(page.records)
     assert [(r.remote_id, r.status) for r in seen] == [(gone.remote_id, "deleted")]
     assert kept.remote_id not in {r.remote_id for r in seen} and page.cursor > cursor
+
+
+async def test_time_entries_go_to_time_tracking_billed_or_billable_and_update_in_place(fb_connect):
+    fb: Connected = await fb_connect()
+    client_id = await a_customer(fb, "Time Client")
+    alone = TimeEntryData(local_id=1, customer_id=client_id, item_id=None, person="Ada", person_email="",
+                          worked_on=date(2026, 3, 2), hours=Decimal("1.5"), rate=Decimal("80"), description="Design")
+    first = await plugin.export_time_entry(session=fb.session, entry=alone, link=None, idempotency_key="k-t1")
+    billed = await plugin.export_time_entry(session=fb.session, entry=TimeEntryData(**{
+        **alone.__dict__, "local_id": 2, "billed": True}), link=None, idempotency_key="k-t2")
+    business = fb.sandbox.state.business(fb.account())
+    entries = business.table("time_entries")
+    row = entries[int(first.remote_id)]
+    assert (row["duration"], row["billable"], row["billed"], row["client_id"]) == (5400, True, False, int(client_id))
+    assert row["note"] == "Ada: Design" and row["started_at"] == "2026-03-02T09:00:00Z"
+    assert entries[int(billed.remote_id)]["billed"] is True
+    again = await plugin.export_time_entry(session=fb.session, entry=TimeEntryData(**{
+        **alone.__dict__, "hours": Decimal("2")}), link=LinkRef(first.remote_id), idempotency_key="k-t3")
+    assert again.remote_id == first.remote_id and not again.created
+    assert entries[int(first.remote_id)]["duration"] == 7200 and len(entries) == 2
+    assert fb.requests_to("time_entries")[0].url.path.startswith("/timetracking/business/")
+    with pytest.raises(ProviderError) as caught:
+        await plugin.export_time_entry(session=fb.session, entry=TimeEntryData(**{
+            **alone.__dict__, "customer_id": "999999"}), link=None, idempotency_key="k-t4")
+    assert caught.value.code == "remote_not_found" and "time" in caught.value.message

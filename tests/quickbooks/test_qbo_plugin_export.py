@@ -232,3 +232,28 @@ async def test_another_realm_is_environment_mismatch(qb: Connected):
     with pytest.raises(ProviderError) as caught:
         await plugin.import_customers(session=qb.new_session(tenant_id=REALM_2), cursor=None)
     assert caught.value.code == "environment_mismatch"
+
+
+async def test_time_billed_here_goes_as_has_been_billed_and_time_alone_as_billable(qb: Connected):
+    customer = _find(qb, "Customer", "DisplayName", "Cool Cars")["Id"]
+    alone = TimeEntryData(local_id=1, customer_id=customer, item_id=None, person="Emily Platt", person_email="",
+                          worked_on=date(2026, 3, 2), hours=Decimal("1"), rate=Decimal("80"))
+    billed = TimeEntryData(**{**alone.__dict__, "local_id": 2, "billed": True})
+    first = await plugin.export_time_entry(session=qb.session, entry=alone, link=None, idempotency_key="lb-tb1")
+    second = await plugin.export_time_entry(session=qb.session, entry=billed, link=None, idempotency_key="lb-tb2")
+    assert _find(qb, "TimeActivity", "Id", first.remote_id)["BillableStatus"] == "Billable"
+    assert _find(qb, "TimeActivity", "Id", second.remote_id)["BillableStatus"] == "HasBeenBilled"
+    # Invoiced here later: the update marks the same activity as billed, so QuickBooks never offers it again.
+    invoiced = TimeEntryData(**{**alone.__dict__, "billed": True})
+    again = await plugin.export_time_entry(session=qb.session, entry=invoiced,
+                                           link=LinkRef(first.remote_id, first.version), idempotency_key="lb-tb3")
+    assert again.remote_id == first.remote_id
+    assert _find(qb, "TimeActivity", "Id", first.remote_id)["BillableStatus"] == "HasBeenBilled"
+
+
+async def test_a_company_outside_the_us_is_recorded_as_needing_a_tax_code_per_line(qb: Connected, qb_factory):
+    assert qb.session.provider_data["tax_code_per_line"] is False  # the US demo company
+    uk = await qb_factory(SandboxConfig(companies=(CompanyPreset(realm_id="9341453170013431",
+                                                                 company_name="Sandbox Company UK", country="GB"),)))
+    assert uk.session.provider_data["country"] == "GB"
+    assert uk.session.provider_data["tax_code_per_line"] is True

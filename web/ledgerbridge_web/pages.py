@@ -23,6 +23,7 @@ from ledgerbridge_web import (
     members,
     signin,
     sync_history,
+    tax_mapping,
     time_entries,
     webhooks,
     workspaces,
@@ -31,7 +32,7 @@ from ledgerbridge_web import (
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, books, invoices, items, sync_history, customers, customer_review, issues,
-    time_entries, members, webhooks, workspaces,
+    time_entries, members, webhooks, workspaces, tax_mapping,
 )
 
 

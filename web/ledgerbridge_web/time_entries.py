@@ -7,7 +7,12 @@ from typing import Any
 
 from ledgerbridge.domain.invoices import services as invoices_services
 from ledgerbridge.domain.invoices.schemas import FromTimeEntriesIn
+from ledgerbridge.domain.time_entries import services as time_services
+from ledgerbridge.domain.time_entries.schemas import TimeSyncIn
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.sync.books_target import books_connections
+from ledgerbridge.sync.time_sync import keeps_time
 from ledgerbridge.tables import TimeEntry
 from litestar import Response, get, post
 
@@ -30,7 +35,11 @@ async def entry_list(request: AnyRequest) -> Response[Any]:
         TimeEntry.invoice.number.as_alias("invoice_number"),
     ).where(where).order_by(TimeEntry.customer.name).order_by(TimeEntry.worked_on).limit(ENTRIES_SHOWN)
     groups = [(name, list(entries)) for name, entries in groupby(rows, key=lambda row: row["customer_name"])]
-    return page(request, "time_entries.html", groups=groups, show_billed=show_billed)
+    books = await books_connections(ws)
+    time_books = books[0] if books and keeps_time(books[0]) else None
+    no_time = get_registry().provider(books[0].provider).name if books and time_books is None else ""
+    return page(request, "time_entries.html", groups=groups, show_billed=show_billed, time_books=time_books,
+                no_time=no_time)
 
 
 @post("/time-entries/invoice")
@@ -49,4 +58,20 @@ async def bill(request: AnyRequest) -> Response[Any]:
     return see_other(f"/invoices/{invoice.id}", notice=f"Invoice {invoice.number} created from {len(ids)} entries.")
 
 
-HANDLERS = [entry_list, bill]
+@post("/time-entries/sync")
+async def sync(request: AnyRequest) -> Response[Any]:
+    """Send the ticked entries to the books on their own, as billable time to invoice there."""
+    me = person(request)
+    form = await request.form()
+    ids = ids_from(form)
+    if not ids:
+        return see_other("/time-entries", error="No time entry was selected.", fix="Tick the entries to sync.")
+    try:
+        queued = await time_services.sync_entries(me, data=TimeSyncIn(time_entry_ids=ids))
+    except LedgerBridgeError as exc:
+        return failed("/time-entries", exc)
+    plural = "y" if queued.count == 1 else "ies"
+    return see_other(f"/sync-history/{queued.run_id}", notice=f"Syncing {queued.count} time entr{plural} to the books.")
+
+
+HANDLERS = [entry_list, bill, sync]

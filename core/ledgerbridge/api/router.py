@@ -24,6 +24,7 @@ from ledgerbridge.domain.items.controllers import ItemController
 from ledgerbridge.domain.members.controllers import WorkspaceController
 from ledgerbridge.domain.payments.controllers import PaymentController
 from ledgerbridge.domain.sync_runs.controllers import SyncRunController
+from ledgerbridge.domain.tax_mappings.controllers import TaxMappingController
 from ledgerbridge.domain.tax_rates.controllers import TaxRateController
 from ledgerbridge.domain.time_entries.controllers import TimeEntryController
 from ledgerbridge.domain.webhook_endpoints.controllers import WebhookEndpointController
@@ -49,6 +50,7 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         IssueController,
         AccountController,
         TaxRateController,
+        TaxMappingController,
         WorkspaceController,
         WorkspacesController,
         ApiKeyController,

@@ -24,6 +24,7 @@ from ledgerbridge.events.outbox import record_events
 from ledgerbridge.issues import raise_issue
 from ledgerbridge.jobs import RunContext, loads
 from ledgerbridge.provider import RemoteCustomer
+from ledgerbridge.sync.customer_guard import kept_for_open_invoices
 from ledgerbridge.sync.customer_kind import suggest_kind
 from ledgerbridge.sync.links import fingerprint
 from ledgerbridge.sync.run_records import note_many
@@ -276,6 +277,10 @@ async def apply_customer_page(ctx: RunContext, connection: Connection, remotes: 
     links = await links_by_remote(connection.id, RecordType.customer, [remote.remote_id for remote in remotes])
     gone = [remote for remote in remotes if remote.deleted or not remote.active]
     live = [remote for remote in remotes if not (remote.deleted or not remote.active)]
+    # Gone there but still owed money here: kept as it is, with an issue (one lookup per gone customer).
+    kept = {remote.remote_id for remote in gone
+            if remote.remote_id in links and await kept_for_open_invoices(ctx, connection, remote)}
+    gone = [remote for remote in gone if remote.remote_id not in kept]
     archived, announce_archived = await _archive(connection, gone, links)
     decisions = await _decide(ctx, connection, live, links)
     created = [d for d in decisions if d.outcome == "created"]

@@ -13,6 +13,7 @@ from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Address, CustomerData, ItemData
 from ledgerbridge.sync.links import get_link
 from ledgerbridge.sync.outbound import ensure_exported
+from ledgerbridge.sync.tax_mapping import books_tax
 from ledgerbridge.tables import Connection, Customer, Item, RecordType
 
 
@@ -55,10 +56,8 @@ async def item_data(connection: Connection, item: Item) -> ItemData:
             f"The item “{item.name}” has no income account in this connection.",
             code="item_not_mapped",
         )
-    tax_remote = None
-    if item.tax_rate:
-        tax_link = await get_link(connection.id, RecordType.tax_rate, item.tax_rate)
-        tax_remote = tax_link.remote_id if tax_link else None
+    tax = await books_tax(connection, item.tax_rate)
+    tax_remote = tax.remote_id if tax else None
     return ItemData(
         local_id=item.id, name=item.name, description=item.description, kind=item.kind,
         unit_price=item.unit_price, income_account_id=account_remote, taxable=item.taxable,

@@ -31,6 +31,7 @@ from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link
 from ledgerbridge.sync.outbound import is_retry, write
 from ledgerbridge.sync.refusals import failures_land_on_invoices, refusals_become_issues
 from ledgerbridge.sync.run_records import note
+from ledgerbridge.sync.tax_mapping import books_tax, check_invoice_taxes, recomputed_tax_warning
 from ledgerbridge.tables import (
     Connection,
     Customer,
@@ -89,10 +90,10 @@ async def build_invoice_data(ctx: RunContext | None, connection: Connection, inv
                 item_remote = await ensure_item(ctx, connection, item)
             item_name = item.name
         tax_remote, tax_name = None, ""
-        if line.tax_rate:
+        if line.tax_rate:  # an unmapped rate is refused before this (`check_invoice_taxes`)
+            tax = await books_tax(connection, line.tax_rate)
             rate = await TaxRate.objects().where(TaxRate.id == line.tax_rate).first()
-            tax_link = await get_link(connection.id, RecordType.tax_rate, line.tax_rate)
-            tax_remote, tax_name = (tax_link.remote_id if tax_link else None), rate.name if rate else ""
+            tax_remote, tax_name = (tax.remote_id if tax else None), (tax.name if tax else rate.name if rate else "")
         line_data.append(InvoiceLineData(
             description=line.description, quantity=line.quantity, unit_price=line.unit_price,
             line_total=line.line_total, item_id=item_remote, item_name=item_name,
@@ -131,6 +132,7 @@ async def _ready(ctx: RunContext, connection: Connection,
             f"Invoice {invoice.number} is a draft; drafts are never exported.",
             fix="Finalize or send the invoice, then export it.",
         )
+    await check_invoice_taxes(connection, invoice)
     data = await build_invoice_data(ctx, connection, invoice)
     link = await get_link(connection.id, RecordType.invoice, invoice.id)
     if link is not None and link.remote_id and link.fingerprint == fingerprint(data) and link.state == LinkState.synced:
@@ -215,6 +217,9 @@ async def _record_exported(ctx: RunContext, connection: Connection, invoice: Inv
     if remote is not None and remote.currency and remote.currency != invoice.currency:
         warnings.append(f"The provider holds this invoice in {remote.currency}, not {invoice.currency}: "
                         "amounts there are in its currency.")
+    tax_warning = recomputed_tax_warning(invoice, remote, get_registry().provider(connection.provider).name)
+    if tax_warning:
+        warnings.append(tax_warning)
     async with transaction():  # the event commits with the link, the lock and the resolved issues
         await save_link(
             workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,

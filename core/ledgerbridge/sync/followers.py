@@ -129,12 +129,15 @@ async def export_time_entries(ctx: RunContext, connection: Connection, invoice: 
         about = f"Time entry of {entry.person} on {entry.worked_on} (invoice {invoice.number})"
         async with refusals_become_issues(ctx, connection, RecordType.time_entry, entry.id, catch=ProviderError,
                                           about=about) as refusal:
-            await _export_time_entry(ctx, connection, invoice, entry)
+            await export_time_entry(ctx, connection, entry, invoice)
         if refusal.error is not None and refusal.error.code == "plan_limit":
             return  # the others would be refused for the same reason
 
 
-async def _export_time_entry(ctx: RunContext, connection: Connection, invoice: Invoice, entry: TimeEntry) -> None:
+async def export_time_entry(ctx: RunContext, connection: Connection, entry: TimeEntry,
+                            invoice: Invoice | None) -> None:
+    """Send one time entry, creating it or updating its linked record. Billed by `invoice` here, it
+    goes as already billed; synced on its own (no invoice), as billable for the books to invoice."""
     async def build() -> TimeEntryData:
         item_remote = None
         if entry.item:
@@ -144,10 +147,14 @@ async def _export_time_entry(ctx: RunContext, connection: Connection, invoice: I
             local_id=entry.id, customer_id=await ensure_customer(ctx, connection, entry.customer),
             item_id=item_remote, person=entry.person, person_email=entry.person_email, worked_on=entry.worked_on,
             hours=entry.hours, rate=entry.rate, description=entry.description, billable=entry.billable,
+            billed=entry.invoice is not None,
         )
 
     exported = await ensure_exported(ctx, connection, RecordType.time_entry, entry.id, hook="export_time_entry",
                                      argument="entry", build=build, resend_changed=True)
     if exported.result is not None:
         await _landed(ctx, connection, RecordType.time_entry, entry.id, exported,
-                      f"Time record for invoice {invoice.number}.")
+                      f"Time record for invoice {invoice.number}." if invoice else "Time record, billable there.")
+    elif invoice is None:
+        await note(ctx, RecordType.time_entry, entry.id, exported.remote_id, "skipped",
+                   "Unchanged since the last sync.", seen=False)

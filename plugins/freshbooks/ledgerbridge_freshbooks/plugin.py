@@ -4,8 +4,7 @@ FreshBooks documents no batch endpoint, no idempotency key and no numeric rate l
 invoices do not map lines to income accounts (../shared/providers/FACTS.md, FreshBooks 3 to 6); the
 capabilities say so, and exactly-once export relies on explicit invoice numbers and `find_invoice`.
 There is no void in FreshBooks' API: `void_invoice` writes the invoice off to zero, as a bookkeeper
-would. Time tracking lives in another FreshBooks service that this plugin does not speak yet, so
-time entries are not offered.
+would. Time entries go to FreshBooks' separate time-tracking service (`time_tracking`).
 """
 
 from __future__ import annotations
@@ -32,12 +31,13 @@ from ledgerbridge.provider import (
     RemoteItem,
     RemoteTaxRate,
     Tenant,
+    TimeEntryData,
     TokenSet,
     WebhookEvent,
 )
 from ledgerbridge.settings import ProviderSettings
 
-from ledgerbridge_freshbooks import __version__, client, mapping, webhooks, workflows
+from ledgerbridge_freshbooks import __version__, client, mapping, time_tracking, webhooks, workflows
 from ledgerbridge_freshbooks.client import FbClient
 
 CAPABILITIES = Capabilities(
@@ -46,7 +46,7 @@ CAPABILITIES = Capabilities(
     webhooks=True,
     income_accounts=False,
     tax_rates=True,
-    time_activities=False,
+    time_activities=True,  # time entries, through the time-tracking service
     payments=True,
     void_invoices=True,
     delete_invoices=True,
@@ -131,6 +131,13 @@ async def export_customer(
 async def export_item(session: ProviderSession, item: ItemData, link: LinkRef | None, idempotency_key: str
                       ) -> ExportResult:
     return await workflows.export_item(FbClient(session), item, link)
+
+
+@hookimpl
+async def export_time_entry(
+    session: ProviderSession, entry: TimeEntryData, link: LinkRef | None, idempotency_key: str
+) -> ExportResult:
+    return await time_tracking.export_time_entry(session, entry, link)
 
 
 @hookimpl

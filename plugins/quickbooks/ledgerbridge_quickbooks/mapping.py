@@ -319,6 +319,14 @@ def employee_matches(row: Json, person: str, email: str) -> bool:
     return same_name and (not email or not theirs or theirs == email.casefold())
 
 
+def _billable_status(entry: TimeEntryData) -> str:
+    """Time an invoice here already billed is HasBeenBilled, so QuickBooks never offers it for invoicing
+    again; time synced on its own is Billable, for the bookkeeper to invoice in QuickBooks."""
+    if not entry.billable:
+        return "NotBillable"
+    return "HasBeenBilled" if entry.billed else "Billable"
+
+
 def time_activity_body(entry: TimeEntryData, employee_id: str) -> Json:
     minutes_total = int((entry.hours * 60).to_integral_value())
     return _drop_empty({
@@ -328,6 +336,6 @@ def time_activity_body(entry: TimeEntryData, employee_id: str) -> Json:
         "ItemRef": _ref(entry.item_id),
         "TxnDate": entry.worked_on.isoformat(),
         "Description": entry.description,
-        "BillableStatus": "Billable" if entry.billable else "NotBillable",
+        "BillableStatus": _billable_status(entry),
         "HourlyRate": entry.rate if entry.billable else None,
     }) | {"Hours": minutes_total // 60, "Minutes": minutes_total % 60}

@@ -89,7 +89,10 @@ async def connected_tenants(
         raise ProviderError("QuickBooks did not say which company was connected (no realmId in its answer).",
                             code="validation_failed", fix="Connect again and choose a company.")
     info = await client.company_name(settings, environment, tokens.access_token, realm)
-    extra: dict[str, Any] = {"realm_id": realm, "country": info.get("Country", "")}
+    country = str(info.get("Country", ""))
+    # Outside the US, QuickBooks companies charge VAT/GST per line: every line needs its tax code.
+    extra: dict[str, Any] = {"realm_id": realm, "country": country,
+                             "tax_code_per_line": country.upper() not in ("", "US", "USA")}
     if settings.base_url:
         extra["app_url"] = settings.base_url
     currency = await client.home_currency(settings, environment, tokens.access_token, realm)

@@ -45,6 +45,7 @@ class ConnectionOut(Struct):
     last_synced_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    syncs_time: bool = False  # the provider keeps time records; false: POST /time-entries/sync is refused
 
 
 class ConnectionList(Struct):

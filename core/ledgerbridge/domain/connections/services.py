@@ -69,6 +69,7 @@ def connection_out(row: Connection) -> ConnectionOut:
         last_synced_at=row.last_synced_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        syncs_time=bool(info is not None and info.capabilities.time_activities),
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
+from ledgerbridge import jobs
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
@@ -14,6 +15,7 @@ from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.sync.customer_push import queue_push
 from ledgerbridge.tables import Customer, ExternalLink, Invoice, RecordType, TimeEntry, utcnow
 
 
@@ -76,9 +78,10 @@ async def _update(caller: Caller, customer: Customer, values: dict[str, Any]) ->
     if not changed:
         return
     try:
-        async with write_transaction():
+        async with jobs.transaction() as tx:  # the change and its automatic push commit together
             await Customer.update(_stored_values(changed)).where(Customer.id == customer.id)
             await mark_links_changed(caller.workspace_id, RecordType.customer, customer.id)
+            await queue_push(tx, caller.workspace_id, RecordType.customer, customer.id, caller.trigger)
     except Exception as exc:
         if is_unique_violation(exc):
             raise _ref_taken(values.get("external_ref")) from None
@@ -114,8 +117,9 @@ async def list_customers(
 async def create_customer(caller: Caller, *, data: CustomerIn) -> CustomerOut:
     assert caller.workspace_id is not None
     try:
-        async with write_transaction():
+        async with jobs.transaction() as tx:
             customer = await insert_pushed(Customer, caller.workspace_id, given_fields(data))
+            await queue_push(tx, caller.workspace_id, RecordType.customer, customer.id, caller.trigger)
     except Exception as exc:
         if is_unique_violation(exc):
             raise _ref_taken(data.external_ref) from None
@@ -153,8 +157,9 @@ async def upsert_customer(caller: Caller, *, data: CustomerIn, ref: str) -> tupl
             fresh = await in_workspace(Customer, existing.id, caller.workspace_id, "customer")
             return await customer_out(caller.workspace_id, fresh), False
         try:
-            async with write_transaction():
+            async with jobs.transaction() as tx:
                 customer = await insert_pushed(Customer, caller.workspace_id, values)
+                await queue_push(tx, caller.workspace_id, RecordType.customer, customer.id, caller.trigger)
         except Exception as exc:
             # A concurrent push of the same ref won the insert: update that one instead.
             if attempt == 0 and is_unique_violation(exc):

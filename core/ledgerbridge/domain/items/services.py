@@ -6,6 +6,7 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
+from ledgerbridge import jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
@@ -16,6 +17,7 @@ from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.domain.items.schemas import ItemIn, ItemOut, ItemPage, ItemPatch
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.invoicing import format_money
+from ledgerbridge.sync.customer_push import queue_push
 from ledgerbridge.tables import Account, ExternalLink, Item, RecordType, TaxRate, utcnow
 
 PRICE_PLACES = 4
@@ -74,7 +76,7 @@ def _ref_taken(ref: str | None) -> Conflict:
     )
 
 
-async def _update(workspace_id: int, item: Item, columns: dict[str, Any]) -> None:
+async def _update(workspace_id: int, item: Item, columns: dict[str, Any], trigger: str) -> None:
     changed = {name: value for name, value in columns.items() if getattr(item, name) != value}
     if not changed:
         return
@@ -83,9 +85,10 @@ async def _update(workspace_id: int, item: Item, columns: dict[str, Any]) -> Non
         stored[Item.archived_at] = None if changed["active"] else utcnow()
     stored[Item.updated_at] = utcnow()
     try:
-        async with write_transaction():
+        async with jobs.transaction() as tx:  # the change and its automatic push commit together
             await Item.update(stored).where(Item.id == item.id)
             await mark_links_changed(workspace_id, RecordType.item, item.id)
+            await queue_push(tx, workspace_id, RecordType.item, item.id, trigger)
     except Exception as exc:
         if is_unique_violation(exc):
             raise _ref_taken(columns.get("external_ref")) from None
@@ -120,8 +123,9 @@ async def create_item(caller: Caller, *, data: ItemIn) -> ItemOut:
     assert caller.workspace_id is not None
     columns = await _columns(caller.workspace_id, given_fields(data))
     try:
-        async with write_transaction():
+        async with jobs.transaction() as tx:
             item = await insert_pushed(Item, caller.workspace_id, columns)
+            await queue_push(tx, caller.workspace_id, RecordType.item, item.id, caller.trigger)
     except Exception as exc:
         if is_unique_violation(exc):
             raise _ref_taken(data.external_ref) from None
@@ -137,7 +141,7 @@ async def get_item(caller: Caller, *, item_id: int) -> ItemOut:
 async def update_item(caller: Caller, *, item_id: int, data: ItemPatch) -> ItemOut:
     assert caller.workspace_id is not None
     item = await in_workspace(Item, item_id, caller.workspace_id, "item")
-    await _update(caller.workspace_id, item, await _columns(caller.workspace_id, given_fields(data)))
+    await _update(caller.workspace_id, item, await _columns(caller.workspace_id, given_fields(data)), caller.trigger)
     return await item_out(caller.workspace_id, await in_workspace(Item, item_id, caller.workspace_id, "item"))
 
 
@@ -151,12 +155,13 @@ async def upsert_item(caller: Caller, *, data: ItemIn, ref: str) -> tuple[ItemOu
             await Item.objects().where((Item.workspace == caller.workspace_id) & (Item.external_ref == ref)).first()
         )
         if existing is not None:
-            await _update(caller.workspace_id, existing, columns)
+            await _update(caller.workspace_id, existing, columns, caller.trigger)
             fresh = await in_workspace(Item, existing.id, caller.workspace_id, "item")
             return await item_out(caller.workspace_id, fresh), False
         try:
-            async with write_transaction():
+            async with jobs.transaction() as tx:
                 item = await insert_pushed(Item, caller.workspace_id, columns)
+                await queue_push(tx, caller.workspace_id, RecordType.item, item.id, caller.trigger)
         except Exception as exc:
             if attempt == 0 and is_unique_violation(exc):
                 continue

@@ -1,4 +1,4 @@
-"""Tax rates, as read from the providers. Read-only: they are changed in the provider."""
+"""Tax rates: those read from the providers (changed there) and our own (see `tax_mappings`)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,14 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset
 from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.domain.time_entries import services
-from ledgerbridge.domain.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
+from ledgerbridge.domain.time_entries.schemas import (
+    TimeEntryIn,
+    TimeEntryOut,
+    TimeEntryPage,
+    TimeEntryPatch,
+    TimeSyncIn,
+    TimeSyncOut,
+)
 from ledgerbridge.identity.callers import CallerDep
 
 
@@ -72,3 +79,15 @@ class TimeEntryController(Controller):
     @delete("/{entry_id:int}", summary="Delete an unbilled time entry", responses=error_responses(404, 409))
     async def delete_entry(self, caller: CallerDep, entry_id: FromPath[int]) -> None:
         return await services.delete_entry(caller, entry_id=entry_id)
+
+    @post(
+        "/sync",
+        summary="Sync selected time entries to the books on their own",
+        description="Queues one run that sends the entries as billable time (already-billed ones as billed); "
+        "an entry synced before is updated in place. Refused with `time_not_supported` when the provider keeps "
+        "no time records (Xero).",
+        responses=error_responses(400, 404, 409),
+        status_code=202,
+    )
+    async def sync_entries(self, caller: CallerDep, data: JSONBody[TimeSyncIn]) -> TimeSyncOut:
+        return await services.sync_entries(caller, data=data)

@@ -64,3 +64,16 @@ class TimeEntryOut(Struct):
 
 
 TimeEntryPage = Annotated[Page[TimeEntryOut], KwargDefinition(schema_component_key="TimeEntryPage")]
+
+
+class TimeSyncIn(Struct):
+    """Time entries to send to the books on their own, as billable time to invoice there."""
+
+    time_entry_ids: Annotated[list[Id], Meta(min_length=1, max_length=500)]
+    connection_id: Id | None = None  # default: the workspace's books connection
+
+
+class TimeSyncOut(Struct):
+    run_id: int
+    connection_id: int
+    count: int

@@ -9,16 +9,28 @@ from litestar import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from piccolo.columns.combination import Combinable
 
+from ledgerbridge import jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, referenced
+from ledgerbridge.api.sync_state import mark_links_changed
 from ledgerbridge.db import is_unique_violation, write_transaction
-from ledgerbridge.domain.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
+from ledgerbridge.domain.invoices.exports import NotConnected
+from ledgerbridge.domain.time_entries.schemas import (
+    TimeEntryIn,
+    TimeEntryOut,
+    TimeEntryPage,
+    TimeEntryPatch,
+    TimeSyncIn,
+    TimeSyncOut,
+)
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.invoicing import format_money, to_cents
-from ledgerbridge.tables import Customer, Item, TimeEntry, utcnow
+from ledgerbridge.sync.books_target import books_connections
+from ledgerbridge.sync.time_sync import linked_connections, queue_time_sync
+from ledgerbridge.tables import Connection, Customer, Item, RecordType, TimeEntry, utcnow
 
 HOURS_PLACES = 2
 
@@ -84,11 +96,15 @@ async def _update(entry: TimeEntry, columns: dict[str, Any]) -> None:
         return
     if entry.invoice is not None:
         raise _billed(entry)
+    linked = await linked_connections(entry.workspace, entry.id)
     try:
-        async with write_transaction():
+        async with jobs.transaction() as tx:  # the edit and the update of its synced copies commit together
             await TimeEntry.update(
                 {**{getattr(TimeEntry, name): value for name, value in changed.items()}, TimeEntry.updated_at: utcnow()}
             ).where(TimeEntry.id == entry.id)
+            await mark_links_changed(entry.workspace, RecordType.time_entry, entry.id)
+            for connection in linked:
+                await queue_time_sync(tx, connection, [entry.id], "time_entry_edit")
     except Exception as exc:
         if is_unique_violation(exc):
             raise _ref_taken(columns.get("external_ref")) from None
@@ -188,3 +204,27 @@ async def delete_entry(caller: Caller, *, entry_id: int) -> None:
         raise _billed(entry)
     async with write_transaction():
         await TimeEntry.delete().where((TimeEntry.id == entry.id) & TimeEntry.invoice.is_null())
+
+
+async def sync_entries(caller: Caller, *, data: TimeSyncIn) -> TimeSyncOut:
+    """Queue the selected entries for the books, as billable time to invoice there (HoursLogger's
+    "sync times, invoice them in QuickBooks"). Refused before anything is queued when the provider
+    keeps no time records."""
+    assert caller.workspace_id is not None
+    ids = list(dict.fromkeys(data.time_entry_ids))
+    found = {row["id"] for row in await TimeEntry.select(TimeEntry.id).where(
+        (TimeEntry.workspace == caller.workspace_id) & TimeEntry.id.is_in(ids))}
+    missing = [entry_id for entry_id in ids if entry_id not in found]
+    if missing:
+        await in_workspace(TimeEntry, missing[0], caller.workspace_id, "time entry")  # raises not found
+    if data.connection_id is not None:
+        connection = await in_workspace(Connection, data.connection_id, caller.workspace_id, "connection")
+    else:
+        books = await books_connections(caller.workspace_id)
+        if not books:
+            raise NotConnected("No accounting software is connected, so there is nowhere to sync time to.",
+                               fix="Connect one from Integrations, then sync the time entries again.")
+        connection = books[0]
+    async with jobs.transaction() as tx:
+        run_id = await queue_time_sync(tx, connection, ids, caller.trigger)
+    return TimeSyncOut(run_id=run_id, connection_id=connection.id, count=len(ids))

@@ -32,6 +32,7 @@ from ledgerbridge_freshbooks.sandbox.notifications import FbWebhooks
 from ledgerbridge_freshbooks.sandbox.oauth_routes import build_oauth_router, identity_document
 from ledgerbridge_freshbooks.sandbox.service import FbService
 from ledgerbridge_freshbooks.sandbox.store import SandboxState
+from ledgerbridge_freshbooks.sandbox.time_routes import build_time_router
 from ledgerbridge_freshbooks.sandbox.views import ACCOUNTANT_PATH, FbAccountantView, build_pages_router
 
 
@@ -202,6 +203,7 @@ def create_app(
         build_pages_router(sandbox),
         build_oauth_router(sandbox),
         build_api_router(sandbox),
+        build_time_router(sandbox),
         build_accountant_router(FbAccountantView(sandbox), ACCOUNTANT_PATH),
     ]
     return assemble_app(

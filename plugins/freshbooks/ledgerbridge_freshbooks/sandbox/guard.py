@@ -24,6 +24,7 @@ ME_PATH = "/auth/api/v1/users/me"
 ACCOUNTING_PREFIX = "/accounting/account/"
 BUSINESS_PREFIX = "/accounting/businesses/"
 EVENTS_PREFIX = "/events/account/"
+TIMETRACKING_PREFIX = "/timetracking/business/"  # addressed by the numeric business id
 IDENTITY_KEY = "fb_identity"
 CLIENT_KEY = "fb_client_id"
 
@@ -51,6 +52,8 @@ def service_of(path: str) -> str | None:
         return "business"
     if path.startswith(EVENTS_PREFIX):
         return "events"
+    if path.startswith(TIMETRACKING_PREFIX):
+        return "timetracking"
     return None
 
 
@@ -67,7 +70,7 @@ def error_body(service: str, error: FbError, style: str) -> Any:
                 "error_description": error.message}
     if service == "events":
         return error.events()
-    if service == "business":
+    if service in ("business", "timetracking"):
         return error.business()
     if error.status == 401 or style == "rpc":
         return error.rpc()
@@ -134,11 +137,15 @@ class FbApiGuard:
     def _membership(self, service: str, path: str, account_ids: tuple[str, ...]) -> FbError | None:
         if service == "identity":
             return None
-        prefix = {"accounting": ACCOUNTING_PREFIX, "events": EVENTS_PREFIX, "business": BUSINESS_PREFIX}[service]
+        prefix = {"accounting": ACCOUNTING_PREFIX, "events": EVENTS_PREFIX, "business": BUSINESS_PREFIX,
+                  "timetracking": TIMETRACKING_PREFIX}[service]
         target = path[len(prefix):].split("/", 1)[0]
         if service == "business":
             business = self.sandbox.state.by_uuid(target)
             account = business.account_id if business else ""
+        elif service == "timetracking":
+            found = self.sandbox.state.by_business_id(int(target)) if target.isdigit() else None
+            account = found.account_id if found else ""
         else:
             account = target
         if account not in account_ids:

@@ -22,8 +22,8 @@ EASTERN = ZoneInfo("America/New_York")
 Record = dict[str, Any]
 
 #: First id of each resource, distinct ranges so a client that mixes ids up gets "not found".
-ID_BASES = {"clients": 1001, "items": 2001, "taxes": 3001, "invoices": 4001, "payments": 5001, "lines": 1,
-            "callbacks": 9001}
+ID_BASES = {"clients": 1001, "items": 2001, "taxes": 3001, "invoices": 4001, "payments": 5001,
+            "time_entries": 6001, "lines": 1, "callbacks": 9001}
 
 
 def eastern(moment: datetime) -> str:

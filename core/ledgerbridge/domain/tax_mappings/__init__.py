@@ -1,0 +1,1 @@
+"""Tax mapping: our tax rates to the books' tax codes/rates; rules in `services`, HTTP in `controllers`."""
