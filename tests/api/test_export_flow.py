@@ -80,3 +80,4 @@ async def test_revert_is_refused_before_anything_changes_when_the_books_hold_pay
     assert after["links"][0]["remote_id"] == remote["id"]
     assert [r["status"] for r in acme.remote_records("invoice")] != ["void"]
     assert await SyncRun.count().where(SyncRun.kind == "export_invoice") == 1
+

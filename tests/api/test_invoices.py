@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from ledgerbridge.tables import Connection
+from ledgerbridge.tables import Connection, WithdrawnCopy
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Tenant, finalized_invoice, make_connection, make_customer, make_invoice
@@ -264,7 +264,11 @@ async def test_revert_to_draft_voids_the_provider_copy(api: AsyncTestClient, ten
     assert body["invoice"]["status"] == "draft" and body["invoice"]["locked"] is False
     [void] = body["runs"]
     assert void["kind"] == "export_invoice"
-    assert void["params"] == {"invoice_id": invoice["id"], "action": "void"}
+    # The copy is retired with the revert: the run voids it, and the invoice shows it as taken back.
+    [withdrawn] = await WithdrawnCopy.objects().where(WithdrawnCopy.record_id == invoice["id"])
+    assert void["params"] == {"invoice_id": invoice["id"], "action": "void", "withdrawn_id": withdrawn.id}
+    assert [(w["remote_id"], w["state"]) for w in body["invoice"]["withdrawn"]] == [(f"R{invoice['id']}",
+                                                                                   "withdrawing")]
     states = {r["id"]: r["state"] for r in await runs()}
     assert states[void["id"]] == "queued"
     # The export still waiting would have sent the old version: it was cancelled with the revert.
@@ -288,7 +292,10 @@ async def test_void_voids_the_provider_copy(api: AsyncTestClient, tenant: Tenant
     response = await api.post(f"/api/v1/invoices/{invoice['id']}/void")
     assert response.status_code == 200
     assert response.json()["invoice"]["status"] == "void"
-    assert response.json()["runs"][0]["params"] == {"invoice_id": invoice["id"], "action": "void"}
+    [withdrawn] = await WithdrawnCopy.objects().where(WithdrawnCopy.record_id == invoice["id"])
+    assert response.json()["runs"][0]["params"] == {"invoice_id": invoice["id"], "action": "void",
+                                                    "withdrawn_id": withdrawn.id}
+    assert withdrawn.remote_id == f"R{invoice['id']}"
     assert (await api.post(f"/api/v1/invoices/{invoice['id']}/void")).status_code == 409
     assert (await api.post(f"/api/v1/invoices/{invoice['id']}/export")).json()["code"] == "invoice_is_void"
 
