@@ -20,7 +20,7 @@ from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.passwords import normalize_email
-from ledgerbridge.identity.permissions import may_manage_workspace
+from ledgerbridge.identity.permissions import Permission, may_manage_workspace, needs
 from ledgerbridge.tables import ApiKey, Role, User
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -54,7 +54,7 @@ async def settings_page(request: AnyRequest) -> Response[Any]:
     return await _settings(request, person(request))
 
 
-@post("/workspace/members")
+@post("/workspace/members", opt=needs(Permission.members_manage))
 async def add_member(request: AnyRequest) -> Response[Any]:
     """Add someone by email; a person new to LedgerBridge gets a generated password, shown here once.
 
@@ -82,7 +82,7 @@ async def add_member(request: AnyRequest) -> Response[Any]:
     return await _settings(request, me, new_member=added, new_password=password)
 
 
-@post("/workspace/members/{user_id:int}/role")
+@post("/workspace/members/{user_id:int}/role", opt=needs(Permission.members_manage))
 async def change_role(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -105,7 +105,7 @@ async def confirm_remove(request: AnyRequest, user_id: FromPath[int]) -> Respons
     return page(request, "confirm_remove_member.html", member=member)
 
 
-@post("/workspace/members/{user_id:int}/remove")
+@post("/workspace/members/{user_id:int}/remove", opt=needs(Permission.members_manage))
 async def remove_member(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:
@@ -121,7 +121,7 @@ async def remove_member(request: AnyRequest, user_id: FromPath[int]) -> Response
     return see_other(SETTINGS, notice=f"{member.email} removed from this workspace; their account stays.")
 
 
-@post("/workspace/api-keys")
+@post("/workspace/api-keys", opt=needs(Permission.api_keys_manage))
 async def create_key(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -131,7 +131,7 @@ async def create_key(request: AnyRequest) -> Response[Any]:
     return await _settings(request, me, new_key=created.key)
 
 
-@post("/workspace/api-keys/{key_id:int}/revoke")
+@post("/workspace/api-keys/{key_id:int}/revoke", opt=needs(Permission.api_keys_manage))
 async def revoke_key(request: AnyRequest, key_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:

@@ -8,6 +8,7 @@ from typing import Any
 from ledgerbridge.domain.invoices import services as invoices_services
 from ledgerbridge.domain.invoices.schemas import FromTimeEntriesIn
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import TimeEntry
 from litestar import Response, get, post
 
@@ -33,7 +34,7 @@ async def entry_list(request: AnyRequest) -> Response[Any]:
     return page(request, "time_entries.html", groups=groups, show_billed=show_billed)
 
 
-@post("/time-entries/invoice")
+@post("/time-entries/invoice", opt=needs(Permission.records_write))
 async def bill(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()

@@ -28,6 +28,7 @@ from ledgerbridge.domain.time_entries.controllers import TimeEntryController
 from ledgerbridge.domain.webhook_endpoints.controllers import WebhookEndpointController
 from ledgerbridge.identity.callers import provide_caller
 from ledgerbridge.identity.guards import signed_in
+from ledgerbridge.identity.permissions import Permission, needs
 
 API_PREFIX = "/api/v1"
 
@@ -58,4 +59,5 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         guards=[signed_in],
         request_class=DecimalJSONRequest,
         security=security,
+        opt=needs(Permission.read),  # reading is the default; every other route declares its own
     )

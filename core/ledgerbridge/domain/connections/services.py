@@ -23,7 +23,7 @@ from ledgerbridge.domain.connections.schemas import (
 )
 from ledgerbridge.domain.invoices.exports import NotConnected
 from ledgerbridge.identity.callers import Caller
-from ledgerbridge.identity.permissions import require_person
+from ledgerbridge.identity.permissions import Permission, require, require_person
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import (
     Account,
@@ -70,16 +70,19 @@ def connection_out(row: Connection) -> ConnectionOut:
 
 
 async def list_connections(caller: Caller) -> ConnectionList:
+    require(caller, Permission.read)
     rows = await Connection.objects().where(Connection.workspace == caller.workspace_id).order_by(Connection.id)
     return ConnectionList(items=[connection_out(row) for row in rows])
 
 
 async def get_connection(caller: Caller, *, connection_id: int) -> ConnectionOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
 
 
 async def update_connection(caller: Caller, *, connection_id: int, data: ConnectionPatch) -> ConnectionOut:
+    require(caller, Permission.connections_manage)
     assert caller.workspace_id is not None
     connection = await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
     values = given_fields(data)
@@ -104,6 +107,7 @@ async def update_connection(caller: Caller, *, connection_id: int, data: Connect
 
 
 async def authorize(caller: Caller, *, data: AuthorizeIn) -> AuthorizeOut:
+    require(caller, Permission.connections_manage)
     require_person(caller, why="An API key cannot give consent; a signed-in person must.",
                    fix="Open LedgerBridge in a browser, sign in and connect from Integrations.")
     url = await connect.consent_url(
@@ -114,6 +118,7 @@ async def authorize(caller: Caller, *, data: AuthorizeIn) -> AuthorizeOut:
 
 
 async def disconnect(caller: Caller, *, connection_id: int) -> ConnectionOut:
+    require(caller, Permission.connections_manage)
     assert caller.workspace_id is not None
     await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
     await connections.disconnect(connection_id)
@@ -121,6 +126,7 @@ async def disconnect(caller: Caller, *, connection_id: int) -> ConnectionOut:
 
 
 async def sync(caller: Caller, *, connection_id: int, data: SyncRequestIn | None = None) -> SyncRunList:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     connection = await in_workspace(Connection, connection_id, ws, "connection")

@@ -14,6 +14,7 @@ from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.tables import Customer, ExternalLink, Invoice, RecordType, TimeEntry, utcnow
 
 
@@ -95,6 +96,7 @@ async def list_customers(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> CustomerPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = Customer.workspace == caller.workspace_id
     if q:
@@ -112,6 +114,7 @@ async def list_customers(
 
 
 async def create_customer(caller: Caller, *, data: CustomerIn) -> CustomerOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     try:
         async with write_transaction():
@@ -124,12 +127,14 @@ async def create_customer(caller: Caller, *, data: CustomerIn) -> CustomerOut:
 
 
 async def get_customer(caller: Caller, *, customer_id: int) -> CustomerOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
     return await customer_out(caller.workspace_id, customer)
 
 
 async def update_customer(caller: Caller, *, customer_id: int, data: CustomerPatch) -> CustomerOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
     await _update(caller, customer, given_fields(data))
@@ -139,6 +144,7 @@ async def update_customer(caller: Caller, *, customer_id: int, data: CustomerPat
 
 async def upsert_customer(caller: Caller, *, data: CustomerIn, ref: str) -> tuple[CustomerOut, bool]:
     """The record after the push, and whether it was created (201) rather than found (200)."""
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     values = given_fields(data)
     values["external_ref"] = ref
@@ -165,6 +171,7 @@ async def upsert_customer(caller: Caller, *, data: CustomerIn, ref: str) -> tupl
 
 
 async def delete_customer(caller: Caller, *, customer_id: int) -> None:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
     async with write_transaction():

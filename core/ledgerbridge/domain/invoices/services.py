@@ -42,6 +42,7 @@ from ledgerbridge.domain.invoices.schemas import (
     LineIn,
 )
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.tables import (
     Customer,
@@ -341,6 +342,7 @@ async def list_invoices(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> InvoicePage:
+    require(caller, Permission.read)
     ws = caller.workspace_id
     assert ws is not None
     where: Combinable = Invoice.workspace == ws
@@ -361,6 +363,7 @@ async def list_invoices(
 
 
 async def create(caller: Caller, *, data: InvoiceIn) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     values = given_fields(data)
@@ -370,6 +373,7 @@ async def create(caller: Caller, *, data: InvoiceIn) -> InvoiceOut:
 
 
 async def get_invoice(caller: Caller, *, invoice_id: int) -> InvoiceOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return await invoice_out(
         caller.workspace_id, await in_workspace(Invoice, invoice_id, caller.workspace_id, "invoice")
@@ -377,6 +381,7 @@ async def get_invoice(caller: Caller, *, invoice_id: int) -> InvoiceOut:
 
 
 async def update(caller: Caller, *, invoice_id: int, data: InvoicePatch) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     invoice = await in_workspace(Invoice, invoice_id, ws, "invoice")
@@ -390,6 +395,7 @@ async def update(caller: Caller, *, invoice_id: int, data: InvoicePatch) -> Invo
 
 async def upsert(caller: Caller, *, data: InvoiceIn, ref: str) -> tuple[InvoiceOut, bool]:
     """The record after the push, and whether it was created (201) rather than found (200)."""
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     values = given_fields(data)
@@ -415,6 +421,7 @@ async def upsert(caller: Caller, *, data: InvoiceIn, ref: str) -> tuple[InvoiceO
 
 
 async def delete_invoice(caller: Caller, *, invoice_id: int) -> None:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     async with write_transaction():
@@ -437,6 +444,7 @@ async def delete_invoice(caller: Caller, *, invoice_id: int) -> None:
 
 
 async def finalize(caller: Caller, *, invoice_id: int) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     async with write_transaction():
@@ -447,6 +455,7 @@ async def finalize(caller: Caller, *, invoice_id: int) -> InvoiceOut:
 
 
 async def send(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     async with jobs.transaction() as tx:
@@ -460,6 +469,7 @@ async def send(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
 
 
 async def export(caller: Caller, *, invoice_id: int, data: ExportIn | None = None) -> InvoiceActionOut:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     connection_id = data.connection_id if data is not None else None
@@ -471,6 +481,7 @@ async def export(caller: Caller, *, invoice_id: int, data: ExportIn | None = Non
 
 
 async def revert_to_draft(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     async with jobs.transaction() as tx:
@@ -484,6 +495,7 @@ async def revert_to_draft(caller: Caller, *, invoice_id: int) -> InvoiceActionOu
 
 
 async def void(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     async with jobs.transaction() as tx:
@@ -499,6 +511,7 @@ async def void(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
 
 
 async def export_many(caller: Caller, *, data: BulkExportIn) -> BulkExportOut:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     ids = list(dict.fromkeys(data.invoice_ids))
@@ -529,6 +542,7 @@ async def export_many(caller: Caller, *, data: BulkExportIn) -> BulkExportOut:
 
 
 async def from_time_entries(caller: Caller, *, data: FromTimeEntriesIn) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     ids = list(dict.fromkeys(data.time_entry_ids))

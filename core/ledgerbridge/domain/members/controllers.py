@@ -10,6 +10,7 @@ from ledgerbridge.domain.members import services
 from ledgerbridge.domain.members.schemas import MemberIn, MemberList, MemberOut, MemberPatch, WorkspaceOut
 from ledgerbridge.identity.callers import CallerDep
 from ledgerbridge.identity.guards import owner_only
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class WorkspaceController(Controller):
@@ -26,6 +27,7 @@ class WorkspaceController(Controller):
 
     @post(
         "/members",
+        opt=needs(Permission.members_manage),
         guards=[owner_only],
         summary="Add a member (owners only)",
         description="Adds an existing user by email, or creates the user: then `password` is required.",
@@ -36,6 +38,7 @@ class WorkspaceController(Controller):
 
     @patch(
         "/members/{user_id:int}",
+        opt=needs(Permission.members_manage),
         guards=[owner_only],
         summary="Change a member's role (owners only)",
         responses=error_responses(403, 404, 409),
@@ -45,6 +48,7 @@ class WorkspaceController(Controller):
 
     @delete(
         "/members/{user_id:int}",
+        opt=needs(Permission.members_manage),
         guards=[owner_only],
         summary="Remove a member (owners only); the user account stays",
         responses=error_responses(403, 404, 409),

@@ -16,6 +16,7 @@ from ledgerbridge.domain.invoices.output import payment_out
 from ledgerbridge.domain.invoices.schemas import PaymentOut
 from ledgerbridge.domain.payments.schemas import PaymentIn, PaymentPage
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import balance_due, format_money, to_cents
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import (
@@ -86,6 +87,7 @@ async def list_payments(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> PaymentPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = Payment.workspace == caller.workspace_id
     if invoice_id is not None:
@@ -99,11 +101,13 @@ async def list_payments(
 
 
 async def get_payment(caller: Caller, *, payment_id: int) -> PaymentOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return payment_out(await in_workspace(Payment, payment_id, caller.workspace_id, "payment"))
 
 
 async def create_payment(caller: Caller, *, data: PaymentIn) -> PaymentOut:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     amount = check_amount(data.amount, "amount", places=MONEY_PLACES, min_value=Decimal("0.01"))
@@ -140,6 +144,7 @@ async def create_payment(caller: Caller, *, data: PaymentIn) -> PaymentOut:
 
 
 async def delete_payment(caller: Caller, *, payment_id: int) -> None:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     payment = await in_workspace(Payment, payment_id, ws, "payment")

@@ -12,6 +12,7 @@ from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.api.sync_state import issue_out, run_out
 from ledgerbridge.domain.sync_runs.schemas import RunRecordOut, SyncRunDetailOut, SyncRunPage
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.tables import ACTIVE_RUN_STATES, RunKind, RunRecord, RunState, SyncIssue, SyncRun
 
 RECORDS_SHOWN = 500
@@ -40,6 +41,7 @@ async def list_runs(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> SyncRunPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = SyncRun.workspace == caller.workspace_id
     if connection_id is not None:
@@ -55,6 +57,7 @@ async def list_runs(
 
 
 async def get_run(caller: Caller, *, run_id: int) -> SyncRunDetailOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     run = await in_workspace(SyncRun, run_id, caller.workspace_id, "sync run")
     records = await RunRecord.objects().where(RunRecord.run == run.id).order_by(RunRecord.id).limit(RECORDS_SHOWN)
@@ -80,6 +83,7 @@ async def get_run(caller: Caller, *, run_id: int) -> SyncRunDetailOut:
 
 
 async def retry(caller: Caller, *, run_id: int) -> SyncRunOut:
+    require(caller, Permission.exports_run)
     assert caller.workspace_id is not None
     run = await in_workspace(SyncRun, run_id, caller.workspace_id, "sync run")
     if run.state in ACTIVE_RUN_STATES or run.state == RunState.done:
@@ -91,6 +95,7 @@ async def retry(caller: Caller, *, run_id: int) -> SyncRunOut:
 
 
 async def cancel(caller: Caller, *, run_id: int) -> SyncRunOut:
+    require(caller, Permission.exports_run)
     assert caller.workspace_id is not None
     run = await in_workspace(SyncRun, run_id, caller.workspace_id, "sync run")
     if not await jobs.cancel(run.id):

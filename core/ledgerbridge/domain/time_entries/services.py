@@ -17,6 +17,7 @@ from ledgerbridge.api.scoping import in_workspace, referenced
 from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.domain.time_entries.schemas import TimeEntryIn, TimeEntryOut, TimeEntryPage, TimeEntryPatch
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import format_money, to_cents
 from ledgerbridge.tables import Customer, Item, TimeEntry, utcnow
 
@@ -113,6 +114,7 @@ async def list_entries(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> TimeEntryPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = TimeEntry.workspace == caller.workspace_id
     if customer_id is not None:
@@ -132,6 +134,7 @@ async def list_entries(
 
 
 async def create_entry(caller: Caller, *, data: TimeEntryIn) -> TimeEntryOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     columns = await _columns(caller.workspace_id, given_fields(data))
     try:
@@ -145,11 +148,13 @@ async def create_entry(caller: Caller, *, data: TimeEntryIn) -> TimeEntryOut:
 
 
 async def get_entry(caller: Caller, *, entry_id: int) -> TimeEntryOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return entry_out(await in_workspace(TimeEntry, entry_id, caller.workspace_id, "time entry"))
 
 
 async def update_entry(caller: Caller, *, entry_id: int, data: TimeEntryPatch) -> TimeEntryOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     entry = await in_workspace(TimeEntry, entry_id, caller.workspace_id, "time entry")
     await _update(entry, await _columns(caller.workspace_id, given_fields(data)))
@@ -157,6 +162,7 @@ async def update_entry(caller: Caller, *, entry_id: int, data: TimeEntryPatch) -
 
 
 async def upsert_entry(caller: Caller, *, data: TimeEntryIn, ref: str) -> Response[TimeEntryOut]:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     columns = await _columns(caller.workspace_id, given_fields(data))
     columns["external_ref"] = ref
@@ -182,6 +188,7 @@ async def upsert_entry(caller: Caller, *, data: TimeEntryIn, ref: str) -> Respon
 
 
 async def delete_entry(caller: Caller, *, entry_id: int) -> None:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     entry = await in_workspace(TimeEntry, entry_id, caller.workspace_id, "time entry")
     if entry.invoice is not None:

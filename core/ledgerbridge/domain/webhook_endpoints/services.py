@@ -36,6 +36,7 @@ from ledgerbridge.events.outbox import new_event_id
 from ledgerbridge.events.queueing import delivery_run
 from ledgerbridge.events.secrets import new_secret
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 
@@ -73,6 +74,7 @@ async def _endpoint(caller: Caller, endpoint_id: int) -> WebhookEndpoint:
 
 
 async def list_endpoints(caller: Caller) -> EndpointList:
+    require(caller, Permission.read)
     rows = await WebhookEndpoint.objects().where(WebhookEndpoint.workspace == caller.workspace_id).order_by(
         WebhookEndpoint.id
     )
@@ -80,10 +82,12 @@ async def list_endpoints(caller: Caller) -> EndpointList:
 
 
 async def get_endpoint(caller: Caller, *, endpoint_id: int) -> EndpointOut:
+    require(caller, Permission.read)
     return await endpoint_out(await _endpoint(caller, endpoint_id))
 
 
 async def create_endpoint(caller: Caller, *, data: EndpointIn) -> EndpointSecretOut:
+    require(caller, Permission.webhooks_manage)
     assert caller.workspace_id is not None
     check_url(data.url)
     secret = new_secret()
@@ -99,6 +103,7 @@ async def create_endpoint(caller: Caller, *, data: EndpointIn) -> EndpointSecret
 
 
 async def update_endpoint(caller: Caller, *, endpoint_id: int, data: EndpointUpdate) -> EndpointOut:
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     values: dict[Any, Any] = {WebhookEndpoint.updated_at: utcnow()}
     if data.url is not UNSET:
@@ -126,6 +131,7 @@ async def update_endpoint(caller: Caller, *, endpoint_id: int, data: EndpointUpd
 
 
 async def delete_endpoint(caller: Caller, *, endpoint_id: int) -> EndpointOut:
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     answer = await endpoint_out(row)
     async with jobs.transaction():
@@ -135,6 +141,7 @@ async def delete_endpoint(caller: Caller, *, endpoint_id: int) -> EndpointOut:
 
 async def rotate_secret(caller: Caller, *, endpoint_id: int) -> EndpointSecretOut:
     """A new secret; the old one also signs deliveries for the grace period, so no event is lost."""
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     secret = new_secret()
     grace = timedelta(hours=get_settings().webhook_secret_grace_hours)
@@ -148,6 +155,7 @@ async def rotate_secret(caller: Caller, *, endpoint_id: int) -> EndpointSecretOu
 
 async def send_test(caller: Caller, *, endpoint_id: int) -> TestResultOut:
     """Send a `webhook.test` event now, signed like any other; it is not kept in the feed."""
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     event_id = new_event_id()
     data = WebhookTest(endpoint_id=row.id, message="A test event from LedgerBridge.")
@@ -160,6 +168,7 @@ async def send_test(caller: Caller, *, endpoint_id: int) -> TestResultOut:
 
 async def resend(caller: Caller, *, endpoint_id: int, delivery_id: int) -> DeliveryOut:
     """Send a delivered or failed event again, with the same `webhook-id` (receivers dedupe on it)."""
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     delivery = await WebhookDelivery.objects().where(
         (WebhookDelivery.id == delivery_id) & (WebhookDelivery.endpoint == row.id)
@@ -200,6 +209,7 @@ async def _deliveries(endpoint_id: int, ids: list[int]) -> list[DeliveryOut]:
 
 async def delivery_log(caller: Caller, *, endpoint_id: int, limit: int, offset: int) -> DeliveryPage:
     """Newest first: each delivery with every attempt (status, response excerpt, latency)."""
+    require(caller, Permission.read)
     row = await _endpoint(caller, endpoint_id)
     where = WebhookDelivery.endpoint == row.id
     total = await WebhookDelivery.count().where(where)
