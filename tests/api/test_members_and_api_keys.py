@@ -13,6 +13,7 @@ from ledgerbridge.domain.members import services as members_services
 from ledgerbridge.domain.members.schemas import MemberIn, MemberPatch
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.errors import Forbidden
+from ledgerbridge.identity.permissions import Scope
 from ledgerbridge.tables import Role
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -130,8 +131,8 @@ async def test_adding_a_new_user_needs_a_password(app: Litestar, tenant: Tenant)
 async def test_the_services_refuse_by_role_whoever_calls_them() -> None:
     """Permissions live in the services: a page or script calling them directly meets the same refusal."""
     member = Caller(via="session", workspace_id=1, workspace_name="w", role=Role.member, user_id=7)
-    key = Caller(via="api_key", workspace_id=1, workspace_name="w", role=Role.member, api_key_id=3,
-                 api_key_prefix="lb_00000000")
+    key = Caller(via="api_key", workspace_id=1, workspace_name="w", role=None, api_key_id=3,
+                 api_key_prefix="lb_00000000", scopes=frozenset(scope.value for scope in Scope))
     for caller in (member, key):
         with pytest.raises(Forbidden, match="Only owners"):
             await members_services.add_member(caller, data=MemberIn(email="x@example.com", password="long enough"))

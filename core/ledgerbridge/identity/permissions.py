@@ -82,6 +82,10 @@ LEGACY_KEY_SCOPES: tuple[Scope, ...] = (
 """What keys made before scopes existed keep (migration 0009): all they could do, minus managing
 connections."""
 
+ROLE_NAMES: dict[Role, str] = {
+    Role.owner: "owners", Role.accountant: "accountants", Role.member: "members", Role.viewer: "viewers"
+}
+
 ROLE_LABELS: dict[Role, str] = {
     Role.owner: "Everything, including members, roles and API keys",
     Role.accountant: "Exports, reverts, voids, payments, connections and their settings, webhooks, the audit trail",
@@ -120,18 +124,24 @@ def require(caller: Caller, permission: Permission) -> None:
     """THE check: refuse the caller unless their role or key's scopes allow `permission`."""
     if allows(caller, permission):
         return
+    roles = [role for role in Role if permission in ROLE_PERMISSIONS[role]]
+    who = " and ".join(ROLE_NAMES[role] for role in roles)
     if caller.api_key_id is not None:
         scope = next((s for s, granted in SCOPE_PERMISSIONS.items() if permission in granted), None)
+        if scope is None:
+            raise Forbidden(
+                f"Only {who} of this workspace, signed in as people, can do this ({permission.value}); "
+                "no API key can.",
+                fix="Sign in to LedgerBridge to do it.",
+            )
         raise Forbidden(
-            f"The API key {caller.api_key_prefix} may not do this ({permission.value}).",
-            fix=f"Create a key with the `{scope.value}` scope under API keys."
-            if scope is not None
-            else "Sign in as a person with the right role: no API key can do this.",
+            f"The API key {caller.api_key_prefix} lacks the `{scope.value}` scope this needs ({permission.value}).",
+            fix=f"Create a key with the `{scope.value}` scope under API keys, and use it for this.",
         )
-    roles = [role.value for role in Role if permission in ROLE_PERMISSIONS[role]]
+    mine = caller.role.value if caller.role else "no role"
     raise Forbidden(
-        f"Your role ({caller.role.value if caller.role else 'none'}) may not do this ({permission.value}).",
-        fix=f"Ask an owner of the workspace to do it, or to give you one of these roles: {', '.join(roles)}.",
+        f"Only {who} of this workspace can do this ({permission.value}); your role is {mine}.",
+        fix=f"Ask an owner of the workspace to do it, or to give you the role it needs ({', '.join(roles)}).",
     )
 
 

@@ -107,9 +107,9 @@ async def update_connection(caller: Caller, *, connection_id: int, data: Connect
 
 
 async def authorize(caller: Caller, *, data: AuthorizeIn) -> AuthorizeOut:
-    require(caller, Permission.connections_manage)
     require_person(caller, why="An API key cannot give consent; a signed-in person must.",
                    fix="Open LedgerBridge in a browser, sign in and connect from Integrations.")
+    require(caller, Permission.connections_manage)
     url = await connect.consent_url(
         caller, data.provider, environment=data.environment, connection_id=data.connection_id,
         return_to=connect.local_path(data.return_to),
