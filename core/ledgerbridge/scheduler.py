@@ -14,7 +14,7 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ledgerbridge import db, jobs, schema
+from ledgerbridge import audit, db, jobs, schema
 from ledgerbridge.events import outbox
 from ledgerbridge.health import SCHEDULER_BEACON_SECONDS, touch_scheduler_beacon
 from ledgerbridge.settings import get_settings
@@ -59,6 +59,7 @@ def make_scheduler() -> AsyncIOScheduler:
     scheduler.add_job(schedule_polls, "interval", seconds=settings.poll_interval_seconds, id="poll", **common)
     scheduler.add_job(keep_tokens_alive, "interval", hours=6, id="tokens", next_run_time=utcnow(), **common)
     scheduler.add_job(outbox.prune, "interval", hours=1, id="event_retention", **common)
+    scheduler.add_job(audit.prune, "interval", hours=6, id="audit_retention", **common)
     return scheduler
 
 

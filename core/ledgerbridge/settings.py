@@ -118,6 +118,7 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = ()  # empty: the published default (ledgerbridge.events.schedule)
     webhook_secret_grace_hours: int = 24
     event_retention_days: int = 30
+    audit_retention_days: int = 400  # how long the audit trail keeps an entry (ledgerbridge.audit)
 
     @property
     def embedded_broker(self) -> bool:
@@ -216,6 +217,7 @@ def load_settings() -> Settings:
         webhook_retry_schedule=_seconds_list("WEBHOOK_RETRY_SCHEDULE"),
         webhook_secret_grace_hours=_env_int("WEBHOOK_SECRET_GRACE_HOURS", 24),
         event_retention_days=_env_int("EVENT_RETENTION_DAYS", 30),
+        audit_retention_days=_env_int("AUDIT_RETENTION_DAYS", 400),
     )
 
 

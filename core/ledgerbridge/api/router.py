@@ -14,6 +14,7 @@ from litestar.di import Provide
 from ledgerbridge.api.decoding import DecimalJSONRequest
 from ledgerbridge.domain.accounts.controllers import AccountController
 from ledgerbridge.domain.api_keys.controllers import ApiKeyController
+from ledgerbridge.domain.audit.controllers import AuditController
 from ledgerbridge.domain.connections.controllers import ConnectionController
 from ledgerbridge.domain.customers.controllers import CustomerController
 from ledgerbridge.domain.events.controllers import EventController
@@ -51,6 +52,7 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         ApiKeyController,
         WebhookEndpointController,
         EventController,
+        AuditController,
     ]
     return Router(
         API_PREFIX,

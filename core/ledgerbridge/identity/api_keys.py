@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,7 +29,11 @@ class NewApiKey:
 
 
 async def create_api_key(
-    workspace_id: int, name: str, created_by: int | None, scopes: list[str] | None = None
+    workspace_id: int,
+    name: str,
+    created_by: int | None,
+    scopes: list[str] | None = None,
+    also: Callable[[ApiKey], Awaitable[Any]] | None = None,
 ) -> NewApiKey:
     """A key `lb_<8 hex>_<secret>`. The start (`prefix`) is kept to tell keys apart in lists and
     run triggers; of the whole key only its SHA-256 is stored. `scopes` defaults to a host app's
@@ -48,6 +53,8 @@ async def create_api_key(
         try:
             async with write_transaction():
                 await record.save()
+                if also is not None:  # the audit entry, in the same transaction
+                    await also(record)
         except Exception as exc:
             if is_unique_violation(exc):
                 continue  # a prefix collision (1 in 4 billion): draw again
@@ -56,12 +63,18 @@ async def create_api_key(
     raise LedgerBridgeError("Could not create a unique API key; try again.")
 
 
-async def revoke_api_key(workspace_id: int, key_id: int) -> ApiKey | None:
+async def revoke_api_key(
+    workspace_id: int, key_id: int, also: Callable[[ApiKey], Awaitable[Any]] | None = None
+) -> ApiKey | None:
+    """Revoke the key (once); `also` runs with the revoked row in the same transaction."""
     async with write_transaction():
-        await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
+        revoked = await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
             (ApiKey.id == key_id) & (ApiKey.workspace == workspace_id) & ApiKey.revoked_at.is_null()
-        )
-    return await ApiKey.objects().where((ApiKey.id == key_id) & (ApiKey.workspace == workspace_id)).first()
+        ).returning(ApiKey.id)
+        row = await ApiKey.objects().where((ApiKey.id == key_id) & (ApiKey.workspace == workspace_id)).first()
+        if revoked and row is not None and also is not None:
+            await also(row)
+    return row
 
 
 def api_key_from_headers(headers: Any) -> str | None:

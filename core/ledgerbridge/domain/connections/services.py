@@ -6,7 +6,7 @@ returns the browser to `/oauth/callback` (see `ledgerbridge.connect`)."""
 
 from __future__ import annotations
 
-from ledgerbridge import connect, connections, jobs
+from ledgerbridge import audit, connect, connections, jobs
 from ledgerbridge.api.errors import Invalid
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace
@@ -97,6 +97,9 @@ async def update_connection(caller: Caller, *, connection_id: int, data: Connect
         )
     if values:
         async with write_transaction():
+            before, after = audit.changed({name: getattr(connection, name) for name in values}, values)
+            await audit.record(caller, "connection.settings", target_type="connection", target_id=connection.id,
+                               before=before, after=after)
             await Connection.update(
                 {
                     **{getattr(Connection, name): value for name, value in values.items()},
@@ -120,8 +123,14 @@ async def authorize(caller: Caller, *, data: AuthorizeIn) -> AuthorizeOut:
 async def disconnect(caller: Caller, *, connection_id: int) -> ConnectionOut:
     require(caller, Permission.connections_manage)
     assert caller.workspace_id is not None
-    await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
-    await connections.disconnect(connection_id)
+    row = await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
+
+    async def audited() -> None:
+        await audit.record(caller, "connection.disconnect", target_type="connection", target_id=connection_id,
+                           before={"status": row.status, "provider": row.provider, "tenant": row.tenant_name},
+                           after={"status": ConnectionStatus.disconnected})
+
+    await connections.disconnect(connection_id, also=audited)
     return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
 
 
@@ -138,6 +147,8 @@ async def sync(caller: Caller, *, connection_id: int, data: SyncRequestIn | None
     wanted = list(dict.fromkeys(data.what)) if data is not None else []
     kinds = [SYNC_KINDS[what] for what in wanted] or [RunKind.import_all]
     async with jobs.transaction() as tx:
+        await audit.record(caller, "connection.sync", target_type="connection", target_id=connection.id,
+                           after={"what": [str(kind) for kind in kinds]})
         runs = [
             await tx.record(
                 kind,

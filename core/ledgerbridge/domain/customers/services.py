@@ -6,6 +6,7 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
+from ledgerbridge import audit
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
@@ -188,6 +189,8 @@ async def delete_customer(caller: Caller, *, customer_id: int) -> None:
                 f"Customer {customer.name!r} has invoices, time entries or a copy in a provider.",
                 fix="Archive it instead: PATCH it with active set to false.",
             )
+        await audit.record(caller, "customer.delete", target_type="customer", target_id=customer.id,
+                           before={"name": customer.name, "company": customer.company, "email": customer.email})
         await ExternalLink.delete().where(
             (ExternalLink.record_type == RecordType.customer) & (ExternalLink.record_id == customer.id)
         )

@@ -12,7 +12,7 @@ from typing import Any
 from msgspec import UNSET
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import budget, invoicing, jobs
+from ledgerbridge import audit, budget, invoicing, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
@@ -436,6 +436,8 @@ async def delete_invoice(caller: Caller, *, invoice_id: int) -> None:
                 f"Invoice {invoice.number} is {invoice.status} or has a copy in a provider.",
                 fix="Void it instead, so the record of what was billed stays.",
             )
+        await audit.record(caller, "invoice.delete", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status, "total": invoice.total})
         await cancel_queued_exports(ws, invoice.id)
         await ExternalLink.delete().where(
             (ExternalLink.record_type == RecordType.invoice) & (ExternalLink.record_id == invoice.id)
@@ -465,6 +467,9 @@ async def send(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
             {Invoice.status: status, Invoice.sent_at: invoice.sent_at or utcnow(), Invoice.updated_at: utcnow()}
         ).where(Invoice.id == invoice.id)
         runs = await record_auto_exports(tx, caller, invoice.id)
+        await audit.record(caller, "invoice.send", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status},
+                           after={"status": status, "export_runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
@@ -477,6 +482,9 @@ async def export(caller: Caller, *, invoice_id: int, data: ExportIn | None = Non
         invoice = await _locked_for_action(ws, invoice_id)
         invoicing.check_exportable(invoice.status, invoice.number)
         runs = await record_exports(tx, caller, invoice.id, await target_connections(ws, connection_id))
+        await audit.record(caller, "invoice.export", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status},
+                           after={"connections": [run.connection for run in runs], "runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
@@ -491,6 +499,9 @@ async def revert_to_draft(caller: Caller, *, invoice_id: int) -> InvoiceActionOu
             Invoice.id == invoice.id
         )
         runs = await retract_provider_copies(tx, caller, invoice)
+        await audit.record(caller, "invoice.revert", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status, "locked": invoice.locked},
+                           after={"status": status, "locked": False, "runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
@@ -507,6 +518,9 @@ async def void(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
             TimeEntry.invoice == invoice.id
         )
         runs = await retract_provider_copies(tx, caller, invoice)
+        await audit.record(caller, "invoice.void", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status, "total": invoice.total},
+                           after={"status": status, "runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
@@ -538,6 +552,9 @@ async def export_many(caller: Caller, *, data: BulkExportIn) -> BulkExportOut:
         for target in targets:
             await budget.check(target, ids)
         runs = await record_bulk_export(tx, caller, ids, targets)
+        await audit.record(caller, "invoice.export_many", target_type="invoice", target_id=",".join(map(str, ids)),
+                           after={"invoices": ids, "connections": [t.id for t in targets],
+                                  "runs": [run.id for run in runs]})
     return BulkExportOut(runs=[run_out(run) for run in runs])
 
 

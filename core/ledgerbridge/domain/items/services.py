@@ -6,6 +6,7 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
+from ledgerbridge import audit
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
@@ -186,6 +187,8 @@ async def delete_item(caller: Caller, *, item_id: int) -> None:
                 f"Item {item.name!r} has a copy in a provider.",
                 fix="Archive it instead: PATCH it with active set to false.",
             )
+        await audit.record(caller, "item.delete", target_type="item", target_id=item.id,
+                           before={"name": item.name, "kind": item.kind, "unit_price": item.unit_price})
         await ExternalLink.delete().where(
             (ExternalLink.record_type == RecordType.item) & (ExternalLink.record_id == item.id)
         )

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
+from ledgerbridge import audit
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
 from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.members.schemas import MemberIn, MemberList, MemberOut, MemberPatch, WorkspaceOut
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.passwords import check_password_rules, hash_password, normalize_email
-from ledgerbridge.identity.permissions import require_owner
+from ledgerbridge.identity.permissions import Permission, require, require_owner
 from ledgerbridge.tables import Membership, Role, User, Workspace, utcnow
 
 
@@ -58,6 +59,7 @@ async def current(caller: Caller) -> WorkspaceOut:
 
 
 async def list_members(caller: Caller) -> MemberList:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return MemberList(items=await _members(caller.workspace_id))
 
@@ -95,6 +97,9 @@ async def change_role(caller: Caller, *, user_id: int, data: MemberPatch) -> Mem
         if membership.role == Role.owner and data.role != Role.owner:
             await _keep_an_owner(ws, user_id)
         await Membership.update({Membership.role: data.role}).where(Membership.id == membership.id)
+        if membership.role != data.role:
+            await audit.record(caller, "member.role", target_type="user", target_id=user_id,
+                               before={"role": membership.role}, after={"role": data.role})
     return next(member for member in await _members(ws) if member.user_id == user_id)
 
 
@@ -106,6 +111,8 @@ async def remove_member(caller: Caller, *, user_id: int) -> None:
         membership = await _membership(ws, user_id)
         if membership.role == Role.owner:
             await _keep_an_owner(ws, user_id)
+        await audit.record(caller, "member.remove", target_type="user", target_id=user_id,
+                           before={"role": membership.role})
         await Membership.delete().where(Membership.id == membership.id)
 
 

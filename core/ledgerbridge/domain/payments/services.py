@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import jobs
+from ledgerbridge import audit, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
@@ -140,6 +140,10 @@ async def create_payment(caller: Caller, *, data: PaymentIn) -> PaymentOut:
         await payment.save()
         await _refresh_amount_paid(invoice.id)
         await _record_payment_exports(tx, caller, invoice.id, payment.id)
+        await audit.record(caller, "payment.create", target_type="payment", target_id=payment.id,
+                           after={"invoice_id": invoice.id, "invoice": invoice.number, "amount": amount,
+                                  "paid_on": payment.paid_on, "method": payment.method,
+                                  "reference": payment.reference})
     return payment_out(payment)
 
 
@@ -159,5 +163,8 @@ async def delete_payment(caller: Caller, *, payment_id: int) -> None:
                 "This payment is recorded in a provider too.",
                 fix="Delete or void it in the provider; LedgerBridge reads the change back.",
             )
+        await audit.record(caller, "payment.delete", target_type="payment", target_id=payment.id,
+                           before={"invoice_id": payment.invoice, "amount": payment.amount, "paid_on": payment.paid_on,
+                                   "method": payment.method, "reference": payment.reference})
         await Payment.delete().where(Payment.id == payment.id)
         await _refresh_amount_paid(payment.invoice)

@@ -9,6 +9,7 @@ from litestar import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from piccolo.columns.combination import Combinable
 
+from ledgerbridge import audit
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
@@ -194,4 +195,6 @@ async def delete_entry(caller: Caller, *, entry_id: int) -> None:
     if entry.invoice is not None:
         raise _billed(entry)
     async with write_transaction():
+        await audit.record(caller, "time_entry.delete", target_type="time_entry", target_id=entry.id,
+                           before=entry_out(entry))
         await TimeEntry.delete().where((TimeEntry.id == entry.id) & TimeEntry.invoice.is_null())

@@ -14,7 +14,7 @@ from typing import Any
 
 from msgspec import UNSET
 
-from ledgerbridge import jobs, vault
+from ledgerbridge import audit, jobs, vault
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
 from ledgerbridge.api.paging import Page
 from ledgerbridge.api.scoping import in_workspace
@@ -99,6 +99,8 @@ async def create_endpoint(caller: Caller, *, data: EndpointIn) -> EndpointSecret
     )
     async with jobs.transaction():
         await row.save()
+        await audit.record(caller, "webhook_endpoint.create", target_type="webhook_endpoint", target_id=row.id,
+                           after={"url": data.url, "description": data.description, "event_types": data.event_types})
     return EndpointSecretOut(endpoint=await endpoint_out(row), secret=secret)
 
 
@@ -120,6 +122,11 @@ async def update_endpoint(caller: Caller, *, endpoint_id: int, data: EndpointUpd
             values[WebhookEndpoint.disabled_reason] = ""
     async with jobs.transaction() as tx:
         await WebhookEndpoint.update(values).where(WebhookEndpoint.id == row.id)
+        fields = {column._meta.name: value for column, value in values.items()
+                  if column is not WebhookEndpoint.updated_at}
+        before, after = audit.changed({name: getattr(row, name) for name in fields}, fields)
+        await audit.record(caller, "webhook_endpoint.update", target_type="webhook_endpoint", target_id=row.id,
+                           before=before, after=after)
         if enabling:
             # What gave up is tried again, on a fresh schedule, before anything newer.
             await WebhookDelivery.update({
@@ -135,6 +142,8 @@ async def delete_endpoint(caller: Caller, *, endpoint_id: int) -> EndpointOut:
     row = await _endpoint(caller, endpoint_id)
     answer = await endpoint_out(row)
     async with jobs.transaction():
+        await audit.record(caller, "webhook_endpoint.delete", target_type="webhook_endpoint", target_id=row.id,
+                           before={"url": row.url, "description": row.description, "enabled": row.enabled})
         await WebhookEndpoint.delete().where(WebhookEndpoint.id == row.id)
     return answer
 
@@ -150,6 +159,8 @@ async def rotate_secret(caller: Caller, *, endpoint_id: int) -> EndpointSecretOu
             WebhookEndpoint.previous_secret_enc: row.secret_enc, WebhookEndpoint.secret_enc: vault.encrypt(secret),
             WebhookEndpoint.previous_secret_expires_at: utcnow() + grace, WebhookEndpoint.updated_at: utcnow(),
         }).where(WebhookEndpoint.id == row.id)
+        await audit.record(caller, "webhook_endpoint.rotate_secret", target_type="webhook_endpoint", target_id=row.id,
+                           after={"previous_secret_signs_until": utcnow() + grace})
     return EndpointSecretOut(endpoint=await get_endpoint(caller, endpoint_id=endpoint_id), secret=secret)
 
 
