@@ -12,10 +12,12 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from ledgerbridge_web import (
+    audit,
     customer_review,
     customers,
     dashboard,
     integrations,
+    invitations,
     invoices,
     issues,
     items,
@@ -29,7 +31,7 @@ from ledgerbridge_web import (
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, invoices, items, sync_history, customers, customer_review, issues, time_entries,
-    members, webhooks,
+    members, webhooks, invitations, audit,
 )
 
 

@@ -18,6 +18,7 @@ from ledgerbridge.domain.audit.controllers import AuditController
 from ledgerbridge.domain.connections.controllers import ConnectionController
 from ledgerbridge.domain.customers.controllers import CustomerController
 from ledgerbridge.domain.events.controllers import EventController
+from ledgerbridge.domain.invitations.controllers import AcceptController, InvitationController
 from ledgerbridge.domain.invoices.controllers import InvoiceController
 from ledgerbridge.domain.issues.controllers import IssueController
 from ledgerbridge.domain.items.controllers import ItemController
@@ -53,6 +54,8 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         WebhookEndpointController,
         EventController,
         AuditController,
+        InvitationController,
+        AcceptController,
     ]
     return Router(
         API_PREFIX,

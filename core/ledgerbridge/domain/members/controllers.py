@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch
 from litestar.params import FromPath, JSONBody
 
 from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.domain.members import services
-from ledgerbridge.domain.members.schemas import MemberIn, MemberList, MemberOut, MemberPatch, WorkspaceOut
+from ledgerbridge.domain.members.schemas import MemberList, MemberOut, MemberPatch, WorkspaceOut
 from ledgerbridge.identity.callers import CallerDep
 from ledgerbridge.identity.guards import owner_only
 from ledgerbridge.identity.permissions import Permission, needs
@@ -24,17 +24,6 @@ class WorkspaceController(Controller):
     @get("/members", summary="Members and their roles", responses=error_responses())
     async def list_members(self, caller: CallerDep) -> MemberList:
         return await services.list_members(caller)
-
-    @post(
-        "/members",
-        opt=needs(Permission.members_manage),
-        guards=[owner_only],
-        summary="Add a member (owners only)",
-        description="Adds an existing user by email, or creates the user: then `password` is required.",
-        responses=error_responses(403, 409),
-    )
-    async def add_member(self, caller: CallerDep, data: JSONBody[MemberIn]) -> MemberOut:
-        return await services.add_member(caller, data=data)
 
     @patch(
         "/members/{user_id:int}",
