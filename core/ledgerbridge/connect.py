@@ -22,7 +22,7 @@ from ledgerbridge import oauth
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller, caller_of
 from ledgerbridge.identity.errors import NotSignedIn
-from ledgerbridge.identity.permissions import Permission, needs
+from ledgerbridge.identity.permissions import Permission, needs, require
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import Connection
 
@@ -70,6 +70,7 @@ async def consent_url(
     me: Caller, provider: str, *, environment: str | None, connection_id: int | None, return_to: str
 ) -> str:
     """Validate a connect request and build the provider's consent URL for it."""
+    require(me, Permission.connections_manage)
     if provider not in get_registry().providers:
         raise LedgerBridgeError(f"No provider plugin named “{provider}” is installed.", code="not_found",
                                 fix="Run `ledgerbridge plugins` to see the installed providers.")

@@ -134,3 +134,21 @@ async def test_a_failed_action_leaves_no_entry_and_old_entries_are_pruned(app: L
     assert await audit.prune() == 1
     kept = await AuditEntry.select(AuditEntry.id).where(AuditEntry.action == "invoice.void").order_by(AuditEntry.id)
     assert len(kept) == 2 and kept[-1]["id"] == recent.id
+
+
+async def test_the_database_refuses_to_rewrite_an_entry(app: Litestar, tenant: Tenant) -> None:
+    """Append-only below the code too: an UPDATE of what an entry says fails on either engine."""
+    async with AsyncTestClient(app=app) as client:
+        client.headers.update(tenant.headers)
+        customer = (await client.post("/api/v1/customers", json={"name": "Umbrella"})).json()
+        assert (await client.delete(f"/api/v1/customers/{customer['id']}")).status_code == 204
+    entry = await AuditEntry.objects().where(AuditEntry.action == "customer.delete").first()
+    assert entry is not None
+    try:
+        await AuditEntry.update({AuditEntry.actor: "someone else"}).where(AuditEntry.id == entry.id)
+    except Exception as exc:  # sqlite3.IntegrityError or asyncpg's RaiseError, by engine
+        assert "append-only" in str(exc)
+    else:
+        raise AssertionError("the entry was rewritten")
+    again = await AuditEntry.objects().where(AuditEntry.id == entry.id).first()
+    assert again is not None and again.actor == f"API key {tenant.api_key_prefix}"

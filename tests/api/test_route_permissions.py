@@ -191,3 +191,53 @@ async def test_a_host_app_key_for_pushing_records_cannot_disconnect_or_void(app:
         assert allowed.status_code == 200, allowed.text
         row = await Connection.objects().where(Connection.id == connection.id).first()
         assert row is not None and row.status == ConnectionStatus.disconnected
+
+
+async def test_the_services_themselves_refuse_whoever_calls_them() -> None:
+    """The guard is only the door: a page or script calling a service directly meets the same check."""
+    from ledgerbridge.domain.audit import services as audit
+    from ledgerbridge.domain.connections import services as connections
+    from ledgerbridge.domain.connections.schemas import ConnectionPatch
+    from ledgerbridge.domain.customers import services as customers
+    from ledgerbridge.domain.invoices import services as invoices
+    from ledgerbridge.domain.payments import services as payments
+    from ledgerbridge.domain.webhook_endpoints import services as webhooks
+    from ledgerbridge.identity.callers import Caller
+    from ledgerbridge.identity.errors import Forbidden
+
+    def person(role: Role) -> Caller:
+        return Caller(via="session", workspace_id=1, workspace_name="w", role=role, user_id=7)
+
+    def key(*scopes: str) -> Caller:
+        return Caller(via="api_key", workspace_id=1, workspace_name="w", role=None, api_key_id=3,
+                      api_key_prefix="lb_00000000", scopes=frozenset(scopes))
+
+    pusher = key("read", "records:write", "exports:write")
+    calls = {
+        "void": (lambda c: invoices.void(c, invoice_id=1), Permission.books_write),
+        "revert": (lambda c: invoices.revert_to_draft(c, invoice_id=1), Permission.books_write),
+        "export": (lambda c: invoices.export(c, invoice_id=1), Permission.exports_run),
+        "delete payment": (lambda c: payments.delete_payment(c, payment_id=1), Permission.books_write),
+        "disconnect": (lambda c: connections.disconnect(c, connection_id=1), Permission.connections_manage),
+        "settings": (lambda c: connections.update_connection(c, connection_id=1, data=ConnectionPatch()),
+                     Permission.connections_manage),
+        "delete customer": (lambda c: customers.delete_customer(c, customer_id=1), Permission.records_write),
+        "rotate secret": (lambda c: webhooks.rotate_secret(c, endpoint_id=1), Permission.webhooks_manage),
+        "audit": (lambda c: audit.list_entries(c), Permission.audit_read),
+    }
+    refused = 0
+    for caller, granted in [
+        (person(Role.viewer), ROLE_PERMISSIONS[Role.viewer]),
+        (person(Role.member), ROLE_PERMISSIONS[Role.member]),
+        (pusher, frozenset({Permission.read, Permission.records_write, Permission.exports_run})),
+    ]:
+        for name, (call, permission) in calls.items():
+            if permission in granted:
+                continue
+            try:
+                await call(caller)
+            except Forbidden:
+                refused += 1
+            else:
+                raise AssertionError(f"{name} was not refused for {caller}")
+    assert refused == 9 + 8 + 7  # viewer: all nine; member: not the deletion; the key: not export or deletion

@@ -44,7 +44,7 @@ def permitted(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     declares none is refused outright, so a forgotten declaration fails closed (and the route-table
     test names it)."""
     declared = handler.opt.get(PERMISSION_OPT)
-    methods = getattr(handler, "http_methods", set())
+    methods: set[str] = set(getattr(handler, "http_methods", set()))
     if declared is None or (declared == Permission.read and methods & STATE_CHANGING):
         if methods & STATE_CHANGING:
             raise Forbidden(

@@ -49,6 +49,21 @@ CREATE = [
     )""",
 ]
 
+# Append-only, enforced by the database too: a change to what an entry says is refused. Only the
+# actor columns may change, because deleting a user or key sets them to NULL (the `actor` text stays).
+AUDITED_COLUMNS = ('"workspace", "occurred_at", "actor", "action", "target_type", "target_id", "ip", '
+                   '"user_agent", "before", "after"')
+APPEND_ONLY_SQLITE = [
+    f"""CREATE TRIGGER IF NOT EXISTS audit_entry_append_only BEFORE UPDATE OF {AUDITED_COLUMNS} ON audit_entry
+    BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END""",
+]
+APPEND_ONLY_POSTGRES = [
+    """CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION 'audit entries are append-only'; END $$ LANGUAGE plpgsql""",
+    f"""CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OF {AUDITED_COLUMNS} ON audit_entry
+    FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()""",
+]
+
 INDEXES = [
     'CREATE INDEX IF NOT EXISTS invitation_workspace ON invitation ("workspace", "accepted_at")',
     'CREATE INDEX IF NOT EXISTS auditentry_workspace_id ON audit_entry ("workspace", "id")',
@@ -70,11 +85,17 @@ async def forwards() -> MigrationManager:
             await engine.run_ddl(statement.replace("{PK}", pk))
         for statement in INDEXES:
             await engine.run_ddl(statement)
+        for statement in APPEND_ONLY_SQLITE if isinstance(engine, SQLiteEngine) else APPEND_ONLY_POSTGRES:
+            await engine.run_ddl(statement)
 
     async def drop() -> None:
+        from piccolo.engine.sqlite import SQLiteEngine
+
         from ledgerbridge.db import current_engine
 
         engine = current_engine()
+        if not isinstance(engine, SQLiteEngine):
+            await engine.run_ddl("DROP FUNCTION IF EXISTS audit_entry_append_only() CASCADE")
         for table in TABLES:
             await engine.run_ddl(f'DROP TABLE IF EXISTS "{table}"')
         await engine.run_ddl("ALTER TABLE api_key DROP COLUMN scopes")
