@@ -206,3 +206,20 @@ async def test_the_services_refuse_by_role_whoever_calls_them() -> None:
             await api_keys_services.list_keys(caller)
     with pytest.raises(Forbidden, match="consent"):
         await connections_services.authorize(key, data=AuthorizeIn(provider="acme"))
+
+
+async def test_keys_made_before_scopes_keep_what_they_could_do_minus_managing_connections(tenant: Tenant) -> None:
+    """Migration 0009 gives rows without scopes the legacy set, through the column's default."""
+    from ledgerbridge.db import current_engine
+    from ledgerbridge.identity.api_keys import authenticate_api_key
+    from ledgerbridge.identity.digests import digest
+    from ledgerbridge.identity.permissions import LEGACY_KEY_SCOPES
+
+    old_key = "lb_0ld0ld00_an-old-key-from-before-scopes"
+    await current_engine().run_ddl(
+        "INSERT INTO api_key (workspace, name, prefix, key_hash, created_at) "
+        f"VALUES ({tenant.workspace_id}, 'old app', 'lb_0ld0ld00', '{digest(old_key)}', current_timestamp)"
+    )
+    identity = await authenticate_api_key(old_key)
+    assert identity.scopes == frozenset(scope.value for scope in LEGACY_KEY_SCOPES)
+    assert "connections:manage" not in identity.scopes
