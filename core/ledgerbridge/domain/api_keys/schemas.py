@@ -15,7 +15,7 @@ class ApiKeyIn(Struct):
     name: Annotated[str, Meta(min_length=1, max_length=120)]
     scopes: Annotated[
         list[Scope],
-        Meta(description="What the key may do. No scope manages members or API keys: people do that."),
+        Meta(min_length=1, description="What the key may do. No scope manages members or API keys: people do that."),
     ] = msgspec.field(default_factory=lambda: list(DEFAULT_KEY_SCOPES))
 
 

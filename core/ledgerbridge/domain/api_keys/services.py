@@ -46,6 +46,7 @@ async def create_key(caller: Caller, *, data: ApiKeyIn) -> ApiKeyCreatedOut:
 async def revoke_key(caller: Caller, *, key_id: int) -> ApiKeyOut:
     require(caller, Permission.api_keys_manage)
     assert caller.workspace_id is not None
+
     async def audited(record: ApiKey) -> None:
         await audit.record(caller, "api_key.revoke", target_type="api_key", target_id=record.id,
                            before={"name": record.name, "prefix": record.prefix, "revoked_at": None},
