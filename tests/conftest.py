@@ -107,9 +107,11 @@ class Tenant:
 async def make_tenant(email: str, workspace_name: str) -> Tenant:
     from ledgerbridge.identity.api_keys import create_api_key
     from ledgerbridge.identity.memberships import create_admin
+    from ledgerbridge.identity.permissions import LEGACY_KEY_SCOPES
 
     user, workspace = await create_admin(email, OWNER_PASSWORD, workspace_name)
-    key = await create_api_key(workspace.id, "host app", user.id)
+    # The host app's key has what keys made before scopes kept (migration 0009).
+    key = await create_api_key(workspace.id, "host app", user.id, scopes=list(LEGACY_KEY_SCOPES))
     return Tenant(
         workspace_id=workspace.id,
         owner_id=user.id,

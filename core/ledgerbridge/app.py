@@ -42,6 +42,7 @@ from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
 from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.health import health_handler
 from ledgerbridge.identity.controllers import AuthController
+from ledgerbridge.identity.guards import permitted
 from ledgerbridge.identity.middleware import middleware
 from ledgerbridge.identity.sessions import SESSION_COOKIE
 from ledgerbridge.plugins import Registry, get_registry
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     return Litestar(
         route_handlers=handlers,
         middleware=[logs.request_logging, metrics.http_metrics, *middleware(settings)],
+        guards=[permitted],  # every route's declared permission, for people and API keys alike
         exception_handlers={
             LedgerBridgeError: ledgerbridge_error,
             ValidationException: _validation_error,

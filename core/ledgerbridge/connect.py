@@ -22,6 +22,7 @@ from ledgerbridge import oauth
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller, caller_of
 from ledgerbridge.identity.errors import NotSignedIn
+from ledgerbridge.identity.permissions import Permission, needs, require
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import Connection
 
@@ -69,6 +70,7 @@ async def consent_url(
     me: Caller, provider: str, *, environment: str | None, connection_id: int | None, return_to: str
 ) -> str:
     """Validate a connect request and build the provider's consent URL for it."""
+    require(me, Permission.connections_manage)
     if provider not in get_registry().providers:
         raise LedgerBridgeError(f"No provider plugin named “{provider}” is installed.", code="not_found",
                                 fix="Run `ledgerbridge plugins` to see the installed providers.")
@@ -86,7 +88,7 @@ def _int_or_none(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-@post("/connect/{provider:str}", status_code=HTTP_303_SEE_OTHER)
+@post("/connect/{provider:str}", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.connections_manage))
 async def start_connect(request: Request[Any, Any, Any], provider: FromPath[str]) -> Response[Any]:
     """A form post from the integrations page (CSRF-checked like every form)."""
     me = _person(request)
@@ -116,7 +118,7 @@ async def oauth_callback(request: Request[Any, Any, Any]) -> Response[Any]:
     return _see_other(with_query(return_to, connection=outcome.connection.id, choose_tenant=choose))
 
 
-@post("/connect/tenant", status_code=HTTP_303_SEE_OTHER)
+@post("/connect/tenant", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.connections_manage))
 async def choose_tenant(request: Request[Any, Any, Any]) -> Response[Any]:
     """The company picker's submit, after a consent that covered several companies."""
     me = _person(request)

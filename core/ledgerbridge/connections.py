@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
 
@@ -135,8 +136,9 @@ async def call(connection_id: int, hook: str, **kwargs: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-async def disconnect(connection_id: int) -> Connection:
-    """Revoke at the provider (best effort) and forget the tokens; every record and link stays."""
+async def disconnect(connection_id: int, also: Callable[[], Awaitable[Any]] | None = None) -> Connection:
+    """Revoke at the provider (best effort) and forget the tokens; every record and link stays.
+    `also` runs inside the transaction that forgets them (the audit entry of who disconnected)."""
     connection = await load(connection_id)
     if connection.refresh_token_enc:
         session = None
@@ -159,6 +161,8 @@ async def disconnect(connection_id: int) -> Connection:
                 Connection.token_version: Connection.token_version + 1,
             }
         ).where(Connection.id == connection_id)
+        if also is not None:
+            await also()
     await oauth.set_status(connection, ConnectionStatus.disconnected, "Disconnected by a user.")
     return connection
 

@@ -156,6 +156,10 @@ REASONS: dict[str, Reason] = {
     ),
     "bad_credentials": Reason("The email or password is wrong.", "Check them and try again.", status=401),
     "forbidden": Reason("Your role does not allow this.", "Ask an owner of the workspace.", status=403),
+    "invitation_unusable": Reason(
+        "This invitation link cannot be used.", "Ask an owner of the workspace for a new invitation link.",
+        status=410,
+    ),
     "csrf_failed": Reason(
         "The form expired or came from another site.", "Reload the page and submit the form again.",
         status=403,

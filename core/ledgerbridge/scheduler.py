@@ -15,7 +15,7 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ledgerbridge import db, jobs, schema
+from ledgerbridge import audit, db, jobs, schema
 from ledgerbridge.events import outbox
 from ledgerbridge.health import SCHEDULER_BEACON_SECONDS, touch_scheduler_beacon
 from ledgerbridge.settings import get_settings
@@ -80,6 +80,7 @@ def make_scheduler() -> AsyncIOScheduler:
                       **common)
     scheduler.add_job(keep_tokens_alive, "interval", hours=6, id="tokens", next_run_time=utcnow(), **common)
     scheduler.add_job(outbox.prune, "interval", hours=1, id="event_retention", **common)
+    scheduler.add_job(audit.prune, "interval", hours=6, id="audit_retention", **common)
     return scheduler
 
 

@@ -120,6 +120,7 @@ class Settings:
     event_retention_days: int = 30
     # Customers, items, income accounts and tax rates re-read from each connection (ledgerbridge.scheduler).
     reference_sync_minutes: int = 15
+    audit_retention_days: int = 400  # how long the audit trail keeps an entry (ledgerbridge.audit)
 
     @property
     def embedded_broker(self) -> bool:
@@ -219,6 +220,7 @@ def load_settings() -> Settings:
         webhook_secret_grace_hours=_env_int("WEBHOOK_SECRET_GRACE_HOURS", 24),
         event_retention_days=_env_int("EVENT_RETENTION_DAYS", 30),
         reference_sync_minutes=_env_int("REFERENCE_SYNC_MINUTES", 15),
+        audit_retention_days=_env_int("AUDIT_RETENTION_DAYS", 400),
     )
 
 

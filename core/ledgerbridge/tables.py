@@ -40,8 +40,12 @@ def utcnow() -> datetime:
 
 
 class Role(StrEnum):
+    """What a person may do in a workspace; `ledgerbridge.identity.permissions` says what each allows."""
+
     owner = "owner"
+    accountant = "accountant"
     member = "member"
+    viewer = "viewer"
 
 
 class Environment(StrEnum):
@@ -191,6 +195,7 @@ class ApiKey(Table):
     created_at = Timestamptz()
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    scopes = JSON(default='["read"]')  # `ledgerbridge.identity.permissions.Scope` values
 
 
 class UserSession(Table):
@@ -613,6 +618,41 @@ class NotificationOptOut(Table):
     created_at = Timestamptz()
 
 
+class Invitation(Table):
+    """An owner's offer to join a workspace with a role; only the token's SHA-256 is stored, and it
+    joins whoever accepts it while signed in, so nobody is added without their consent."""
+
+    workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
+    role = Varchar(length=20, choices=Role, default=Role.member)
+    note = Varchar(length=200, default="")  # who it is meant for, as the owner wrote it
+    token_hash = Varchar(length=64, unique=True)
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    accepted_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    accepted_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class AuditEntry(Table, tablename="audit_entry"):
+    """One action on the books, connections, settings, members, roles or keys: who, what, when,
+    from where, before and after. Append-only: nothing updates or deletes a row except the
+    retention prune (`ledgerbridge.audit.prune`)."""
+
+    workspace = ForeignKey(Workspace, on_delete=OnDelete.cascade)
+    occurred_at = Timestamptz()
+    actor_user = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    actor_api_key = ForeignKey(ApiKey, null=True, on_delete=OnDelete.set_null)
+    actor = Varchar(length=260, default="")  # email or key prefix, kept when the user or key goes
+    action = Varchar(length=60)
+    target_type = Varchar(length=40, default="")
+    target_id = Varchar(length=64, default="")
+    ip = Varchar(length=64, default="")
+    user_agent = Varchar(length=300, default="")
+    before = JSON(default="{}")
+    after = JSON(default="{}")
+
+
 TABLES: list[type[Table]] = [
     Workspace,
     User,
@@ -643,4 +683,6 @@ TABLES: list[type[Table]] = [
     WebhookAttempt,
     Notice,
     NotificationOptOut,
+    Invitation,
+    AuditEntry,
 ]

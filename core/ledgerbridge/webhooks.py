@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Response
 
 from ledgerbridge import jobs, metrics
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.plugins import get_registry, hookimpl
 from ledgerbridge.provider import WebhookEvent
 from ledgerbridge.settings import get_settings
@@ -48,6 +49,7 @@ async def handle_events(provider: str, events: list[WebhookEvent]) -> list[int]:
 
 
 @post("/webhooks/{provider:str}", status_code=200, tags=["webhooks"], exclude_from_auth=True,
+      opt=needs(Permission.public),
       exclude_from_csrf=True, summary="Receive a provider's webhook")
 async def receive_webhook(provider: FromPath[str], request: Request) -> Response[str]:
     registry = get_registry()

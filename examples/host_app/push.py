@@ -2,6 +2,8 @@
 entries and an invoice built from them, and send it to the books.
 
     LEDGERBRIDGE_URL=http://127.0.0.1:8000 LEDGERBRIDGE_API_KEY=lb_... python push.py http://127.0.0.1:9000
+
+The key needs the scopes read, records:write, exports:write and webhooks:manage.
 """
 
 from __future__ import annotations

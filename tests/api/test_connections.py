@@ -19,9 +19,15 @@ async def test_connections_never_show_tokens(api: AsyncTestClient, tenant: Tenan
 
 
 async def test_update_settings(api: AsyncTestClient, tenant: Tenant) -> None:
+    from ledgerbridge.identity.api_keys import create_api_key
     from ledgerbridge.tables import Account, utcnow
 
     connection = await make_connection(tenant.workspace_id)
+    # Connection settings need the `connections:manage` scope, which the host app's key lacks.
+    refused = await api.patch(f"/api/v1/connections/{connection.id}", json={"auto_export_on_send": True})
+    assert refused.status_code == 403 and "connections:manage" in refused.json()["fix"]
+    manager = await create_api_key(tenant.workspace_id, "ops", tenant.owner_id, ["read", "connections:manage"])
+    api.headers["X-API-Key"] = manager.key
     account = Account(workspace=tenant.workspace_id, connection=connection.id, name="Sales", updated_at=utcnow())
     await account.save()
     response = await api.patch(

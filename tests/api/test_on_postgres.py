@@ -1,5 +1,6 @@
 """The engine-sensitive API tests again on PostgreSQL: subquery filters, exact NUMERIC money,
-unique-index upserts, grouped counts, the throttle's shared table and the run rollback."""
+unique-index upserts, grouped counts, the throttle's shared table, the run rollback, and the audit
+trail (written in the change's transaction, append-only by trigger)."""
 
 # Tests are imported to run here a second time, against the PostgreSQL server the suite starts.
 # ruff: noqa: F401
@@ -8,6 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.test_audit import (
+    test_a_failed_action_leaves_no_entry_and_old_entries_are_pruned,
+    test_actions_on_the_books_and_connections_are_audited_with_who_and_from_where,
+    test_the_database_refuses_to_rewrite_an_entry,
+)
 from tests.api.test_customers import test_upsert_by_external_ref_is_idempotent
 from tests.api.test_invoices import (
     customer,

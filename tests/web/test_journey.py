@@ -279,3 +279,11 @@ def test_newcomer_connects_bills_time_and_sees_it_paid(journey: Journey, chromiu
     assert page.locator("tfoot tr:has(th:text-is('Balance')) td").inner_text() == "0.00"
     assert page.locator("dt:text-is('Status there') + dd").inner_text().startswith("paid")
     page.shot("18-invoice-paid")
+
+    # The audit page shows who did what on the way: the export, the send and the sync now.
+    page.click("nav.mainnav >> text=Audit")
+    trail = page.locator("#audit-entries")
+    for action in ("invoice.export", "invoice.send", "connection.sync"):
+        assert trail.locator(f"code:text-is('{action}')").count() >= 1, action
+    assert journey.tenant.owner_email in trail.inner_text()
+    page.shot("19-audit")

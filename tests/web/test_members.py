@@ -1,4 +1,4 @@
-"""Members on the settings page: owners add, re-role and remove people; members only look; one owner stays."""
+"""Members on the settings page: owners invite, re-role and remove people; members only look; one owner stays."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from urllib.parse import unquote_plus
 from ledgerbridge.tables import Membership, Role
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import Tenant, make_tenant
-from tests.web.conftest import HTML, UI, submit_login
+from tests.conftest import OWNER_PASSWORD, Tenant, make_tenant
+from tests.web.conftest import HTML, UI, hidden_token, submit_login
 
 
 async def _role_of(tenant: Tenant, email: str) -> str | None:
@@ -25,46 +25,89 @@ async def _user_id(email: str) -> int:
     return row["user_id"]
 
 
-async def test_an_owner_adds_a_new_person_who_signs_in_with_the_password_shown_once(
+async def _invitation_link(ui: UI, role: str = "member", note: str = "") -> str:
+    await ui.get("/workspace/settings")
+    response = await ui.post("/workspace/invitations", {"role": role, "note": note})
+    assert response.status_code == 200 and 'id="new-invitation"' in response.text
+    link = re.search(r'id="invitation-link">([^<]+)<', response.text).group(1)  # type: ignore[union-attr]
+    return "/" + link.split("/", 3)[3]  # the path and query, on this test server
+
+
+async def _join(app: Any, link: str, email: str, password: str = "their own password") -> AsyncTestClient:
+    """Someone new opens the link in their own browser and creates their account with it."""
+    browser = AsyncTestClient(app=app)
+    await browser.__aenter__()
+    offer = (await browser.get(link, headers=HTML)).text
+    assert 'action="/invitations/join"' in offer
+    token = re.search(r'name="token" value="([^"]+)"', offer).group(1)  # type: ignore[union-attr]
+    joined = await browser.post("/invitations/join", data={
+        "token": token, "email": email, "name": "Ada", "password": password, "_csrf_token": hidden_token(offer),
+    }, headers=HTML, follow_redirects=False)
+    assert joined.status_code == 303, joined.text[:2000]
+    assert "Welcome to" in unquote_plus(joined.headers["location"])
+    return browser
+
+
+async def test_an_owner_invites_someone_new_who_joins_with_the_link_shown_once(
     ui: UI, tenant: Tenant, app: Any
 ) -> None:
     page = await ui.get("/workspace/settings")
-    assert 'action="/workspace/members"' in page and "Add member" in page and "shown to you once" in page
-    response = await ui.post("/workspace/members", {"email": "Ada@Example.com", "name": "Ada", "role": "member"})
-    assert response.status_code == 200 and 'id="new-member"' in response.text
-    password = re.search(r'id="new-password">([^<]+)<', response.text).group(1)  # type: ignore[union-attr]
-    assert "shown only this once" in response.text
-    assert await _role_of(tenant, "ada@example.com") == "member"
-    assert password not in await ui.get("/workspace/settings")  # never shown again
+    assert 'action="/workspace/invitations"' in page and "Invite someone" in page and "shown to you once" in page
+    assert 'action="/workspace/members"' not in page  # nobody is added by typing an email
+    link = await _invitation_link(ui, note="Ada from accounts")
+    settings = await ui.get("/workspace/settings")
+    assert link.split("token=")[1] not in settings  # never shown again
+    assert "Ada from accounts" in settings and "Withdraw" in settings
 
-    async with AsyncTestClient(app=app) as browser:
-        assert (await submit_login(browser, "ada@example.com", password)).status_code == 303
+    browser = await _join(app, link, "Ada@Example.com")
+    try:
+        assert await _role_of(tenant, "ada@example.com") == "member"
         page = (await browser.get("/workspace/settings", headers=HTML)).text
-        assert tenant.owner_email in page and "Only owners can add members" in page
-        assert 'action="/workspace/members"' not in page and "/remove" not in page and "Change role" not in page
-        token = re.search(r'name="_csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        refused = await browser.post("/workspace/members", data={"email": "eve@example.com", "role": "owner",
-                                                                 "_csrf_token": token}, headers=HTML)
+        assert tenant.owner_email in page and "Only owners can invite members" in page
+        assert 'action="/workspace/invitations"' not in page and "/remove" not in page and "Change role" not in page
+        token = hidden_token(page)
+        refused = await browser.post("/workspace/invitations", data={"role": "owner", "_csrf_token": token},
+                                     headers=HTML)
         assert refused.status_code == 403 and "Only owners" in refused.text
         refused = await browser.post(f"/workspace/members/{tenant.owner_id}/role",
                                      data={"role": "member", "_csrf_token": token}, headers=HTML)
         assert refused.status_code == 403
         refused = await browser.get(f"/workspace/members/{tenant.owner_id}/remove", headers=HTML)
         assert refused.status_code == 403
-    assert await _role_of(tenant, "eve@example.com") is None
+    finally:
+        await browser.__aexit__(None, None, None)
     assert await _role_of(tenant, tenant.owner_email) == "owner"
+    # The link worked once.
+    async with AsyncTestClient(app=app) as late:
+        used = await late.get(link, headers=HTML)
+        assert used.status_code == 410 and "already been used" in used.text
 
 
-async def test_adding_someone_with_an_account_keeps_their_password(ui: UI, tenant: Tenant) -> None:
+async def test_someone_with_an_account_signs_in_and_accepts_keeping_their_password(
+    ui: UI, tenant: Tenant, app: Any
+) -> None:
     await make_tenant("grace@example.com", "Grace's own")
-    await ui.get("/workspace/settings")
-    response = await ui.post("/workspace/members", {"email": "grace@example.com", "role": "owner"})
-    assert response.status_code == 303
-    assert "their own password" in unquote_plus(response.headers["location"])
+    link = await _invitation_link(ui, role="owner")
+    assert await _role_of(tenant, "grace@example.com") is None  # nothing happens until she accepts
+    async with AsyncTestClient(app=app) as browser:
+        assert (await submit_login(browser, "grace@example.com", OWNER_PASSWORD, next_path=link)).status_code == 303
+        offer = (await browser.get(link, headers=HTML)).text
+        assert "Join Acme Studio" in offer and 'action="/invitations/accept"' in offer
+        token = re.search(r'name="token" value="([^"]+)"', offer).group(1)  # type: ignore[union-attr]
+        accepted = await browser.post("/invitations/accept", data={"token": token, "_csrf_token": hidden_token(offer)},
+                                      headers=HTML, follow_redirects=False)
+        assert accepted.status_code == 303
+        assert "You joined Acme Studio as owner" in unquote_plus(accepted.headers["location"])
     assert await _role_of(tenant, "grace@example.com") == "owner"
-    again = await ui.post("/workspace/members", {"email": "grace@example.com", "role": "member"})
-    page = await ui.get(again.headers["location"])
-    assert "already a member" in page and "Change their role instead." in page
+    # Creating an account with a link cannot take over an existing one.
+    second = await _invitation_link(ui)
+    async with AsyncTestClient(app=app) as browser:
+        offer = (await browser.get(second, headers=HTML)).text
+        token = re.search(r'name="token" value="([^"]+)"', offer).group(1)  # type: ignore[union-attr]
+        taken = await browser.post("/invitations/join", data={
+            "token": token, "email": "grace@example.com", "password": "not hers at all",
+            "_csrf_token": hidden_token(offer)}, headers=HTML)
+        assert taken.status_code == 400 and "already has a LedgerBridge account" in taken.text
 
 
 async def test_the_last_owner_can_be_neither_demoted_nor_removed(ui: UI, tenant: Tenant) -> None:
@@ -79,9 +122,11 @@ async def test_the_last_owner_can_be_neither_demoted_nor_removed(ui: UI, tenant:
     assert await _role_of(tenant, tenant.owner_email) == "owner"
 
 
-async def test_an_owner_changes_a_role_and_removes_a_member_after_confirming(ui: UI, tenant: Tenant) -> None:
-    await ui.get("/workspace/settings")
-    await ui.post("/workspace/members", {"email": "bob@example.com", "role": "member"})
+async def test_an_owner_changes_a_role_and_removes_a_member_after_confirming(
+    ui: UI, tenant: Tenant, app: Any
+) -> None:
+    link = await _invitation_link(ui)
+    await (await _join(app, link, "bob@example.com")).__aexit__(None, None, None)
     bob = await _user_id("bob@example.com")
     response = await ui.post(f"/workspace/members/{bob}/role", {"role": "owner"})
     assert "is now an owner" in unquote_plus(response.headers["location"])

@@ -172,12 +172,15 @@ async def test_time_entries_become_an_invoice(ui: UI, tenant: Tenant) -> None:
 async def test_owners_create_and_revoke_api_keys(ui: UI, tenant: Tenant) -> None:
     page = await ui.get("/workspace/settings")
     assert tenant.owner_email in page and "Create API key" in page
-    response = await ui.client.post("/workspace/api-keys", data={"name": "Billing app", "_csrf_token": ui.token},
+    response = await ui.client.post("/workspace/api-keys", data={"name": "Billing app", "_csrf_token": ui.token,
+                                                                 "scopes": ["read", "records:write"]},
                                     headers={"accept": "text/html"})
     assert response.status_code == 200 and 'id="new-key">lb_' in response.text
+    from ledgerbridge.identity.api_keys import scope_list
     from ledgerbridge.tables import ApiKey
 
     key = await ApiKey.objects().where(ApiKey.name == "Billing app").first()
+    assert "read, records:write" in response.text and sorted(scope_list(key.scopes)) == ["read", "records:write"]
     await ui.post(f"/workspace/api-keys/{key.id}/revoke")
     assert (await ApiKey.objects().where(ApiKey.id == key.id).first()).revoked_at is not None
 

@@ -42,6 +42,7 @@ NAV = (
     NavEntry("Issues", "/issues"),
     NavEntry("Members", "/workspace/settings"),
     NavEntry("Webhooks", "/webhooks"),
+    NavEntry("Audit", "/audit"),
 )
 
 AnyRequest = Request[Any, Any, Any]

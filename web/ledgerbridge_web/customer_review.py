@@ -16,6 +16,7 @@ from typing import Any
 
 from ledgerbridge import jobs
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.sync.review import REVIEW_LIMIT, CustomerCandidate, CustomerReview, review_customers
 from ledgerbridge.tables import Connection, ConnectionStatus, RunKind
 from litestar import Response, get, post
@@ -114,7 +115,7 @@ async def review_table(request: AnyRequest, connection_id: FromPath[int]) -> Res
     return fragment("_customer_review_table.html", **await _table_context(row))
 
 
-@post("/customers/review/{connection_id:int}/import")
+@post("/customers/review/{connection_id:int}/import", opt=needs(Permission.exports_run))
 async def import_selected(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     """Queue an import of the ticked customers (or, with `all`, every selectable one) with their kinds."""
     me = person(request)

@@ -16,6 +16,7 @@ from ledgerbridge.domain.connections.schemas import SyncRequestIn
 from ledgerbridge.domain.customers import services as customers_services
 from ledgerbridge.domain.customers.schemas import CustomerPatch
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Connection, ConnectionStatus, Customer, RecordType, RunKind
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -78,7 +79,7 @@ async def customer_page(request: AnyRequest, customer_id: FromPath[int]) -> Resp
                 external=row.source not in ("local", "api") or any(link.remote_id for link in links))
 
 
-@post("/customers/{customer_id:int}/resync")
+@post("/customers/{customer_id:int}/resync", opt=needs(Permission.exports_run))
 async def resync(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     """Send this customer to the books connection again (the others are read-only)."""
     me = person(request)
@@ -103,7 +104,7 @@ async def resync(request: AnyRequest, customer_id: FromPath[int]) -> Response[An
     return see_other(back, notice="Re-sync queued: " + ", ".join(f"run #{run.id}" for run in runs) + ".")
 
 
-@post("/customers/{customer_id:int}/archive")
+@post("/customers/{customer_id:int}/archive", opt=needs(Permission.records_write))
 async def archive(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -117,7 +118,7 @@ async def archive(request: AnyRequest, customer_id: FromPath[int]) -> Response[A
     return see_other(back, notice="Customer restored." if active else "Customer archived.")
 
 
-@post("/customers/import")
+@post("/customers/import", opt=needs(Permission.exports_run))
 async def import_customers(request: AnyRequest) -> Response[Any]:
     """Queue a customer import from one connection; its run lists what was linked and created."""
     me = person(request)

@@ -17,6 +17,7 @@ from ledgerbridge import connections
 from ledgerbridge.domain.connections import services as connections_services
 from ledgerbridge.domain.connections.schemas import ConnectionPatch, SyncRequestIn
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.jobs import loads
 from ledgerbridge.provider import Capabilities
 from ledgerbridge.ratelimit import Usage
@@ -176,7 +177,7 @@ async def integration_page(request: AnyRequest, connection_id: FromPath[int]) ->
     )
 
 
-@post("/integrations/{connection_id:int}/settings")
+@post("/integrations/{connection_id:int}/settings", opt=needs(Permission.connections_manage))
 async def save_settings(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     back = f"/integrations/{connection_id}"
@@ -205,7 +206,7 @@ async def save_settings(request: AnyRequest, connection_id: FromPath[int]) -> Re
     return see_other(back, notice="Settings saved.")
 
 
-@post("/integrations/{connection_id:int}/sync")
+@post("/integrations/{connection_id:int}/sync", opt=needs(Permission.exports_run))
 async def sync_now(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -230,7 +231,7 @@ async def confirm_disconnect(request: AnyRequest, connection_id: FromPath[int]) 
     return page(request, "confirm_disconnect.html", row=row, provider=provider_name(row.provider))
 
 
-@post("/integrations/{connection_id:int}/disconnect")
+@post("/integrations/{connection_id:int}/disconnect", opt=needs(Permission.connections_manage))
 async def disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await _connection(workspace_of(me), connection_id)

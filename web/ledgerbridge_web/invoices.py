@@ -18,6 +18,7 @@ from ledgerbridge.domain.invoices.output import invoices_out
 from ledgerbridge.domain.invoices.schemas import BulkExportIn, ExportIn
 from ledgerbridge.domain.invoices.services import badge_filter
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
@@ -95,7 +96,7 @@ async def invoice_list(request: AnyRequest) -> Response[Any]:
     )
 
 
-@post("/invoices/export")
+@post("/invoices/export", opt=needs(Permission.exports_run))
 async def export_selected(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -219,19 +220,19 @@ async def _action(request: AnyRequest, invoice_id: int, handler: Any, done: str,
     return see_other(back, notice=done, runs=runs)
 
 
-@post("/invoices/{invoice_id:int}/export")
+@post("/invoices/{invoice_id:int}/export", opt=needs(Permission.exports_run))
 async def export_one(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     form = await request.form()
     data = ExportIn(connection_id=int_or_none(form.get("connection_id")))
     return await _action(request, invoice_id, invoices_services.export, "Export queued.", data=data)
 
 
-@post("/invoices/{invoice_id:int}/finalize")
+@post("/invoices/{invoice_id:int}/finalize", opt=needs(Permission.records_write))
 async def finalize(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     return await _action(request, invoice_id, invoices_services.finalize, "Invoice finalized.")
 
 
-@post("/invoices/{invoice_id:int}/send")
+@post("/invoices/{invoice_id:int}/send", opt=needs(Permission.exports_run))
 async def send(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     """Mark as sent (finalizing a draft); connections that export on send queue their export."""
     return await _action(request, invoice_id, invoices_services.send, "Invoice marked as sent.")
@@ -247,7 +248,7 @@ async def confirm_revert(request: AnyRequest, invoice_id: FromPath[int]) -> Resp
     return page(request, "confirm_revert.html", invoice=row)
 
 
-@post("/invoices/{invoice_id:int}/revert")
+@post("/invoices/{invoice_id:int}/revert", opt=needs(Permission.books_write))
 async def revert(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     return await _action(
         request, invoice_id, invoices_services.revert_to_draft,

@@ -6,6 +6,7 @@ from typing import Any
 
 from ledgerbridge.domain.issues import services as issues_services
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from litestar import Response, get, post
 
 from ledgerbridge_web.common import AnyRequest, ids_from, int_or_none, page, person, see_other
@@ -19,7 +20,7 @@ async def issue_groups(request: AnyRequest) -> Response[Any]:
     return page(request, "issues.html", groups=grouped.groups, total=grouped.total)
 
 
-@post("/issues/bulk")
+@post("/issues/bulk", opt=needs(Permission.records_write))
 async def bulk(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()

@@ -13,6 +13,7 @@ from ledgerbridge.api.paging import contains
 from ledgerbridge.domain.items import services as items_services
 from ledgerbridge.domain.items.schemas import ItemPatch
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Account, Connection, Item
 from litestar import Response, get, post
 from piccolo.columns.combination import Combinable
@@ -95,7 +96,7 @@ async def _assign(me: Any, assignments: dict[int, int | None]) -> int:
     return len(assignments)
 
 
-@post("/items/mapping")
+@post("/items/mapping", opt=needs(Permission.records_write))
 async def save_mapping(request: AnyRequest) -> Response[Any]:
     """Per-item dropdowns: only the items whose account changed are saved."""
     me = person(request)
@@ -122,7 +123,7 @@ async def save_mapping(request: AnyRequest) -> Response[Any]:
     return see_other("/items/mapping", notice=f"Saved {count} item{'s' if count != 1 else ''}.")
 
 
-@post("/items/mapping/unmapped")
+@post("/items/mapping/unmapped", opt=needs(Permission.records_write))
 async def assign_unmapped(request: AnyRequest) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)

@@ -1,31 +1,39 @@
-"""The workspace's members and API keys. Everyone may look; only owners add, change or remove.
+"""The workspace's members and API keys. Everyone may look; only owners invite, change or remove.
 
-Every action calls the same service functions as the REST API, so the rules (only owners manage,
-the last owner can be neither demoted nor removed, an email is a member once) are decided there and
+People join by an invitation link they accept themselves (`ledgerbridge_web.invitations`). Every
+action calls the same service functions as the REST API, so the rules (only owners manage, the last
+owner can be neither demoted nor removed, an invitation is used once) are decided there and
 the page shows their refusal: a refused role answers 403 with the service's words, any other
 refusal returns to the page with its message and fix.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from ledgerbridge.api.errors import Invalid
 from ledgerbridge.domain.api_keys import services as api_keys_services
 from ledgerbridge.domain.api_keys.schemas import ApiKeyIn
+from ledgerbridge.domain.invitations import services as invitations_services
+from ledgerbridge.domain.invitations.schemas import InvitationIn
 from ledgerbridge.domain.members import services as members_services
-from ledgerbridge.domain.members.schemas import MemberIn, MemberPatch
+from ledgerbridge.domain.members.schemas import MemberPatch
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.errors import Forbidden
-from ledgerbridge.identity.passwords import normalize_email
-from ledgerbridge.identity.permissions import may_manage_workspace
-from ledgerbridge.tables import ApiKey, Role, User
+from ledgerbridge.identity.permissions import (
+    DEFAULT_KEY_SCOPES,
+    ROLE_LABELS,
+    Permission,
+    Scope,
+    allows,
+    may_manage_workspace,
+    needs,
+)
+from ledgerbridge.tables import Role
 from litestar import Response, get, post
 from litestar.params import FromPath
 
-from ledgerbridge_web.common import AnyRequest, failed, page, person, see_other, workspace_of
+from ledgerbridge_web.common import AnyRequest, failed, page, person, see_other
 
 SETTINGS = "/workspace/settings"
 
@@ -35,18 +43,21 @@ def _role(value: Any) -> Role:
     try:
         return Role(str(value or ""))
     except ValueError:
-        raise LedgerBridgeError("Choose a role: owner or member.", code="validation_failed",
+        raise LedgerBridgeError(f"Choose a role: {', '.join(role.value for role in Role)}.", code="validation_failed",
                                 fix="Pick one of the roles offered.") from None
 
 
 async def _settings(request: AnyRequest, me: Caller, **shown: Any) -> Response[Any]:
     """The page with whatever is shown once (a new API key, a new person's password) on this answer only."""
     members = await members_services.list_members(me)
-    keys = await ApiKey.select().where(ApiKey.workspace == workspace_of(me)).order_by(ApiKey.id)
+    can_manage = may_manage_workspace(me)
+    keys = (await api_keys_services.list_keys(me)).items if allows(me, Permission.api_keys_manage) else []
+    invitations = (await invitations_services.list_invitations(me)).items if can_manage else []
     owners = sum(1 for member in members.items if member.role == Role.owner)
-    context: dict[str, Any] = {"new_key": None, "new_member": None, "new_password": None, **shown}
+    context: dict[str, Any] = {"new_key": None, "new_invitation": None, **shown}
     return page(request, "members.html", members=members.items, keys=keys, owners=owners, roles=list(Role),
-                can_manage=may_manage_workspace(me), **context)
+                role_labels=ROLE_LABELS, scopes=list(Scope), default_scopes=DEFAULT_KEY_SCOPES,
+                invitations=invitations, can_manage=can_manage, **context)
 
 
 @get("/workspace/settings")
@@ -54,35 +65,34 @@ async def settings_page(request: AnyRequest) -> Response[Any]:
     return await _settings(request, person(request))
 
 
-@post("/workspace/members")
-async def add_member(request: AnyRequest) -> Response[Any]:
-    """Add someone by email; a person new to LedgerBridge gets a generated password, shown here once.
-
-    The API needs the initial password from its caller; a page should not ask an owner to invent
-    one, so it generates a strong one and shows it on this answer only (it is stored hashed).
-    """
+@post("/workspace/invitations", opt=needs(Permission.members_manage))
+async def invite(request: AnyRequest) -> Response[Any]:
+    """Make an invitation link, shown on this answer only: the owner passes it on, the invitee accepts."""
     me = person(request)
     form = await request.form()
     try:
-        role = _role(form.get("role"))
-        email = normalize_email(str(form.get("email") or ""))
-        if len(email) > 254:  # a Struct built here skips the API's own length check
-            raise Invalid("email", "is longer than 254 characters")
-        name = str(form.get("name") or "").strip()[:200]
-        is_new = not await User.exists().where(User.email == email)
-        password = secrets.token_urlsafe(12) if is_new else None
-        data = MemberIn(email=email, role=role, name=name, password=password)
-        added = await members_services.add_member(me, data=data)
+        data = InvitationIn(role=_role(form.get("role")), note=str(form.get("note") or "").strip()[:200])
+        created = await invitations_services.create_invitation(me, data=data)
     except Forbidden:
         raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
-    if password is None:
-        return see_other(SETTINGS, notice=f"{added.email} added as {added.role}; they sign in with their own password.")
-    return await _settings(request, me, new_member=added, new_password=password)
+    return await _settings(request, me, new_invitation=created)
 
 
-@post("/workspace/members/{user_id:int}/role")
+@post("/workspace/invitations/{invitation_id:int}/revoke", opt=needs(Permission.members_manage))
+async def revoke_invitation(request: AnyRequest, invitation_id: FromPath[int]) -> Response[Any]:
+    me = person(request)
+    try:
+        await invitations_services.revoke_invitation(me, invitation_id=invitation_id)
+    except Forbidden:
+        raise
+    except LedgerBridgeError as exc:
+        return failed(SETTINGS, exc)
+    return see_other(SETTINGS, notice="Invitation withdrawn; its link no longer works.")
+
+
+@post("/workspace/members/{user_id:int}/role", opt=needs(Permission.members_manage))
 async def change_role(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -105,7 +115,7 @@ async def confirm_remove(request: AnyRequest, user_id: FromPath[int]) -> Respons
     return page(request, "confirm_remove_member.html", member=member)
 
 
-@post("/workspace/members/{user_id:int}/remove")
+@post("/workspace/members/{user_id:int}/remove", opt=needs(Permission.members_manage))
 async def remove_member(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:
@@ -121,17 +131,25 @@ async def remove_member(request: AnyRequest, user_id: FromPath[int]) -> Response
     return see_other(SETTINGS, notice=f"{member.email} removed from this workspace; their account stays.")
 
 
-@post("/workspace/api-keys")
+@post("/workspace/api-keys", opt=needs(Permission.api_keys_manage))
 async def create_key(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()
     name = str(form.get("name") or "").strip() or "API key"
-    created = await api_keys_services.create_key(me, data=ApiKeyIn(name=name[:120]))
+    try:
+        scopes = [Scope(value) for value in form.getall("scopes", [])]
+    except ValueError:
+        return failed(SETTINGS, LedgerBridgeError("Choose scopes from the list.", code="validation_failed",
+                                                  fix="Tick the scopes the key needs."))
+    if not scopes:
+        return failed(SETTINGS, LedgerBridgeError("A key needs at least one scope.", code="validation_failed",
+                                                  fix="Tick the scopes the key needs, e.g. read."))
+    created = await api_keys_services.create_key(me, data=ApiKeyIn(name=name[:120], scopes=scopes))
     # Shown once, on this answer only: the key is stored hashed.
     return await _settings(request, me, new_key=created.key)
 
 
-@post("/workspace/api-keys/{key_id:int}/revoke")
+@post("/workspace/api-keys/{key_id:int}/revoke", opt=needs(Permission.api_keys_manage))
 async def revoke_key(request: AnyRequest, key_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:
@@ -143,4 +161,6 @@ async def revoke_key(request: AnyRequest, key_id: FromPath[int]) -> Response[Any
     return see_other(SETTINGS, notice="API key revoked.")
 
 
-HANDLERS = [settings_page, add_member, change_role, confirm_remove, remove_member, create_key, revoke_key]
+HANDLERS = [
+    settings_page, invite, revoke_invitation, change_role, confirm_remove, remove_member, create_key, revoke_key
+]

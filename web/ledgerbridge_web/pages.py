@@ -12,11 +12,13 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from ledgerbridge_web import (
+    audit,
     books,
     customer_review,
     customers,
     dashboard,
     integrations,
+    invitations,
     invoices,
     issues,
     items,
@@ -32,7 +34,7 @@ from ledgerbridge_web import (
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, books, invoices, items, sync_history, customers, customer_review, issues,
-    time_entries, members, webhooks, workspaces, tax_mapping,
+    time_entries, members, webhooks, workspaces, tax_mapping, invitations, audit,
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from ledgerbridge.identity.callers import caller_of
 from ledgerbridge.identity.errors import BadCredentials, LoginThrottled
 from ledgerbridge.identity.passwords import authenticate
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.identity.services import switch_to
 from ledgerbridge.identity.sessions import (
     SESSION_COOKIE,
@@ -39,7 +40,7 @@ async def login_page(request: AnyRequest) -> Response[Any]:
     return page(request, "login.html", next=safe_next(request.query_params.get("next")), email="", error=None)
 
 
-@post("/login", status_code=HTTP_303_SEE_OTHER)
+@post("/login", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.public))
 async def login_submit(request: AnyRequest) -> Response[Any]:
     form = await request.form()
     email = str(form.get("email", "")).strip()
@@ -57,7 +58,7 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
     return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[session_cookie(_settings(request), token)])
 
 
-@post("/logout", status_code=HTTP_303_SEE_OTHER)
+@post("/logout", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.public))
 async def logout_submit(request: AnyRequest) -> Response[Any]:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -65,7 +66,7 @@ async def logout_submit(request: AnyRequest) -> Response[Any]:
     return Redirect("/login", status_code=HTTP_303_SEE_OTHER, cookies=[expired_session_cookie(_settings(request))])
 
 
-@post("/workspace", status_code=HTTP_303_SEE_OTHER)
+@post("/workspace", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.own_account))
 async def switch_workspace(request: AnyRequest) -> Response[Any]:
     """The header's switcher: a plain form, so it works without JavaScript."""
     me = caller_of(request)

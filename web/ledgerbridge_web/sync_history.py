@@ -6,6 +6,7 @@ from typing import Any
 
 from ledgerbridge.domain.sync_runs import services as sync_runs_services
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import RunRecord, RunState, SyncIssue, SyncRun
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -76,7 +77,7 @@ async def run_page(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     return page(request, "sync_run.html", run=run, records=records, records_total=records_total, issues=issues)
 
 
-@post("/sync-history/{run_id:int}/retry")
+@post("/sync-history/{run_id:int}/retry", opt=needs(Permission.exports_run))
 async def retry(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:
@@ -105,7 +106,7 @@ async def confirm_cancel(request: AnyRequest, run_id: FromPath[int]) -> Response
     return page(request, "confirm_cancel_run.html", run=run, back=back)
 
 
-@post("/sync-history/{run_id:int}/cancel")
+@post("/sync-history/{run_id:int}/cancel", opt=needs(Permission.exports_run))
 async def cancel(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     """Cancel through the API's handler; a running run is marked at once and its worker stops at its next checkpoint."""
     me = person(request)
@@ -123,7 +124,7 @@ async def cancel(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     return see_other(back, notice=notice)
 
 
-@post("/sync-history/retry-failed")
+@post("/sync-history/retry-failed", opt=needs(Permission.exports_run))
 async def retry_failed(request: AnyRequest) -> Response[Any]:
     """Retry every failed run on this page's selection (or all failed runs when none is ticked)."""
     me = person(request)

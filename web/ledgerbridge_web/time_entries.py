@@ -10,6 +10,7 @@ from ledgerbridge.domain.invoices.schemas import FromTimeEntriesIn
 from ledgerbridge.domain.time_entries import services as time_services
 from ledgerbridge.domain.time_entries.schemas import TimeSyncIn
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.books_target import books_connections
 from ledgerbridge.sync.time_sync import keeps_time
@@ -42,7 +43,7 @@ async def entry_list(request: AnyRequest) -> Response[Any]:
                 no_time=no_time)
 
 
-@post("/time-entries/invoice")
+@post("/time-entries/invoice", opt=needs(Permission.records_write))
 async def bill(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()

@@ -13,6 +13,7 @@ from ledgerbridge.domain.webhook_endpoints.schemas import EndpointIn, EndpointUp
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events.catalogue import CATALOGUE, EventType
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.notifications.preferences import opted_out, set_opt_outs
 from ledgerbridge.notifications.rules import KIND_LABELS
 from ledgerbridge.settings import get_settings
@@ -46,7 +47,7 @@ async def webhooks_page(request: AnyRequest) -> Response[Any]:
     return await _list(request, person(request))
 
 
-@post(LIST)
+@post(LIST, opt=needs(Permission.webhooks_manage))
 async def create_endpoint(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -66,21 +67,21 @@ async def endpoint_page(request: AnyRequest, endpoint_id: FromPath[int]) -> Resp
     return await _detail(request, person(request), endpoint_id)
 
 
-@post(LIST + "/{endpoint_id:int}/test")
+@post(LIST + "/{endpoint_id:int}/test", opt=needs(Permission.webhooks_manage))
 async def send_test(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     result = await services.send_test(me, endpoint_id=endpoint_id)
     return await _detail(request, me, endpoint_id, test=result)
 
 
-@post(LIST + "/{endpoint_id:int}/rotate")
+@post(LIST + "/{endpoint_id:int}/rotate", opt=needs(Permission.webhooks_manage))
 async def rotate_secret(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     rotated = await services.rotate_secret(me, endpoint_id=endpoint_id)
     return await _detail(request, me, endpoint_id, new_secret=rotated.secret)
 
 
-@post(LIST + "/{endpoint_id:int}/enabled")
+@post(LIST + "/{endpoint_id:int}/enabled", opt=needs(Permission.webhooks_manage))
 async def set_enabled(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -90,7 +91,7 @@ async def set_enabled(request: AnyRequest, endpoint_id: FromPath[int]) -> Respon
                      if enable else "Disabled: events are kept until you enable it again.")
 
 
-@post(LIST + "/{endpoint_id:int}/deliveries/{delivery_id:int}/resend")
+@post(LIST + "/{endpoint_id:int}/deliveries/{delivery_id:int}/resend", opt=needs(Permission.webhooks_manage))
 async def resend(request: AnyRequest, endpoint_id: FromPath[int], delivery_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:
@@ -107,14 +108,14 @@ async def confirm_delete(request: AnyRequest, endpoint_id: FromPath[int]) -> Res
     return page(request, "confirm_delete_webhook.html", endpoint=endpoint)
 
 
-@post(LIST + "/{endpoint_id:int}/delete")
+@post(LIST + "/{endpoint_id:int}/delete", opt=needs(Permission.webhooks_manage))
 async def delete_endpoint(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     gone = await services.delete_endpoint(me, endpoint_id=endpoint_id)
     return see_other(LIST, notice=f"{gone.url} removed; it gets no more events.")
 
 
-@post("/notifications")
+@post("/notifications", opt=needs(Permission.own_account))
 async def save_preferences(request: AnyRequest) -> Response[Any]:
     """Which kinds of notice reach this person by email (the dashboard shows them all)."""
     me = person(request)
@@ -125,7 +126,7 @@ async def save_preferences(request: AnyRequest) -> Response[Any]:
     return see_other(LIST, notice="Email choices saved.")
 
 
-@post("/notices/{notice_id:int}/dismiss")
+@post("/notices/{notice_id:int}/dismiss", opt=needs(Permission.own_account))
 async def dismiss_notice(request: AnyRequest, notice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     async with write_transaction():

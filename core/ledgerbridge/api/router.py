@@ -14,10 +14,12 @@ from litestar.di import Provide
 from ledgerbridge.api.decoding import DecimalJSONRequest
 from ledgerbridge.domain.accounts.controllers import AccountController
 from ledgerbridge.domain.api_keys.controllers import ApiKeyController
+from ledgerbridge.domain.audit.controllers import AuditController
 from ledgerbridge.domain.books.controllers import BooksController
 from ledgerbridge.domain.connections.controllers import ConnectionController
 from ledgerbridge.domain.customers.controllers import CustomerController
 from ledgerbridge.domain.events.controllers import EventController
+from ledgerbridge.domain.invitations.controllers import AcceptController, InvitationController
 from ledgerbridge.domain.invoices.controllers import InvoiceController
 from ledgerbridge.domain.issues.controllers import IssueController
 from ledgerbridge.domain.items.controllers import ItemController
@@ -31,6 +33,7 @@ from ledgerbridge.domain.webhook_endpoints.controllers import WebhookEndpointCon
 from ledgerbridge.domain.workspaces.controllers import WorkspacesController
 from ledgerbridge.identity.callers import provide_caller
 from ledgerbridge.identity.guards import signed_in
+from ledgerbridge.identity.permissions import Permission, needs
 
 API_PREFIX = "/api/v1"
 
@@ -56,6 +59,9 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         ApiKeyController,
         WebhookEndpointController,
         EventController,
+        AuditController,
+        InvitationController,
+        AcceptController,
     ]
     return Router(
         API_PREFIX,
@@ -64,4 +70,5 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         guards=[signed_in],
         request_class=DecimalJSONRequest,
         security=security,
+        opt=needs(Permission.read),  # reading is the default; every other route declares its own
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from ledgerbridge.tables import ApiKey, utcnow
 API_KEY_START = "lb_"
 API_KEY_HEADER = "x-api-key"
 API_KEY_TOUCH_EVERY = timedelta(minutes=1)
+DEFAULT_SCOPE_VALUES = ("read", "records:write", "exports:write")  # `permissions.DEFAULT_KEY_SCOPES`
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,16 @@ class NewApiKey:
     key: str  # the only time the full key exists outside the caller's hands
 
 
-async def create_api_key(workspace_id: int, name: str, created_by: int | None) -> NewApiKey:
+async def create_api_key(
+    workspace_id: int,
+    name: str,
+    created_by: int | None,
+    scopes: list[str] | None = None,
+    also: Callable[[ApiKey], Awaitable[Any]] | None = None,
+) -> NewApiKey:
     """A key `lb_<8 hex>_<secret>`. The start (`prefix`) is kept to tell keys apart in lists and
-    run triggers; of the whole key only its SHA-256 is stored."""
+    run triggers; of the whole key only its SHA-256 is stored. `scopes` defaults to a host app's
+    everyday set (read, push records, export them)."""
     for _ in range(5):
         prefix = API_KEY_START + secrets.token_hex(4)
         key = f"{prefix}_{secrets.token_urlsafe(32)}"
@@ -38,10 +48,13 @@ async def create_api_key(workspace_id: int, name: str, created_by: int | None) -
             key_hash=digest(key),
             created_by=created_by,
             created_at=utcnow(),
+            scopes=sorted(set(scopes if scopes is not None else DEFAULT_SCOPE_VALUES)),
         )
         try:
             async with write_transaction():
                 await record.save()
+                if also is not None:  # the audit entry, in the same transaction
+                    await also(record)
         except Exception as exc:
             if is_unique_violation(exc):
                 continue  # a prefix collision (1 in 4 billion): draw again
@@ -50,12 +63,18 @@ async def create_api_key(workspace_id: int, name: str, created_by: int | None) -
     raise LedgerBridgeError("Could not create a unique API key; try again.")
 
 
-async def revoke_api_key(workspace_id: int, key_id: int) -> ApiKey | None:
+async def revoke_api_key(
+    workspace_id: int, key_id: int, also: Callable[[ApiKey], Awaitable[Any]] | None = None
+) -> ApiKey | None:
+    """Revoke the key (once); `also` runs with the revoked row in the same transaction."""
     async with write_transaction():
-        await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
+        revoked = await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
             (ApiKey.id == key_id) & (ApiKey.workspace == workspace_id) & ApiKey.revoked_at.is_null()
-        )
-    return await ApiKey.objects().where((ApiKey.id == key_id) & (ApiKey.workspace == workspace_id)).first()
+        ).returning(ApiKey.id)
+        row = await ApiKey.objects().where((ApiKey.id == key_id) & (ApiKey.workspace == workspace_id)).first()
+        if revoked and row is not None and also is not None:
+            await also(row)
+    return row
 
 
 def api_key_from_headers(headers: Any) -> str | None:
@@ -76,6 +95,7 @@ class KeyIdentity:
     prefix: str
     workspace_id: int
     workspace_name: str
+    scopes: frozenset[str]
 
 
 async def authenticate_api_key(key: str) -> KeyIdentity:
@@ -93,6 +113,7 @@ async def authenticate_api_key(key: str) -> KeyIdentity:
             ApiKey.workspace.name.as_alias("workspace_name"),
             ApiKey.revoked_at,
             ApiKey.last_used_at,
+            ApiKey.scopes,
         )
         .where(ApiKey.key_hash == digest(key))
         .first()
@@ -110,5 +131,18 @@ async def authenticate_api_key(key: str) -> KeyIdentity:
         async with write_transaction():
             await ApiKey.update({ApiKey.last_used_at: at}).where(ApiKey.id == row["id"])
     return KeyIdentity(
-        id=row["id"], prefix=row["prefix"], workspace_id=row["workspace"], workspace_name=row["workspace_name"]
+        id=row["id"],
+        prefix=row["prefix"],
+        workspace_id=row["workspace"],
+        workspace_name=row["workspace_name"],
+        scopes=frozenset(scope_list(row["scopes"])),
     )
+
+
+def scope_list(stored: Any) -> list[str]:
+    """Piccolo hands JSON back as text; a damaged value grants nothing."""
+    try:
+        value = json.loads(stored) if isinstance(stored, str) else stored
+    except ValueError:
+        return []
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []

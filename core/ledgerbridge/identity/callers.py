@@ -6,7 +6,7 @@ dependency; everything they read or write is scoped to `caller.workspace_id`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from litestar import Request
@@ -36,6 +36,16 @@ class Caller:
     api_key_prefix: str | None = None
     session_token: str | None = field(default=None, repr=False)
     workspaces: tuple[WorkspaceChoice, ...] = ()
+    scopes: frozenset[str] = frozenset()  # an API key's scopes (`permissions.Scope` values)
+    ip: str = ""  # where the request came from, for the audit trail
+    user_agent: str = ""
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names who acted."""
+        if self.api_key_prefix is not None:
+            return f"API key {self.api_key_prefix}"
+        return self.email or f"user {self.user_id}"
 
     @property
     def trigger(self) -> str:
@@ -79,9 +89,25 @@ async def session_caller(token: str) -> Caller | None:
     )
 
 
+USER_AGENT_KEPT = 300
+
+
+def _origin(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, str]:
+    ip = connection.client.host if connection.client else ""
+    return ip[:64], (connection.headers.get("user-agent") or "")[:USER_AGENT_KEPT]
+
+
 async def resolve_caller(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthOutcome:
     """An API key wins over a session cookie, and a bad key never falls back to the cookie:
     a script must not end up acting as whoever happens to be signed in in the same browser."""
+    outcome = await _resolve(connection)
+    if outcome.caller is None:
+        return outcome
+    ip, user_agent = _origin(connection)
+    return AuthOutcome(caller=replace(outcome.caller, ip=ip, user_agent=user_agent))
+
+
+async def _resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthOutcome:
     key = api_key_from_headers(connection.headers)
     if key is not None:
         try:
@@ -93,9 +119,10 @@ async def resolve_caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Auth
                 via="api_key",
                 workspace_id=identity.workspace_id,
                 workspace_name=identity.workspace_name,
-                role=Role.member,
+                role=None,
                 api_key_id=identity.id,
                 api_key_prefix=identity.prefix,
+                scopes=identity.scopes,
             )
         )
     token = connection.cookies.get(SESSION_COOKIE)

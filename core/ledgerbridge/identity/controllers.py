@@ -16,6 +16,7 @@ from ledgerbridge.identity.callers import Caller, caller_of, session_caller
 from ledgerbridge.identity.guards import person_only, signed_in
 from ledgerbridge.identity.middleware import CSRF_FORM_FIELD, CSRF_HEADER, csrf_token_of
 from ledgerbridge.identity.passwords import authenticate
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.identity.schemas import CsrfOut, LoginIn, MeOut, SwitchWorkspaceIn, WorkspaceChoiceOut
 from ledgerbridge.identity.services import switch_to
 from ledgerbridge.identity.sessions import (
@@ -59,6 +60,7 @@ class AuthController(Controller):
 
     @post(
         "/login",
+        opt=needs(Permission.public),
         status_code=HTTP_200_OK,
         summary="Sign in with email and password (starts a session cookie)",
         responses=error_responses(403, 429),
@@ -73,7 +75,7 @@ class AuthController(Controller):
         assert caller is not None
         return Response(me_out(caller, csrf_token_of(request)), cookies=[session_cookie(_settings(request), token)])
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session")
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session", opt=needs(Permission.public))
     async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
@@ -88,6 +90,7 @@ class AuthController(Controller):
 
     @post(
         "/workspace",
+        opt=needs(Permission.own_account),
         guards=[person_only],
         status_code=HTTP_200_OK,
         summary="Switch the session's current workspace",

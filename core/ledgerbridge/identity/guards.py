@@ -10,7 +10,10 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from ledgerbridge.identity.callers import caller_of, refusal
-from ledgerbridge.identity.permissions import require_owner, require_person
+from ledgerbridge.identity.errors import Forbidden
+from ledgerbridge.identity.permissions import PERMISSION_OPT, Permission, require, require_owner, require_person
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -33,3 +36,26 @@ def owner_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandl
     if caller is None:
         raise refusal(connection)
     require_owner(caller)
+
+
+def permitted(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard on the whole app: the permission the route declares in `opt` (see
+    `permissions.needs`), checked before the request body is read. A state-changing route that
+    declares none is refused outright, so a forgotten declaration fails closed (and the route-table
+    test names it)."""
+    declared = handler.opt.get(PERMISSION_OPT)
+    methods: set[str] = set(getattr(handler, "http_methods", set()))
+    if declared is None or (declared == Permission.read and methods & STATE_CHANGING):
+        if methods & STATE_CHANGING:
+            raise Forbidden(
+                "This route declares no permission, so nobody may use it.",
+                fix="Report it: every state-changing route must declare a permission.",
+            )
+        return
+    permission = Permission(declared)
+    if permission is Permission.public:
+        return
+    caller = caller_of(connection)
+    if caller is None:
+        raise refusal(connection)
+    require(caller, permission)

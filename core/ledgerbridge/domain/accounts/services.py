@@ -6,6 +6,7 @@ from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.scoping import in_workspace, read_from_provider
 from ledgerbridge.domain.accounts.schemas import AccountOut, AccountPage
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.tables import Account
 
 
@@ -29,6 +30,7 @@ async def list_accounts(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> AccountPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where = read_from_provider(Account, caller.workspace_id, connection_id, active)
     rows, total = await page_of(Account, where, limit=limit, offset=offset, order_by=Account.name)
@@ -36,5 +38,6 @@ async def list_accounts(
 
 
 async def get_account(caller: Caller, *, account_id: int) -> AccountOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return account_out(await in_workspace(Account, account_id, caller.workspace_id, "account"))

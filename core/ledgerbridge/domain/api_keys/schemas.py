@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import msgspec
 from msgspec import Meta, Struct
+
+from ledgerbridge.identity.permissions import DEFAULT_KEY_SCOPES, Scope
 
 
 class ApiKeyIn(Struct):
     name: Annotated[str, Meta(min_length=1, max_length=120)]
+    scopes: Annotated[
+        list[Scope],
+        Meta(min_length=1, description="What the key may do. No scope manages members or API keys: people do that."),
+    ] = msgspec.field(default_factory=lambda: list(DEFAULT_KEY_SCOPES))
 
 
 class ApiKeyOut(Struct):
@@ -20,6 +27,7 @@ class ApiKeyOut(Struct):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scopes: list[Scope] = msgspec.field(default_factory=list)
 
 
 class ApiKeyCreatedOut(Struct):

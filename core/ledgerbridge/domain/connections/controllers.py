@@ -18,6 +18,7 @@ from ledgerbridge.domain.connections.schemas import (
     SyncRunList,
 )
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class ConnectionController(Controller):
@@ -32,7 +33,10 @@ class ConnectionController(Controller):
     async def get_connection(self, caller: CallerDep, connection_id: FromPath[int]) -> ConnectionOut:
         return await services.get_connection(caller, connection_id=connection_id)
 
-    @patch("/{connection_id:int}", summary="Change a connection's settings", responses=error_responses(404))
+    @patch(
+        "/{connection_id:int}", summary="Change a connection's settings", responses=error_responses(404),
+        opt=needs(Permission.connections_manage),
+    )
     async def update_connection(
         self, caller: CallerDep, connection_id: FromPath[int], data: JSONBody[ConnectionPatch]
     ) -> ConnectionOut:
@@ -40,6 +44,7 @@ class ConnectionController(Controller):
 
     @post(
         "/authorize",
+        opt=needs(Permission.connections_manage),
         status_code=HTTP_200_OK,
         summary="Start connecting (or reconnecting) a provider",
         description="Returns the provider's consent URL. Needs a signed-in person: consent is given in a browser.",
@@ -50,6 +55,7 @@ class ConnectionController(Controller):
 
     @post(
         "/{connection_id:int}/disconnect",
+        opt=needs(Permission.connections_manage),
         status_code=HTTP_200_OK,
         summary="Disconnect: revoke the tokens, keep every record",
         description="Records and links stay on both sides; reconnecting the same company picks up where it left.",
@@ -60,6 +66,7 @@ class ConnectionController(Controller):
 
     @post(
         "/{connection_id:int}/sync",
+        opt=needs(Permission.exports_run),
         status_code=HTTP_200_OK,
         summary="Read records from the provider now",
         description="One run per kind asked for; an identical run already waiting is reused.",

@@ -6,7 +6,7 @@ returns the browser to `/oauth/callback` (see `ledgerbridge.connect`)."""
 
 from __future__ import annotations
 
-from ledgerbridge import connect, connections, jobs
+from ledgerbridge import audit, connect, connections, jobs
 from ledgerbridge.api.errors import Invalid
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace
@@ -23,7 +23,7 @@ from ledgerbridge.domain.connections.schemas import (
 )
 from ledgerbridge.domain.invoices.exports import NotConnected
 from ledgerbridge.identity.callers import Caller
-from ledgerbridge.identity.permissions import require_person
+from ledgerbridge.identity.permissions import Permission, require, require_person
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import (
     Account,
@@ -74,16 +74,19 @@ def connection_out(row: Connection) -> ConnectionOut:
 
 
 async def list_connections(caller: Caller) -> ConnectionList:
+    require(caller, Permission.read)
     rows = await Connection.objects().where(Connection.workspace == caller.workspace_id).order_by(Connection.id)
     return ConnectionList(items=[connection_out(row) for row in rows])
 
 
 async def get_connection(caller: Caller, *, connection_id: int) -> ConnectionOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
 
 
 async def update_connection(caller: Caller, *, connection_id: int, data: ConnectionPatch) -> ConnectionOut:
+    require(caller, Permission.connections_manage)
     assert caller.workspace_id is not None
     connection = await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
     values = given_fields(data)
@@ -98,6 +101,9 @@ async def update_connection(caller: Caller, *, connection_id: int, data: Connect
         )
     if values:
         async with write_transaction():
+            before, after = audit.changed({name: getattr(connection, name) for name in values}, values)
+            await audit.record(caller, "connection.settings", target_type="connection", target_id=connection.id,
+                               before=before, after=after)
             await Connection.update(
                 {
                     **{getattr(Connection, name): value for name, value in values.items()},
@@ -110,6 +116,7 @@ async def update_connection(caller: Caller, *, connection_id: int, data: Connect
 async def authorize(caller: Caller, *, data: AuthorizeIn) -> AuthorizeOut:
     require_person(caller, why="An API key cannot give consent; a signed-in person must.",
                    fix="Open LedgerBridge in a browser, sign in and connect from Integrations.")
+    require(caller, Permission.connections_manage)
     url = await connect.consent_url(
         caller, data.provider, environment=data.environment, connection_id=data.connection_id,
         return_to=connect.local_path(data.return_to),
@@ -118,13 +125,21 @@ async def authorize(caller: Caller, *, data: AuthorizeIn) -> AuthorizeOut:
 
 
 async def disconnect(caller: Caller, *, connection_id: int) -> ConnectionOut:
+    require(caller, Permission.connections_manage)
     assert caller.workspace_id is not None
-    await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
-    await connections.disconnect(connection_id)
+    row = await in_workspace(Connection, connection_id, caller.workspace_id, "connection")
+
+    async def audited() -> None:
+        await audit.record(caller, "connection.disconnect", target_type="connection", target_id=connection_id,
+                           before={"status": row.status, "provider": row.provider, "tenant": row.tenant_name},
+                           after={"status": ConnectionStatus.disconnected})
+
+    await connections.disconnect(connection_id, also=audited)
     return connection_out(await in_workspace(Connection, connection_id, caller.workspace_id, "connection"))
 
 
 async def sync(caller: Caller, *, connection_id: int, data: SyncRequestIn | None = None) -> SyncRunList:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     connection = await in_workspace(Connection, connection_id, ws, "connection")
@@ -136,6 +151,8 @@ async def sync(caller: Caller, *, connection_id: int, data: SyncRequestIn | None
     wanted = list(dict.fromkeys(data.what)) if data is not None else []
     kinds = [SYNC_KINDS[what] for what in wanted] or [RunKind.import_all]
     async with jobs.transaction() as tx:
+        await audit.record(caller, "connection.sync", target_type="connection", target_id=connection.id,
+                           after={"what": [str(kind) for kind in kinds]})
         runs = [
             await tx.record(
                 kind,

@@ -13,6 +13,7 @@ from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.domain.customers import services
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class CustomerController(Controller):
@@ -34,7 +35,7 @@ class CustomerController(Controller):
             caller, q=q, active=active, source=source, external_ref=external_ref, limit=limit, offset=offset
         )
 
-    @post("/", summary="Create a customer", responses=error_responses(409))
+    @post("/", summary="Create a customer", responses=error_responses(409), opt=needs(Permission.records_write))
     async def create_customer(self, caller: CallerDep, data: JSONBody[CustomerIn]) -> CustomerOut:
         return await services.create_customer(caller, data=data)
 
@@ -42,7 +43,10 @@ class CustomerController(Controller):
     async def get_customer(self, caller: CallerDep, customer_id: FromPath[int]) -> CustomerOut:
         return await services.get_customer(caller, customer_id=customer_id)
 
-    @patch("/{customer_id:int}", summary="Change a customer", responses=error_responses(404, 409))
+    @patch(
+        "/{customer_id:int}", summary="Change a customer", responses=error_responses(404, 409),
+        opt=needs(Permission.records_write),
+    )
     async def update_customer(
         self, caller: CallerDep, customer_id: FromPath[int], data: JSONBody[CustomerPatch]
     ) -> CustomerOut:
@@ -50,6 +54,7 @@ class CustomerController(Controller):
 
     @put(
         "/by-ref/{ref:str}",
+        opt=needs(Permission.records_write),
         summary="Create or update a customer by the host app's id",
         description="Idempotent: sending the same push again changes nothing and never creates a duplicate. "
         "Answers 201 when it created the customer, 200 otherwise.",
@@ -64,6 +69,9 @@ class CustomerController(Controller):
         out, created = await services.upsert_customer(caller, data=data, ref=ref)
         return Response(out, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @delete("/{customer_id:int}", summary="Delete an unused customer", responses=error_responses(404, 409))
+    @delete(
+        "/{customer_id:int}", summary="Delete an unused customer", responses=error_responses(404, 409),
+        opt=needs(Permission.records_write),
+    )
     async def delete_customer(self, caller: CallerDep, customer_id: FromPath[int]) -> None:
         return await services.delete_customer(caller, customer_id=customer_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import jobs
+from ledgerbridge import audit, jobs
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
@@ -15,6 +15,7 @@ from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.sync.customer_push import queue_push
 from ledgerbridge.tables import Customer, ExternalLink, Invoice, RecordType, TimeEntry, utcnow
 
@@ -98,6 +99,7 @@ async def list_customers(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> CustomerPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = Customer.workspace == caller.workspace_id
     if q:
@@ -115,6 +117,7 @@ async def list_customers(
 
 
 async def create_customer(caller: Caller, *, data: CustomerIn) -> CustomerOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     try:
         async with jobs.transaction() as tx:
@@ -128,12 +131,14 @@ async def create_customer(caller: Caller, *, data: CustomerIn) -> CustomerOut:
 
 
 async def get_customer(caller: Caller, *, customer_id: int) -> CustomerOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
     return await customer_out(caller.workspace_id, customer)
 
 
 async def update_customer(caller: Caller, *, customer_id: int, data: CustomerPatch) -> CustomerOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
     await _update(caller, customer, given_fields(data))
@@ -143,6 +148,7 @@ async def update_customer(caller: Caller, *, customer_id: int, data: CustomerPat
 
 async def upsert_customer(caller: Caller, *, data: CustomerIn, ref: str) -> tuple[CustomerOut, bool]:
     """The record after the push, and whether it was created (201) rather than found (200)."""
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     values = given_fields(data)
     values["external_ref"] = ref
@@ -170,6 +176,7 @@ async def upsert_customer(caller: Caller, *, data: CustomerIn, ref: str) -> tupl
 
 
 async def delete_customer(caller: Caller, *, customer_id: int) -> None:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     customer = await in_workspace(Customer, customer_id, caller.workspace_id, "customer")
     async with write_transaction():
@@ -186,6 +193,8 @@ async def delete_customer(caller: Caller, *, customer_id: int) -> None:
                 f"Customer {customer.name!r} has invoices, time entries or a copy in a provider.",
                 fix="Archive it instead: PATCH it with active set to false.",
             )
+        await audit.record(caller, "customer.delete", target_type="customer", target_id=customer.id,
+                           before={"name": customer.name, "company": customer.company, "email": customer.email})
         await ExternalLink.delete().where(
             (ExternalLink.record_type == RecordType.customer) & (ExternalLink.record_id == customer.id)
         )

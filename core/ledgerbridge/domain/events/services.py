@@ -12,6 +12,7 @@ from ledgerbridge.domain.webhook_endpoints.services import check_event_types
 from ledgerbridge.events.catalogue import CATALOGUE, EventType, decode_envelope
 from ledgerbridge.events.outbox import read_feed
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 
 
 def parse_cursor(after: str | None) -> int:
@@ -24,6 +25,7 @@ def parse_cursor(after: str | None) -> int:
 
 
 async def list_events(caller: Caller, *, after: str | None, types: list[str], limit: int) -> EventPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     cursor = parse_cursor(after)
     wanted = check_event_types([t for value in types for t in value.split(",") if t.strip()])

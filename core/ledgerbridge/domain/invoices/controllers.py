@@ -23,6 +23,7 @@ from ledgerbridge.domain.invoices.schemas import (
     InvoicePatch,
 )
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.tables import (
     InvoiceStatus,
@@ -56,7 +57,7 @@ class InvoiceController(Controller):
             offset=offset,
         )
 
-    @post("/", summary="Create a draft invoice", responses=error_responses(409))
+    @post("/", summary="Create a draft invoice", responses=error_responses(409), opt=needs(Permission.records_write))
     async def create(self, caller: CallerDep, data: JSONBody[InvoiceIn]) -> InvoiceOut:
         return await services.create(caller, data=data)
 
@@ -66,6 +67,7 @@ class InvoiceController(Controller):
 
     @patch(
         "/{invoice_id:int}",
+        opt=needs(Permission.records_write),
         summary="Change a draft invoice",
         description="Only drafts change; `lines`, when sent, replaces every line.",
         responses=error_responses(404, 409),
@@ -75,6 +77,7 @@ class InvoiceController(Controller):
 
     @put(
         "/by-ref/{ref:str}",
+        opt=needs(Permission.records_write),
         summary="Create or update a draft invoice by the host app's id",
         description="Idempotent: a repeated push changes nothing, even once the invoice is finalized or "
         "exported; a push that would change a locked invoice is refused (409). 201 when created.",
@@ -89,12 +92,16 @@ class InvoiceController(Controller):
         out, created = await services.upsert(caller, data=data, ref=ref)
         return Response(out, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @delete("/{invoice_id:int}", summary="Delete a draft that was never exported", responses=error_responses(404, 409))
+    @delete(
+        "/{invoice_id:int}", summary="Delete a draft that was never exported", responses=error_responses(404, 409),
+        opt=needs(Permission.records_write),
+    )
     async def delete_invoice(self, caller: CallerDep, invoice_id: FromPath[int]) -> None:
         return await services.delete_invoice(caller, invoice_id=invoice_id)
 
     @post(
         "/{invoice_id:int}/finalize",
+        opt=needs(Permission.records_write),
         status_code=HTTP_200_OK,
         summary="Finalize a draft",
         responses=error_responses(404, 409),
@@ -104,6 +111,7 @@ class InvoiceController(Controller):
 
     @post(
         "/{invoice_id:int}/send",
+        opt=needs(Permission.exports_run),
         status_code=HTTP_200_OK,
         summary="Mark as sent (finalizing a draft); exports where the connection auto-exports on send",
         responses=error_responses(404, 409),
@@ -113,6 +121,7 @@ class InvoiceController(Controller):
 
     @post(
         "/{invoice_id:int}/export",
+        opt=needs(Permission.exports_run),
         status_code=HTTP_200_OK,
         summary="Export to every connected provider, or to one connection",
         responses=error_responses(404, 409),
@@ -124,6 +133,7 @@ class InvoiceController(Controller):
 
     @post(
         "/{invoice_id:int}/revert-to-draft",
+        opt=needs(Permission.books_write),
         status_code=HTTP_200_OK,
         summary="Unlock for editing; provider copies are voided or deleted",
         responses=error_responses(404, 409),
@@ -133,6 +143,7 @@ class InvoiceController(Controller):
 
     @post(
         "/{invoice_id:int}/void",
+        opt=needs(Permission.books_write),
         status_code=HTTP_200_OK,
         summary="Void; provider copies are voided too and billed time entries are released",
         responses=error_responses(404, 409),
@@ -142,6 +153,7 @@ class InvoiceController(Controller):
 
     @post(
         "/export",
+        opt=needs(Permission.exports_run),
         status_code=HTTP_200_OK,
         summary="Export many invoices in one run per connection",
         responses=error_responses(404, 409),
@@ -151,6 +163,7 @@ class InvoiceController(Controller):
 
     @post(
         "/from-time-entries",
+        opt=needs(Permission.records_write),
         summary="Bill time entries: one draft invoice, one line per entry",
         responses=error_responses(404, 409),
     )

@@ -12,7 +12,7 @@ from typing import Any
 from msgspec import UNSET
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import budget, invoicing, jobs
+from ledgerbridge import audit, budget, invoicing, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
@@ -42,6 +42,7 @@ from ledgerbridge.domain.invoices.schemas import (
     LineIn,
 )
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.sync import withdrawal
 from ledgerbridge.tables import (
@@ -342,6 +343,7 @@ async def list_invoices(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> InvoicePage:
+    require(caller, Permission.read)
     ws = caller.workspace_id
     assert ws is not None
     where: Combinable = Invoice.workspace == ws
@@ -362,6 +364,7 @@ async def list_invoices(
 
 
 async def create(caller: Caller, *, data: InvoiceIn) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     values = given_fields(data)
@@ -371,6 +374,7 @@ async def create(caller: Caller, *, data: InvoiceIn) -> InvoiceOut:
 
 
 async def get_invoice(caller: Caller, *, invoice_id: int) -> InvoiceOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return await invoice_out(
         caller.workspace_id, await in_workspace(Invoice, invoice_id, caller.workspace_id, "invoice")
@@ -378,6 +382,7 @@ async def get_invoice(caller: Caller, *, invoice_id: int) -> InvoiceOut:
 
 
 async def update(caller: Caller, *, invoice_id: int, data: InvoicePatch) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     invoice = await in_workspace(Invoice, invoice_id, ws, "invoice")
@@ -391,6 +396,7 @@ async def update(caller: Caller, *, invoice_id: int, data: InvoicePatch) -> Invo
 
 async def upsert(caller: Caller, *, data: InvoiceIn, ref: str) -> tuple[InvoiceOut, bool]:
     """The record after the push, and whether it was created (201) rather than found (200)."""
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     values = given_fields(data)
@@ -416,6 +422,7 @@ async def upsert(caller: Caller, *, data: InvoiceIn, ref: str) -> tuple[InvoiceO
 
 
 async def delete_invoice(caller: Caller, *, invoice_id: int) -> None:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     async with write_transaction():
@@ -430,6 +437,8 @@ async def delete_invoice(caller: Caller, *, invoice_id: int) -> None:
                 f"Invoice {invoice.number} is {invoice.status} or has a copy in a provider.",
                 fix="Void it instead, so the record of what was billed stays.",
             )
+        await audit.record(caller, "invoice.delete", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status, "total": invoice.total})
         await cancel_queued_exports(ws, invoice.id)
         await ExternalLink.delete().where(
             (ExternalLink.record_type == RecordType.invoice) & (ExternalLink.record_id == invoice.id)
@@ -438,6 +447,7 @@ async def delete_invoice(caller: Caller, *, invoice_id: int) -> None:
 
 
 async def finalize(caller: Caller, *, invoice_id: int) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     async with write_transaction():
@@ -448,6 +458,7 @@ async def finalize(caller: Caller, *, invoice_id: int) -> InvoiceOut:
 
 
 async def send(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     async with jobs.transaction() as tx:
@@ -457,10 +468,14 @@ async def send(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
             {Invoice.status: status, Invoice.sent_at: invoice.sent_at or utcnow(), Invoice.updated_at: utcnow()}
         ).where(Invoice.id == invoice.id)
         runs = await record_auto_exports(tx, caller, invoice.id)
+        await audit.record(caller, "invoice.send", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status},
+                           after={"status": status, "export_runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
 async def export(caller: Caller, *, invoice_id: int, data: ExportIn | None = None) -> InvoiceActionOut:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     connection_id = data.connection_id if data is not None else None
@@ -468,10 +483,14 @@ async def export(caller: Caller, *, invoice_id: int, data: ExportIn | None = Non
         invoice = await _locked_for_action(ws, invoice_id)
         invoicing.check_exportable(invoice.status, invoice.number)
         runs = await record_exports(tx, caller, invoice.id, await target_connections(ws, connection_id))
+        await audit.record(caller, "invoice.export", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status},
+                           after={"connections": [run.connection for run in runs], "runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
 async def revert_to_draft(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     # Before anything changes here: a copy the books hold payments for cannot be taken back.
@@ -483,10 +502,14 @@ async def revert_to_draft(caller: Caller, *, invoice_id: int) -> InvoiceActionOu
             Invoice.id == invoice.id
         )
         runs = await retract_provider_copies(tx, caller, invoice)
+        await audit.record(caller, "invoice.revert", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status, "locked": invoice.locked},
+                           after={"status": status, "locked": False, "runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
 async def void(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     # Before anything changes here: a copy the books hold payments for cannot be taken back.
@@ -500,10 +523,14 @@ async def void(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
             TimeEntry.invoice == invoice.id
         )
         runs = await retract_provider_copies(tx, caller, invoice)
+        await audit.record(caller, "invoice.void", target_type="invoice", target_id=invoice.id,
+                           before={"number": invoice.number, "status": invoice.status, "total": invoice.total},
+                           after={"status": status, "runs": [run.id for run in runs]})
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 
 async def export_many(caller: Caller, *, data: BulkExportIn) -> BulkExportOut:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     ids = list(dict.fromkeys(data.invoice_ids))
@@ -530,10 +557,14 @@ async def export_many(caller: Caller, *, data: BulkExportIn) -> BulkExportOut:
         for target in targets:
             await budget.check(target, ids)
         runs = await record_bulk_export(tx, caller, ids, targets)
+        await audit.record(caller, "invoice.export_many", target_type="invoice", target_id=",".join(map(str, ids)),
+                           after={"invoices": ids, "connections": [t.id for t in targets],
+                                  "runs": [run.id for run in runs]})
     return BulkExportOut(runs=[run_out(run) for run in runs])
 
 
 async def from_time_entries(caller: Caller, *, data: FromTimeEntriesIn) -> InvoiceOut:
+    require(caller, Permission.records_write)
     ws = caller.workspace_id
     assert ws is not None
     ids = list(dict.fromkeys(data.time_entry_ids))

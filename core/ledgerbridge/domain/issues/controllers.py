@@ -14,6 +14,7 @@ from ledgerbridge.domain.issues import services
 from ledgerbridge.domain.issues.schemas import IssueGroupsOut, IssuePage, IssueRetryOut
 from ledgerbridge.domain.issues.services import ISSUES_PER_GROUP
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import RecordType
 
 Resolved = Annotated[bool, QueryParameter(description="false (default): open issues; true: resolved ones.")]
@@ -62,13 +63,15 @@ class IssueController(Controller):
         return await services.get_issue(caller, issue_id=issue_id)
 
     @post(
-        "/{issue_id:int}/resolve", status_code=HTTP_200_OK, summary="Mark as resolved", responses=error_responses(404)
+        "/{issue_id:int}/resolve", status_code=HTTP_200_OK, summary="Mark as resolved", responses=error_responses(404),
+        opt=needs(Permission.records_write),
     )
     async def resolve(self, caller: CallerDep, issue_id: FromPath[int]) -> IssueOut:
         return await services.resolve(caller, issue_id=issue_id)
 
     @post(
         "/{issue_id:int}/retry",
+        opt=needs(Permission.exports_run),
         status_code=HTTP_200_OK,
         summary="Try again: repeat the run that raised the issue, or re-export its record",
         description="The issue stays open until the new run succeeds.",

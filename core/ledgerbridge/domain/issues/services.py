@@ -16,6 +16,7 @@ from ledgerbridge.domain.sync_runs.services import retry_run
 from ledgerbridge.errors import REASONS
 from ledgerbridge.events import records
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.tables import RecordType, RunKind, SyncIssue, SyncRun, utcnow
 
 ISSUES_PER_GROUP = 20
@@ -59,6 +60,7 @@ async def list_issues(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> IssuePage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where = _filters(caller.workspace_id, code, connection_id, record_type, record_id, resolved)
     rows, total = await page_of(
@@ -68,6 +70,7 @@ async def list_issues(
 
 
 async def grouped(caller: Caller, *, connection_id: int | None = None, resolved: bool = False) -> IssueGroupsOut:
+    require(caller, Permission.read)
     ws = caller.workspace_id
     assert ws is not None
     where = _filters(ws, None, connection_id, None, None, resolved)
@@ -94,11 +97,13 @@ async def grouped(caller: Caller, *, connection_id: int | None = None, resolved:
 
 
 async def get_issue(caller: Caller, *, issue_id: int) -> IssueOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return issue_out(await in_workspace(SyncIssue, issue_id, caller.workspace_id, "issue"))
 
 
 async def resolve(caller: Caller, *, issue_id: int) -> IssueOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     issue = await in_workspace(SyncIssue, issue_id, caller.workspace_id, "issue")
     if issue.resolved_at is None:
@@ -109,6 +114,7 @@ async def resolve(caller: Caller, *, issue_id: int) -> IssueOut:
 
 
 async def retry(caller: Caller, *, issue_id: int) -> IssueRetryOut:
+    require(caller, Permission.exports_run)
     ws = caller.workspace_id
     assert ws is not None
     issue = await in_workspace(SyncIssue, issue_id, ws, "issue")

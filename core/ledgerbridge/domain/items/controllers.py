@@ -13,6 +13,7 @@ from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.domain.items import services
 from ledgerbridge.domain.items.schemas import ItemIn, ItemOut, ItemPage, ItemPatch
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class ItemController(Controller):
@@ -34,7 +35,7 @@ class ItemController(Controller):
             caller, q=q, active=active, source=source, external_ref=external_ref, limit=limit, offset=offset
         )
 
-    @post("/", summary="Create an item", responses=error_responses(409))
+    @post("/", summary="Create an item", responses=error_responses(409), opt=needs(Permission.records_write))
     async def create_item(self, caller: CallerDep, data: JSONBody[ItemIn]) -> ItemOut:
         return await services.create_item(caller, data=data)
 
@@ -42,12 +43,16 @@ class ItemController(Controller):
     async def get_item(self, caller: CallerDep, item_id: FromPath[int]) -> ItemOut:
         return await services.get_item(caller, item_id=item_id)
 
-    @patch("/{item_id:int}", summary="Change an item", responses=error_responses(404, 409))
+    @patch(
+        "/{item_id:int}", summary="Change an item", responses=error_responses(404, 409),
+        opt=needs(Permission.records_write),
+    )
     async def update_item(self, caller: CallerDep, item_id: FromPath[int], data: JSONBody[ItemPatch]) -> ItemOut:
         return await services.update_item(caller, item_id=item_id, data=data)
 
     @put(
         "/by-ref/{ref:str}",
+        opt=needs(Permission.records_write),
         summary="Create or update an item by the host app's id",
         description="Idempotent; answers 201 when it created the item, 200 otherwise.",
         responses=error_responses(409),
@@ -61,6 +66,9 @@ class ItemController(Controller):
         out, created = await services.upsert_item(caller, data=data, ref=ref)
         return Response(out, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @delete("/{item_id:int}", summary="Delete an item with no copy in a provider", responses=error_responses(404, 409))
+    @delete(
+        "/{item_id:int}", summary="Delete an item with no copy in a provider", responses=error_responses(404, 409),
+        opt=needs(Permission.records_write),
+    )
     async def delete_item(self, caller: CallerDep, item_id: FromPath[int]) -> None:
         return await services.delete_item(caller, item_id=item_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import jobs
+from ledgerbridge import audit, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
@@ -16,6 +16,7 @@ from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.db import is_unique_violation, write_transaction
 from ledgerbridge.domain.items.schemas import ItemIn, ItemOut, ItemPage, ItemPatch
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.sync.customer_push import queue_push
 from ledgerbridge.tables import Account, ExternalLink, Item, RecordType, TaxRate, utcnow
@@ -105,6 +106,7 @@ async def list_items(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> ItemPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = Item.workspace == caller.workspace_id
     if q:
@@ -120,6 +122,7 @@ async def list_items(
 
 
 async def create_item(caller: Caller, *, data: ItemIn) -> ItemOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     columns = await _columns(caller.workspace_id, given_fields(data))
     try:
@@ -134,11 +137,13 @@ async def create_item(caller: Caller, *, data: ItemIn) -> ItemOut:
 
 
 async def get_item(caller: Caller, *, item_id: int) -> ItemOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return await item_out(caller.workspace_id, await in_workspace(Item, item_id, caller.workspace_id, "item"))
 
 
 async def update_item(caller: Caller, *, item_id: int, data: ItemPatch) -> ItemOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     item = await in_workspace(Item, item_id, caller.workspace_id, "item")
     await _update(caller.workspace_id, item, await _columns(caller.workspace_id, given_fields(data)), caller.trigger)
@@ -147,6 +152,7 @@ async def update_item(caller: Caller, *, item_id: int, data: ItemPatch) -> ItemO
 
 async def upsert_item(caller: Caller, *, data: ItemIn, ref: str) -> tuple[ItemOut, bool]:
     """The record after the push, and whether it was created (201) rather than found (200)."""
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     columns = await _columns(caller.workspace_id, given_fields(data))
     columns["external_ref"] = ref
@@ -171,6 +177,7 @@ async def upsert_item(caller: Caller, *, data: ItemIn, ref: str) -> tuple[ItemOu
 
 
 async def delete_item(caller: Caller, *, item_id: int) -> None:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     item = await in_workspace(Item, item_id, caller.workspace_id, "item")
     async with write_transaction():
@@ -184,6 +191,8 @@ async def delete_item(caller: Caller, *, item_id: int) -> None:
                 f"Item {item.name!r} has a copy in a provider.",
                 fix="Archive it instead: PATCH it with active set to false.",
             )
+        await audit.record(caller, "item.delete", target_type="item", target_id=item.id,
+                           before={"name": item.name, "kind": item.kind, "unit_price": item.unit_price})
         await ExternalLink.delete().where(
             (ExternalLink.record_type == RecordType.item) & (ExternalLink.record_id == item.id)
         )

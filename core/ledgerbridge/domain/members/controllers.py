@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch
 from litestar.params import FromPath, JSONBody
 
 from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.domain.members import services
-from ledgerbridge.domain.members.schemas import MemberIn, MemberList, MemberOut, MemberPatch, WorkspaceOut
+from ledgerbridge.domain.members.schemas import MemberList, MemberOut, MemberPatch, WorkspaceOut
 from ledgerbridge.identity.callers import CallerDep
 from ledgerbridge.identity.guards import owner_only
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class WorkspaceController(Controller):
@@ -24,18 +25,9 @@ class WorkspaceController(Controller):
     async def list_members(self, caller: CallerDep) -> MemberList:
         return await services.list_members(caller)
 
-    @post(
-        "/members",
-        guards=[owner_only],
-        summary="Add a member (owners only)",
-        description="Adds an existing user by email, or creates the user: then `password` is required.",
-        responses=error_responses(403, 409),
-    )
-    async def add_member(self, caller: CallerDep, data: JSONBody[MemberIn]) -> MemberOut:
-        return await services.add_member(caller, data=data)
-
     @patch(
         "/members/{user_id:int}",
+        opt=needs(Permission.members_manage),
         guards=[owner_only],
         summary="Change a member's role (owners only)",
         responses=error_responses(403, 404, 409),
@@ -45,6 +37,7 @@ class WorkspaceController(Controller):
 
     @delete(
         "/members/{user_id:int}",
+        opt=needs(Permission.members_manage),
         guards=[owner_only],
         summary="Remove a member (owners only); the user account stays",
         responses=error_responses(403, 404, 409),

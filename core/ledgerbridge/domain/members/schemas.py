@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from msgspec import Struct
 
-from msgspec import Meta, Struct
-
-from ledgerbridge.api.schemas import (
-    Text254,
-)
 from ledgerbridge.tables import Role
 
 
@@ -16,13 +11,6 @@ class WorkspaceOut(Struct):
     id: int
     name: str
     slug: str
-
-
-class MemberIn(Struct):
-    email: Text254
-    role: Role = Role.member
-    name: Annotated[str, Meta(max_length=200)] = ""
-    password: Annotated[str, Meta(max_length=1000)] | None = None
 
 
 class MemberPatch(Struct):

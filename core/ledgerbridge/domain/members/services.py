@@ -1,19 +1,20 @@
 """The current workspace and its members. Everyone may look; owners manage.
 
+People join by invitation only (`ledgerbridge.domain.invitations`): an owner cannot add an account
+by typing its email, so nobody learns which accounts exist or pulls another workspace's user in.
+
 The last owner can neither leave nor be demoted: a workspace nobody can administer could only be
 rescued from the command line."""
 
 from __future__ import annotations
 
-import asyncio
-
-from ledgerbridge.api.errors import Conflict, Invalid, NotFound
+from ledgerbridge import audit
+from ledgerbridge.api.errors import Conflict, NotFound
 from ledgerbridge.db import write_transaction
-from ledgerbridge.domain.members.schemas import MemberIn, MemberList, MemberOut, MemberPatch, WorkspaceOut
+from ledgerbridge.domain.members.schemas import MemberList, MemberOut, MemberPatch, WorkspaceOut
 from ledgerbridge.identity.callers import Caller
-from ledgerbridge.identity.passwords import check_password_rules, hash_password, normalize_email
-from ledgerbridge.identity.permissions import require_owner
-from ledgerbridge.tables import Membership, Role, User, Workspace, utcnow
+from ledgerbridge.identity.permissions import Permission, require, require_owner
+from ledgerbridge.tables import Membership, Role, Workspace
 
 
 async def _members(workspace_id: int) -> list[MemberOut]:
@@ -58,32 +59,9 @@ async def current(caller: Caller) -> WorkspaceOut:
 
 
 async def list_members(caller: Caller) -> MemberList:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return MemberList(items=await _members(caller.workspace_id))
-
-
-async def add_member(caller: Caller, *, data: MemberIn) -> MemberOut:
-    require_owner(caller)
-    ws = caller.workspace_id
-    assert ws is not None
-    email = normalize_email(data.email)
-    user = await User.objects().where(User.email == email).first()
-    password_hash = None
-    if user is None:
-        if not data.password:
-            raise Invalid("password", "is required to create a new user", fix="Send an initial password.")
-        check_password_rules(data.password)
-        password_hash = await asyncio.to_thread(hash_password, data.password)
-    async with write_transaction():
-        user = await User.objects().where(User.email == email).first()
-        if user is None:
-            assert password_hash is not None
-            user = User(email=email, name=data.name, password_hash=password_hash, created_at=utcnow())
-            await user.save()
-        if await Membership.exists().where((Membership.workspace == ws) & (Membership.user == user.id)):
-            raise Conflict(f"{email} is already a member of this workspace.", fix="Change their role instead.")
-        await Membership(user=user.id, workspace=ws, role=data.role).save()
-    return MemberOut(user_id=user.id, email=user.email, name=user.name, role=data.role)
 
 
 async def change_role(caller: Caller, *, user_id: int, data: MemberPatch) -> MemberOut:
@@ -95,6 +73,9 @@ async def change_role(caller: Caller, *, user_id: int, data: MemberPatch) -> Mem
         if membership.role == Role.owner and data.role != Role.owner:
             await _keep_an_owner(ws, user_id)
         await Membership.update({Membership.role: data.role}).where(Membership.id == membership.id)
+        if membership.role != data.role:
+            await audit.record(caller, "member.role", target_type="user", target_id=user_id,
+                               before={"role": membership.role}, after={"role": data.role})
     return next(member for member in await _members(ws) if member.user_id == user_id)
 
 
@@ -106,6 +87,8 @@ async def remove_member(caller: Caller, *, user_id: int) -> None:
         membership = await _membership(ws, user_id)
         if membership.role == Role.owner:
             await _keep_an_owner(ws, user_id)
+        await audit.record(caller, "member.remove", target_type="user", target_id=user_id,
+                           before={"role": membership.role})
         await Membership.delete().where(Membership.id == membership.id)
 
 

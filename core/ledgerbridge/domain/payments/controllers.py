@@ -11,6 +11,7 @@ from ledgerbridge.domain.invoices.schemas import PaymentOut
 from ledgerbridge.domain.payments import services
 from ledgerbridge.domain.payments.schemas import PaymentIn, PaymentPage
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class PaymentController(Controller):
@@ -32,12 +33,16 @@ class PaymentController(Controller):
     async def get_payment(self, caller: CallerDep, payment_id: FromPath[int]) -> PaymentOut:
         return await services.get_payment(caller, payment_id=payment_id)
 
-    @post("/", summary="Record a payment against a finalized invoice", responses=error_responses(409))
+    @post(
+        "/", summary="Record a payment against a finalized invoice", responses=error_responses(409),
+        opt=needs(Permission.books_write),
+    )
     async def create_payment(self, caller: CallerDep, data: JSONBody[PaymentIn]) -> PaymentOut:
         return await services.create_payment(caller, data=data)
 
     @delete(
-        "/{payment_id:int}", summary="Delete a payment not yet in any provider", responses=error_responses(404, 409)
+        "/{payment_id:int}", summary="Delete a payment not yet in any provider", responses=error_responses(404, 409),
+        opt=needs(Permission.books_write),
     )
     async def delete_payment(self, caller: CallerDep, payment_id: FromPath[int]) -> None:
         return await services.delete_payment(caller, payment_id=payment_id)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import jobs
+from ledgerbridge import audit, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
@@ -16,6 +16,7 @@ from ledgerbridge.domain.invoices.output import payment_out
 from ledgerbridge.domain.invoices.schemas import PaymentOut
 from ledgerbridge.domain.payments.schemas import PaymentIn, PaymentPage
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import balance_due, format_money, to_cents
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import (
@@ -88,6 +89,7 @@ async def list_payments(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> PaymentPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = Payment.workspace == caller.workspace_id
     if invoice_id is not None:
@@ -101,11 +103,13 @@ async def list_payments(
 
 
 async def get_payment(caller: Caller, *, payment_id: int) -> PaymentOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return payment_out(await in_workspace(Payment, payment_id, caller.workspace_id, "payment"))
 
 
 async def create_payment(caller: Caller, *, data: PaymentIn) -> PaymentOut:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     amount = check_amount(data.amount, "amount", places=MONEY_PLACES, min_value=Decimal("0.01"))
@@ -138,10 +142,15 @@ async def create_payment(caller: Caller, *, data: PaymentIn) -> PaymentOut:
         await payment.save()
         await _refresh_amount_paid(invoice.id)
         await _record_payment_exports(tx, caller, invoice.id, payment.id)
+        await audit.record(caller, "payment.create", target_type="payment", target_id=payment.id,
+                           after={"invoice_id": invoice.id, "invoice": invoice.number, "amount": amount,
+                                  "paid_on": payment.paid_on, "method": payment.method,
+                                  "reference": payment.reference})
     return payment_out(payment)
 
 
 async def delete_payment(caller: Caller, *, payment_id: int) -> None:
+    require(caller, Permission.books_write)
     ws = caller.workspace_id
     assert ws is not None
     payment = await in_workspace(Payment, payment_id, ws, "payment")
@@ -156,5 +165,8 @@ async def delete_payment(caller: Caller, *, payment_id: int) -> None:
                 "This payment is recorded in a provider too.",
                 fix="Delete or void it in the provider; LedgerBridge reads the change back.",
             )
+        await audit.record(caller, "payment.delete", target_type="payment", target_id=payment.id,
+                           before={"invoice_id": payment.invoice, "amount": payment.amount, "paid_on": payment.paid_on,
+                                   "method": payment.method, "reference": payment.reference})
         await Payment.delete().where(Payment.id == payment.id)
         await _refresh_amount_paid(payment.invoice)

@@ -13,6 +13,7 @@ from ledgerbridge.api.schemas import SyncRunOut, error_responses
 from ledgerbridge.domain.sync_runs import services
 from ledgerbridge.domain.sync_runs.schemas import SyncRunDetailOut, SyncRunPage
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import RunKind, RunState
 
 
@@ -40,6 +41,7 @@ class SyncRunController(Controller):
 
     @post(
         "/{run_id:int}/retry",
+        opt=needs(Permission.exports_run),
         status_code=HTTP_200_OK,
         summary="Run a failed or cancelled run again (as a new run)",
         responses=error_responses(404, 409),
@@ -49,6 +51,7 @@ class SyncRunController(Controller):
 
     @post(
         "/{run_id:int}/cancel",
+        opt=needs(Permission.exports_run),
         status_code=HTTP_200_OK,
         summary="Cancel a queued run, or stop a running one at its next checkpoint",
         responses=error_responses(404, 409),

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import jobs
+from ledgerbridge import audit, jobs
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.schemas import SyncRunOut
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.api.sync_state import issue_out, run_out
+from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.sync_runs.schemas import RunRecordOut, SyncRunDetailOut, SyncRunPage
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.tables import ACTIVE_RUN_STATES, RunKind, RunRecord, RunState, SyncIssue, SyncRun
 
 RECORDS_SHOWN = 500
@@ -21,7 +23,7 @@ async def retry_run(caller: Caller, run: SyncRun) -> SyncRun:
     """A new run with the same kind, connection and parameters; the failed one stays in history."""
     assert caller.workspace_id is not None
     async with jobs.transaction() as tx:
-        return await tx.record(
+        new = await tx.record(
             RunKind(run.kind),
             workspace_id=caller.workspace_id,
             connection_id=run.connection,
@@ -29,6 +31,9 @@ async def retry_run(caller: Caller, run: SyncRun) -> SyncRun:
             trigger=caller.trigger,
             progress_total=run.progress_total,
         )
+        await audit.record(caller, "sync_run.retry", target_type="sync_run", target_id=run.id,
+                           before={"state": run.state}, after={"run_id": new.id, "kind": run.kind})
+        return new
 
 
 async def list_runs(
@@ -40,6 +45,7 @@ async def list_runs(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> SyncRunPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = SyncRun.workspace == caller.workspace_id
     if connection_id is not None:
@@ -55,6 +61,7 @@ async def list_runs(
 
 
 async def get_run(caller: Caller, *, run_id: int) -> SyncRunDetailOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     run = await in_workspace(SyncRun, run_id, caller.workspace_id, "sync run")
     records = await RunRecord.objects().where(RunRecord.run == run.id).order_by(RunRecord.id).limit(RECORDS_SHOWN)
@@ -80,6 +87,7 @@ async def get_run(caller: Caller, *, run_id: int) -> SyncRunDetailOut:
 
 
 async def retry(caller: Caller, *, run_id: int) -> SyncRunOut:
+    require(caller, Permission.exports_run)
     assert caller.workspace_id is not None
     run = await in_workspace(SyncRun, run_id, caller.workspace_id, "sync run")
     if run.state in ACTIVE_RUN_STATES or run.state == RunState.done:
@@ -91,10 +99,14 @@ async def retry(caller: Caller, *, run_id: int) -> SyncRunOut:
 
 
 async def cancel(caller: Caller, *, run_id: int) -> SyncRunOut:
+    require(caller, Permission.exports_run)
     assert caller.workspace_id is not None
     run = await in_workspace(SyncRun, run_id, caller.workspace_id, "sync run")
-    if not await jobs.cancel(run.id):
-        raise Conflict(
-            f"Run {run.id} is {run.state}; only queued or running runs can be cancelled.", fix="Nothing to do."
-        )
+    async with write_transaction():  # jobs.cancel's own transaction joins this one
+        if not await jobs.cancel(run.id):
+            raise Conflict(
+                f"Run {run.id} is {run.state}; only queued or running runs can be cancelled.", fix="Nothing to do."
+            )
+        await audit.record(caller, "sync_run.cancel", target_type="sync_run", target_id=run.id,
+                           before={"state": run.state, "kind": run.kind}, after={"state": RunState.cancelled})
     return run_out(await in_workspace(SyncRun, run_id, caller.workspace_id, "sync run"))

@@ -6,6 +6,7 @@ from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
 from ledgerbridge.api.scoping import in_workspace, read_from_provider
 from ledgerbridge.domain.tax_rates.schemas import TaxRateOut, TaxRatePage
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.tables import TaxRate
 
@@ -30,6 +31,7 @@ async def list_tax_rates(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> TaxRatePage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where = read_from_provider(TaxRate, caller.workspace_id, connection_id, active)
     rows, total = await page_of(TaxRate, where, limit=limit, offset=offset, order_by=TaxRate.name)
@@ -37,5 +39,6 @@ async def list_tax_rates(
 
 
 async def get_tax_rate(caller: Caller, *, tax_rate_id: int) -> TaxRateOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return tax_rate_out(await in_workspace(TaxRate, tax_rate_id, caller.workspace_id, "tax rate"))

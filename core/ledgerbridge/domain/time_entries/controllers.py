@@ -19,6 +19,7 @@ from ledgerbridge.domain.time_entries.schemas import (
     TimeSyncOut,
 )
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class TimeEntryController(Controller):
@@ -48,7 +49,7 @@ class TimeEntryController(Controller):
             offset=offset,
         )
 
-    @post("/", summary="Record a time entry", responses=error_responses(409))
+    @post("/", summary="Record a time entry", responses=error_responses(409), opt=needs(Permission.records_write))
     async def create_entry(self, caller: CallerDep, data: JSONBody[TimeEntryIn]) -> TimeEntryOut:
         return await services.create_entry(caller, data=data)
 
@@ -56,7 +57,10 @@ class TimeEntryController(Controller):
     async def get_entry(self, caller: CallerDep, entry_id: FromPath[int]) -> TimeEntryOut:
         return await services.get_entry(caller, entry_id=entry_id)
 
-    @patch("/{entry_id:int}", summary="Change an unbilled time entry", responses=error_responses(404, 409))
+    @patch(
+        "/{entry_id:int}", summary="Change an unbilled time entry", responses=error_responses(404, 409),
+        opt=needs(Permission.records_write),
+    )
     async def update_entry(
         self, caller: CallerDep, entry_id: FromPath[int], data: JSONBody[TimeEntryPatch]
     ) -> TimeEntryOut:
@@ -64,6 +68,7 @@ class TimeEntryController(Controller):
 
     @put(
         "/by-ref/{ref:str}",
+        opt=needs(Permission.records_write),
         summary="Create or update a time entry by the host app's id",
         description="Idempotent; 201 when created. A billed entry only accepts a push that changes nothing.",
         responses=error_responses(409),
@@ -76,7 +81,10 @@ class TimeEntryController(Controller):
     ) -> Response[TimeEntryOut]:
         return await services.upsert_entry(caller, data=data, ref=ref)
 
-    @delete("/{entry_id:int}", summary="Delete an unbilled time entry", responses=error_responses(404, 409))
+    @delete(
+        "/{entry_id:int}", summary="Delete an unbilled time entry", responses=error_responses(404, 409),
+        opt=needs(Permission.records_write),
+    )
     async def delete_entry(self, caller: CallerDep, entry_id: FromPath[int]) -> None:
         return await services.delete_entry(caller, entry_id=entry_id)
 

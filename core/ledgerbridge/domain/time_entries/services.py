@@ -9,7 +9,7 @@ from litestar import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import jobs
+from ledgerbridge import audit, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
@@ -27,6 +27,7 @@ from ledgerbridge.domain.time_entries.schemas import (
     TimeSyncOut,
 )
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import format_money, to_cents
 from ledgerbridge.sync.books_target import books_connections
 from ledgerbridge.sync.time_sync import linked_connections, queue_time_sync
@@ -129,6 +130,7 @@ async def list_entries(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> TimeEntryPage:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = TimeEntry.workspace == caller.workspace_id
     if customer_id is not None:
@@ -148,6 +150,7 @@ async def list_entries(
 
 
 async def create_entry(caller: Caller, *, data: TimeEntryIn) -> TimeEntryOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     columns = await _columns(caller.workspace_id, given_fields(data))
     try:
@@ -161,11 +164,13 @@ async def create_entry(caller: Caller, *, data: TimeEntryIn) -> TimeEntryOut:
 
 
 async def get_entry(caller: Caller, *, entry_id: int) -> TimeEntryOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return entry_out(await in_workspace(TimeEntry, entry_id, caller.workspace_id, "time entry"))
 
 
 async def update_entry(caller: Caller, *, entry_id: int, data: TimeEntryPatch) -> TimeEntryOut:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     entry = await in_workspace(TimeEntry, entry_id, caller.workspace_id, "time entry")
     await _update(entry, await _columns(caller.workspace_id, given_fields(data)))
@@ -173,6 +178,7 @@ async def update_entry(caller: Caller, *, entry_id: int, data: TimeEntryPatch) -
 
 
 async def upsert_entry(caller: Caller, *, data: TimeEntryIn, ref: str) -> Response[TimeEntryOut]:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     columns = await _columns(caller.workspace_id, given_fields(data))
     columns["external_ref"] = ref
@@ -198,11 +204,14 @@ async def upsert_entry(caller: Caller, *, data: TimeEntryIn, ref: str) -> Respon
 
 
 async def delete_entry(caller: Caller, *, entry_id: int) -> None:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     entry = await in_workspace(TimeEntry, entry_id, caller.workspace_id, "time entry")
     if entry.invoice is not None:
         raise _billed(entry)
     async with write_transaction():
+        await audit.record(caller, "time_entry.delete", target_type="time_entry", target_id=entry.id,
+                           before=entry_out(entry))
         await TimeEntry.delete().where((TimeEntry.id == entry.id) & TimeEntry.invoice.is_null())
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from msgspec import UNSET
 
-from ledgerbridge import jobs, vault
+from ledgerbridge import audit, jobs, vault
 from ledgerbridge.api.errors import Conflict, Invalid, NotFound
 from ledgerbridge.api.paging import Page
 from ledgerbridge.api.scoping import in_workspace
@@ -36,6 +36,7 @@ from ledgerbridge.events.outbox import new_event_id
 from ledgerbridge.events.queueing import delivery_run
 from ledgerbridge.events.secrets import new_secret
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 
@@ -73,6 +74,7 @@ async def _endpoint(caller: Caller, endpoint_id: int) -> WebhookEndpoint:
 
 
 async def list_endpoints(caller: Caller) -> EndpointList:
+    require(caller, Permission.read)
     rows = await WebhookEndpoint.objects().where(WebhookEndpoint.workspace == caller.workspace_id).order_by(
         WebhookEndpoint.id
     )
@@ -80,10 +82,12 @@ async def list_endpoints(caller: Caller) -> EndpointList:
 
 
 async def get_endpoint(caller: Caller, *, endpoint_id: int) -> EndpointOut:
+    require(caller, Permission.read)
     return await endpoint_out(await _endpoint(caller, endpoint_id))
 
 
 async def create_endpoint(caller: Caller, *, data: EndpointIn) -> EndpointSecretOut:
+    require(caller, Permission.webhooks_manage)
     assert caller.workspace_id is not None
     check_url(data.url)
     secret = new_secret()
@@ -95,10 +99,13 @@ async def create_endpoint(caller: Caller, *, data: EndpointIn) -> EndpointSecret
     )
     async with jobs.transaction():
         await row.save()
+        await audit.record(caller, "webhook_endpoint.create", target_type="webhook_endpoint", target_id=row.id,
+                           after={"url": data.url, "description": data.description, "event_types": data.event_types})
     return EndpointSecretOut(endpoint=await endpoint_out(row), secret=secret)
 
 
 async def update_endpoint(caller: Caller, *, endpoint_id: int, data: EndpointUpdate) -> EndpointOut:
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     values: dict[Any, Any] = {WebhookEndpoint.updated_at: utcnow()}
     if data.url is not UNSET:
@@ -115,6 +122,11 @@ async def update_endpoint(caller: Caller, *, endpoint_id: int, data: EndpointUpd
             values[WebhookEndpoint.disabled_reason] = ""
     async with jobs.transaction() as tx:
         await WebhookEndpoint.update(values).where(WebhookEndpoint.id == row.id)
+        fields = {column._meta.name: value for column, value in values.items()
+                  if column is not WebhookEndpoint.updated_at}
+        before, after = audit.changed({name: getattr(row, name) for name in fields}, fields)
+        await audit.record(caller, "webhook_endpoint.update", target_type="webhook_endpoint", target_id=row.id,
+                           before=before, after=after)
         if enabling:
             # What gave up is tried again, on a fresh schedule, before anything newer.
             await WebhookDelivery.update({
@@ -126,15 +138,19 @@ async def update_endpoint(caller: Caller, *, endpoint_id: int, data: EndpointUpd
 
 
 async def delete_endpoint(caller: Caller, *, endpoint_id: int) -> EndpointOut:
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     answer = await endpoint_out(row)
     async with jobs.transaction():
+        await audit.record(caller, "webhook_endpoint.delete", target_type="webhook_endpoint", target_id=row.id,
+                           before={"url": row.url, "description": row.description, "enabled": row.enabled})
         await WebhookEndpoint.delete().where(WebhookEndpoint.id == row.id)
     return answer
 
 
 async def rotate_secret(caller: Caller, *, endpoint_id: int) -> EndpointSecretOut:
     """A new secret; the old one also signs deliveries for the grace period, so no event is lost."""
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     secret = new_secret()
     grace = timedelta(hours=get_settings().webhook_secret_grace_hours)
@@ -143,11 +159,14 @@ async def rotate_secret(caller: Caller, *, endpoint_id: int) -> EndpointSecretOu
             WebhookEndpoint.previous_secret_enc: row.secret_enc, WebhookEndpoint.secret_enc: vault.encrypt(secret),
             WebhookEndpoint.previous_secret_expires_at: utcnow() + grace, WebhookEndpoint.updated_at: utcnow(),
         }).where(WebhookEndpoint.id == row.id)
+        await audit.record(caller, "webhook_endpoint.rotate_secret", target_type="webhook_endpoint", target_id=row.id,
+                           after={"previous_secret_signs_until": utcnow() + grace})
     return EndpointSecretOut(endpoint=await get_endpoint(caller, endpoint_id=endpoint_id), secret=secret)
 
 
 async def send_test(caller: Caller, *, endpoint_id: int) -> TestResultOut:
     """Send a `webhook.test` event now, signed like any other; it is not kept in the feed."""
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     event_id = new_event_id()
     data = WebhookTest(endpoint_id=row.id, message="A test event from LedgerBridge.")
@@ -160,6 +179,7 @@ async def send_test(caller: Caller, *, endpoint_id: int) -> TestResultOut:
 
 async def resend(caller: Caller, *, endpoint_id: int, delivery_id: int) -> DeliveryOut:
     """Send a delivered or failed event again, with the same `webhook-id` (receivers dedupe on it)."""
+    require(caller, Permission.webhooks_manage)
     row = await _endpoint(caller, endpoint_id)
     delivery = await WebhookDelivery.objects().where(
         (WebhookDelivery.id == delivery_id) & (WebhookDelivery.endpoint == row.id)
@@ -200,6 +220,7 @@ async def _deliveries(endpoint_id: int, ids: list[int]) -> list[DeliveryOut]:
 
 async def delivery_log(caller: Caller, *, endpoint_id: int, limit: int, offset: int) -> DeliveryPage:
     """Newest first: each delivery with every attempt (status, response excerpt, latency)."""
+    require(caller, Permission.read)
     row = await _endpoint(caller, endpoint_id)
     where = WebhookDelivery.endpoint == row.id
     total = await WebhookDelivery.count().where(where)

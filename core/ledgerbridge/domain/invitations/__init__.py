@@ -1,0 +1,1 @@
+"""Invitations: how people join a workspace, by a link they accept themselves."""
