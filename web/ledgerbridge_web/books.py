@@ -11,6 +11,7 @@ from typing import Any
 from ledgerbridge import books
 from ledgerbridge.domain.books import services as books_services
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Connection, ExternalLink, RecordType
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -45,7 +46,7 @@ async def confirm_switch(request: AnyRequest, connection_id: FromPath[int]) -> R
                 exported=exported, explained=books_services.SWITCH_EXPLAINED)
 
 
-@post("/integrations/{connection_id:int}/books")
+@post("/integrations/{connection_id:int}/books", opt=needs(Permission.members_manage))
 async def switch(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     back = f"/integrations/{connection_id}/books"
@@ -58,7 +59,7 @@ async def switch(request: AnyRequest, connection_id: FromPath[int]) -> Response[
                                              f"({result.books.tenant_name}). Earlier links are kept.")
 
 
-@post("/integrations/{connection_id:int}/books/cancel")
+@post("/integrations/{connection_id:int}/books/cancel", opt=needs(Permission.members_manage))
 async def cancel(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     try:

@@ -11,6 +11,7 @@ from typing import Any
 from ledgerbridge.domain.tax_mappings import services as tax_services
 from ledgerbridge.domain.tax_mappings.schemas import ApplySuggestionsIn
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import TaxRate
 from litestar import Response, get, post
 
@@ -33,7 +34,7 @@ async def mapping_page(request: AnyRequest) -> Response[Any]:
     return page(request, "tax_mapping.html", listed=listed, books=books, connection=connection)
 
 
-@post(PATH)
+@post(PATH, opt=needs(Permission.records_write))
 async def save_mapping(request: AnyRequest) -> Response[Any]:
     """Per-rate dropdowns: only the rates whose mapping changed are saved."""
     me = person(request)
@@ -55,7 +56,7 @@ async def save_mapping(request: AnyRequest) -> Response[Any]:
     return see_other(PATH, notice=f"Saved {len(changed)} tax rate{'s' if len(changed) != 1 else ''}.")
 
 
-@post(f"{PATH}/suggestions")
+@post(f"{PATH}/suggestions", opt=needs(Permission.records_write))
 async def apply_suggestions(request: AnyRequest) -> Response[Any]:
     me = person(request)
     try:

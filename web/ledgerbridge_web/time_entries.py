@@ -59,7 +59,7 @@ async def bill(request: AnyRequest) -> Response[Any]:
     return see_other(f"/invoices/{invoice.id}", notice=f"Invoice {invoice.number} created from {len(ids)} entries.")
 
 
-@post("/time-entries/sync")
+@post("/time-entries/sync", opt=needs(Permission.exports_run))
 async def sync(request: AnyRequest) -> Response[Any]:
     """Send the ticked entries to the books on their own, as billable time to invoice there."""
     me = person(request)

@@ -11,7 +11,7 @@ from typing import Any
 from ledgerbridge.domain.workspaces import services as workspaces_services
 from ledgerbridge.domain.workspaces.schemas import WorkspaceIn
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.identity.permissions import may_manage_workspace
+from ledgerbridge.identity.permissions import Permission, may_manage_workspace, needs
 from litestar import Response, get, post
 
 from ledgerbridge_web.common import AnyRequest, failed, page, person, see_other
@@ -24,7 +24,7 @@ async def workspaces_page(request: AnyRequest) -> Response[Any]:
     return page(request, "workspaces.html", workspaces=listing.items, can_create=may_manage_workspace(me))
 
 
-@post("/workspaces")
+@post("/workspaces", opt=needs(Permission.members_manage))
 async def create(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()

@@ -10,6 +10,7 @@ from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.domain.books import services
 from ledgerbridge.domain.books.schemas import BooksCancelIn, BooksOut, BooksSwitchIn
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class BooksController(Controller):
@@ -26,6 +27,7 @@ class BooksController(Controller):
         summary="Switch the books to another connection (owners only)",
         description=services.SWITCH_EXPLAINED,
         responses=error_responses(403, 404, 409),
+        opt=needs(Permission.members_manage),
     )
     async def switch(self, caller: CallerDep, data: JSONBody[BooksSwitchIn]) -> BooksOut:
         return await services.switch_books(caller, connection_id=data.connection_id)
@@ -35,6 +37,7 @@ class BooksController(Controller):
         status_code=HTTP_200_OK,
         summary="Keep the books where they are and disconnect the new connection (owners only)",
         responses=error_responses(403, 404, 409),
+        opt=needs(Permission.members_manage),
     )
     async def cancel(self, caller: CallerDep, data: JSONBody[BooksCancelIn]) -> BooksOut:
         return await services.cancel_connection(caller, connection_id=data.connection_id)

@@ -9,13 +9,13 @@ exports it there.
 
 from __future__ import annotations
 
-from ledgerbridge import connections, jobs
+from ledgerbridge import audit, connections, jobs
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.scoping import in_workspace
 from ledgerbridge.domain.books.schemas import BooksOut
 from ledgerbridge.domain.connections.services import connection_out
 from ledgerbridge.identity.callers import Caller
-from ledgerbridge.identity.permissions import require_owner
+from ledgerbridge.identity.permissions import Permission, require, require_owner
 from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, RunState, SyncRun, utcnow
 
 WRITE_KINDS = (RunKind.export_invoice, RunKind.export_invoices, RunKind.export_customer, RunKind.export_payment)
@@ -27,6 +27,7 @@ SWITCH_EXPLAINED = (
 
 
 async def get_books(caller: Caller) -> BooksOut:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     rows = await Connection.objects().where(Connection.workspace == caller.workspace_id).order_by(Connection.id)
     books = next((row for row in rows if row.is_books), None)
@@ -88,6 +89,8 @@ async def switch_books(caller: Caller, *, connection_id: int) -> BooksOut:
                 & SyncRun.kind.is_in(list(WRITE_KINDS))
                 & (SyncRun.state == RunState.queued)
             )
+        await audit.record(caller, "books.switch", target_type="connection", target_id=target.id,
+                           before={"books": old_ids}, after={"books": [target.id]})
     return await get_books(caller)
 
 
@@ -102,5 +105,7 @@ async def cancel_connection(caller: Caller, *, connection_id: int) -> BooksOut:
             f"The {target.provider} connection {target.tenant_name or target.id} keeps this workspace's books.",
             fix="Switch the books to another connection first, or disconnect it from its Integrations page.",
         )
-    await connections.disconnect(target.id)
+    await connections.disconnect(target.id, also=lambda: audit.record(
+        caller, "books.cancel", target_type="connection", target_id=target.id,
+        before={"status": target.status}, after={"status": "disconnected"}))
     return await get_books(caller)

@@ -13,6 +13,7 @@ from ledgerbridge.domain.tax_mappings.schemas import (
     TaxMappingList,
 )
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class TaxMappingController(Controller):
@@ -25,13 +26,13 @@ class TaxMappingController(Controller):
         return await services.list_mappings(caller, connection_id=connection_id)
 
     @put("/{tax_rate_id:int}", summary="Map one of our tax rates to a books' rate (null unmaps it)",
-         responses=error_responses(404, 409))
+         responses=error_responses(404, 409), opt=needs(Permission.records_write))
     async def set_mapping(self, caller: CallerDep, tax_rate_id: FromPath[int],
                           data: JSONBody[TaxMappingIn]) -> TaxMappingList:
         return await services.set_mapping(caller, tax_rate_id=tax_rate_id, data=data)
 
     @post("/apply-suggestions", summary="Map every unmapped rate to its suggestion", status_code=200,
-          responses=error_responses(404, 409))
+          responses=error_responses(404, 409), opt=needs(Permission.records_write))
     async def apply_suggestions(self, caller: CallerDep, data: JSONBody[ApplySuggestionsIn]) -> TaxMappingList:
         return await services.apply_suggestions(caller, data=data)
 

@@ -28,6 +28,7 @@ from ledgerbridge.domain.tax_rates.schemas import TaxRateOut
 from ledgerbridge.domain.tax_rates.services import tax_rate_out
 from ledgerbridge.errors import NotSupported
 from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.books_target import books_connections
@@ -39,6 +40,7 @@ RATE_PLACES = 4
 
 async def create_tax_rate(caller: Caller, *, data: TaxRateIn) -> TaxRateOut:
     """One of our own rates, for invoice lines and items; it reaches the books through its mapping."""
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     check_amount(data.rate, "rate", places=RATE_PLACES, min_value=Decimal("0"))
     async with write_transaction():
@@ -99,6 +101,7 @@ async def mappings(connection: Connection) -> TaxMappingList:
 
 
 async def list_mappings(caller: Caller, *, connection_id: int | None = None) -> TaxMappingList:
+    require(caller, Permission.read)
     assert caller.workspace_id is not None
     return await mappings(await mapping_connection(caller.workspace_id, connection_id))
 
@@ -134,6 +137,7 @@ async def assign(workspace_id: int, connection_id: int | None, assignments: dict
 
 
 async def set_mapping(caller: Caller, *, tax_rate_id: int, data: TaxMappingIn) -> TaxMappingList:
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     connection = await assign(caller.workspace_id, data.connection_id, {tax_rate_id: data.books_rate_id})
     return await mappings(connection)
@@ -141,6 +145,7 @@ async def set_mapping(caller: Caller, *, tax_rate_id: int, data: TaxMappingIn) -
 
 async def apply_suggestions(caller: Caller, *, data: ApplySuggestionsIn) -> TaxMappingList:
     """Map every unmapped rate of ours to its suggestion; rates without one stay unmapped."""
+    require(caller, Permission.records_write)
     assert caller.workspace_id is not None
     connection = await mapping_connection(caller.workspace_id, data.connection_id)
     current = await mappings(connection)

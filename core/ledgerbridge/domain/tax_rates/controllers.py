@@ -12,6 +12,7 @@ from ledgerbridge.domain.tax_mappings.schemas import TaxRateIn
 from ledgerbridge.domain.tax_rates import services
 from ledgerbridge.domain.tax_rates.schemas import TaxRateOut, TaxRatePage
 from ledgerbridge.identity.callers import CallerDep
+from ledgerbridge.identity.permissions import Permission, needs
 
 
 class TaxRateController(Controller):
@@ -37,6 +38,6 @@ class TaxRateController(Controller):
 
     @post("/", summary="Create one of our own tax rates", description="Rates read from a provider are changed "
           "there; our own rates reach the books through the tax mapping (/api/v1/tax-mappings).",
-          responses=error_responses())
+          responses=error_responses(), opt=needs(Permission.records_write))
     async def create_tax_rate(self, caller: CallerDep, data: JSONBody[TaxRateIn]) -> TaxRateOut:
         return await mapping_services.create_tax_rate(caller, data=data)

@@ -96,6 +96,7 @@ class TimeEntryController(Controller):
         "no time records (Xero).",
         responses=error_responses(400, 404, 409),
         status_code=202,
+        opt=needs(Permission.exports_run),
     )
     async def sync_entries(self, caller: CallerDep, data: JSONBody[TimeSyncIn]) -> TimeSyncOut:
         return await services.sync_entries(caller, data=data)

@@ -219,6 +219,7 @@ async def sync_entries(caller: Caller, *, data: TimeSyncIn) -> TimeSyncOut:
     """Queue the selected entries for the books, as billable time to invoice there (HoursLogger's
     "sync times, invoice them in QuickBooks"). Refused before anything is queued when the provider
     keeps no time records."""
+    require(caller, Permission.exports_run)
     assert caller.workspace_id is not None
     ids = list(dict.fromkeys(data.time_entry_ids))
     found = {row["id"] for row in await TimeEntry.select(TimeEntry.id).where(
