@@ -16,7 +16,7 @@ from typing import Any
 from ledgerbridge import connections
 from ledgerbridge.domain.connections import services as connections_services
 from ledgerbridge.domain.connections.schemas import ConnectionPatch, SyncRequestIn
-from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.jobs import loads
 from ledgerbridge.provider import Capabilities
 from ledgerbridge.ratelimit import Usage
@@ -121,7 +121,10 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
         chooser = {"connection": row, "tenants": loads(row.provider_data).get("pending_tenants", [])}
     connect_error = None
     if query.get("connect_error"):
-        connect_error = {"code": query.get("connect_error"), "message": query.get("message") or ""}
+        # Only the reason code is taken from the URL, and only a known one: its words are ours, never the link's.
+        reason = REASONS.get(str(query.get("connect_error")))
+        if reason is not None:
+            connect_error = {"code": query.get("connect_error"), "message": f"{reason.message} {reason.fix}"}
     connected_id = chosen if chosen is not None and not query.get("choose_tenant") and not connect_error else None
     first_runs: list[dict[str, Any]] = []
     connected_caps = None

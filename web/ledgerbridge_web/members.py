@@ -45,6 +45,16 @@ async def _settings(request: AnyRequest, me: Caller, **shown: Any) -> Response[A
     keys = await ApiKey.select().where(ApiKey.workspace == workspace_of(me)).order_by(ApiKey.id)
     owners = sum(1 for member in members.items if member.role == Role.owner)
     context: dict[str, Any] = {"new_key": None, "new_member": None, "new_password": None, **shown}
+    # One-time secrets arrive through the session's flash (post/redirect/get), so a reload cannot mint another.
+    flash = getattr(request.state, "flash", None)
+    secret = dict(flash.secret) if flash is not None else {}
+    if secret.get("kind") == "api_key":
+        context["new_key"] = secret["value"]
+        flash.secret = {}  # type: ignore[union-attr]
+    elif secret.get("kind") == "first_password":
+        context["new_member"] = {"email": secret.get("email", ""), "role": secret.get("role", "")}
+        context["new_password"] = secret["value"]
+        flash.secret = {}  # type: ignore[union-attr]
     return page(request, "members.html", members=members.items, keys=keys, owners=owners, roles=list(Role),
                 can_manage=may_manage_workspace(me), **context)
 
@@ -79,7 +89,8 @@ async def add_member(request: AnyRequest) -> Response[Any]:
         return failed(SETTINGS, exc)
     if password is None:
         return see_other(SETTINGS, notice=f"{added.email} added as {added.role}; they sign in with their own password.")
-    return await _settings(request, me, new_member=added, new_password=password)
+    return see_other(SETTINGS, secret={"kind": "first_password", "label": "First password", "value": password,
+                                       "email": added.email, "role": str(getattr(added.role, "value", added.role))})
 
 
 @post("/workspace/members/{user_id:int}/role")
@@ -127,8 +138,8 @@ async def create_key(request: AnyRequest) -> Response[Any]:
     form = await request.form()
     name = str(form.get("name") or "").strip() or "API key"
     created = await api_keys_services.create_key(me, data=ApiKeyIn(name=name[:120]))
-    # Shown once, on this answer only: the key is stored hashed.
-    return await _settings(request, me, new_key=created.key)
+    # Shown once, on the next page only (the flash is deleted as it is read): the key is stored hashed.
+    return see_other(SETTINGS, secret={"kind": "api_key", "label": "New API key", "value": created.key})
 
 
 @post("/workspace/api-keys/{key_id:int}/revoke")
