@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge.identity.callers import caller_of
-from ledgerbridge.tables import SyncIssue
+from ledgerbridge.tables import RunState, SyncIssue, SyncRun
 from litestar import Response, get
 from piccolo.query.functions.aggregate import Count
 
@@ -27,6 +27,15 @@ async def open_issue_counts(workspace_id: int) -> dict[int | None, int]:
     return {row["connection"]: row["count"] for row in rows}
 
 
+async def _recent(workspace_id: int) -> dict[str, Any]:
+    """People's own runs (signed in or by API key) first: scheduled polls would push them off the list."""
+    manual = SyncRun.trigger.like("user:%") | SyncRun.trigger.like("api_key:%")
+    automatic = SyncRun.trigger.not_like("user:%") & SyncRun.trigger.not_like("api_key:%")
+    running = (SyncRun.workspace == workspace_id) & SyncRun.state.is_in([RunState.queued, RunState.running])
+    return {"runs": await recent_runs(workspace_id, where=manual, limit=RECENT_RUNS),
+            "automatic_running": await SyncRun.count().where(running & automatic)}
+
+
 @get("/")
 async def dashboard(request: AnyRequest) -> Response[Any]:
     me = caller_of(request)
@@ -43,7 +52,7 @@ async def dashboard(request: AnyRequest) -> Response[Any]:
         views=await connection_views(ws),
         issues=issues,
         issues_total=sum(issues.values()),
-        runs=await recent_runs(ws, limit=RECENT_RUNS),
+        **await _recent(ws),
         days=days,
         bars=chart.bars(days),
         exported_total=sum(d.exported for d in days),
@@ -56,7 +65,7 @@ async def dashboard(request: AnyRequest) -> Response[Any]:
 async def dashboard_runs(request: AnyRequest) -> Response[Any]:
     """The recent-runs table alone, for htmx to refresh in place."""
     me = person(request)
-    return fragment("_runs_table.html", runs=await recent_runs(workspace_of(me), limit=RECENT_RUNS))
+    return fragment("_recent_runs.html", **await _recent(workspace_of(me)))
 
 
 HANDLERS = [dashboard, dashboard_runs]

@@ -58,6 +58,10 @@ def _plain(message: str) -> str:
     match = re.match(r"Expected `([a-z]+)`", message)
     if match and match.group(1) in _TYPE_WORDS:
         return f"must be {_TYPE_WORDS[match.group(1)]}"
+    if message.startswith("Invalid decimal"):
+        return "must be a number"
+    if message.startswith("Invalid RFC3339 encoded date"):
+        return "must be a real date (YYYY-MM-DD)"
     if "length >= 1" in message:
         return "is required"
     length = re.search(r"length <= (\d+)", message)
