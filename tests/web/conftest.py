@@ -85,6 +85,7 @@ def chromium_page(request: pytest.FixtureRequest) -> Iterator[Any]:
         folder = SHOTS / request.node.name
         folder.mkdir(parents=True, exist_ok=True)
         page.shot = lambda name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        page.shots_folder = folder  # type: ignore[attr-defined]
         try:
             yield page
         finally:

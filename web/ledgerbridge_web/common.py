@@ -17,6 +17,7 @@ from ledgerbridge.identity.callers import Caller, caller_of
 from ledgerbridge.identity.errors import Forbidden, NotSignedIn
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities, ProviderInfo
+from ledgerbridge.settings import get_settings
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
@@ -192,11 +193,20 @@ def hue(key: str) -> int:
     return sum(ord(char) * (index + 7) for index, char in enumerate(key)) % 360
 
 
+def sandbox_address(key: str) -> str:
+    """Where a provider is pointed instead of its real service (a local demo sandbox), or "" for the real one.
+
+    A connection made there holds demo data whatever environment it names, so pages say "sandbox at <address>"
+    rather than "production".
+    """
+    return get_settings().provider(key).base_url
+
+
 def label(value: str) -> str:
     return str(value).replace("_", " ")
 
 
 def template_helpers() -> dict[str, Any]:
     return {"provider_name": provider_name, "tenant_noun": tenant_noun, "initials": initials, "hue": hue,
-            "label": label}
+            "label": label, "sandbox_address": sandbox_address}
 

@@ -7,7 +7,7 @@ from typing import Any
 from ledgerbridge.domain.customers import services as customers_services
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerPatch
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.tables import Customer, CustomerKind
+from ledgerbridge.tables import Connection, ConnectionStatus, Customer, CustomerKind
 from litestar import Response, get, post
 from litestar.params import FromPath
 
@@ -39,10 +39,18 @@ def _values(form: Any) -> dict[str, str]:
     return values
 
 
+async def _home_currency(workspace_id: int) -> str:
+    """The connected company's own currency first: a customer billed in another one is a conversion surprise."""
+    rows = await Connection.select(Connection.currency).where(
+        (Connection.workspace == workspace_id) & (Connection.status == ConnectionStatus.connected)
+    ).order_by(Connection.id)
+    return next((row["currency"] for row in rows if row["currency"]), "USD")
+
+
 @get("/customers/new")
 async def new_customer(request: AnyRequest) -> Response[Any]:
-    person(request)
-    state = FormState(values={"currency": "USD", "kind": CustomerKind.business.value})
+    ws = workspace_of(person(request))
+    state = FormState(values={"currency": await _home_currency(ws), "kind": CustomerKind.business.value})
     return record_form(request, title="New customer", action="/customers/new", fields=FIELDS, state=state,
                        submit="Create customer", back=Back("/customers", "Customers"))
 
