@@ -11,7 +11,7 @@ from piccolo.query.functions.aggregate import Count
 
 from ledgerbridge_web import chart
 from ledgerbridge_web.common import AnyRequest, fragment, page, person, workspace_of
-from ledgerbridge_web.integrations import connection_views
+from ledgerbridge_web.integrations import busy_connections, connection_views
 from ledgerbridge_web.runs import recent_runs
 from ledgerbridge_web.webhooks import open_notices
 
@@ -50,6 +50,7 @@ async def dashboard(request: AnyRequest) -> Response[Any]:
         "dashboard.html",
         no_workspace=False,
         views=await connection_views(ws),
+        busy=await busy_connections(ws),
         issues=issues,
         issues_total=sum(issues.values()),
         **await _recent(ws),

@@ -21,7 +21,7 @@ from ledgerbridge.jobs import loads
 from ledgerbridge.provider import Capabilities
 from ledgerbridge.ratelimit import Usage
 from ledgerbridge.settings import get_settings
-from ledgerbridge.tables import Account, Connection, ConnectionStatus, NumberPolicy, RevertAction, SyncRun
+from ledgerbridge.tables import Account, Connection, ConnectionStatus, NumberPolicy, RevertAction, RunState, SyncRun
 from litestar import Response, get, post
 from litestar.params import FromPath
 
@@ -30,6 +30,7 @@ from ledgerbridge_web.common import (
     capabilities,
     checked,
     failed,
+    fragment,
     int_or_none,
     page,
     person,
@@ -98,6 +99,15 @@ async def connection_views(workspace_id: int, connection_id: int | None = None) 
     return views
 
 
+async def busy_connections(workspace_id: int) -> list[int]:
+    """Connections with a queued or running sync: their cards poll until it ends."""
+    rows = await SyncRun.select(SyncRun.connection).where(
+        (SyncRun.workspace == workspace_id) & SyncRun.state.is_in([RunState.queued, RunState.running])
+        & SyncRun.connection.is_not_null()
+    ).distinct()
+    return [row["connection"] for row in rows]
+
+
 async def _connection(workspace_id: int, connection_id: int) -> Connection:
     row = await Connection.objects().where(
         (Connection.id == connection_id) & (Connection.workspace == workspace_id)
@@ -144,6 +154,7 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
         connected_id=connected_id,
         connected_caps=connected_caps,
         first_runs=first_runs,
+        busy=await busy_connections(ws),
     )
 
 
@@ -168,7 +179,18 @@ async def integration_page(request: AnyRequest, connection_id: FromPath[int]) ->
         sync_choices=SYNC_CHOICES,
         number_policies=list(NumberPolicy),
         revert_actions=list(RevertAction),
+        busy=await busy_connections(ws),
     )
+
+
+@get("/integrations/{connection_id:int}/health")
+async def health_fragment(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
+    """One connection's health card, for htmx to poll while its syncs run."""
+    me = person(request)
+    ws = workspace_of(me)
+    await _connection(ws, connection_id)
+    view = (await connection_views(ws, connection_id))[0]
+    return fragment("_health_live.html", view=view, busy=await busy_connections(ws))
 
 
 @post("/integrations/{connection_id:int}/settings")
@@ -235,4 +257,5 @@ async def disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Respo
     )
 
 
-HANDLERS = [integrations_page, integration_page, save_settings, sync_now, confirm_disconnect, disconnect]
+HANDLERS = [integrations_page, integration_page, health_fragment, save_settings, sync_now, confirm_disconnect,
+            disconnect]
