@@ -111,3 +111,29 @@ async def test_the_dashboard_shows_health_issues_chart_and_runs(ui: UI, tenant: 
     assert "Acme Books" in page and "connected" in page
     assert "<svg" in page and "Invoice exports, last 30 days" in page
     assert "import customers" in page and "No open issues" in page
+
+
+async def test_a_demo_sandbox_connection_says_so_with_its_address(
+    ui: UI, tenant: Tenant, monkeypatch: Any
+) -> None:
+    row = await make_connection(tenant.workspace_id, environment="production")
+    assert "Demo sandbox" not in await ui.get("/integrations")
+    monkeypatch.setenv("LEDGERBRIDGE_ACME_BASE_URL", "http://127.0.0.1:8799")
+    for path in ("/integrations", f"/integrations/{row.id}", "/"):
+        page = await ui.get(path)
+        assert "Demo sandbox" in page and "at http://127.0.0.1:8799" in page, path
+        assert "· production" not in page
+
+
+async def test_a_card_follows_its_running_sync_and_stops_when_it_ends(ui: UI, tenant: Tenant) -> None:
+    row = await make_connection(tenant.workspace_id)
+    idle = await ui.get("/integrations")
+    assert f'id="health-{row.id}"' in idle and f'hx-get="/integrations/{row.id}/health"' not in idle
+    response = await ui.post(f"/integrations/{row.id}/sync", {"what": ["customers"]})
+    assert response.status_code == 303
+    busy = await ui.get("/integrations")
+    assert f'hx-get="/integrations/{row.id}/health"' in busy and "Syncing now" in busy
+    for run in await SyncRun.select(SyncRun.id).where(SyncRun.connection == row.id):
+        await jobs.execute(run["id"])
+    done = await ui.get(f"/integrations/{row.id}/health")
+    assert 'data-live="off"' in done and "hx-get" not in done and "Syncing now" not in done

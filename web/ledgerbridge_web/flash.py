@@ -86,10 +86,13 @@ async def take(request: Request[Any, Any, Any]) -> Flash:
     token = _token(request)
     if token is None:
         return Flash()
+    peek = await _read(token)  # most pages have nothing to show: no write lock taken for them
+    if not peek or FLASH_KEY not in peek:
+        return Flash()
     async with write_transaction():
         data = await _read(token)
         if not data or FLASH_KEY not in data:
-            return Flash()
+            return Flash()  # another tab took it meanwhile
         flash = Flash.from_json(data.pop(FLASH_KEY))
         await _write(token, data)
     return flash
