@@ -117,7 +117,9 @@ async def test_a_demo_sandbox_connection_says_so_with_its_address(
     ui: UI, tenant: Tenant, monkeypatch: Any
 ) -> None:
     row = await make_connection(tenant.workspace_id, environment="production")
-    assert "Demo sandbox" not in await ui.get("/integrations")
+    monkeypatch.delenv("LEDGERBRIDGE_ACME_BASE_URL", raising=False)  # the real provider: no demo label
+    page = await ui.get("/integrations")
+    assert "Demo sandbox" not in page and "· production" in page
     monkeypatch.setenv("LEDGERBRIDGE_ACME_BASE_URL", "http://127.0.0.1:8799")
     for path in ("/integrations", f"/integrations/{row.id}", "/"):
         page = await ui.get(path)
