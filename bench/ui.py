@@ -26,7 +26,10 @@ from typing import Any
 
 PAGES = ["/", "/integrations", "/invoices", "/invoices?sync=not_exported", "/invoices?status=finalized&page=3",
          "/invoices/{invoice}", "/items", "/items/mapping", "/customers", "/sync-history", "/issues",
-         "/time-entries", "/workspace/settings"]
+         "/time-entries", "/workspace/settings",
+         # issue 13's forms and live fragments
+         "/customers/new", "/items/new", "/time-entries/new", "/invoices/new", "/invoices/{invoice}/edit",
+         "/invoices/{invoice}/live", "/dashboard/runs", "/sync-history?state=failed&origin=manual"]
 PASSWORD = "bench password 1"
 CHUNK = 500
 

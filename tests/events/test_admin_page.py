@@ -31,15 +31,18 @@ async def test_an_owner_manages_an_endpoint_from_the_page(ui: UI, tenant: Tenant
     assert "No endpoints yet" in page and 'href="/webhooks"' in page
     created = await ui.post("/webhooks", {"url": receiver.url, "description": "host app",
                                           "event_types": ["connection.needs_reconnect"]})
-    secret = re.search(r'id="new-secret">([^<]+)<', created.text).group(1)  # type: ignore[union-attr]
-    assert secret.startswith("whsec_") and "shown only once" in created.text
     endpoint = await WebhookEndpoint.objects().first()
     detail_path = f"/webhooks/{endpoint.id}"
-    assert secret not in await ui.get(detail_path)  # never shown again
+    assert created.headers["location"] == detail_path  # post/redirect/get
+    shown = await ui.follow(created)
+    secret = re.search(r'id="new-secret">([^<]+)<', shown).group(1)  # type: ignore[union-attr]
+    assert secret.startswith("whsec_") and "shown only once" in shown
+    assert secret not in await ui.get(detail_path)  # never shown again, and the reload created nothing
+    assert await WebhookEndpoint.count() == 1
     receiver.secrets = [secret]
 
-    tested = await ui.post(f"{detail_path}/test")
-    assert 'id="test-result"' in tested.text and "accepted (204)" in tested.text
+    tested = await ui.follow(await ui.post(f"{detail_path}/test"))
+    assert 'id="test-result"' in tested and "accepted (204)" in tested
 
     connection = await make_connection(tenant.workspace_id)
     async with jobs.transaction() as tx:
@@ -53,9 +56,9 @@ async def test_an_owner_manages_an_endpoint_from_the_page(ui: UI, tenant: Tenant
     await run_queued()
     assert len(receiver.received) == 3 and len(receiver.unique()) == 2  # the test event, the event twice
 
-    rotated = await ui.post(f"{detail_path}/rotate")
-    new_secret = re.search(r'id="new-secret">([^<]+)<', rotated.text).group(1)  # type: ignore[union-attr]
-    assert new_secret != secret and "previous secret" in rotated.text
+    rotated = await ui.follow(await ui.post(f"{detail_path}/rotate"))
+    new_secret = re.search(r'id="new-secret">([^<]+)<', rotated).group(1)  # type: ignore[union-attr]
+    assert new_secret != secret and "previous secret" in rotated
 
     confirm = await ui.get(f"{detail_path}/delete")
     assert "Delete this endpoint?" in confirm and receiver.url in confirm

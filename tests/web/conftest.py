@@ -57,6 +57,13 @@ class UI:
         assert response.status_code in (200, 303), (path, response.status_code, response.text[:2000])
         return response
 
+    async def follow(self, response: Any) -> str:
+        """The page a post/redirect/get lands on: where the action's message (flash) is shown, once."""
+        assert response.status_code == 303, (response.status_code, response.text[:2000])
+        location = response.headers["location"]
+        assert "notice=" not in location and "error=" not in location, f"messages never ride in the URL: {location}"
+        return await self.get(location)
+
 
 @pytest.fixture
 async def ui(client: AsyncTestClient[Any], tenant: Tenant, acme: Any) -> AsyncIterator[UI]:
@@ -78,6 +85,7 @@ def chromium_page(request: pytest.FixtureRequest) -> Iterator[Any]:
         folder = SHOTS / request.node.name
         folder.mkdir(parents=True, exist_ok=True)
         page.shot = lambda name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        page.shots_folder = folder  # type: ignore[attr-defined]
         try:
             yield page
         finally:

@@ -2,8 +2,8 @@
 
 Pages need a signed-in person with a workspace. A stranger is answered by the core's error
 handling, which sends a browser to the sign-in page and back. Actions answer with a redirect
-(post/redirect/get), carrying the outcome in the query string (`notice`, `error`, `fix`) so a
-page shows it without any server-side flash storage.
+(post/redirect/get); what the next page should say rides in the server-side session (flash.py),
+never in the URL, so nobody can put words on our pages with a crafted link and a reload shows nothing new.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from ledgerbridge.identity.callers import Caller, caller_of
 from ledgerbridge.identity.errors import Forbidden, NotSignedIn
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities, ProviderInfo
+from ledgerbridge.settings import get_settings
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from ledgerbridge_web.flash import Flash, queue
 
 PAGE_SIZE = 50
 
@@ -76,8 +79,7 @@ def workspace_of(me: Caller) -> int:
 def page(request: AnyRequest, template: str, status: int = 200, **context: Any) -> Template:
     me = caller_of(request)
     section = "/" + request.url.path.strip("/").split("/")[0] if request.url.path != "/" else "/"
-    query = request.query_params
-    flash = {"notice": query.get("notice"), "error": query.get("error"), "fix": query.get("fix")}
+    flash = getattr(request.state, "flash", None) or Flash()
     return Template(
         template,
         context={
@@ -99,7 +101,11 @@ def fragment(template: str, **context: Any) -> Template:
     return Template(template, context={**template_helpers(), **context})
 
 
-def see_other(path: str, **params: Any) -> Redirect:
+def see_other(path: str, *, notice: str | None = None, error: str | None = None, fix: str | None = None,
+              secret: dict[str, str] | None = None, **params: Any) -> Redirect:
+    """Post/redirect/get: messages (and a one-time secret) go to the session's flash, only ids to the URL."""
+    if notice or error or secret:
+        queue(Flash(notice=notice or "", error=error or "", fix=fix or "", secret=secret or {}))
     query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
     if query:
         path = f"{path}{'&' if '?' in path else '?'}{query}"
@@ -141,7 +147,7 @@ class Paging:
         return max(1, -(-self.total // self.size))
 
     def link(self, request: AnyRequest, number: int) -> str:
-        skip = ("page", "notice", "error", "fix")
+        skip = ("page",)
         params = {key: value for key, value in request.query_params.items() if key not in skip}
         params["page"] = str(number)
         return f"{request.url.path}?{urlencode(params)}"
@@ -188,11 +194,20 @@ def hue(key: str) -> int:
     return sum(ord(char) * (index + 7) for index, char in enumerate(key)) % 360
 
 
+def sandbox_address(key: str) -> str:
+    """Where a provider is pointed instead of its real service (a local demo sandbox), or "" for the real one.
+
+    A connection made there holds demo data whatever environment it names, so pages say "sandbox at <address>"
+    rather than "production".
+    """
+    return get_settings().provider(key).base_url
+
+
 def label(value: str) -> str:
     return str(value).replace("_", " ")
 
 
 def template_helpers() -> dict[str, Any]:
     return {"provider_name": provider_name, "tenant_noun": tenant_noun, "initials": initials, "hue": hue,
-            "label": label}
+            "label": label, "sandbox_address": sandbox_address}
 

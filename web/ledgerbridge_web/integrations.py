@@ -16,7 +16,7 @@ from typing import Any
 from ledgerbridge import connections
 from ledgerbridge.domain.connections import services as connections_services
 from ledgerbridge.domain.connections.schemas import ConnectionPatch, SyncRequestIn
-from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.jobs import loads
 from ledgerbridge.provider import Capabilities
@@ -29,6 +29,7 @@ from ledgerbridge.tables import (
     NumberPolicy,
     ReissueNumber,
     RevertAction,
+    RunState,
     SyncRun,
 )
 from litestar import Response, get, post
@@ -39,6 +40,7 @@ from ledgerbridge_web.common import (
     capabilities,
     checked,
     failed,
+    fragment,
     int_or_none,
     page,
     person,
@@ -107,6 +109,15 @@ async def connection_views(workspace_id: int, connection_id: int | None = None) 
     return views
 
 
+async def busy_connections(workspace_id: int) -> list[int]:
+    """Connections with a queued or running sync: their cards poll until it ends."""
+    rows = await SyncRun.select(SyncRun.connection).where(
+        (SyncRun.workspace == workspace_id) & SyncRun.state.is_in([RunState.queued, RunState.running])
+        & SyncRun.connection.is_not_null()
+    ).distinct()
+    return [row["connection"] for row in rows]
+
+
 async def _connection(workspace_id: int, connection_id: int) -> Connection:
     row = await Connection.objects().where(
         (Connection.id == connection_id) & (Connection.workspace == workspace_id)
@@ -130,7 +141,10 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
         chooser = {"connection": row, "tenants": loads(row.provider_data).get("pending_tenants", [])}
     connect_error = None
     if query.get("connect_error"):
-        connect_error = {"code": query.get("connect_error"), "message": query.get("message") or ""}
+        # Only the reason code is taken from the URL, and only a known one: its words are ours, never the link's.
+        reason = REASONS.get(str(query.get("connect_error")))
+        if reason is not None:
+            connect_error = {"code": query.get("connect_error"), "message": f"{reason.message} {reason.fix}"}
     connected_id = chosen if chosen is not None and not query.get("choose_tenant") and not connect_error else None
     first_runs: list[dict[str, Any]] = []
     connected_caps = None
@@ -150,6 +164,7 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
         connected_id=connected_id,
         connected_caps=connected_caps,
         first_runs=first_runs,
+        busy=await busy_connections(ws),
     )
 
 
@@ -174,7 +189,18 @@ async def integration_page(request: AnyRequest, connection_id: FromPath[int]) ->
         sync_choices=SYNC_CHOICES,
         number_policies=list(NumberPolicy),
         revert_actions=list(RevertAction),
+        busy=await busy_connections(ws),
     )
+
+
+@get("/integrations/{connection_id:int}/health")
+async def health_fragment(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
+    """One connection's health card, for htmx to poll while its syncs run."""
+    me = person(request)
+    ws = workspace_of(me)
+    await _connection(ws, connection_id)
+    view = (await connection_views(ws, connection_id))[0]
+    return fragment("_health_live.html", view=view, busy=await busy_connections(ws))
 
 
 @post("/integrations/{connection_id:int}/settings", opt=needs(Permission.connections_manage))
@@ -243,4 +269,5 @@ async def disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Respo
     )
 
 
-HANDLERS = [integrations_page, integration_page, save_settings, sync_now, confirm_disconnect, disconnect]
+HANDLERS = [integrations_page, integration_page, health_fragment, save_settings, sync_now, confirm_disconnect,
+            disconnect]

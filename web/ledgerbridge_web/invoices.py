@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ledgerbridge.api.paging import contains
+from ledgerbridge.domain.connections import services as connections_services
+from ledgerbridge.domain.connections.schemas import SyncRequestIn
 from ledgerbridge.domain.invoices import services as invoices_services
 from ledgerbridge.domain.invoices.output import invoices_out
 from ledgerbridge.domain.invoices.schemas import BulkExportIn, ExportIn
@@ -23,7 +26,7 @@ from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.exporting import preview_invoice
-from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus
+from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus, RunState, SyncRun
 from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
@@ -34,6 +37,7 @@ from ledgerbridge_web.common import (
     Paging,
     capabilities,
     failed,
+    fragment,
     ids_from,
     int_or_none,
     page,
@@ -43,6 +47,7 @@ from ledgerbridge_web.common import (
     see_other,
     workspace_of,
 )
+from ledgerbridge_web.runs import recent_runs
 
 BADGES = [
     ("not_exported", "Not exported"),
@@ -172,10 +177,8 @@ async def _preview(row: Invoice, connection: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-@get("/invoices/{invoice_id:int}")
-async def invoice_page(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
-    me = person(request)
-    ws = workspace_of(me)
+async def _detail(ws: int, invoice_id: int) -> dict[str, Any]:
+    """What the invoice page and its live fragment show: the invoice, its copies, and what is running now."""
     row = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == ws)).first()
     if row is None:
         raise LedgerBridgeError(f"There is no invoice {invoice_id} in this workspace.", code="not_found",
@@ -200,13 +203,64 @@ async def invoice_page(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
                 "differences": _differences(invoice, link),
             }
         )
+    customer = await Customer.select(Customer.name, Customer.email).where(Customer.id == row.customer).first()
+    active_runs = await recent_runs(ws, where=SyncRun.state.is_in([RunState.queued, RunState.running]), limit=5)
+    active_runs.sort(key=lambda run: run["id"])
+    return {"row": row, "invoice": invoice, "copies": copies, "customer": customer, "connections": connections,
+            "active_runs": active_runs, "today": date.today().isoformat()}
+
+
+@get("/invoices/{invoice_id:int}")
+async def invoice_page(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
+    me = person(request)
+    detail = await _detail(workspace_of(me), invoice_id)
+    row, connections = detail.pop("row"), detail.pop("connections")
     previews = [
         {"connection": c, "provider": provider_name(c["provider"]), "payload": await _preview(row, c)}
         for c in connections.values()
         if c["status"] == "connected" and c["is_books"]  # the others are read-only: nothing goes there
     ]
-    customer = await Customer.select(Customer.name, Customer.email).where(Customer.id == row.customer).first()
-    return page(request, "invoice.html", invoice=invoice, copies=copies, previews=previews, customer=customer)
+    return page(request, "invoice.html", previews=previews, **detail)
+
+
+@get("/invoices/{invoice_id:int}/live")
+async def invoice_live(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
+    """The part of the invoice page that background work changes, for htmx to poll until nothing runs."""
+    me = person(request)
+    detail = await _detail(workspace_of(me), invoice_id)
+    detail.pop("row"), detail.pop("connections")
+    return fragment("_invoice_live.html", me=me, **detail)
+
+
+@post("/invoices/{invoice_id:int}/check")
+async def check_payments(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
+    """Read invoices (and so payments) back from every connection holding a copy of this one, now.
+
+    With htmx the answer is the live fragment, already polling the runs it queued; without, a redirect.
+    """
+    me = person(request)
+    ws = workspace_of(me)
+    back = f"/invoices/{invoice_id}"
+    detail = await _detail(ws, invoice_id)
+    targets = sorted({link.connection_id for link in detail["invoice"].links
+                      if detail["connections"].get(link.connection_id, {}).get("status") == "connected"})
+    try:
+        if not targets:
+            raise LedgerBridgeError("No connected integration holds a copy of this invoice.", code="not_connected",
+                                    fix="Export it first, or reconnect the integration under Integrations.")
+        for connection_id in targets:
+            await connections_services.sync(me, connection_id=connection_id, data=SyncRequestIn(what=["invoices"]))
+    except LedgerBridgeError as exc:
+        if "hx-request" in request.headers:
+            detail = await _detail(ws, invoice_id)
+            detail.pop("row"), detail.pop("connections")
+            return fragment("_invoice_live.html", me=me, check_error=exc, **detail)
+        return failed(back, exc)
+    if "hx-request" in request.headers:
+        detail = await _detail(ws, invoice_id)
+        detail.pop("row"), detail.pop("connections")
+        return fragment("_invoice_live.html", me=me, **detail)
+    return see_other(back, notice="Checking your accounting software for payments.")
 
 
 async def _action(request: AnyRequest, invoice_id: int, handler: Any, done: str, **kwargs: Any) -> Response[Any]:
@@ -256,4 +310,5 @@ async def revert(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any
     )
 
 
-HANDLERS = [invoice_list, export_selected, invoice_page, export_one, finalize, send, confirm_revert, revert]
+HANDLERS = [invoice_list, export_selected, invoice_page, invoice_live, check_payments, export_one, finalize, send,
+            confirm_revert, revert]

@@ -9,7 +9,8 @@ from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.permissions import Permission, needs
 from litestar import Response, get, post
 
-from ledgerbridge_web.common import AnyRequest, ids_from, int_or_none, page, person, see_other
+from ledgerbridge_web.common import AnyRequest, ids_from, int_or_none, page, person, see_other, workspace_of
+from ledgerbridge_web.names import records as records_named
 
 
 @get("/issues")
@@ -17,7 +18,9 @@ async def issue_groups(request: AnyRequest) -> Response[Any]:
     me = person(request)
     connection_id = int_or_none(request.query_params.get("connection_id"))
     grouped = await issues_services.grouped(me, connection_id=connection_id, resolved=False)
-    return page(request, "issues.html", groups=grouped.groups, total=grouped.total)
+    refs = [(issue.record_type, issue.record_id) for group in grouped.groups for issue in group.issues]
+    names = await records_named(workspace_of(me), refs)
+    return page(request, "issues.html", groups=grouped.groups, total=grouped.total, names=names)
 
 
 @post("/issues/bulk", opt=needs(Permission.records_write))

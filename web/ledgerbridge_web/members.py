@@ -9,6 +9,7 @@ refusal returns to the page with its message and fix.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ledgerbridge.domain.api_keys import services as api_keys_services
@@ -55,6 +56,19 @@ async def _settings(request: AnyRequest, me: Caller, **shown: Any) -> Response[A
     invitations = (await invitations_services.list_invitations(me)).items if can_manage else []
     owners = sum(1 for member in members.items if member.role == Role.owner)
     context: dict[str, Any] = {"new_key": None, "new_invitation": None, **shown}
+    # One-time secrets arrive through the session's flash (post/redirect/get), so a reload cannot mint another.
+    flash = getattr(request.state, "flash", None)
+    secret = dict(flash.secret) if flash is not None else {}
+    if secret.get("kind") == "api_key":
+        context["new_key"] = secret["value"]
+        flash.secret = {}  # type: ignore[union-attr]
+    elif secret.get("kind") == "invitation":
+        context["new_invitation"] = {
+            "accept_url": secret["value"],
+            "invitation": {"role": secret.get("role", ""), "note": secret.get("note", ""),
+                           "expires_at": datetime.fromisoformat(secret["expires_at"])},
+        }
+        flash.secret = {}  # type: ignore[union-attr]
     return page(request, "members.html", members=members.items, keys=keys, owners=owners, roles=list(Role),
                 role_labels=ROLE_LABELS, scopes=list(Scope), default_scopes=DEFAULT_KEY_SCOPES,
                 invitations=invitations, can_manage=can_manage, **context)
@@ -77,7 +91,12 @@ async def invite(request: AnyRequest) -> Response[Any]:
         raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
-    return await _settings(request, me, new_invitation=created)
+    invitation = created.invitation
+    return see_other(SETTINGS, secret={
+        "kind": "invitation", "label": "Invitation link", "value": created.accept_url,
+        "role": str(getattr(invitation.role, "value", invitation.role)), "note": invitation.note,
+        "expires_at": invitation.expires_at.isoformat(),
+    })
 
 
 @post("/workspace/invitations/{invitation_id:int}/revoke", opt=needs(Permission.members_manage))
@@ -145,8 +164,8 @@ async def create_key(request: AnyRequest) -> Response[Any]:
         return failed(SETTINGS, LedgerBridgeError("A key needs at least one scope.", code="validation_failed",
                                                   fix="Tick the scopes the key needs, e.g. read."))
     created = await api_keys_services.create_key(me, data=ApiKeyIn(name=name[:120], scopes=scopes))
-    # Shown once, on this answer only: the key is stored hashed.
-    return await _settings(request, me, new_key=created.key)
+    # Shown once, on the next page only (the flash is deleted as it is read): the key is stored hashed.
+    return see_other(SETTINGS, secret={"kind": "api_key", "label": "New API key", "value": created.key})
 
 
 @post("/workspace/api-keys/{key_id:int}/revoke", opt=needs(Permission.api_keys_manage))

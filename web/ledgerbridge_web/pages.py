@@ -14,19 +14,24 @@ from litestar.static_files import create_static_files_router
 from ledgerbridge_web import (
     audit,
     books,
+    customer_forms,
     customer_review,
     customers,
     dashboard,
+    flash,
     integrations,
     invitations,
+    invoice_forms,
     invoices,
     issues,
+    item_forms,
     items,
     members,
     signin,
     sync_history,
     tax_mapping,
     time_entries,
+    time_entry_forms,
     webhooks,
     workspaces,
 )
@@ -35,6 +40,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, books, invoices, items, sync_history, customers, customer_review, issues,
     time_entries, members, webhooks, workspaces, tax_mapping, invitations, audit,
+    # The record forms of issue 13: their fixed paths (".../new") are registered beside the pages they extend.
+    customer_forms, item_forms, time_entry_forms, invoice_forms,
 )
 
 
@@ -43,4 +50,6 @@ def route_handlers() -> list[Any]:
         path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False
     )
     handlers = [handler for area in AREAS for handler in area.HANDLERS]
-    return [Router("/", route_handlers=handlers, include_in_schema=False), static]
+    ui = Router("/", route_handlers=handlers, include_in_schema=False,
+                before_request=flash.before_request, after_request=flash.after_request)
+    return [ui, static]

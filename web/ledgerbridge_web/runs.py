@@ -8,6 +8,8 @@ from ledgerbridge.jobs import loads
 from ledgerbridge.tables import SyncRun
 from piccolo.columns.combination import Combinable
 
+from ledgerbridge_web.names import is_manual, triggers
+
 RUN_COLUMNS = (
     SyncRun.id,
     SyncRun.kind,
@@ -39,6 +41,10 @@ def describe(row: dict[str, Any]) -> dict[str, Any]:
     started, finished = row.get("started_at"), row.get("finished_at")
     row["duration"] = (finished - started).total_seconds() if started and finished else None
     row["active"] = row["state"] in ("queued", "running")
+    row["manual"] = is_manual(str(row["trigger"] or ""))
+    # "done" with failed records is not a success: lists say "done with N failed" in the warning colour.
+    row["state_label"] = (f"done with {row['failed']} failed" if row["state"] == "done" and row.get("failed")
+                          else str(row["state"]).replace("_", " "))
     return row
 
 
@@ -56,7 +62,11 @@ async def recent_runs(
         .limit(limit)
         .offset(offset)
     )
-    return [describe(row) for row in rows]
+    described = [describe(row) for row in rows]
+    people = await triggers(workspace_id, (str(row["trigger"] or "") for row in described))
+    for row in described:
+        row["started_by"] = people.get(str(row["trigger"] or ""), "")
+    return described
 
 
 async def one_run(workspace_id: int, run_id: int) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ from typing import Any
 from ledgerbridge.domain.sync_runs import services as sync_runs_services
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.permissions import Permission, needs
-from ledgerbridge.tables import RunRecord, RunState, SyncIssue, SyncRun
+from ledgerbridge.tables import RunKind, RunRecord, RunState, SyncIssue, SyncRun
 from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
@@ -25,6 +25,7 @@ from ledgerbridge_web.common import (
     see_other,
     workspace_of,
 )
+from ledgerbridge_web.names import records as records_named
 from ledgerbridge_web.runs import one_run, recent_runs
 
 RECORDS_SHOWN = 200
@@ -37,8 +38,20 @@ async def history(request: AnyRequest) -> Response[Any]:
     query = request.query_params
     where: Combinable = SyncRun.workspace == ws
     state = str(query.get("state") or "")
-    if state in set(RunState):
+    if state == RunState.failed:
+        # "Failed" finds every run where something failed, including one that finished with failed records.
+        where = where & ((SyncRun.state == RunState.failed) | (SyncRun.failed > 0))
+    elif state in set(RunState):
         where = where & (SyncRun.state == state)
+    kind = str(query.get("kind") or "")
+    if kind in set(RunKind):
+        where = where & (SyncRun.kind == kind)
+    origin = str(query.get("origin") or "")
+    manual = SyncRun.trigger.like("user:%") | SyncRun.trigger.like("api_key:%")
+    if origin == "manual":
+        where = where & manual
+    elif origin == "automatic":
+        where = where & SyncRun.trigger.not_like("user:%") & SyncRun.trigger.not_like("api_key:%")
     connection = str(query.get("connection_id") or "")
     if connection.isdigit():
         where = where & (SyncRun.connection == int(connection))
@@ -53,7 +66,11 @@ async def history(request: AnyRequest) -> Response[Any]:
         paging=paging,
         link=lambda number: paging.link(request, number),
         states=list(RunState),
+        kinds=sorted(RunKind, key=str),
         chosen_state=state,
+        chosen_kind=kind,
+        chosen_origin=origin,
+        filtered=bool(state or kind or origin or connection),
     )
 
 
@@ -74,7 +91,10 @@ async def run_page(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     records = await RunRecord.select().where(RunRecord.run == run_id).order_by(RunRecord.id).limit(RECORDS_SHOWN)
     records_total = await RunRecord.count().where(RunRecord.run == run_id)
     issues = await SyncIssue.select().where(SyncIssue.run == run_id).order_by(SyncIssue.id)
-    return page(request, "sync_run.html", run=run, records=records, records_total=records_total, issues=issues)
+    refs = [(row["record_type"], row["record_id"]) for row in [*records, *issues]]
+    names = await records_named(workspace_of(me), refs)
+    return page(request, "sync_run.html", run=run, records=records, records_total=records_total, issues=issues,
+                names=names)
 
 
 @post("/sync-history/{run_id:int}/retry", opt=needs(Permission.exports_run))

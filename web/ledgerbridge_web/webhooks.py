@@ -35,11 +35,26 @@ async def _list(request: AnyRequest, me: Caller, **shown: Any) -> Response[Any]:
                 **({"new_secret": None} | shown))
 
 
-async def _detail(request: AnyRequest, me: Caller, endpoint_id: int, **shown: Any) -> Response[Any]:
+def _shown_once(request: AnyRequest) -> dict[str, Any]:
+    """A new signing secret or a test's outcome, from the session's flash (post/redirect/get): once, never again."""
+    flash = getattr(request.state, "flash", None)
+    secret = dict(flash.secret) if flash is not None else {}
+    if secret.get("kind") == "webhook_secret":
+        flash.secret = {}  # type: ignore[union-attr]
+        return {"new_secret": secret["value"]}
+    if secret.get("kind") == "webhook_test":
+        flash.secret = {}  # type: ignore[union-attr]
+        return {"test": {"ok": secret.get("ok") == "1", "status_code": secret.get("status_code", ""),
+                         "error": secret.get("error", ""), "latency_ms": secret.get("latency_ms", ""),
+                         "response_excerpt": secret.get("response_excerpt", "")}}
+    return {}
+
+
+async def _detail(request: AnyRequest, me: Caller, endpoint_id: int) -> Response[Any]:
     endpoint = await services.get_endpoint(me, endpoint_id=endpoint_id)
     log = await services.delivery_log(me, endpoint_id=endpoint_id, limit=50, offset=0)
     return page(request, "webhook.html", endpoint=endpoint, deliveries=log.items, total=log.total,
-                **({"new_secret": None, "test": None} | shown))
+                **({"new_secret": None, "test": None} | _shown_once(request)))
 
 
 @get(LIST)
@@ -58,8 +73,9 @@ async def create_endpoint(request: AnyRequest) -> Response[Any]:
             event_types=types))
     except LedgerBridgeError as exc:
         return failed(LIST, exc)
-    # Shown once, on this answer only.
-    return await _detail(request, me, created.endpoint.id, new_secret=created.secret)
+    # Shown once, on the next page only: a reload shows nothing and creates no second endpoint.
+    return see_other(f"{LIST}/{created.endpoint.id}", secret={"kind": "webhook_secret", "label": "Signing secret",
+                                                              "value": created.secret})
 
 
 @get(LIST + "/{endpoint_id:int}")
@@ -71,14 +87,18 @@ async def endpoint_page(request: AnyRequest, endpoint_id: FromPath[int]) -> Resp
 async def send_test(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     result = await services.send_test(me, endpoint_id=endpoint_id)
-    return await _detail(request, me, endpoint_id, test=result)
+    outcome = {"kind": "webhook_test", "label": "Test event", "value": "", "ok": "1" if result.ok else "",
+               "status_code": str(result.status_code or ""), "error": str(result.error or ""),
+               "latency_ms": str(result.latency_ms), "response_excerpt": str(result.response_excerpt or "")}
+    return see_other(f"{LIST}/{endpoint_id}", secret=outcome)
 
 
 @post(LIST + "/{endpoint_id:int}/rotate", opt=needs(Permission.webhooks_manage))
 async def rotate_secret(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     rotated = await services.rotate_secret(me, endpoint_id=endpoint_id)
-    return await _detail(request, me, endpoint_id, new_secret=rotated.secret)
+    return see_other(f"{LIST}/{endpoint_id}", secret={"kind": "webhook_secret", "label": "Signing secret",
+                                                      "value": rotated.secret})
 
 
 @post(LIST + "/{endpoint_id:int}/enabled", opt=needs(Permission.webhooks_manage))
