@@ -7,6 +7,7 @@ from typing import Any
 from ledgerbridge.domain.customers import services as customers_services
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerPatch
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Connection, ConnectionStatus, Customer, CustomerKind
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -55,7 +56,7 @@ async def new_customer(request: AnyRequest) -> Response[Any]:
                        submit="Create customer", back=Back("/customers", "Customers"))
 
 
-@post("/customers/new")
+@post("/customers/new", opt=needs(Permission.records_write))
 async def create_customer(request: AnyRequest) -> Response[Any]:
     me = person(request)
     state = FormState(values=_values(await request.form()))
@@ -89,7 +90,7 @@ async def edit_customer(request: AnyRequest, customer_id: FromPath[int]) -> Resp
                        state=state, submit="Save changes", back=Back(f"/customers/{customer_id}", row.name))
 
 
-@post("/customers/{customer_id:int}/edit")
+@post("/customers/{customer_id:int}/edit", opt=needs(Permission.records_write))
 async def save_customer(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await _customer(request, customer_id)

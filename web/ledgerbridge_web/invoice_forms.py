@@ -18,6 +18,7 @@ from ledgerbridge.domain.invoices.schemas import InvoiceIn, InvoicePatch
 from ledgerbridge.domain.payments import services as payments_services
 from ledgerbridge.domain.payments.schemas import PaymentIn
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Item, Payment, TaxRate
 from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
@@ -123,7 +124,7 @@ async def new_invoice(request: AnyRequest) -> Response[Any]:
                  back="/invoices", submit="Create draft")
 
 
-@post("/invoices/new")
+@post("/invoices/new", opt=needs(Permission.records_write))
 async def create_invoice(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -167,7 +168,7 @@ async def edit_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
                  rows=rows, choices=await _choices(ws), back=f"/invoices/{invoice_id}", submit="Save draft")
 
 
-@post("/invoices/{invoice_id:int}/edit")
+@post("/invoices/{invoice_id:int}/edit", opt=needs(Permission.records_write))
 async def save_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
@@ -198,7 +199,7 @@ async def confirm_void(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
                 action=f"/invoices/{invoice_id}/void", verb="Void invoice", cancel=f"/invoices/{invoice_id}", hidden=[])
 
 
-@post("/invoices/{invoice_id:int}/void")
+@post("/invoices/{invoice_id:int}/void", opt=needs(Permission.books_write))
 async def void_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     back = f"/invoices/{invoice_id}"
@@ -210,7 +211,7 @@ async def void_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
     return see_other(back, notice=f"Invoice {result.invoice.number} voided.", runs=runs)
 
 
-@post("/invoices/{invoice_id:int}/payments")
+@post("/invoices/{invoice_id:int}/payments", opt=needs(Permission.books_write))
 async def record_payment(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     """A payment received outside any provider; the connections that sync payments get it by themselves."""
     me = person(request)
@@ -251,7 +252,7 @@ async def confirm_void_payment(request: AnyRequest, payment_id: FromPath[int]) -
                 hidden=[])
 
 
-@post("/payments/{payment_id:int}/void")
+@post("/payments/{payment_id:int}/void", opt=needs(Permission.books_write))
 async def void_payment(request: AnyRequest, payment_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)

@@ -232,7 +232,7 @@ async def invoice_live(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
     return fragment("_invoice_live.html", me=me, **detail)
 
 
-@post("/invoices/{invoice_id:int}/check")
+@post("/invoices/{invoice_id:int}/check", opt=needs(Permission.exports_run))
 async def check_payments(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     """Read invoices (and so payments) back from every connection holding a copy of this one, now.
 

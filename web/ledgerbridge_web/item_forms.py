@@ -7,6 +7,7 @@ from typing import Any
 from ledgerbridge.domain.items import services as items_services
 from ledgerbridge.domain.items.schemas import ItemIn, ItemPatch
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Item, ItemKind
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -54,7 +55,7 @@ async def new_item(request: AnyRequest) -> Response[Any]:
                        submit="Create item", back=Back("/items", "Items"))
 
 
-@post("/items/new")
+@post("/items/new", opt=needs(Permission.records_write))
 async def create_item(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()
@@ -90,7 +91,7 @@ async def edit_item(request: AnyRequest, item_id: FromPath[int]) -> Response[Any
                        state=state, submit="Save changes", back=Back("/items", "Items"))
 
 
-@post("/items/{item_id:int}/edit")
+@post("/items/{item_id:int}/edit", opt=needs(Permission.records_write))
 async def save_item(request: AnyRequest, item_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)

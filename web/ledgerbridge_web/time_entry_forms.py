@@ -11,6 +11,7 @@ from typing import Any
 from ledgerbridge.domain.time_entries import services as entries_services
 from ledgerbridge.domain.time_entries.schemas import TimeEntryIn, TimeEntryPatch
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Customer, Item, TimeEntry
 from litestar import Response, get, post
 from litestar.params import FromPath
@@ -73,7 +74,7 @@ async def new_entry(request: AnyRequest) -> Response[Any]:
                        state=state, submit="Save time entry", back=BACK)
 
 
-@post("/time-entries/new")
+@post("/time-entries/new", opt=needs(Permission.records_write))
 async def create_entry(request: AnyRequest) -> Response[Any]:
     me = person(request)
     state = _state(await request.form())
@@ -111,7 +112,7 @@ async def edit_entry(request: AnyRequest, entry_id: FromPath[int]) -> Response[A
                        billed=row.invoice is not None)
 
 
-@post("/time-entries/{entry_id:int}/edit")
+@post("/time-entries/{entry_id:int}/edit", opt=needs(Permission.records_write))
 async def save_entry(request: AnyRequest, entry_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
@@ -129,7 +130,7 @@ async def save_entry(request: AnyRequest, entry_id: FromPath[int]) -> Response[A
                        fields=await _fields(ws), state=state, submit="Save changes", back=BACK)
 
 
-@post("/time-entries/delete/confirm")
+@post("/time-entries/delete/confirm", opt=needs(Permission.records_write))
 async def confirm_delete(request: AnyRequest) -> Response[Any]:
     """Deleting asks first (this answer changes nothing); the ids come from the list's checkboxes."""
     me = person(request)
@@ -147,7 +148,7 @@ async def confirm_delete(request: AnyRequest) -> Response[Any]:
                 hidden=[("ids", row["id"]) for row in rows])
 
 
-@post("/time-entries/delete")
+@post("/time-entries/delete", opt=needs(Permission.records_write))
 async def delete_entries(request: AnyRequest) -> Response[Any]:
     me = person(request)
     ids = ids_from(await request.form())
