@@ -18,6 +18,7 @@ from typing import Any
 from ledgerbridge.db import write_transaction
 from ledgerbridge.identity.callers import caller_of
 from ledgerbridge.identity.digests import digest
+from ledgerbridge.identity.sessions import SESSION_COOKIE
 from ledgerbridge.tables import UserSession
 from litestar import Request, Response
 
@@ -98,8 +99,10 @@ async def take(request: Request[Any, Any, Any]) -> Flash:
     return flash
 
 
-async def store(request: Request[Any, Any, Any], flash: Flash) -> None:
-    token = _token(request)
+async def store(request: Request[Any, Any, Any], flash: Flash, response: Response[Any] | None = None) -> None:
+    """Keep the flash in the session the next page reads: the one this answer opens (signing in,
+    joining with an invitation) before the one the request came with."""
+    token = _opened_by(response) or _token(request)
     if token is None or not flash:
         return
     async with write_transaction():
@@ -123,10 +126,17 @@ async def before_request(request: Request[Any, Any, Any]) -> None:
     request.state.flash = shown
 
 
+def _opened_by(response: Response[Any] | None) -> str | None:
+    if response is None:
+        return None
+    opened = [cookie.value for cookie in response.cookies if cookie.key == SESSION_COOKIE and cookie.value]
+    return opened[-1] if opened else None
+
+
 async def after_request(response: Response[Any]) -> Response[Any]:
     """Store what the handler queued, in the same session the next page will read it from."""
     pending, request = _pending.get(), _request.get()
     if pending and request is not None:
-        await store(request, pending)
+        await store(request, pending, response)
     _pending.set(None)
     return response

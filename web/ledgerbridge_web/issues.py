@@ -18,7 +18,7 @@ async def issue_groups(request: AnyRequest) -> Response[Any]:
     me = person(request)
     connection_id = int_or_none(request.query_params.get("connection_id"))
     grouped = await issues_services.grouped(me, connection_id=connection_id, resolved=False)
-    refs = [(issue.record_type, issue.record_id) for group in grouped.groups for issue in group.issues]
+    refs = [(issue.record_type or "", issue.record_id) for group in grouped.groups for issue in group.issues]
     names = await records_named(workspace_of(me), refs)
     return page(request, "issues.html", groups=grouped.groups, total=grouped.total, names=names)
 
