@@ -254,7 +254,7 @@ def test_newcomer_connects_bills_time_and_sees_it_paid(journey: Journey, chromiu
     for box in section.locator("input[name=ids]").all():
         box.check()
     check_page(page, "09-time-entries")
-    section.locator("button[type=submit].primary").click()
+    section.get_by_role("button", name="Create invoice from selected").click()
     page.wait_for_url(f"{base}/invoices/*")
     assert page.locator("h1 .status-draft").count() == 1
     check_page(page, "10-invoice-draft")
