@@ -15,7 +15,7 @@ from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.identity.callers import Caller, caller_of, session_caller
 from ledgerbridge.identity.guards import person_only, signed_in
 from ledgerbridge.identity.middleware import CSRF_FORM_FIELD, CSRF_HEADER, csrf_token_of
-from ledgerbridge.identity.passwords import authenticate
+from ledgerbridge.identity.passwords import authenticate, client_address
 from ledgerbridge.identity.schemas import CsrfOut, LoginIn, MeOut, SwitchWorkspaceIn, WorkspaceChoiceOut
 from ledgerbridge.identity.services import switch_to
 from ledgerbridge.identity.sessions import (
@@ -64,7 +64,7 @@ class AuthController(Controller):
         responses=error_responses(403, 429),
     )
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> Response[MeOut]:
-        user = await authenticate(data.email, data.password)
+        user = await authenticate(data.email, data.password, client=client_address(request))
         old = request.cookies.get(SESSION_COOKIE)
         if old:
             await close_session(old)  # a fresh id at every sign-in: no session fixation
