@@ -39,12 +39,14 @@ from litestar.template.config import TemplateConfig
 from ledgerbridge import __version__, connect, logs, metrics, runtime
 from ledgerbridge.api.router import api_router
 from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
+from ledgerbridge.apidocs import LocalSwaggerPlugin
 from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.health import health_handler
 from ledgerbridge.identity.controllers import AuthController
 from ledgerbridge.identity.middleware import middleware
 from ledgerbridge.identity.sessions import SESSION_COOKIE
 from ledgerbridge.plugins import Registry, get_registry
+from ledgerbridge.security_headers import security_headers
 from ledgerbridge.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     return Litestar(
         route_handlers=handlers,
         middleware=[logs.request_logging, metrics.http_metrics, *middleware(settings)],
+        before_send=[security_headers(settings.session_cookie_secure)],
         exception_handlers={
             LedgerBridgeError: ledgerbridge_error,
             ValidationException: _validation_error,
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             "Money is sent and returned as decimal strings. Lists use offset pagination "
             "(`limit`, `offset`; answers carry `total`).",
             components=Components(security_schemes=SECURITY_SCHEMES),
+            render_plugins=[LocalSwaggerPlugin()],
         ),
         template_config=_template_config(registry),
         state=State({"settings": settings}),
