@@ -32,7 +32,7 @@ ExternalRef = Annotated[
     str,
     Meta(min_length=1, max_length=120, description="The host app's own id for this record."),
 ]
-Id = Annotated[int, Meta(ge=1)]
+Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 
 # --------------------------------------------------------------------------- errors
