@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Response
 
 from ledgerbridge import jobs, metrics
+from ledgerbridge.api.errors import Invalid
 from ledgerbridge.plugins import get_registry, hookimpl
 from ledgerbridge.provider import WebhookEvent
 from ledgerbridge.settings import get_settings
@@ -58,7 +59,13 @@ async def receive_webhook(provider: FromPath[str], request: Request) -> Response
     if not await registry.call(provider, "verify_webhook", settings=settings, headers=headers, body=body):
         metrics.webhook_delivered(provider, "in", "refused")
         return Response("invalid signature", status_code=401)
-    events = await registry.call(provider, "parse_webhook", settings=settings, headers=headers, body=body)
+    try:
+        events = await registry.call(provider, "parse_webhook", settings=settings, headers=headers, body=body)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # Signed by the provider yet not a shape its plugin reads: a 400 the provider's delivery log
+        # shows, rather than a 500 and a stack trace in ours.
+        metrics.webhook_delivered(provider, "in", "refused")
+        raise Invalid("body", f"is not a webhook this server can read ({type(exc).__name__})") from None
     await handle_events(provider, events)
     metrics.webhook_delivered(provider, "in", "accepted")
     return Response("", status_code=200)
