@@ -8,7 +8,7 @@ caller could otherwise fill the error log at will.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 
 import pytest
 from ledgerbridge.webhook_signatures import HmacSignature
@@ -29,7 +29,7 @@ QUICKBOOKS = HmacSignature("intuit-signature", digest="sha256", encoding="base64
 
 
 @pytest.fixture
-def quickbooks_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+def quickbooks_secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("LEDGERBRIDGE_QUICKBOOKS_WEBHOOK_SECRET", SECRET)
     from ledgerbridge.settings import get_settings
 
@@ -46,7 +46,9 @@ async def test_non_ascii_webhook_signature(client: AsyncTestClient, quickbooks_s
 
 @pytest.mark.parametrize("body", [b"[1, 2]", b'{"eventNotifications": 5}', b'{"eventNotifications": [{"x": 1}]}',
                                   b"not json", b"\xff\xfe"])
-async def test_a_signed_webhook_of_the_wrong_shape(client: AsyncTestClient, quickbooks_secret: str, body: bytes) -> None:
+async def test_a_signed_webhook_of_the_wrong_shape(
+    client: AsyncTestClient, quickbooks_secret: str, body: bytes
+) -> None:
     response = await client.post("/webhooks/quickbooks", content=body,
                                  headers={"intuit-signature": QUICKBOOKS.sign(quickbooks_secret, body)})
     assert response.status_code == 400, response.text
