@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from ledgerbridge.connect import local_path
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller, caller_of
 from ledgerbridge.identity.errors import Forbidden, NotSignedIn
@@ -49,9 +50,7 @@ AnyRequest = Request[Any, Any, Any]
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only paths on this server: a crafted link must not bounce a person to another site."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    return target
+    return local_path(target, default)
 
 
 def person(request: AnyRequest) -> Caller:

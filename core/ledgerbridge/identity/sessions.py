@@ -70,6 +70,16 @@ async def close_session(token: str) -> None:
         await UserSession.delete().where(UserSession.session_id == digest(token))
 
 
+async def close_sessions_of(user_id: int) -> None:
+    """End every session of `user_id` (after a password reset or change).
+
+    Sessions keep the user in their JSON `data`, always written by `open_session` and
+    `switch_workspace` as `{"user_id": N, ...}`, so a prefix match finds exactly this user's rows.
+    Call inside a write transaction.
+    """
+    await UserSession.delete().where(UserSession.data.like(json.dumps({"user_id": user_id})[:-1] + ",%"))
+
+
 async def switch_workspace(token: str, user_id: int, workspace_id: int) -> WorkspaceChoice:
     """Make `workspace_id` the session's current workspace; only a member may switch to it."""
     choice = next((c for c in await workspaces_of(user_id) if c.id == workspace_id), None)

@@ -1,0 +1,38 @@
+"""Issue 14's lower findings: reset ends sessions, CSRF exclusions are exact, `next=` stays on the site."""
+
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import pytest
+from ledgerbridge.connect import local_path
+from ledgerbridge.identity import memberships
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import OWNER_PASSWORD, Tenant, app, client, sign_in, tenant  # noqa: F401  (fixtures)
+
+
+async def test_a_password_reset_ends_every_session(client: AsyncTestClient, tenant: Tenant) -> None:
+    assert (await sign_in(client, tenant.owner_email, OWNER_PASSWORD)).status_code == 200
+    assert (await client.get("/auth/me")).status_code == 200
+    await memberships.create_admin(tenant.owner_email, "a brand new password", "Whatever", reset_password=True)
+    assert (await client.get("/auth/me")).status_code == 401
+
+
+async def test_csrf_exclusions_match_whole_paths_only(client: AsyncTestClient, tenant: Tenant) -> None:
+    assert (await sign_in(client, tenant.owner_email, OWNER_PASSWORD)).status_code == 200
+    response = await client.put("/api/v1/customers/by-ref/%2Fschema", json={"name": "Sneaky"})
+    assert response.status_code == 403 and response.json()["code"] == "csrf_failed"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example", "/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/\\/evil.example",
+     "https://evil.example", "/\x00/evil.example", " //evil.example", "/%09/evil.example".replace("%09", "\t")],
+)
+def test_next_never_leaves_the_site(target: str) -> None:
+    assert local_path(target, "/home") == "/home"
+
+
+def test_next_keeps_local_paths() -> None:
+    assert local_path("/invoices?status=draft", "/home") == "/invoices?status=draft"
