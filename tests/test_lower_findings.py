@@ -36,3 +36,30 @@ def test_next_never_leaves_the_site(target: str) -> None:
 
 def test_next_keeps_local_paths() -> None:
     assert local_path("/invoices?status=draft", "/home") == "/invoices?status=draft"
+
+
+async def test_serve_prints_only_a_password_it_generated(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerbridge import cli
+
+    monkeypatch.setenv("LEDGERBRIDGE_ADMIN_PASSWORD", "set by the operator")
+    assert await cli._first_admin() == ("admin@example.com", "")
+
+
+async def test_serve_prints_a_generated_password(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerbridge import cli
+
+    monkeypatch.delenv("LEDGERBRIDGE_ADMIN_PASSWORD", raising=False)
+    email, password = await cli._first_admin()  # type: ignore[misc]
+    assert email == "admin@example.com" and len(password) >= 12
+
+
+def test_demo_mode_keeps_a_configured_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerbridge.demo import serve_sandbox
+
+    monkeypatch.setenv("LEDGERBRIDGE_QUICKBOOKS_WEBHOOK_SECRET", "the operator's own secret")
+    running = serve_sandbox("quickbooks", bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
+                            base_url="http://127.0.0.1:1")
+    try:
+        assert "LEDGERBRIDGE_QUICKBOOKS_WEBHOOK_SECRET" not in running.env
+    finally:
+        running.server.stop()

@@ -91,9 +91,11 @@ async def _first_admin() -> tuple[str, str] | None:
     if await User.count() > 0:
         return None
     email = os.environ.get("LEDGERBRIDGE_ADMIN_EMAIL", "admin@example.com")
-    password = os.environ.get("LEDGERBRIDGE_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    configured = os.environ.get("LEDGERBRIDGE_ADMIN_PASSWORD")
+    password = configured or secrets.token_urlsafe(12)
     await create_admin(email, password, "My business")
-    return email, password
+    # A password from the environment is already known to whoever set it: never echo it to a log.
+    return email, "" if configured else password
 
 
 @main.command()
@@ -125,7 +127,10 @@ def serve(host: str | None, port: int | None) -> None:
     for sandbox in sandboxes:
         click.echo(f"  {sandbox.name}: local sandbox at {sandbox.url} (no credentials configured; demo data)")
     if first:
-        click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; change it after signing in)")
+        if first[1]:
+            click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; change it after signing in)")
+        else:
+            click.echo(f"  first sign-in: {first[0]} with LEDGERBRIDGE_ADMIN_PASSWORD")
     try:
         # log_config=None: uvicorn keeps our handlers instead of installing its own (one format, no doubles);
         # access_log=False: our request middleware writes the one line per request, with its id.
