@@ -63,3 +63,23 @@ def test_demo_mode_keeps_a_configured_webhook_secret(monkeypatch: pytest.MonkeyP
         assert "LEDGERBRIDGE_QUICKBOOKS_WEBHOOK_SECRET" not in running.env
     finally:
         running.server.stop()
+
+
+def test_the_sqlite_file_is_owner_only(tmp_path) -> None:
+    from ledgerbridge.db import make_engine
+
+    make_engine(f"sqlite:///{tmp_path / 'books.sqlite3'}")
+    assert (tmp_path / "books.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_generated_key_is_not_beside_the_database(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerbridge.settings import encryption_key_file
+
+    monkeypatch.delenv("LEDGERBRIDGE_KEY_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert encryption_key_file(tmp_path / "data") == tmp_path / "config" / "ledgerbridge" / "encryption_key"
+    monkeypatch.setenv("LEDGERBRIDGE_KEY_DIR", str(tmp_path / "keys"))
+    assert encryption_key_file(tmp_path / "data") == tmp_path / "keys" / "encryption_key"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "encryption_key").write_text("an earlier version's key")
+    assert encryption_key_file(tmp_path / "data") == tmp_path / "data" / "encryption_key"  # kept, not lost

@@ -19,7 +19,7 @@ import click
 
 from ledgerbridge import __version__, logs
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.settings import PREFIX, Settings, SettingsError, get_settings
+from ledgerbridge.settings import PREFIX, Settings, SettingsError, encryption_key_file, get_settings
 
 log = logging.getLogger("ledgerbridge")
 
@@ -147,9 +147,12 @@ def _warn_key_beside_database(settings: Settings) -> None:
     """In production, a generated key file in the data directory means one copied folder holds keys and data."""
     if os.environ.get(PREFIX + "ENCRYPTION_KEYS") or not settings.base_url.startswith("https://"):
         return
+    key_file = encryption_key_file(settings.data_dir)
+    if key_file.parent != settings.data_dir:
+        return
     log.warning("the token-encryption key is the generated file %s, beside the data it protects; set "
                 "LEDGERBRIDGE_ENCRYPTION_KEYS from a secret store (see README, Configure) and keep it out of "
-                "backups", settings.data_dir / "encryption_key")
+                "backups", key_file)
 
 
 @main.command()
