@@ -83,3 +83,13 @@ def test_a_generated_key_is_not_beside_the_database(tmp_path, monkeypatch: pytes
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "encryption_key").write_text("an earlier version's key")
     assert encryption_key_file(tmp_path / "data") == tmp_path / "data" / "encryption_key"  # kept, not lost
+
+
+def test_logs_never_keep_oauth_codes_or_password_hashes() -> None:
+    from ledgerbridge import logs
+    from ledgerbridge.identity.passwords import hash_password
+
+    digest = hash_password("a password")
+    text = logs.redact(f"GET /oauth/callback?code=AB12-secret&state=signed.state&realmId=9 row ('{digest}', 1)")
+    assert "AB12-secret" not in text and "signed.state" not in text and digest not in text
+    assert "realmId=9" in text and "[redacted hash]" in text
