@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from ledgerbridge.api.errors import Invalid
 from ledgerbridge.connect import local_path
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller, caller_of
@@ -147,7 +148,11 @@ class Paging:
 
 def page_number(request: AnyRequest) -> int:
     raw = request.query_params.get("page", "1")
-    return max(1, int(raw)) if str(raw).isdigit() else 1
+    if not str(raw).isdigit():
+        return 1
+    if len(raw) > 9:  # beyond any real list, and a database overflow if multiplied into an offset
+        raise Invalid("page", "is too large")
+    return max(1, int(raw))
 
 
 # --------------------------------------------------------------------------- providers

@@ -12,6 +12,7 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from ledgerbridge_web import (
+    account,
     customer_review,
     customers,
     dashboard,
@@ -29,7 +30,7 @@ from ledgerbridge_web import (
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, invoices, items, sync_history, customers, customer_review, issues, time_entries,
-    members, webhooks,
+    members, webhooks, account,
 )
 
 
