@@ -39,6 +39,7 @@ from litestar.template.config import TemplateConfig
 from ledgerbridge import __version__, connect, logs, metrics, runtime
 from ledgerbridge.api.router import api_router
 from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
+from ledgerbridge.apidocs import LocalSwaggerPlugin
 from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.health import health_handler
 from ledgerbridge.identity.controllers import AuthController
@@ -46,6 +47,7 @@ from ledgerbridge.identity.guards import permitted
 from ledgerbridge.identity.middleware import middleware
 from ledgerbridge.identity.sessions import SESSION_COOKIE
 from ledgerbridge.plugins import Registry, get_registry
+from ledgerbridge.security_headers import security_headers
 from ledgerbridge.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         route_handlers=handlers,
         middleware=[logs.request_logging, metrics.http_metrics, *middleware(settings)],
         guards=[permitted],  # every route's declared permission, for people and API keys alike
+        before_send=[security_headers(settings.session_cookie_secure)],
         exception_handlers={
             LedgerBridgeError: ledgerbridge_error,
             ValidationException: _validation_error,
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             "Money is sent and returned as decimal strings. Lists use offset pagination "
             "(`limit`, `offset`; answers carry `total`).",
             components=Components(security_schemes=SECURITY_SCHEMES),
+            render_plugins=[LocalSwaggerPlugin()],
         ),
         template_config=_template_config(registry),
         state=State({"settings": settings}),

@@ -19,7 +19,7 @@ import click
 
 from ledgerbridge import __version__, logs
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.settings import PREFIX, Settings, SettingsError, get_settings
+from ledgerbridge.settings import PREFIX, Settings, SettingsError, encryption_key_file, get_settings
 
 log = logging.getLogger("ledgerbridge")
 
@@ -91,9 +91,11 @@ async def _first_admin() -> tuple[str, str] | None:
     if await User.count() > 0:
         return None
     email = os.environ.get("LEDGERBRIDGE_ADMIN_EMAIL", "admin@example.com")
-    password = os.environ.get("LEDGERBRIDGE_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    configured = os.environ.get("LEDGERBRIDGE_ADMIN_PASSWORD")
+    password = configured or secrets.token_urlsafe(12)
     await create_admin(email, password, "My business")
-    return email, password
+    # A password from the environment is already known to whoever set it: never echo it to a log.
+    return email, "" if configured else password
 
 
 @main.command()
@@ -125,7 +127,10 @@ def serve(host: str | None, port: int | None) -> None:
     for sandbox in sandboxes:
         click.echo(f"  {sandbox.name}: local sandbox at {sandbox.url} (no credentials configured; demo data)")
     if first:
-        click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; change it after signing in)")
+        if first[1]:
+            click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; change it after signing in)")
+        else:
+            click.echo(f"  first sign-in: {first[0]} with LEDGERBRIDGE_ADMIN_PASSWORD")
     try:
         # log_config=None: uvicorn keeps our handlers instead of installing its own (one format, no doubles);
         # access_log=False: our request middleware writes the one line per request, with its id.
@@ -142,9 +147,12 @@ def _warn_key_beside_database(settings: Settings) -> None:
     """In production, a generated key file in the data directory means one copied folder holds keys and data."""
     if os.environ.get(PREFIX + "ENCRYPTION_KEYS") or not settings.base_url.startswith("https://"):
         return
+    key_file = encryption_key_file(settings.data_dir)
+    if key_file.parent != settings.data_dir:
+        return
     log.warning("the token-encryption key is the generated file %s, beside the data it protects; set "
                 "LEDGERBRIDGE_ENCRYPTION_KEYS from a secret store (see README, Configure) and keep it out of "
-                "backups", settings.data_dir / "encryption_key")
+                "backups", key_file)
 
 
 @main.command()

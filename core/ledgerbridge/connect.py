@@ -11,7 +11,7 @@ API clients get the consent URL as JSON from `POST /api/v1/connections/authorize
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
@@ -31,8 +31,17 @@ DEFAULT_ENVIRONMENT = "production"
 
 
 def local_path(target: str | None, default: str = DEFAULT_RETURN) -> str:
-    """Only paths on this server: a crafted link must not bounce the user to another site."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only paths on this server: a crafted link must not bounce the user to another site.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so `/\t/evil.example`
+    or `/\\evil.example` would leave the site; any control character or backslash is refused outright.
+    """
+    if not target or any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return default
     return target
 

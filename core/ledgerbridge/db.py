@@ -16,6 +16,7 @@ here, once, so the rest of the code can ignore which engine it runs on:
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -97,6 +98,10 @@ def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite:///"):
         path = Path(database_url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Owner-only from the first byte: the file holds the books and the encrypted tokens, and
+            # SQLite gives its -wal and -shm files the same permissions.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         _enable_wal(path)
         return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     parsed = urlparse(database_url)

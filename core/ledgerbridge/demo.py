@@ -69,7 +69,8 @@ def serve_sandbox(key: str, *, bind_host: str, public_host: str, port: int, base
         f"{PREFIX}{upper}_CLIENT_SECRET": offer.client_secret,
         f"{PREFIX}{upper}_BASE_URL": public_url,
     }
-    if offer.webhook_secret:
+    if offer.webhook_secret and not os.environ.get(f"{PREFIX}{upper}_WEBHOOK_SECRET"):
+        # Only where none is configured: a real secret must never be replaced by the demo's constant.
         env[f"{PREFIX}{upper}_WEBHOOK_SECRET"] = offer.webhook_secret
     return RunningSandbox(key, registry.providers[key].name, public_url, server, env)
 

@@ -42,6 +42,10 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)((?:access|refresh|id)_token|client_secret|password|code_verifier|api_key)"
                r"([\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+"),
+    # An OAuth callback's code and state in a quoted URL (`?code=...&state=...`).
+    re.compile(r"(?i)([?&](?:code|state)=)[^&\s\"']+"),
+    # Password hashes, should a DEBUG line of a library quote a row or a query's parameters.
+    re.compile(r"\$argon2(?:id|i|d)\$[^\s\"',)]+"),
 ]
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Attributes every LogRecord has; anything else on a record was passed with `extra=` and is logged.
@@ -51,7 +55,9 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 def redact(text: str) -> str:
     """Mask bearer tokens and `name=value` secrets in text that may quote a request."""
     text = _SECRET_PATTERNS[0].sub(r"\1[redacted]", text)
-    return _SECRET_PATTERNS[1].sub(r"\1\2[redacted]", text)
+    text = _SECRET_PATTERNS[1].sub(r"\1\2[redacted]", text)
+    text = _SECRET_PATTERNS[2].sub(r"\1[redacted]", text)
+    return _SECRET_PATTERNS[3].sub("[redacted hash]", text)
 
 
 class ContextIds(logging.Filter):

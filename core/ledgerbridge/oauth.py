@@ -52,7 +52,7 @@ from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import AuthorizationServer, ProviderSession, Tenant, TokenSet
 from ledgerbridge.providerhttp import possessive, retry_after_seconds, transport_error
 from ledgerbridge.settings import ProviderSettings, get_settings
-from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, utcnow
+from ledgerbridge.tables import Connection, ConnectionStatus, Membership, RunKind, utcnow
 
 STATE_TTL_SECONDS = 15 * 60
 STATE_SALT = "ledgerbridge.oauth-state"
@@ -356,6 +356,14 @@ async def complete_connect(params: dict[str, str], *, user_id: int) -> ConnectOu
     if state["u"] != user_id:
         raise LedgerBridgeError(
             "This sign-in was started by another user.", fix="Start connecting again from Integrations."
+        )
+    # The consent may have started before an owner removed this person from the workspace: without
+    # this check they could still attach a company of theirs and receive the workspace's exports.
+    if not await Membership.exists().where((Membership.user == user_id) & (Membership.workspace == state["w"])):
+        raise LedgerBridgeError(
+            "You are no longer a member of the workspace this connection was for.",
+            fix="Ask an owner of the workspace to add you again, then start connecting from Integrations.",
+            code="forbidden",
         )
     if params.get("error"):
         raise LedgerBridgeError(

@@ -60,11 +60,27 @@ class SettingsError(ValueError):
     """A setting is present but unusable; the message names the variable."""
 
 
+def encryption_key_file(data_dir: Path) -> Path:
+    """Where a generated token-encryption key lives when `LEDGERBRIDGE_ENCRYPTION_KEYS` is unset.
+
+    Not beside the database: a copied data folder or a backup of it would hold the tokens and the key
+    that opens them. The default is `LEDGERBRIDGE_KEY_DIR`, else `$XDG_CONFIG_HOME/ledgerbridge`
+    (`~/.config/ledgerbridge`). A key an earlier version generated into the data directory is still
+    used there, since moving it silently would make every stored token unreadable.
+    """
+    legacy = data_dir / "encryption_key"
+    if legacy.exists():
+        return legacy
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    key_dir = Path(_env("KEY_DIR") or config_home / "ledgerbridge")
+    return key_dir.resolve() / "encryption_key"
+
+
 def _persisted_secret(path: Path, make: Callable[[], str]) -> str:
     """Read a generated secret, creating it on first use with owner-only permissions."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -177,7 +193,7 @@ def load_settings() -> Settings:
         data_dir / "secret_key", lambda: secrets.token_urlsafe(48)
     )
     raw_keys = _env("ENCRYPTION_KEYS") or _persisted_secret(
-        data_dir / "encryption_key", lambda: Fernet.generate_key().decode()
+        encryption_key_file(data_dir), lambda: Fernet.generate_key().decode()
     )
     keys = tuple(k.strip() for k in raw_keys.split(",") if k.strip())
     for key in keys:

@@ -43,3 +43,10 @@ async def test_unknown_paths_are_json_404s_for_api_clients(client: AsyncTestClie
     response = await client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+async def test_create_or_update_by_ref_documents_its_201(client: AsyncTestClient) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for kind in ("customers", "items", "invoices", "time-entries"):
+        responses = paths[f"/api/v1/{kind}/by-ref/{{ref}}"]["put"]["responses"]
+        assert {"200", "201"} <= set(responses), (kind, sorted(responses))

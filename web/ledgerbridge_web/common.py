@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from ledgerbridge.api.errors import Invalid
+from ledgerbridge.connect import local_path
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller, caller_of
 from ledgerbridge.identity.errors import Forbidden, NotSignedIn
@@ -53,9 +55,7 @@ AnyRequest = Request[Any, Any, Any]
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only paths on this server: a crafted link must not bounce a person to another site."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    return target
+    return local_path(target, default)
 
 
 def person(request: AnyRequest) -> Caller:
@@ -155,7 +155,11 @@ class Paging:
 
 def page_number(request: AnyRequest) -> int:
     raw = request.query_params.get("page", "1")
-    return max(1, int(raw)) if str(raw).isdigit() else 1
+    if not str(raw).isdigit():
+        return 1
+    if len(raw) > 9:  # beyond any real list, and a database overflow if multiplied into an offset
+        raise Invalid("page", "is too large")
+    return max(1, int(raw))
 
 
 # --------------------------------------------------------------------------- providers

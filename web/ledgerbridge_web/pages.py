@@ -12,6 +12,7 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from ledgerbridge_web import (
+    account,
     audit,
     books,
     customer_forms,
@@ -39,7 +40,7 @@ from ledgerbridge_web import (
 STATIC_DIR = Path(__file__).parent / "static"
 AREAS = (
     signin, dashboard, integrations, books, invoices, items, sync_history, customers, customer_review, issues,
-    time_entries, members, webhooks, workspaces, tax_mapping, invitations, audit,
+    time_entries, members, webhooks, workspaces, tax_mapping, invitations, audit, account,
     # The record forms of issue 13: their fixed paths (".../new") are registered beside the pages they extend.
     customer_forms, item_forms, time_entry_forms, invoice_forms,
 )

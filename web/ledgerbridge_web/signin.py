@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge.identity.callers import caller_of
-from ledgerbridge.identity.errors import BadCredentials, LoginThrottled
-from ledgerbridge.identity.passwords import authenticate
+from ledgerbridge.identity.errors import BadCredentials, LoginThrottled, SignInBusy
+from ledgerbridge.identity.passwords import authenticate, client_address
 from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.identity.services import switch_to
 from ledgerbridge.identity.sessions import (
@@ -47,9 +47,9 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "") or "/"))
     try:
-        user = await authenticate(email, password)
-    except (BadCredentials, LoginThrottled) as exc:
-        status = 429 if isinstance(exc, LoginThrottled) else 401
+        user = await authenticate(email, password, client=client_address(request))
+    except (BadCredentials, LoginThrottled, SignInBusy) as exc:
+        status = 401 if isinstance(exc, BadCredentials) else 429
         return page(request, "login.html", status=status, next=target, email=email, error=exc)
     old = request.cookies.get(SESSION_COOKIE)
     if old:

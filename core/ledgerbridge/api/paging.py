@@ -19,7 +19,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
-Offset = Annotated[int, QueryParameter(ge=0, description="How many matches to skip (offset pagination).")]
+Offset = Annotated[int, QueryParameter(ge=0, le=2**63 - 1, description="How many matches to skip (offset pagination).")]
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Router
 from litestar.di import Provide
 
-from ledgerbridge.api.decoding import DecimalJSONRequest
+from ledgerbridge.api.decoding import DecimalJSONRequest, refuse_out_of_range
 from ledgerbridge.domain.accounts.controllers import AccountController
 from ledgerbridge.domain.api_keys.controllers import ApiKeyController
 from ledgerbridge.domain.audit.controllers import AuditController
@@ -69,6 +69,7 @@ def api_router(security: list[dict[str, list[str]]] | None = None) -> Router:
         dependencies={"caller": Provide(provide_caller)},
         guards=[signed_in],
         request_class=DecimalJSONRequest,
+        before_request=refuse_out_of_range,
         security=security,
         opt=needs(Permission.read),  # reading is the default; every other route declares its own
     )

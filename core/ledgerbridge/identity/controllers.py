@@ -15,10 +15,17 @@ from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.identity.callers import Caller, caller_of, session_caller
 from ledgerbridge.identity.guards import person_only, signed_in
 from ledgerbridge.identity.middleware import CSRF_FORM_FIELD, CSRF_HEADER, csrf_token_of
-from ledgerbridge.identity.passwords import authenticate
+from ledgerbridge.identity.passwords import authenticate, client_address
 from ledgerbridge.identity.permissions import Permission, needs
-from ledgerbridge.identity.schemas import CsrfOut, LoginIn, MeOut, SwitchWorkspaceIn, WorkspaceChoiceOut
-from ledgerbridge.identity.services import switch_to
+from ledgerbridge.identity.schemas import (
+    CsrfOut,
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    SwitchWorkspaceIn,
+    WorkspaceChoiceOut,
+)
+from ledgerbridge.identity.services import change_own_password, switch_to
 from ledgerbridge.identity.sessions import (
     SESSION_COOKIE,
     close_session,
@@ -66,7 +73,7 @@ class AuthController(Controller):
         responses=error_responses(403, 429),
     )
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> Response[MeOut]:
-        user = await authenticate(data.email, data.password)
+        user = await authenticate(data.email, data.password, client=client_address(request))
         old = request.cookies.get(SESSION_COOKIE)
         if old:
             await close_session(old)  # a fresh id at every sign-in: no session fixation
@@ -102,3 +109,17 @@ class AuthController(Controller):
         updated = await switch_to(caller, data.workspace_id)
         return me_out(updated, csrf_token_of(request))
 
+
+    @post(
+        "/password",
+        guards=[person_only],
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Change your own password (ends your other sessions)",
+        responses=error_responses(403, 429),
+    )
+    async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChangeIn]) -> None:
+        caller = caller_of(request)
+        assert caller is not None
+        await change_own_password(
+            caller, data.current_password, data.new_password, client=client_address(request)
+        )

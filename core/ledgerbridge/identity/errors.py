@@ -30,15 +30,44 @@ class BadCredentials(LedgerBridgeError):
 
 
 class LoginThrottled(LedgerBridgeError):
+    """Sign-in paused by one of the throttle's limits; the message says which, so people know
+    whether waiting or another network helps."""
+
     code = "login_throttled"
 
-    def __init__(self, retry_after: float) -> None:
+    _WORDING = {
+        "account": (
+            "Too many failed sign-in attempts for this email. Try again in {wait}.",
+            "Wait, then sign in with the right password; an owner can reset it with `ledgerbridge createadmin`.",
+        ),
+        "client": (
+            "Too many sign-in attempts from your network. Try again in {wait}.",
+            "Wait, then sign in once with the right password.",
+        ),
+        "server": (
+            "The server is receiving too many sign-in attempts. Try again in {wait}.",
+            "Wait a little and sign in again; an administrator can check the access log for a flood.",
+        ),
+    }
+
+    def __init__(self, retry_after: float, scope: str = "account") -> None:
         self.retry_after = max(1, int(retry_after + 0.999))
+        self.scope = scope
         minutes = max(1, (self.retry_after + 59) // 60)
+        message, fix = self._WORDING.get(scope, self._WORDING["account"])
+        super().__init__(message.format(wait=f"{minutes} minute{'s' if minutes != 1 else ''}"), fix=fix)
+
+
+class SignInBusy(LedgerBridgeError):
+    """Every password-hashing slot is taken and the queue is full: refused before any hashing."""
+
+    code = "login_throttled"
+
+    def __init__(self) -> None:
+        self.retry_after = 2
         super().__init__(
-            f"Too many failed sign-in attempts for this email. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}.",
-            fix="Wait, then sign in with the right password; an owner can reset it with `ledgerbridge createadmin`.",
+            "The server is busy checking other sign-ins.",
+            fix="Try again in a few seconds.",
         )
 
 

@@ -55,6 +55,11 @@ async def create_admin(
             await user.save()
         elif reset_password and new_hash is not None:
             await User.update({User.password_hash: new_hash, User.is_active: True}).where(User.id == user.id)
+            # Whoever knew the old password may be signed in with it: a reset ends every session.
+            # Lazy, deliberately: `sessions` imports this module for `WorkspaceChoice`.
+            from ledgerbridge.identity.sessions import close_sessions_of
+
+            await close_sessions_of(user.id)
             user.password_hash = new_hash
             user.is_active = True
         workspace = await Workspace.objects().where(Workspace.name == name).order_by(Workspace.id).first()

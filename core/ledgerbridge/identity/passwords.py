@@ -1,6 +1,9 @@
 """Passwords: argon2 hashes, the length rule, email normalising, and signing in with both.
 
 Unknown emails cost the same hash check as known ones, so response time does not reveal accounts.
+Argon2 is deliberately expensive, so hashing runs in a small pool of its own with a bounded queue:
+a flood of sign-ins waits for (or is refused) a hashing slot instead of taking every CPU the API
+needs, and the rest of the server keeps answering.
 """
 
 from __future__ import annotations
@@ -8,22 +11,42 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from litestar import Request
 
 from ledgerbridge.api.errors import Invalid
 from ledgerbridge.db import write_transaction
 from ledgerbridge.identity import clock
-from ledgerbridge.identity.errors import BadCredentials, LoginThrottled
-from ledgerbridge.identity.throttling import clear_failures, record_failure, throttled_for
+from ledgerbridge.identity.errors import BadCredentials, LoginThrottled, SignInBusy
+from ledgerbridge.identity.throttling import Refusal, cancelled, reserve, succeeded
 from ledgerbridge.tables import User
 
 MIN_PASSWORD_LENGTH = 8
+HASHING_THREADS = 2
+HASHING_QUEUE = 16  # sign-ins waiting for a thread beyond this are refused at once
 
 _hasher = PasswordHasher()
+_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+_queued = 0
+T = TypeVar("T")
+
+
+async def run_hashing(work: Callable[..., T], *args: str) -> T:
+    """Run argon2 work in the bounded pool; `SignInBusy` when its queue is already full."""
+    global _queued
+    if _queued >= HASHING_THREADS + HASHING_QUEUE:
+        raise SignInBusy()
+    _queued += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_pool, work, *args)
+    finally:
+        _queued -= 1
 
 
 def hash_password(password: str) -> str:
@@ -60,29 +83,38 @@ def normalize_email(email: str, field_name: str = "email") -> str:
     return cleaned
 
 
-async def authenticate(email: str, password: str) -> User:
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The address sign-in limits count against: the socket's peer (uvicorn puts a trusted proxy's
+    `X-Forwarded-For` there), never a header a client could choose freely."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def authenticate(email: str, password: str, *, client: str) -> User:
     """The user whose password this is, or `BadCredentials`; `LoginThrottled` while paused.
 
-    While paused the password is not even checked, so guessing cannot continue in the meantime.
-    Unknown emails cost the same hash check and count failures the same way, so neither timing nor
-    throttling tells an attacker which accounts exist.
+    `client` is the caller's network address. The attempt is reserved with the throttle before the
+    password is hashed, and while paused the password is not even checked, so guessing cannot
+    continue in the meantime. Unknown emails cost the same hash check and count the same way, so
+    neither timing nor throttling tells an attacker which accounts exist.
     """
     email = email.strip().lower()
-    wait = await throttled_for(email)
-    if wait > 0:
-        raise LoginThrottled(wait)
-    user = await User.objects().where(User.email == email).first()
-    if user is None or not user.is_active:
-        await asyncio.to_thread(_verify, _dummy_hash(), password)
-        await record_failure(email)
-        raise BadCredentials()
-    if not await asyncio.to_thread(_verify, user.password_hash, password):
-        await record_failure(email)
-        raise BadCredentials()
-    await clear_failures(email)
+    reservation = await reserve(email, client)
+    if isinstance(reservation, Refusal):
+        raise LoginThrottled(reservation.wait, reservation.scope)
+    try:
+        user = await User.objects().where(User.email == email).first()
+        if user is None or not user.is_active:
+            await run_hashing(_verify, _dummy_hash(), password)
+            raise BadCredentials()
+        if not await run_hashing(_verify, user.password_hash, password):
+            raise BadCredentials()
+    except SignInBusy:
+        await cancelled(reservation)
+        raise
+    await succeeded(reservation)
     values: dict[Any, Any] = {User.last_login_at: clock.now()}
     if _hasher.check_needs_rehash(user.password_hash):
-        values[User.password_hash] = await asyncio.to_thread(hash_password, password)
+        values[User.password_hash] = await run_hashing(hash_password, password)
     async with write_transaction():
         await User.update(values).where(User.id == user.id)
     return user

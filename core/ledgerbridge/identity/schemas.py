@@ -15,6 +15,11 @@ class LoginIn(Struct):
     password: Annotated[str, Meta(max_length=1000)]
 
 
+class PasswordChangeIn(Struct):
+    current_password: Annotated[str, Meta(max_length=1000)]
+    new_password: Annotated[str, Meta(max_length=1000)]
+
+
 class WorkspaceChoiceOut(Struct):
     id: int
     name: str

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from litestar.datastructures import Cookie
+from piccolo.columns.combination import Combinable
 
 from ledgerbridge.db import write_transaction
 from ledgerbridge.identity import clock
@@ -68,6 +69,20 @@ async def load_session(token: str) -> SessionData | None:
 async def close_session(token: str) -> None:
     async with write_transaction():
         await UserSession.delete().where(UserSession.session_id == digest(token))
+
+
+async def close_sessions_of(user_id: int, *, keep: str | None = None) -> None:
+    """End every session of `user_id` (after a password reset or change), but the one whose token
+    is `keep` (the person changing their own password stays signed in where they did it).
+
+    Sessions keep the user in their JSON `data`, always written by `open_session` and
+    `switch_workspace` as `{"user_id": N, ...}`, so a prefix match finds exactly this user's rows.
+    Call inside a write transaction.
+    """
+    mine: Combinable = UserSession.data.like(json.dumps({"user_id": user_id})[:-1] + ",%")
+    if keep is not None:
+        mine = mine & (UserSession.session_id != digest(keep))
+    await UserSession.delete().where(mine)
 
 
 async def switch_workspace(token: str, user_id: int, workspace_id: int) -> WorkspaceChoice:

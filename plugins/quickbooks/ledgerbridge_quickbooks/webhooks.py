@@ -46,11 +46,23 @@ def _moment(text: Any) -> datetime | None:
 
 
 def parse(body: bytes) -> list[WebhookEvent]:
+    """The events a body names; `ValueError` when the body is neither of Intuit's shapes (the core
+    answers 400). Unknown entity types and verbs are skipped: Intuit adds them over time."""
     payload = json.loads(body)
     if isinstance(payload, list):
+        if not all(isinstance(item, dict) for item in payload):
+            raise ValueError("a CloudEvents body is a list of objects")
         return [event for item in payload if (event := _cloud_event(item)) is not None]
+    notifications = payload.get("eventNotifications") if isinstance(payload, dict) else None
+    if not isinstance(notifications, list) or not all(
+        isinstance(n, dict) and n.get("realmId") and isinstance(n.get("dataChangeEvent"), dict)
+        and isinstance(n["dataChangeEvent"].get("entities", []), list)
+        and all(isinstance(e, dict) for e in n["dataChangeEvent"].get("entities", []))
+        for n in notifications
+    ):
+        raise ValueError("expected eventNotifications, each with a realmId and a dataChangeEvent's entities")
     events = []
-    for notification in payload.get("eventNotifications") or []:
+    for notification in notifications:
         realm = str(notification.get("realmId", ""))
         for entity in (notification.get("dataChangeEvent") or {}).get("entities") or []:
             record_type = RECORD_TYPES.get(str(entity.get("name", "")).lower())

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset
-from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.api.schemas import error_responses, upsert_responses
 from ledgerbridge.domain.customers import services
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 from ledgerbridge.identity.callers import CallerDep
@@ -58,7 +58,7 @@ class CustomerController(Controller):
         summary="Create or update a customer by the host app's id",
         description="Idempotent: sending the same push again changes nothing and never creates a duplicate. "
         "Answers 201 when it created the customer, 200 otherwise.",
-        responses=error_responses(409),
+        responses=upsert_responses(CustomerOut, 409),
     )
     async def upsert_customer(
         self,

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset
-from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.api.schemas import error_responses, upsert_responses
 from ledgerbridge.domain.invoices import services
 from ledgerbridge.domain.invoices.schemas import (
     BulkExportIn,
@@ -81,7 +81,7 @@ class InvoiceController(Controller):
         summary="Create or update a draft invoice by the host app's id",
         description="Idempotent: a repeated push changes nothing, even once the invoice is finalized or "
         "exported; a push that would change a locked invoice is refused (409). 201 when created.",
-        responses=error_responses(409),
+        responses=upsert_responses(InvoiceOut, 409),
     )
     async def upsert(
         self,

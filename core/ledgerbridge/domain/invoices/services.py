@@ -121,8 +121,12 @@ async def resolve_lines(workspace_id: int, lines: list[LineIn], field: str = "li
                 "position": position,
                 "item": item.id if item is not None else None,
                 "description": description,
-                "quantity": check_amount(line.quantity, f"{where}.quantity", places=QUANTITY_PLACES),
-                "unit_price": check_amount(Decimal(unit_price), f"{where}.unit_price", places=PRICE_PLACES),
+                "quantity": check_amount(
+                    line.quantity, f"{where}.quantity", places=QUANTITY_PLACES, min_value=Decimal("0")
+                ),
+                "unit_price": check_amount(
+                    Decimal(unit_price), f"{where}.unit_price", places=PRICE_PLACES, min_value=Decimal("0")
+                ),
                 "tax_rate": tax_rate,
             }
         )

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset
-from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.api.schemas import error_responses, upsert_responses
 from ledgerbridge.domain.items import services
 from ledgerbridge.domain.items.schemas import ItemIn, ItemOut, ItemPage, ItemPatch
 from ledgerbridge.identity.callers import CallerDep
@@ -55,7 +55,7 @@ class ItemController(Controller):
         opt=needs(Permission.records_write),
         summary="Create or update an item by the host app's id",
         description="Idempotent; answers 201 when it created the item, 200 otherwise.",
-        responses=error_responses(409),
+        responses=upsert_responses(ItemOut, 409),
     )
     async def upsert_item(
         self,

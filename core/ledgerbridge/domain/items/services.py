@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from piccolo.columns.combination import Combinable
@@ -56,7 +57,7 @@ async def _columns(workspace_id: int, values: dict[str, Any]) -> dict[str, Any]:
     """Request fields to column names, checking references and prices on the way."""
     columns = dict(values)
     if "unit_price" in columns:
-        check_amount(columns["unit_price"], "unit_price", places=PRICE_PLACES)
+        check_amount(columns["unit_price"], "unit_price", places=PRICE_PLACES, min_value=Decimal("0"))
     if "income_account_id" in columns:
         account_id = columns.pop("income_account_id")
         if account_id is not None:

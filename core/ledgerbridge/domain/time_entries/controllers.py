@@ -8,7 +8,7 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Limit, Offset
-from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.api.schemas import error_responses, upsert_responses
 from ledgerbridge.domain.time_entries import services
 from ledgerbridge.domain.time_entries.schemas import (
     TimeEntryIn,
@@ -71,7 +71,7 @@ class TimeEntryController(Controller):
         opt=needs(Permission.records_write),
         summary="Create or update a time entry by the host app's id",
         description="Idempotent; 201 when created. A billed entry only accepts a push that changes nothing.",
-        responses=error_responses(409),
+        responses=upsert_responses(TimeEntryOut, 409),
     )
     async def upsert_entry(
         self,
