@@ -10,6 +10,7 @@ from typing import Any
 
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.passwords import MIN_PASSWORD_LENGTH, client_address
+from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.identity.services import change_own_password
 from litestar import Response, get, post
 from litestar.response import Redirect
@@ -27,7 +28,7 @@ async def password_page(request: AnyRequest) -> Response[Any]:
                 min_length=MIN_PASSWORD_LENGTH)
 
 
-@post("/account/password", status_code=HTTP_303_SEE_OTHER)
+@post("/account/password", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.own_account))
 async def password_submit(request: AnyRequest) -> Response[Any]:
     me = person(request)
     form = await request.form()

@@ -116,6 +116,7 @@ class AuthController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Change your own password (ends your other sessions)",
         responses=error_responses(403, 429),
+        opt=needs(Permission.own_account),
     )
     async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChangeIn]) -> None:
         caller = caller_of(request)

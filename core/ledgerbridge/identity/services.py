@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledgerbridge import audit
 from ledgerbridge.api.errors import Invalid
 from ledgerbridge.db import write_transaction
 from ledgerbridge.identity.callers import Caller, session_caller
@@ -42,3 +43,4 @@ async def change_own_password(caller: Caller, current: str, new: str, *, client:
     async with write_transaction():
         await User.update({User.password_hash: new_hash}).where(User.id == caller.user_id)
         await close_sessions_of(caller.user_id, keep=caller.session_token)
+        await audit.record(caller, "account.password_change", target_type="user", target_id=caller.user_id)
