@@ -16,7 +16,6 @@ from ledgerbridge.domain.customers import services as customer_services
 from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerPatch
 from ledgerbridge.domain.items import services as item_services
 from ledgerbridge.domain.items.schemas import ItemIn
-from ledgerbridge.identity.callers import Caller
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import (
@@ -26,7 +25,6 @@ from ledgerbridge.tables import (
     ExternalLink,
     Invoice,
     InvoiceLine,
-    Role,
     RunKind,
     RunRecord,
     RunState,
@@ -34,26 +32,12 @@ from ledgerbridge.tables import (
     SyncRun,
     utcnow,
 )
-from ledgerbridge_testing.conformance.steps import imported, map_everything
+from ledgerbridge_testing.conformance.steps import finish, host_app, imported, map_everything
 from ledgerbridge_testing.world import ProviderWorld
 
 pytestmark = pytest.mark.asyncio
 
 
-def member_of(connection: Connection) -> Caller:
-    return Caller(via="api_key", workspace_id=connection.workspace, workspace_name="Client Co", role=Role.member,
-                  api_key_id=1, api_key_prefix="lb_e2e")
-
-
-async def finish(run_id: int) -> SyncRun:
-    for _ in range(20):
-        await jobs.execute(run_id, owner="e2e")
-        row = await SyncRun.objects().where(SyncRun.id == run_id).first()
-        assert row is not None
-        if row.state != RunState.queued:
-            return row
-        await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == run_id)
-    raise AssertionError(f"run {run_id} never finished")
 
 
 async def pushes() -> list[SyncRun]:
@@ -69,7 +53,7 @@ async def link_of(record_type: str, record_id: int) -> ExternalLink | None:
 async def test_new_and_changed_customers_and_items_are_pushed_automatically(world: ProviderWorld, database):
     connection = await imported(world)
     await map_everything(connection)
-    caller = member_of(connection)
+    caller = host_app(connection)
     created = await customer_services.create_customer(
         caller, data=CustomerIn(name="Pushed Automatically Ltd", email="ap@pushed.example"))
     [push] = await pushes()  # recorded with the customer, before any worker ran

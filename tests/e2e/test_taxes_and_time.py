@@ -19,7 +19,6 @@ from ledgerbridge.domain.tax_mappings.schemas import ApplySuggestionsIn, TaxRate
 from ledgerbridge.domain.time_entries import services as time_services
 from ledgerbridge.domain.time_entries.schemas import TimeEntryPatch, TimeSyncIn
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.identity.callers import Caller
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.tax_mapping import TAX_CODE_PER_LINE
 from ledgerbridge.tables import (
@@ -29,7 +28,6 @@ from ledgerbridge.tables import (
     Invoice,
     InvoiceLine,
     OutboundWrite,
-    Role,
     RunKind,
     RunState,
     SyncIssue,
@@ -38,27 +36,20 @@ from ledgerbridge.tables import (
     TimeEntry,
     utcnow,
 )
-from ledgerbridge_testing.conformance.steps import imported, local_invoice, map_everything, remote_of, run
+from ledgerbridge_testing.conformance.steps import (
+    finish,
+    host_app,
+    imported,
+    local_invoice,
+    map_everything,
+    remote_of,
+    run,
+)
 from ledgerbridge_testing.world import ProviderWorld
 
 pytestmark = pytest.mark.asyncio
 
 
-def member_of(connection: Connection) -> Caller:
-    """The host app's API key in the connection's workspace (member rights)."""
-    return Caller(via="api_key", workspace_id=connection.workspace, workspace_name="Client Co", role=Role.member,
-                  api_key_id=1, api_key_prefix="lb_e2e")
-
-
-async def finish(run_id: int) -> SyncRun:
-    for _ in range(20):
-        await jobs.execute(run_id, owner="e2e")
-        row = await SyncRun.objects().where(SyncRun.id == run_id).first()
-        assert row is not None
-        if row.state != RunState.queued:
-            return row
-        await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == run_id)
-    raise AssertionError(f"run {run_id} never finished")
 
 
 async def taxed_invoice(connection: Connection, number: str, rate: TaxRate | None) -> Invoice:
@@ -92,7 +83,7 @@ async def test_an_unmapped_rate_stops_the_export_and_a_suggested_mapping_exports
         world: ProviderWorld, database):
     connection = await imported(world)
     await map_everything(connection)
-    caller = member_of(connection)
+    caller = host_app(connection)
     theirs = await books_taxed_rate(connection)
     ours = await tax_services.create_tax_rate(
         caller, data=TaxRateIn(name="Sales tax (ours)", rate=Decimal(theirs.rate)))
@@ -132,7 +123,7 @@ async def test_an_unmapped_rate_stops_the_export_and_a_suggested_mapping_exports
 async def test_a_provider_total_other_than_ours_is_a_tax_warning_naming_both(world: ProviderWorld, database):
     connection = await imported(world)
     await map_everything(connection)
-    caller = member_of(connection)
+    caller = host_app(connection)
     theirs = await books_taxed_rate(connection)
     mismatched = Decimal(theirs.rate) + Decimal("1.5")
     ours = await tax_services.create_tax_rate(caller, data=TaxRateIn(name="Local levy", rate=mismatched))
@@ -193,7 +184,7 @@ async def time_entry(connection: Connection, hours: str = "1.50") -> TimeEntry:
 async def test_time_synced_on_its_own_then_edited_updates_the_same_remote_record(world: ProviderWorld, database):
     connection = await imported(world)
     await map_everything(connection)
-    caller = member_of(connection)
+    caller = host_app(connection)
     entry = await time_entry(connection)
     if not get_registry().provider(world.key).capabilities.time_activities:
         with pytest.raises(LedgerBridgeError) as refused:

@@ -12,28 +12,27 @@ from ledgerbridge import books
 from ledgerbridge.domain.books import services as books_services
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.permissions import Permission, needs
-from ledgerbridge.tables import Connection, ExternalLink, RecordType
+from ledgerbridge.tables import ExternalLink, RecordType
 from litestar import Response, get, post
 from litestar.params import FromPath
 
-from ledgerbridge_web.common import AnyRequest, failed, page, person, provider_name, see_other, workspace_of
-
-
-async def _connection(workspace_id: int, connection_id: int) -> Connection:
-    row = await Connection.objects().where(
-        (Connection.id == connection_id) & (Connection.workspace == workspace_id)
-    ).first()
-    if row is None:
-        raise LedgerBridgeError(f"There is no integration {connection_id} in this workspace.", code="not_found",
-                                fix="Open Integrations and pick one from the list.")
-    return row
+from ledgerbridge_web.common import (
+    AnyRequest,
+    failed,
+    page,
+    person,
+    provider_name,
+    see_other,
+    workspace_connection,
+    workspace_of,
+)
 
 
 @get("/integrations/{connection_id:int}/books")
 async def confirm_switch(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
-    row = await _connection(ws, connection_id)
+    row = await workspace_connection(ws, connection_id)
     current = await books.books_connection(ws)
     exported = 0
     if current is not None:

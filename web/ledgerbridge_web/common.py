@@ -20,6 +20,7 @@ from ledgerbridge.identity.errors import Forbidden, NotSignedIn
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities, ProviderInfo
 from ledgerbridge.settings import get_settings
+from ledgerbridge.tables import Connection
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
@@ -115,6 +116,18 @@ def see_other(path: str, *, notice: str | None = None, error: str | None = None,
 def failed(path: str, exc: LedgerBridgeError) -> Redirect:
     """Back to the page the action came from, with the reason and how to fix it."""
     return see_other(path, error=exc.message, fix=exc.fix)
+
+
+async def workspace_connection(workspace_id: int, connection_id: int, *,
+                               fix: str = "Open Integrations and pick one from the list.") -> Connection:
+    """The workspace's connection, or a not-found refusal: a page never reaches another workspace's."""
+    row = await Connection.objects().where(
+        (Connection.id == connection_id) & (Connection.workspace == workspace_id)
+    ).first()
+    if row is None:
+        raise LedgerBridgeError(f"There is no integration {connection_id} in this workspace.", code="not_found",
+                                fix=fix)
+    return row
 
 
 def ids_from(form: FormMultiDict, name: str = "ids") -> list[int]:

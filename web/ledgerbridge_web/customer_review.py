@@ -22,11 +22,24 @@ from ledgerbridge.tables import Connection, ConnectionStatus, RunKind
 from litestar import Response, get, post
 from litestar.params import FromPath
 
-from ledgerbridge_web.common import AnyRequest, failed, fragment, page, person, provider_name, see_other, workspace_of
+from ledgerbridge_web.common import (
+    AnyRequest,
+    failed,
+    fragment,
+    page,
+    person,
+    provider_name,
+    see_other,
+    workspace_connection,
+    workspace_of,
+)
 
 KINDS = (("business", "Business"), ("individual", "Individual"))
 TICKED_BY_DEFAULT = frozenset({"create", "link", "update"})  # what an import is for; the rest on request
 ROWS_SHOWN = REVIEW_LIMIT  # customers read for one review; past it the page says the review is partial
+
+
+REVIEW_FIX = "Open Customers and pick the integration to review again."
 
 
 @dataclass(frozen=True)
@@ -64,15 +77,6 @@ def rows_of(review: CustomerReview) -> list[ReviewRow]:
     ]
 
 
-async def _connection(workspace_id: int, connection_id: int) -> Connection:
-    row = await Connection.objects().where(
-        (Connection.id == connection_id) & (Connection.workspace == workspace_id)
-    ).first()
-    if row is None:
-        raise LedgerBridgeError(f"There is no integration {connection_id} in this workspace.", code="not_found",
-                                fix="Open Customers and pick the integration to review again.")
-    return row
-
 
 def _not_connected(row: Connection) -> LedgerBridgeError | None:
     if row.status == ConnectionStatus.connected:
@@ -102,7 +106,7 @@ async def _table_context(row: Connection) -> dict[str, Any]:
 async def review_page(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     """The frame at once; the table by htmx, or inline with `?now=1` (the no-JavaScript link)."""
     me = person(request)
-    row = await _connection(workspace_of(me), connection_id)
+    row = await workspace_connection(workspace_of(me), connection_id, fix=REVIEW_FIX)
     inline = request.query_params.get("now") == "1"
     context = await _table_context(row) if inline else {"connection": row, "provider": provider_name(row.provider)}
     return page(request, "customer_review.html", inline=inline, **context)
@@ -111,7 +115,7 @@ async def review_page(request: AnyRequest, connection_id: FromPath[int]) -> Resp
 @get("/customers/review/{connection_id:int}/table")
 async def review_table(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
-    row = await _connection(workspace_of(me), connection_id)
+    row = await workspace_connection(workspace_of(me), connection_id, fix=REVIEW_FIX)
     return fragment("_customer_review_table.html", **await _table_context(row))
 
 
@@ -121,7 +125,7 @@ async def import_selected(request: AnyRequest, connection_id: FromPath[int]) -> 
     me = person(request)
     ws = workspace_of(me)
     back = f"/customers/review/{connection_id}"
-    row = await _connection(ws, connection_id)
+    row = await workspace_connection(ws, connection_id, fix=REVIEW_FIX)
     failure = _not_connected(row)
     if failure is not None:
         return failed(back, failure)

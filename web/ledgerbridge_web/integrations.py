@@ -47,6 +47,7 @@ from ledgerbridge_web.common import (
     provider_name,
     providers,
     see_other,
+    workspace_connection,
     workspace_of,
 )
 from ledgerbridge_web.runs import recent_runs
@@ -118,15 +119,6 @@ async def busy_connections(workspace_id: int) -> list[int]:
     return [row["connection"] for row in rows]
 
 
-async def _connection(workspace_id: int, connection_id: int) -> Connection:
-    row = await Connection.objects().where(
-        (Connection.id == connection_id) & (Connection.workspace == workspace_id)
-    ).first()
-    if row is None:
-        raise LedgerBridgeError(f"There is no integration {connection_id} in this workspace.", code="not_found",
-                                fix="Open Integrations and pick one from the list.")
-    return row
-
 
 @get("/integrations")
 async def integrations_page(request: AnyRequest) -> Response[Any]:
@@ -137,7 +129,7 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
     chooser = None
     chosen = int_or_none(query.get("connection"))
     if chosen is not None and query.get("choose_tenant"):
-        row = await _connection(ws, chosen)
+        row = await workspace_connection(ws, chosen)
         chooser = {"connection": row, "tenants": loads(row.provider_data).get("pending_tenants", [])}
     connect_error = None
     if query.get("connect_error"):
@@ -172,7 +164,7 @@ async def integrations_page(request: AnyRequest) -> Response[Any]:
 async def integration_page(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)
-    await _connection(ws, connection_id)
+    await workspace_connection(ws, connection_id)
     view = (await connection_views(ws, connection_id))[0]
     accounts = []
     if view.caps.income_accounts:
@@ -198,7 +190,7 @@ async def health_fragment(request: AnyRequest, connection_id: FromPath[int]) -> 
     """One connection's health card, for htmx to poll while its syncs run."""
     me = person(request)
     ws = workspace_of(me)
-    await _connection(ws, connection_id)
+    await workspace_connection(ws, connection_id)
     view = (await connection_views(ws, connection_id))[0]
     return fragment("_health_live.html", view=view, busy=await busy_connections(ws))
 
@@ -207,7 +199,7 @@ async def health_fragment(request: AnyRequest, connection_id: FromPath[int]) -> 
 async def save_settings(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     back = f"/integrations/{connection_id}"
-    row = await _connection(workspace_of(me), connection_id)
+    row = await workspace_connection(workspace_of(me), connection_id)
     form = await request.form()
     caps = capabilities(row.provider)
     values: dict[str, Any] = {
@@ -253,14 +245,14 @@ async def sync_now(request: AnyRequest, connection_id: FromPath[int]) -> Respons
 @get("/integrations/{connection_id:int}/disconnect")
 async def confirm_disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
-    row = await _connection(workspace_of(me), connection_id)
+    row = await workspace_connection(workspace_of(me), connection_id)
     return page(request, "confirm_disconnect.html", row=row, provider=provider_name(row.provider))
 
 
 @post("/integrations/{connection_id:int}/disconnect", opt=needs(Permission.connections_manage))
 async def disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
-    row = await _connection(workspace_of(me), connection_id)
+    row = await workspace_connection(workspace_of(me), connection_id)
     await connections.disconnect(row.id)
     return see_other(
         "/integrations",

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from ledgerbridge import jobs, oauth
 from ledgerbridge.identity import memberships
+from ledgerbridge.identity.callers import Caller
+from ledgerbridge.identity.permissions import LEGACY_KEY_SCOPES
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.tables import (
     Account,
@@ -33,14 +35,27 @@ async def run(kind: RunKind, connection: Connection, **params: object) -> SyncRu
     """Record a run and execute it here, re-running it while it is requeued (429, provider down)."""
     queued = await jobs.enqueue(kind, workspace_id=connection.workspace, connection_id=connection.id,
                                 params=params)
+    return await finish(queued.id)
+
+
+async def finish(run_id: int) -> SyncRun:
+    """Execute a recorded run here until it ends, skipping the waits of its requeues."""
+    row = None
     for _ in range(20):
-        await jobs.execute(queued.id, owner="e2e")
-        row = await SyncRun.objects().where(SyncRun.id == queued.id).first()
-        assert row is not None, f"run {queued.id} vanished"
+        await jobs.execute(run_id, owner="e2e")
+        row = await SyncRun.objects().where(SyncRun.id == run_id).first()
+        assert row is not None, f"run {run_id} vanished"
         if row.state != RunState.queued:
             return row
-        await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == queued.id)  # skip the wait
-    raise AssertionError(f"run {queued.id} never finished: {row.error}")
+        await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == run_id)  # skip the wait
+    raise AssertionError(f"run {run_id} never finished: {row.error if row else ''}")
+
+
+def host_app(connection: Connection) -> Caller:
+    """The host app's API key in the connection's workspace, with the scopes keys made before scopes
+    existed keep (records, exports, books, webhooks), as a host app calls the services."""
+    return Caller(via="api_key", workspace_id=connection.workspace, workspace_name="Client Co", role=None,
+                  api_key_id=1, api_key_prefix="lb_e2e", scopes=frozenset(s.value for s in LEGACY_KEY_SCOPES))
 
 
 async def connect(world: ProviderWorld, email: str = "owner@example.com", workspace: str = "Client Co") -> Connection:
