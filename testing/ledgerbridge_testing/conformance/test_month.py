@@ -20,6 +20,7 @@ from ledgerbridge import connections, jobs, oauth
 from ledgerbridge.app import create_app
 from ledgerbridge.identity import memberships
 from ledgerbridge.identity.api_keys import create_api_key
+from ledgerbridge.identity.permissions import Scope
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities, RemoteInvoice
 from ledgerbridge.settings import get_settings
@@ -95,7 +96,8 @@ async def month(world: ProviderWorld, database: str) -> AsyncIterator[Month]:
     connection = await imported(world)
     await map_everything(connection)
     user, _ = await memberships.create_admin("owner@example.com", OWNER_PASSWORD, "Client Co")
-    key = await create_api_key(connection.workspace, "host app", user.id)
+    # The key does the bookkeeper's part too (payments, reverts, connection settings): every scope.
+    key = await create_api_key(connection.workspace, "host app", user.id, scopes=[scope.value for scope in Scope])
     async with AsyncTestClient(app=create_app(get_settings(), background=False)) as api:
         api.headers.update({"X-API-Key": key.key})
         customer = (await api.post("/api/v1/customers", json={
