@@ -246,7 +246,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "import_requests": import_waits.requests,
         "import_peak_rss_mb": round(rss.peak, 1),
         "export_seconds": round(export_seconds, 2),
-        "ideal_export_seconds": round(ideal_export, 2),
+        "ideal_export_seconds": round(ideal_export, 4),  # a small batch is milliseconds: keep them
         "export_provider_wait_s": round(export_waits.answer_seconds, 2),
         "export_limiter_wait_s": round(export_waits.limiter_seconds, 2),
         "fraction_of_ceiling": round(ideal_export / export_seconds, 4),
