@@ -27,15 +27,7 @@ KEEP_ALIVE_WITHIN = timedelta(days=14)
 
 async def schedule_polls() -> list[int]:
     """One status poll per connected connection, unless one is already queued or running."""
-    rows = await Connection.select(Connection.id, Connection.workspace).where(
-        Connection.status == ConnectionStatus.connected
-    )
-    runs = []
-    for row in rows:
-        run = await jobs.enqueue(RunKind.poll_status, workspace_id=row["workspace"], connection_id=row["id"],
-                                 trigger="schedule", dedupe_key=f"poll:{row['id']}")
-        runs.append(run.id)
-    return runs
+    return await _one_per_connection(RunKind.poll_status, "poll")
 
 
 async def schedule_reference_reads() -> list[int]:
@@ -45,13 +37,18 @@ async def schedule_reference_reads() -> list[int]:
     change feed costs (QuickBooks CDC, Xero If-Modified-Since, FreshBooks updated_since); webhooks
     still bring changes sooner where the provider sends them.
     """
+    return await _one_per_connection(RunKind.import_all, "reread")
+
+
+async def _one_per_connection(kind: RunKind, dedupe: str) -> list[int]:
+    """A run of `kind` for every connected connection; the dedupe key keeps one pending per connection."""
     rows = await Connection.select(Connection.id, Connection.workspace).where(
         Connection.status == ConnectionStatus.connected
     )
     runs = []
     for row in rows:
-        run = await jobs.enqueue(RunKind.import_all, workspace_id=row["workspace"], connection_id=row["id"],
-                                 trigger="schedule", dedupe_key=f"reread:{row['id']}")
+        run = await jobs.enqueue(kind, workspace_id=row["workspace"], connection_id=row["id"],
+                                 trigger="schedule", dedupe_key=f"{dedupe}:{row['id']}")
         runs.append(run.id)
     return runs
 
