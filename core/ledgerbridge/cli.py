@@ -108,6 +108,9 @@ def serve(host: str | None, port: int | None) -> None:
     _setup_logging()
     settings = get_settings()
     _warn_key_beside_database(settings)
+    if settings.password_hashing == "fast":
+        log.warning("LEDGERBRIDGE_PASSWORD_HASHING=fast: passwords are hashed with argon2's cheapest profile, "
+                    "meant for test runs; unset it before real people sign in")
 
     async def prepare() -> tuple[str, str] | None:
         await migrate_database()

@@ -137,6 +137,8 @@ class Settings:
     # Customers, items, income accounts and tax rates re-read from each connection (ledgerbridge.scheduler).
     reference_sync_minutes: int = 15
     audit_retention_days: int = 400  # how long the audit trail keeps an entry (ledgerbridge.audit)
+    # argon2 cost (ledgerbridge.identity.passwords): standard, or fast for throwaway test databases only.
+    password_hashing: str = "standard"
 
     @property
     def embedded_broker(self) -> bool:
@@ -169,6 +171,13 @@ def _log_format() -> str:
     value = _env("LOG_FORMAT", "text").lower()
     if value not in {"json", "text"}:
         raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text, got {value!r}")
+    return value
+
+
+def _password_hashing() -> str:
+    value = _env("PASSWORD_HASHING", "standard").lower()
+    if value not in {"standard", "fast"}:
+        raise SettingsError(f"{PREFIX}PASSWORD_HASHING must be standard or fast, got {value!r}")
     return value
 
 
@@ -237,6 +246,7 @@ def load_settings() -> Settings:
         event_retention_days=_env_int("EVENT_RETENTION_DAYS", 30),
         reference_sync_minutes=_env_int("REFERENCE_SYNC_MINUTES", 15),
         audit_retention_days=_env_int("AUDIT_RETENTION_DAYS", 400),
+        password_hashing=_password_hashing(),
     )
 
 

@@ -24,4 +24,6 @@ def prepare() -> Path:
     os.environ.setdefault("LEDGERBRIDGE_DATABASE_URL", f"sqlite:///{session_dir / 'import.sqlite3'}")
     os.environ.setdefault("LEDGERBRIDGE_SECRET_KEY", TEST_SECRET_KEY)
     os.environ.setdefault("LEDGERBRIDGE_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEY)
+    # Tests create and sign in hundreds of accounts; production's argon2 cost would take minutes.
+    os.environ.setdefault("LEDGERBRIDGE_PASSWORD_HASHING", "fast")
     return session_dir

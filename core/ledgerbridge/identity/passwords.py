@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any, TypeVar
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from litestar import Request
 
@@ -25,13 +25,18 @@ from ledgerbridge.db import write_transaction
 from ledgerbridge.identity import clock
 from ledgerbridge.identity.errors import BadCredentials, LoginThrottled, SignInBusy
 from ledgerbridge.identity.throttling import Refusal, cancelled, reserve, succeeded
+from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import User
 
 MIN_PASSWORD_LENGTH = 8
 HASHING_THREADS = 2
 HASHING_QUEUE = 16  # sign-ins waiting for a thread beyond this are refused at once
 
-_hasher = PasswordHasher()
+# RFC 9106's second recommendation (3 passes over 64 MiB, 4 lanes). "fast" (argon2's cheapest profile)
+# exists because a test run creates and signs in hundreds of accounts; a hash records its own
+# parameters, so either setting verifies the other's hashes and sign-in upgrades a cheap one.
+_HASHERS = {"standard": PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
+            "fast": PasswordHasher.from_parameters(profiles.CHEAPEST)}
 _pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
 _queued = 0
 T = TypeVar("T")
@@ -49,8 +54,12 @@ async def run_hashing(work: Callable[..., T], *args: str) -> T:
         _queued -= 1
 
 
+def _hasher() -> PasswordHasher:
+    return _HASHERS[get_settings().password_hashing]
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password_rules(password: str, field_name: str = "password") -> None:
@@ -61,15 +70,15 @@ def check_password_rules(password: str, field_name: str = "password") -> None:
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(hashing: str) -> str:
     """A hash to verify against for unknown emails, so response time does not reveal accounts."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _HASHERS[hashing].hash(secrets.token_urlsafe(16))
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -104,7 +113,7 @@ async def authenticate(email: str, password: str, *, client: str) -> User:
     try:
         user = await User.objects().where(User.email == email).first()
         if user is None or not user.is_active:
-            await run_hashing(_verify, _dummy_hash(), password)
+            await run_hashing(_verify, _dummy_hash(get_settings().password_hashing), password)
             raise BadCredentials()
         if not await run_hashing(_verify, user.password_hash, password):
             raise BadCredentials()
@@ -113,7 +122,7 @@ async def authenticate(email: str, password: str, *, client: str) -> User:
         raise
     await succeeded(reservation)
     values: dict[Any, Any] = {User.last_login_at: clock.now()}
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         values[User.password_hash] = await run_hashing(hash_password, password)
     async with write_transaction():
         await User.update(values).where(User.id == user.id)
