@@ -122,12 +122,29 @@ async def make_tenant(email: str, workspace_name: str) -> Tenant:
     )
 
 
+_apps: dict[tuple[int, str], Any] = {}
+
+
 @pytest.fixture
 async def app(database: str) -> Any:
+    """The server without its worker and scheduler, for this test's database.
+
+    Building the app registers some 400 routes (most of a second), and it keeps no state of its own
+    besides the settings: requests read the database the test opened. So tests whose settings
+    differ only in that database share one app, given this test's settings."""
+    import dataclasses
+
     from ledgerbridge.app import create_app
+    from ledgerbridge.plugins import get_registry
     from ledgerbridge.settings import get_settings
 
-    return create_app(get_settings(), background=False)
+    settings = get_settings()
+    key = (id(get_registry()), repr(dataclasses.replace(settings, database_url="")))
+    built = _apps.get(key)
+    if built is None:
+        built = _apps[key] = create_app(settings, background=False)
+    built.state.settings = settings
+    return built
 
 
 @pytest.fixture
