@@ -1,14 +1,18 @@
-# The two commands of the README, `make run` and `make test`, `make lint` (ruff, mypy, import contracts) and
+# The two commands of the README, `make run` and `make test`, then `make test-long`, `make lint` (ruff, mypy, import contracts) and
 # `make soak` (the fault soak on the production topology; SOAK_ARGS passes options, e.g. --invoices 200).
-.PHONY: run test lint soak
+.PHONY: run test test-long lint soak
 
 run:
 	@scripts/bootstrap.sh
 	@uv run --no-sync ledgerbridge serve
 
+# Tests run on every core (pytest-xdist); `make test-long` adds the fault soak and every provider's bench run.
 test:
 	@scripts/bootstrap.sh --test
-	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run --no-sync pytest -q --durations=30
+	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run --no-sync pytest -q -n auto --durations=30 $(PYTEST_ARGS)
+
+test-long:
+	@$(MAKE) --no-print-directory test PYTEST_ARGS=--long
 
 lint:
 	@uv run ruff check .

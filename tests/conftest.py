@@ -26,8 +26,32 @@ from ledgerbridge_testing.databases import open_database  # noqa: F401
 SPECS_ENV = "LEDGERBRIDGE_PROVIDER_SPECS"
 
 
+# The bench smoke run that stays in `make test`; the other providers' run with `--long`.
+BENCH_SMOKE_PROVIDER = "quickbooks"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", default=False,
+                     help="also run the long runs: the fault soak's short variant and the sync bench's smoke run "
+                          "for every provider (`make test-long`)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: starts processes")
+    config.addinivalue_line("markers", "long: minutes of its own; runs only with --long (`make test-long`)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep `make test` inside its time budget: long runs are opt-in, one provider's bench run stays."""
+    if config.getoption("long"):
+        return
+    skip = pytest.mark.skip(reason="a long run: `make test-long` (pytest --long) includes it")
+    for item in items:
+        group = item.get_closest_marker("conformance")
+        provider = getattr(item, "callspec", None) and item.callspec.params.get("provider")
+        if item.get_closest_marker("long") or (
+                group is not None and group.args[0] == "bench" and provider != BENCH_SMOKE_PROVIDER):
+            item.add_marker(skip)
 
 
 @pytest.fixture
