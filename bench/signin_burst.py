@@ -1,0 +1,140 @@
+"""What a burst of wrong sign-ins costs everyone else (issue 14: 60 parallel sign-ins once raised an API
+call's latency from 31 ms to 12 s).
+
+    uv run python bench/signin_burst.py [--burst 60] [--rounds 3]
+
+Starts `ledgerbridge serve` (sandboxes off, production's argon2 cost) on a throwaway SQLite database
+with one owner and one API key, times an API call alone, then fires `--burst` parallel sign-ins with
+wrong passwords (one account targeted, the rest spread over unknown emails) while the same API call
+is timed again, and prints one JSON object last: the API's median and p95 milliseconds alone and
+during the burst, how the sign-ins were answered (401 wrong, 429 throttled, 503 busy), and whether
+the owner can still sign in afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "the owner's real password"
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"median_ms": round(statistics.median(ordered) * 1000, 1),
+            "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 1),
+            "max_ms": round(ordered[-1] * 1000, 1)}
+
+
+async def _timed_calls(client: Any, key: str, until: asyncio.Event | None, count: int) -> list[float]:
+    """Sequential API calls: `count` of them, or until `until` is set."""
+    samples: list[float] = []
+    while (until is None and len(samples) < count) or (until is not None and not until.is_set()):
+        started = time.perf_counter()
+        answer = await client.get("/api/v1/customers", headers={"X-API-Key": key})
+        samples.append(time.perf_counter() - started)
+        answer.raise_for_status()
+    return samples
+
+
+async def _sign_in(client: Any, email: str, password: str) -> int:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=str(client.base_url), timeout=120) as own:
+        token = (await own.get("/auth/csrf")).json()
+        answer = await own.post("/auth/login", json={"email": email, "password": password},
+                                headers={token["header"]: token["csrf_token"]})
+        return answer.status_code
+
+
+async def main(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    import httpx
+    import pytest
+    from ledgerbridge.identity.api_keys import create_api_key
+    from ledgerbridge.identity.memberships import create_admin
+    from ledgerbridge.identity.permissions import LEGACY_KEY_SCOPES
+    from ledgerbridge_testing.databases import open_database, sqlite_url
+    from ledgerbridge_testing.servers import free_port
+    from ledgerbridge_testing.workers import process_env, start_process, stop_process, wait_for
+
+    url = sqlite_url(folder)
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("LEDGERBRIDGE_PASSWORD_HASHING", "standard")
+    await open_database(url, monkeypatch)
+    user, workspace = await create_admin("owner@example.com", PASSWORD, "Burst Co")
+    key = (await create_api_key(workspace.id, "host app", user.id, scopes=list(LEGACY_KEY_SCOPES))).key
+    port = free_port()
+    env = process_env(url, "", folder / "data", LEDGERBRIDGE_SANDBOXES="off", LEDGERBRIDGE_HOST="127.0.0.1",
+                      LEDGERBRIDGE_PORT=str(port), LEDGERBRIDGE_PASSWORD_HASHING="standard",
+                      LEDGERBRIDGE_LOG_LEVEL="WARNING")
+    server = start_process("serve", env, folder / "serve.log")
+    try:
+        # A new connection per call: a kept-alive one can be closed by the server's idle timer just
+        # as the (busy) bench reuses it, which would read as a failure of the server.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120,
+                                     limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            async def up() -> bool:
+                try:
+                    return (await client.get("/healthz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await wait_for(up, "the server", attempts=1200)
+            await _timed_calls(client, key, None, 10)  # warm up
+            alone: list[float] = []
+            during: list[float] = []
+            answers: Counter[int] = Counter()
+            for _ in range(args.rounds):
+                alone += await _timed_calls(client, key, None, 30)
+                done = asyncio.Event()
+                timer = asyncio.create_task(_timed_calls(client, key, done, 0))
+                emails = ["owner@example.com" if n % 2 == 0 else f"nobody{n}@example.com" for n in range(args.burst)]
+                started = time.perf_counter()
+                codes = await asyncio.gather(*(_sign_in(client, email, f"wrong guess {n}")
+                                               for n, email in enumerate(emails)))
+                burst_s = time.perf_counter() - started
+                done.set()
+                during += await timer
+                answers.update(codes)
+            owner_after = await _sign_in(client, "owner@example.com", PASSWORD)
+    except Exception:
+        sys.stderr.write((folder / "serve.log").read_text()[-4000:])
+        raise
+    finally:
+        stop_process(server)
+        monkeypatch.undo()
+    return {
+        "burst": args.burst,
+        "rounds": args.rounds,
+        "api_alone": _ms(alone),
+        "api_during_burst": _ms(during),
+        "latency_ratio_p95": round(_ms(during)["p95_ms"] / max(_ms(alone)["p95_ms"], 0.1), 2),
+        "last_burst_seconds": round(burst_s, 2),
+        "sign_in_answers": {str(code): count for code, count in sorted(answers.items())},
+        "owner_signs_in_after": owner_after,
+    }
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--burst", type=int, default=60, help="parallel wrong sign-ins per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory(prefix="lb-signin-burst-") as folder:
+        os.chmod(folder, 0o700)
+        print(json.dumps(asyncio.run(main(args, Path(folder)))))
+
+
+if __name__ == "__main__":
+    cli()
