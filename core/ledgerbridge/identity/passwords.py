@@ -9,8 +9,11 @@ needs, and the rest of the server keeps answering.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -37,7 +40,18 @@ HASHING_QUEUE = 16  # sign-ins waiting for a thread beyond this are refused at o
 # parameters, so either setting verifies the other's hashes and sign-in upgrades a cheap one.
 _HASHERS = {"standard": PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
             "fast": PasswordHasher.from_parameters(profiles.CHEAPEST)}
-_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+HASHING_NICENESS = 10
+
+
+def _yield_to_requests() -> None:
+    """Run this hashing thread (and the lane threads argon2 starts from it) below the threads that answer
+    requests: a burst of sign-ins then waits for CPU instead of making every API call wait. Linux keeps a
+    nice value per thread; elsewhere this is a no-op."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2", initializer=_yield_to_requests)
 _queued = 0
 T = TypeVar("T")
 
