@@ -26,6 +26,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from ledgerbridge_web.common import AnyRequest, page, person, safe_next
+from ledgerbridge_web.oidc_signin import sign_in_choices
 
 
 def _settings(request: AnyRequest) -> Settings:
@@ -37,7 +38,8 @@ async def login_page(request: AnyRequest) -> Response[Any]:
     me = caller_of(request)
     if me is not None and me.user_id is not None:
         return Redirect(safe_next(request.query_params.get("next")), status_code=HTTP_303_SEE_OTHER)
-    return page(request, "login.html", next=safe_next(request.query_params.get("next")), email="", error=None)
+    return page(request, "login.html", next=safe_next(request.query_params.get("next")), email="", error=None,
+                sign_in_with=sign_in_choices(_settings(request)))
 
 
 @post("/login", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.public))
@@ -50,7 +52,8 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
         user = await authenticate(email, password, client=client_address(request))
     except (BadCredentials, LoginThrottled, SignInBusy) as exc:
         status = 401 if isinstance(exc, BadCredentials) else 429
-        return page(request, "login.html", status=status, next=target, email=email, error=exc)
+        return page(request, "login.html", status=status, next=target, email=email, error=exc,
+                    sign_in_with=sign_in_choices(_settings(request)))
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await close_session(old)

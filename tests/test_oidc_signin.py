@@ -1,0 +1,268 @@
+"""Signing in with an OpenID Connect issuer (`ledgerbridge.identity.oidc`), over real HTTP to the
+QuickBooks sandbox's OpenID provider, wired as `serve` wires it ("Sign in with Intuit").
+
+The app runs in-process (a browser-like test client); the sandbox runs on its own port, and every
+discovery, JWKS, token and userinfo request goes to it over the network. The consent page is posted
+as a person fills it: the Intuit account's email, whether Intuit verified it, and optionally its id.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+import pytest
+from ledgerbridge_quickbooks.sandbox.oauth_routes import user_id_for
+from ledgerbridge_testing.consent import approve_consent
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import Tenant
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
+ISSUER_ENV = ("OIDC_INTUIT_CLIENT_ID", "OIDC_INTUIT_CLIENT_SECRET", "OIDC_INTUIT_DISCOVERY_URL", "OIDC_ISSUER",
+              "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_NAME", "OIDC_SCOPES")
+CONSENT_TEXT = "Sign in to the app as this Intuit account"
+
+
+class Intuit:
+    """The QuickBooks sandbox as `serve` starts it, and its Python controls."""
+
+    def __init__(self, running: Any) -> None:
+        self.running = running
+        self.url: str = running.url
+        self.sandbox: Any = running.server.server.config.app.sandbox
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.url}/op/v1"
+
+
+@pytest.fixture
+def intuit(monkeypatch: pytest.MonkeyPatch, database: str) -> Iterator[Intuit]:
+    from ledgerbridge import demo
+    from ledgerbridge.settings import get_settings
+
+    for name in ISSUER_ENV:
+        monkeypatch.delenv(f"LEDGERBRIDGE_{name}", raising=False)
+    running = demo.serve_sandbox("quickbooks", bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
+                                 base_url=get_settings().base_url)
+    try:
+        for name, value in running.env.items():
+            monkeypatch.setenv(name, value)
+        yield Intuit(running)
+    finally:
+        running.server.stop()
+
+
+async def start(client: AsyncTestClient, key: str = "intuit", **query: str) -> str:
+    """Press the button: the issuer's authorization URL the browser is sent to."""
+    answer = await client.get(f"/login/oidc/{key}" + (f"?{urlencode(query)}" if query else ""), headers=HTML,
+                              follow_redirects=False)
+    assert answer.status_code == 303, answer.text[:2000]
+    return answer.headers["location"]
+
+
+async def consent(authorize_url: str, *, email: str, verified: bool = True, sub: str = "",
+                  **choice: str) -> dict[str, str]:
+    """Approve on the sandbox's consent page as the person with `email`; the callback's parameters."""
+    base = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
+    state = dict(parse_qsl(urlsplit(authorize_url).query))["state"]
+    return await approve_consent(
+        authorize_url, f"{base}/connect/oauth2",
+        {"email": email, "email_verified": "true" if verified else "false", "sub": sub, **choice},
+        CONSENT_TEXT, state=state)
+
+
+async def callback(client: AsyncTestClient, params: dict[str, str], key: str = "intuit") -> httpx.Response:
+    return await client.get(f"/login/oidc/{key}/callback?{urlencode(params)}", headers=HTML, follow_redirects=False)
+
+
+async def sign_in(client: AsyncTestClient, *, email: str, verified: bool = True, sub: str = "", key: str = "intuit",
+                  **query: str) -> httpx.Response:
+    return await callback(client, await consent(await start(client, key, **query), email=email, verified=verified,
+                                                sub=sub), key)
+
+
+async def me(client: AsyncTestClient) -> dict[str, Any]:
+    answer = await client.get("/auth/me")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def identities() -> list[dict[str, Any]]:
+    from ledgerbridge.tables import OidcIdentity
+
+    return await OidcIdentity.select().order_by(OidcIdentity.id)
+
+
+def refused(answer: httpx.Response, status: int, text: str) -> None:
+    assert answer.status_code == status, (answer.status_code, answer.text[:3000])
+    assert text in html.unescape(answer.text), answer.text[:3000]
+    assert "lb_session=" not in " ".join(answer.headers.get_list("set-cookie")).replace("lb_session=\"\"", "")
+
+
+# --------------------------------------------------------------------------- who gets in
+
+
+async def test_a_verified_email_links_the_account_and_later_sign_ins_match_by_sub(
+    app: Any, tenant: Tenant, intuit: Intuit
+) -> None:
+    from ledgerbridge.tables import AuditEntry
+
+    async with AsyncTestClient(app=app) as browser:
+        answer = await sign_in(browser, email="Owner@Example.com", next="/invoices")
+        assert answer.status_code == 303, answer.text[:3000]
+        assert answer.headers["location"] == "/invoices"
+        who = await me(browser)
+        assert (who["email"], who["workspace_id"], who["role"]) == (tenant.owner_email, tenant.workspace_id, "owner")
+    [linked] = await identities()
+    assert (linked["user"], linked["issuer"], linked["subject"]) == (
+        tenant.owner_id, intuit.issuer, user_id_for("Owner@Example.com"))
+    [entry] = await AuditEntry.select().where(AuditEntry.action == "account.sign_in")
+    assert entry["actor"] == tenant.owner_email and entry["workspace"] == tenant.workspace_id
+    after = json.loads(entry["after"]) if isinstance(entry["after"], str) else entry["after"]
+    assert after == {"signed_in_with": "Intuit", "issuer": intuit.issuer, "linked": True}
+
+    # The email changed at Intuit (and is not even verified there any more): the same Intuit user is still them.
+    async with AsyncTestClient(app=app) as browser:
+        answer = await sign_in(browser, email="renamed@elsewhere.example", verified=False,
+                               sub=user_id_for("Owner@Example.com"))
+        assert answer.status_code == 303, answer.text[:3000]
+        assert (await me(browser))["email"] == tenant.owner_email
+    [still] = await identities()
+    assert still["email"] == "renamed@elsewhere.example" and still["id"] == linked["id"]
+
+
+async def test_an_unverified_email_is_refused_with_the_reason(app: Any, tenant: Tenant, intuit: Intuit) -> None:
+    async with AsyncTestClient(app=app) as browser:
+        answer = await sign_in(browser, email=tenant.owner_email, verified=False)
+        refused(answer, 403, "Intuit has not verified the email address owner@example.com")
+        assert (await browser.get("/auth/me")).status_code == 401
+    assert await identities() == []
+
+
+async def test_an_unknown_email_is_refused_people_join_by_invitation(app: Any, tenant: Tenant, intuit: Intuit) -> None:
+    from ledgerbridge.tables import User
+
+    async with AsyncTestClient(app=app) as browser:
+        answer = await sign_in(browser, email="stranger@example.com")
+        refused(answer, 403, "No LedgerBridge account uses stranger@example.com")
+        assert "People join by invitation" in answer.text
+    assert not await User.exists().where(User.email == "stranger@example.com")
+
+
+async def test_an_invitation_link_lets_a_new_person_join_with_intuit(app: Any, tenant: Tenant, intuit: Intuit) -> None:
+    from ledgerbridge.domain.invitations import services as invitations
+    from ledgerbridge.domain.invitations.schemas import InvitationIn
+    from ledgerbridge.identity.callers import session_caller
+    from ledgerbridge.identity.sessions import open_session
+    from ledgerbridge.tables import Role
+
+    owner = await session_caller(await open_session(tenant.owner_id))
+    assert owner is not None
+    made = await invitations.create_invitation(owner, data=InvitationIn(role=Role.accountant, note="Ada"))
+    async with AsyncTestClient(app=app) as browser:
+        page = await browser.get(f"/invitations/accept?token={made.token}", headers=HTML)
+        assert "Join with Intuit" in page.text
+        answer = await sign_in(browser, email="ada@example.com", invitation=made.token)
+        assert answer.status_code == 303, answer.text[:3000]
+        who = await me(browser)
+        assert (who["email"], who["workspace_id"], who["role"]) == ("ada@example.com", tenant.workspace_id,
+                                                                    "accountant")
+    # The link is used up: the next person with it is refused like any unknown email.
+    async with AsyncTestClient(app=app) as browser:
+        answer = await sign_in(browser, email="eve@example.com", invitation=made.token)
+        refused(answer, 400, "already been used")
+
+
+# --------------------------------------------------------------------------- the protocol's checks
+
+
+async def test_a_callback_with_another_state_or_without_the_browsers_flow_is_refused(
+    app: Any, tenant: Tenant, intuit: Intuit
+) -> None:
+    async with AsyncTestClient(app=app) as browser:
+        params = await consent(await start(browser), email=tenant.owner_email)
+        refused(await callback(browser, {**params, "state": "forged-state"}), 400, "state differs")
+    async with AsyncTestClient(app=app) as victim:  # a link someone else started: this browser has no flow
+        refused(await callback(victim, params), 400, "has no sign-in with Intuit in progress")
+    async with AsyncTestClient(app=app) as browser:  # the issuer said no
+        params = await consent(await start(browser), email=tenant.owner_email)
+        refused(await callback(browser, {"error": "access_denied", "state": params["state"]}), 400,
+                "You declined on Intuit")
+    assert await identities() == []
+
+
+async def test_an_id_token_for_another_nonce_is_refused(app: Any, tenant: Tenant, intuit: Intuit) -> None:
+    async with AsyncTestClient(app=app) as browser:
+        authorize_url = await start(browser)
+        params = await consent(authorize_url, email=tenant.owner_email, nonce="a-nonce-from-another-sign-in")
+        refused(await callback(browser, params), 400, "its nonce differs")
+    assert await identities() == []
+
+
+def _tamper(token: str) -> str:
+    """Sign in as someone else by editing the signed token's claims (the signature stays the old one)."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = user_id_for("owner@example.com")
+    edited = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{edited}.{signature}"
+
+
+@pytest.mark.parametrize(
+    ("bend", "text"),
+    [
+        ({"tamper": _tamper}, "not signed by Intuit's published keys"),
+        ({"exp": 1_000_000_000, "iat": 999_996_400, "auth_time": 999_996_400}, "has expired"),
+        ({"aud": ["someone-elses-app"]}, "was issued to another app"),
+        ({"iss": "https://issuer.example/op/v1"}, "not by Intuit"),
+    ],
+    ids=["tampered", "expired", "wrong-audience", "wrong-issuer"],
+)
+async def test_an_id_token_that_fails_a_check_is_refused(
+    app: Any, tenant: Tenant, intuit: Intuit, bend: dict[str, Any], text: str
+) -> None:
+    tamper = bend.pop("tamper", None)
+    intuit.sandbox.id_token_overrides = bend
+    intuit.sandbox.id_token_tamper = tamper
+    async with AsyncTestClient(app=app) as browser:
+        # A stranger's consent: only a token that got past the checks could sign them in as the owner.
+        answer = await sign_in(browser, email="mallory@example.com")
+        refused(answer, 400, text)
+        assert (await browser.get("/auth/me")).status_code == 401
+    assert await identities() == []
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+async def test_buttons_show_only_for_configured_issuers_and_any_issuer_works(
+    app: Any, tenant: Tenant, intuit: Intuit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledgerbridge.identity.sessions import SESSION_COOKIE
+
+    async with AsyncTestClient(app=app) as browser:
+        assert "Sign in with Intuit" in (await browser.get("/login", headers=HTML)).text
+        for name in ("OIDC_INTUIT_CLIENT_ID", "OIDC_INTUIT_CLIENT_SECRET", "OIDC_INTUIT_DISCOVERY_URL"):
+            monkeypatch.delenv(f"LEDGERBRIDGE_{name}")
+        assert "Sign in with" not in (await browser.get("/login", headers=HTML)).text
+        refused(await browser.get("/login/oidc/intuit", headers=HTML), 404, "is not configured")
+
+        # A standard issuer (here the sandbox again, found from its issuer URL the standard way).
+        monkeypatch.setenv("LEDGERBRIDGE_OIDC_ISSUER", intuit.issuer)
+        monkeypatch.setenv("LEDGERBRIDGE_OIDC_CLIENT_ID", intuit.running.env["LEDGERBRIDGE_QUICKBOOKS_CLIENT_ID"])
+        monkeypatch.setenv("LEDGERBRIDGE_OIDC_CLIENT_SECRET",
+                           intuit.running.env["LEDGERBRIDGE_QUICKBOOKS_CLIENT_SECRET"])
+        monkeypatch.setenv("LEDGERBRIDGE_OIDC_NAME", "Northwind SSO")
+        page = (await browser.get("/login", headers=HTML)).text
+        assert "Sign in with Northwind SSO" in page and "Sign in with Intuit" not in page
+        answer = await sign_in(browser, key="custom", email=tenant.owner_email)
+        assert answer.status_code == 303, answer.text[:3000]
+        assert SESSION_COOKIE in browser.cookies
+        assert (await me(browser))["email"] == tenant.owner_email
