@@ -266,3 +266,21 @@ async def test_buttons_show_only_for_configured_issuers_and_any_issuer_works(
         assert answer.status_code == 303, answer.text[:3000]
         assert SESSION_COOKIE in browser.cookies
         assert (await me(browser))["email"] == tenant.owner_email
+
+
+def test_a_half_configured_issuer_stops_the_server_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerbridge.settings import SettingsError, load_settings
+
+    for name in ISSUER_ENV:
+        monkeypatch.delenv(f"LEDGERBRIDGE_{name}", raising=False)
+    monkeypatch.setenv("LEDGERBRIDGE_OIDC_ISSUER", "https://login.example.com")
+    with pytest.raises(SettingsError, match="LEDGERBRIDGE_OIDC_CLIENT_ID must be set too"):
+        load_settings()
+    monkeypatch.setenv("LEDGERBRIDGE_OIDC_CLIENT_ID", "lb")
+    monkeypatch.setenv("LEDGERBRIDGE_OIDC_ISSUER", "http://login.example.com")
+    with pytest.raises(SettingsError, match="must be an https:// URL"):
+        load_settings()
+    monkeypatch.setenv("LEDGERBRIDGE_OIDC_ISSUER", "https://login.example.com/")
+    [custom] = load_settings().sign_in_issuers()
+    assert (custom.name, custom.discovery_url, custom.scopes) == (
+        "login.example.com", "https://login.example.com/.well-known/openid-configuration", ("openid", "email", "profile"))
