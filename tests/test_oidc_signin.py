@@ -283,4 +283,5 @@ def test_a_half_configured_issuer_stops_the_server_at_start(monkeypatch: pytest.
     monkeypatch.setenv("LEDGERBRIDGE_OIDC_ISSUER", "https://login.example.com/")
     [custom] = load_settings().sign_in_issuers()
     assert (custom.name, custom.discovery_url, custom.scopes) == (
-        "login.example.com", "https://login.example.com/.well-known/openid-configuration", ("openid", "email", "profile"))
+        "login.example.com", "https://login.example.com/.well-known/openid-configuration",
+        ("openid", "email", "profile"))
