@@ -215,15 +215,35 @@ def _tamper(token: str) -> str:
     return f"{header}.{edited}.{signature}"
 
 
+def _claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def _signed_elsewhere(token: str) -> str:
+    """The same claims signed with a key the issuer does not publish."""
+    from ledgerbridge_testing.sandbox.idtoken import IdTokenSigner
+
+    return IdTokenSigner(key_size=1024).sign(_claims(token))
+
+
+def _unsigned(token: str) -> str:
+    """`alg: none`: no signature at all."""
+    header = base64.urlsafe_b64encode(b'{"alg":"none"}').rstrip(b"=").decode()
+    return f"{header}.{token.split('.')[1]}."
+
+
 @pytest.mark.parametrize(
     ("bend", "text"),
     [
         ({"tamper": _tamper}, "not signed by Intuit's published keys"),
+        ({"tamper": _signed_elsewhere}, "not signed by Intuit's published keys"),
+        ({"tamper": _unsigned}, "not signed by Intuit's published keys"),
         ({"exp": 1_000_000_000, "iat": 999_996_400, "auth_time": 999_996_400}, "has expired"),
         ({"aud": ["someone-elses-app"]}, "was issued to another app"),
         ({"iss": "https://issuer.example/op/v1"}, "not by Intuit"),
     ],
-    ids=["tampered", "expired", "wrong-audience", "wrong-issuer"],
+    ids=["tampered", "foreign-key", "alg-none", "expired", "wrong-audience", "wrong-issuer"],
 )
 async def test_an_id_token_that_fails_a_check_is_refused(
     app: Any, tenant: Tenant, intuit: Intuit, bend: dict[str, Any], text: str

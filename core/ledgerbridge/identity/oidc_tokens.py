@@ -20,6 +20,7 @@ from joserfc.errors import (
     InvalidKeyIdError,
     JoseError,
     MissingKeyError,
+    UnsupportedAlgorithmError,
 )
 from joserfc.jws import JWSRegistry
 
@@ -74,7 +75,8 @@ async def verified_claims(issuer: SignInIssuer, endpoints: IssuerEndpoints, id_t
         except (InvalidKeyIdError, MissingKeyError, ValueError):
             # A key id we do not know yet: the issuer may have rotated its keys since we fetched them.
             token = jwt.decode(id_token, await signing_keys(issuer, endpoints, fresh=True), registry=registry)
-    except BadSignatureError:
+    except (BadSignatureError, InvalidKeyIdError, MissingKeyError, UnsupportedAlgorithmError):
+        # A wrong signature, a key the issuer does not publish, or an algorithm it does not sign with ("none").
         raise SignInRefused(
             "bad_signature", f"The ID token is not signed by {issuer.name}'s published keys.",
             fix=f"{_start_again(issuer)} A token changed on its way here is refused.") from None
@@ -93,6 +95,10 @@ async def verified_claims(issuer: SignInIssuer, endpoints: IssuerEndpoints, id_t
         CodeIDToken(claims, token.header, options, params).validate(leeway=LEEWAY_SECONDS)
     except ClaimError as exc:
         raise _claim_refusal(issuer, endpoints, exc, claims) from None
+    except (JoseError, ValueError, TypeError, KeyError) as exc:  # claims of the wrong JSON types
+        raise SignInRefused(
+            "invalid_claim", f"The ID token from {issuer.name} is not valid ({type(exc).__name__}).",
+            fix=_start_again(issuer)) from None
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise SignInRefused("invalid_claim", f"The ID token from {issuer.name} names nobody (no sub).",
                             fix=_start_again(issuer))
