@@ -305,3 +305,32 @@ def test_a_half_configured_issuer_stops_the_server_at_start(monkeypatch: pytest.
     assert (custom.name, custom.discovery_url, custom.scopes) == (
         "login.example.com", "https://login.example.com/.well-known/openid-configuration",
         ("openid", "email", "profile"))
+
+
+async def test_an_existing_account_signing_in_from_an_invitation_accepts_it(
+    app: Any, tenant: Tenant, intuit: Intuit
+) -> None:
+    from ledgerbridge.domain.invitations import services as invitations
+    from ledgerbridge.domain.invitations.schemas import InvitationIn
+    from ledgerbridge.identity.callers import session_caller
+    from ledgerbridge.identity.sessions import open_session
+    from ledgerbridge.tables import Role
+
+    from tests.conftest import make_tenant
+
+    other = await make_tenant("boss@other.example", "Other Agency")
+    boss = await session_caller(await open_session(other.owner_id))
+    assert boss is not None
+    made = await invitations.create_invitation(boss, data=InvitationIn(role=Role.viewer, note="owner of Acme"))
+    async with AsyncTestClient(app=app) as browser:
+        answer = await sign_in(browser, email=tenant.owner_email, invitation=made.token)
+        assert answer.status_code == 303, answer.text[:3000]
+        who = await me(browser)
+        assert (who["workspace_id"], who["role"]) == (other.workspace_id, "viewer")
+        assert {w["id"] for w in who["workspaces"]} == {tenant.workspace_id, other.workspace_id}
+    # The link is used up; signing in with it again still signs them in, and says why it was not used.
+    async with AsyncTestClient(app=app) as browser:
+        answer = await sign_in(browser, email=tenant.owner_email, invitation=made.token)
+        assert answer.status_code == 303, answer.text[:3000]
+        landed = await browser.get(answer.headers["location"], headers=HTML)
+        assert "This invitation has already been used." in html.unescape(landed.text)
