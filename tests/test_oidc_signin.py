@@ -334,3 +334,24 @@ async def test_an_existing_account_signing_in_from_an_invitation_accepts_it(
         assert answer.status_code == 303, answer.text[:3000]
         landed = await browser.get(answer.headers["location"], headers=HTML)
         assert "This invitation has already been used." in html.unescape(landed.text)
+
+
+async def test_accounts_link_once_per_issuer_subject_on_both_databases(any_database: str) -> None:
+    from ledgerbridge.identity.errors import SignInRefused
+    from ledgerbridge.identity.memberships import create_admin
+    from ledgerbridge.identity.oidc_accounts import IssuerAccount, account_for
+    from ledgerbridge.settings import SignInIssuer
+    from ledgerbridge.tables import OidcIdentity
+
+    user, _ = await create_admin("kim@example.com", "correct horse battery", "Kim's")
+    issuer = SignInIssuer(key="custom", name="Northwind SSO", discovery_url="", client_id="lb", client_secret="",
+                          issuer="https://sso.example", scopes=("openid",))
+    first = await account_for(issuer, IssuerAccount("https://sso.example", "s-1", "KIM@example.com", True))
+    assert (first.user_id, first.linked_now) == (user.id, True)
+    again = await account_for(issuer, IssuerAccount("https://sso.example", "s-1", "kim@new.example", False))
+    assert (again.user_id, again.linked_now) == (user.id, False)
+    with pytest.raises(SignInRefused) as other_issuer:  # the same subject at another issuer is someone else
+        await account_for(issuer, IssuerAccount("https://other.example", "s-1", "kim@new.example", True))
+    assert other_issuer.value.reason == "unknown_email"
+    rows = await OidcIdentity.select(OidcIdentity.issuer, OidcIdentity.subject, OidcIdentity.email)
+    assert rows == [{"issuer": "https://sso.example", "subject": "s-1", "email": "kim@new.example"}]
