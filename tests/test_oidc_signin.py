@@ -341,7 +341,7 @@ async def test_accounts_link_once_per_issuer_subject_on_both_databases(any_datab
     from ledgerbridge.identity.memberships import create_admin
     from ledgerbridge.identity.oidc_accounts import IssuerAccount, account_for
     from ledgerbridge.settings import SignInIssuer
-    from ledgerbridge.tables import OidcIdentity
+    from ledgerbridge.tables import OidcIdentity, User
 
     user, _ = await create_admin("kim@example.com", "correct horse battery", "Kim's")
     issuer = SignInIssuer(key="custom", name="Northwind SSO", discovery_url="", client_id="lb", client_secret="",
@@ -355,3 +355,21 @@ async def test_accounts_link_once_per_issuer_subject_on_both_databases(any_datab
     assert other_issuer.value.reason == "unknown_email"
     rows = await OidcIdentity.select(OidcIdentity.issuer, OidcIdentity.subject, OidcIdentity.email)
     assert rows == [{"issuer": "https://sso.example", "subject": "s-1", "email": "kim@new.example"}]
+    await User.update({User.is_active: False}).where(User.id == user.id)
+    with pytest.raises(SignInRefused) as deactivated:
+        await account_for(issuer, IssuerAccount("https://sso.example", "s-1", "kim@new.example", True))
+    assert deactivated.value.reason == "deactivated" and deactivated.value.status == 403
+
+
+async def test_sign_ins_with_an_issuer_count_against_the_same_limits_as_passwords(
+    app: Any, tenant: Tenant, intuit: Intuit
+) -> None:
+    from ledgerbridge.identity.throttling import CLIENT, Refusal, reserve
+
+    async with AsyncTestClient(app=app) as browser:
+        params = await consent(await start(browser), email=tenant.owner_email)
+        # This address already used its attempts of the minute, on passwords of any accounts.
+        for n in range(CLIENT.allowance):
+            assert not isinstance(await reserve(f"guess{n}@example.com", "testclient"), Refusal)
+        refused(await callback(browser, params), 429, "Too many sign-in attempts from your network")
+    assert await identities() == []
