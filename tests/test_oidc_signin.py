@@ -373,3 +373,20 @@ async def test_sign_ins_with_an_issuer_count_against_the_same_limits_as_password
             assert not isinstance(await reserve(f"guess{n}@example.com", "testclient"), Refusal)
         refused(await callback(browser, params), 429, "Too many sign-in attempts from your network")
     assert await identities() == []
+
+
+async def test_password_sign_ins_are_recorded_the_same_way(app: Any, tenant: Tenant) -> None:
+    from ledgerbridge.tables import AuditEntry
+
+    from tests.api.conftest import sign_in as api_sign_in
+    from tests.web.conftest import submit_login
+
+    async with AsyncTestClient(app=app) as browser:
+        assert (await submit_login(browser, tenant.owner_email, tenant.password)).status_code == 303
+    async with AsyncTestClient(app=app) as script:
+        answer = await api_sign_in(script, tenant.owner_email, tenant.password)
+        assert answer.status_code == 200, answer.text
+    rows = await AuditEntry.select().where(AuditEntry.action == "account.sign_in").order_by(AuditEntry.id)
+    assert [(r["actor"], r["workspace"], r["target_id"]) for r in rows] == [
+        (tenant.owner_email, tenant.workspace_id, str(tenant.owner_id))] * 2
+    assert all(json.loads(r["after"]) == {"signed_in_with": "password"} for r in rows)

@@ -17,9 +17,9 @@ from ledgerbridge.identity.sessions import (
     SESSION_COOKIE,
     close_session,
     expired_session_cookie,
-    open_session,
     session_cookie,
 )
+from ledgerbridge.identity.sign_ins import PASSWORD, open_signed_in_session
 from ledgerbridge.settings import Settings
 from litestar import Response, get, post
 from litestar.response import Redirect
@@ -54,10 +54,9 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
         status = 401 if isinstance(exc, BadCredentials) else 429
         return page(request, "login.html", status=status, next=target, email=email, error=exc,
                     sign_in_with=sign_in_choices(_settings(request)))
-    old = request.cookies.get(SESSION_COOKIE)
-    if old:
-        await close_session(old)
-    token = await open_session(user.id)
+    token = await open_signed_in_session(user.id, signed_in_with=PASSWORD, client=client_address(request),
+                                         user_agent=request.headers.get("user-agent", ""),
+                                         old_session=request.cookies.get(SESSION_COOKIE))
     return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[session_cookie(_settings(request), token)])
 
 

@@ -11,8 +11,8 @@ The authorization-code flow, with every check the protocol asks of a client:
   account (`oidc_accounts`: linked identity, else verified email, else an invitation being accepted).
 * It then signs in as the password form does: the attempt is reserved with the sign-in throttle
   before anything is sent to the issuer (per address and server-wide; there is no password to guess,
-  so no per-account pause that a stranger could trigger), a fresh session replaces any old one, and
-  the audit trail records "signed in with <issuer>".
+  so no per-account pause that a stranger could trigger), and `sign_ins` opens the session and records
+  "signed in with <issuer>" in the audit trail.
 
 Requests go over our own httpx client with authlib's RFC 6749/7636 helpers, as `ledgerbridge.oauth`
 does for provider connections.
@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,16 +33,14 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_r
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from ledgerbridge import audit
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity import clock
-from ledgerbridge.identity.callers import session_caller
 from ledgerbridge.identity.errors import LoginThrottled, SignInRefused
 from ledgerbridge.identity.oidc_accounts import IssuerAccount, account_for
 from ledgerbridge.identity.oidc_issuers import IssuerEndpoints, endpoints_of, issuer_named, unreachable
 from ledgerbridge.identity.oidc_tokens import verified_claims
-from ledgerbridge.identity.sessions import close_session, open_session
+from ledgerbridge.identity.sign_ins import open_signed_in_session
 from ledgerbridge.identity.throttling import Refusal, reserve, succeeded
 from ledgerbridge.settings import SignInIssuer, get_settings
 from ledgerbridge.tables import User
@@ -251,16 +249,11 @@ async def finish(key: str, *, query: Mapping[str, str], flow: str | None, client
     who = await _who(issuer, endpoints, claims, access_token)
     linked = await account_for(issuer, who, invitation=str(data.get("inv") or ""), ip=client, user_agent=user_agent)
     await succeeded(reservation)
-    if old_session:
-        await close_session(old_session)  # a fresh id at every sign-in: no session fixation
-    token = await open_session(linked.user_id, linked.workspace_id)
-    caller = await session_caller(token)
-    assert caller is not None
     async with write_transaction():
         await User.update({User.last_login_at: clock.now()}).where(User.id == linked.user_id)
-        await audit.record(replace(caller, ip=client[:64], user_agent=user_agent[:300]), "account.sign_in",
-                           target_type="user", target_id=linked.user_id,
-                           after={"signed_in_with": issuer.name, "issuer": who.issuer, "linked": linked.linked_now})
+    token = await open_signed_in_session(
+        linked.user_id, signed_in_with=issuer.name, client=client, user_agent=user_agent, old_session=old_session,
+        workspace_id=linked.workspace_id, details={"issuer": who.issuer, "linked": linked.linked_now})
     log.info("signed in with %s (user %s)", issuer.name, linked.user_id)
     notice = (f"You joined {linked.joined.workspace_name} as {linked.joined.role}." if linked.joined
               else f"Signed in with {issuer.name}.")
