@@ -22,6 +22,10 @@ from ledgerbridge.settings import PREFIX, Settings
 
 log = logging.getLogger(__name__)
 
+# Providers whose sandbox also plays the issuer of a "Sign in with ..." button, and that issuer's
+# settings prefix: people sign in with their Intuit account where QuickBooks Online lives.
+SIGN_IN_ISSUERS = {"quickbooks": "OIDC_INTUIT"}
+
 
 @dataclass
 class RunningSandbox:
@@ -72,6 +76,12 @@ def serve_sandbox(key: str, *, bind_host: str, public_host: str, port: int, base
     if offer.webhook_secret and not os.environ.get(f"{PREFIX}{upper}_WEBHOOK_SECRET"):
         # Only where none is configured: a real secret must never be replaced by the demo's constant.
         env[f"{PREFIX}{upper}_WEBHOOK_SECRET"] = offer.webhook_secret
+    issuer = SIGN_IN_ISSUERS.get(key)
+    if issuer and offer.openid_configuration_url and not os.environ.get(f"{PREFIX}{issuer}_CLIENT_ID"):
+        # "Sign in with Intuit" against the sandbox too, unless a real Intuit app is configured for it.
+        env[f"{PREFIX}{issuer}_CLIENT_ID"] = offer.client_id
+        env[f"{PREFIX}{issuer}_CLIENT_SECRET"] = offer.client_secret
+        env[f"{PREFIX}{issuer}_DISCOVERY_URL"] = offer.openid_configuration_url
     return RunningSandbox(key, registry.providers[key].name, public_url, server, env)
 
 

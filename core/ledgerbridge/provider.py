@@ -69,7 +69,9 @@ class DemoSandbox:
     """A local stand-in for the provider that `serve` runs when no real credentials are configured.
 
     `app` is an ASGI application already configured to accept `client_id`/`client_secret`, to
-    redirect to any local callback, and to sign webhooks with `webhook_secret`.
+    redirect to any local callback, and to sign webhooks with `webhook_secret`. A sandbox that also
+    plays the provider's OpenID Connect issuer ("Sign in with Intuit") gives its discovery document's
+    URL in `openid_configuration_url`, so `serve` can offer signing in with it too.
     """
 
     app: Any
@@ -77,6 +79,7 @@ class DemoSandbox:
     client_secret: str
     webhook_secret: str = ""
     description: str = ""
+    openid_configuration_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from dotenv import load_dotenv
@@ -103,6 +104,43 @@ class ProviderSettings:
     base_url: str  # empty: the provider's real endpoints; set: a sandbox at this URL
 
 
+INTUIT_DISCOVERY_URL = "https://developer.intuit.com/.well-known/openid_configuration/"
+SIGN_IN_SCOPES = ("openid", "email", "profile")
+
+
+@dataclass(frozen=True)
+class SignInIssuer:
+    """An OpenID Connect issuer people may sign in with ("Sign in with <name>" on the sign-in page).
+
+    `key` names it in its callback path (`/login/oidc/<key>/callback`). `issuer` is the `iss` its ID
+    tokens must carry; empty for Intuit, whose discovery document lives apart from its issuer and says
+    which it is.
+    """
+
+    key: str
+    name: str
+    discovery_url: str
+    client_id: str
+    client_secret: str
+    issuer: str
+    scopes: tuple[str, ...]
+
+
+def _custom_issuer_url() -> str:
+    return _env("OIDC_ISSUER").rstrip("/")
+
+
+def _check_sign_in_issuers() -> None:
+    """A half-configured issuer fails at start, not at someone's first sign-in."""
+    issuer, client_id = _custom_issuer_url(), _env("OIDC_CLIENT_ID")
+    if bool(issuer) != bool(client_id):
+        missing = "OIDC_CLIENT_ID" if issuer else "OIDC_ISSUER"
+        raise SettingsError(f"{PREFIX}{missing} must be set too: an OpenID Connect issuer needs both its URL and "
+                            "this app's client id there")
+    if issuer and not (issuer.startswith("https://") or issuer.startswith(("http://127.0.0.1", "http://localhost"))):
+        raise SettingsError(f"{PREFIX}OIDC_ISSUER must be an https:// URL, got {issuer!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -159,6 +197,27 @@ class Settings:
             base_url=_env(f"{upper}_BASE_URL").rstrip("/"),
         )
 
+    def sign_in_issuers(self) -> tuple[SignInIssuer, ...]:
+        """The OpenID Connect issuers configured for signing in, Intuit first.
+
+        Read live, like `provider`: `serve` points Intuit at its demo sandbox after settings load.
+        """
+        found: list[SignInIssuer] = []
+        if _env("OIDC_INTUIT_CLIENT_ID"):
+            found.append(SignInIssuer(
+                key="intuit", name="Intuit", discovery_url=_env("OIDC_INTUIT_DISCOVERY_URL") or INTUIT_DISCOVERY_URL,
+                client_id=_env("OIDC_INTUIT_CLIENT_ID"), client_secret=_env("OIDC_INTUIT_CLIENT_SECRET"), issuer="",
+                scopes=SIGN_IN_SCOPES))
+        issuer = _custom_issuer_url()
+        if issuer and _env("OIDC_CLIENT_ID"):
+            scopes = tuple(_env("OIDC_SCOPES").split()) or SIGN_IN_SCOPES
+            found.append(SignInIssuer(
+                key="custom", name=_env("OIDC_NAME") or (urlsplit(issuer).hostname or issuer),
+                discovery_url=f"{issuer}/.well-known/openid-configuration", client_id=_env("OIDC_CLIENT_ID"),
+                client_secret=_env("OIDC_CLIENT_SECRET"), issuer=issuer,
+                scopes=scopes if "openid" in scopes else ("openid", *scopes)))
+        return tuple(found)
+
 
 def _sandboxes_mode() -> str:
     mode = _env("SANDBOXES", "auto").lower()
@@ -213,6 +272,7 @@ def load_settings() -> Settings:
                 f"{PREFIX}ENCRYPTION_KEYS holds a key that is not a Fernet key "
                 "(32 url-safe base64-encoded bytes); generate one with `ledgerbridge genkey`"
             ) from exc
+    _check_sign_in_issuers()
     port = _env_int("PORT", 8000)
     host = _env("HOST", "127.0.0.1")
     base_url = (_env("BASE_URL") or f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}").rstrip("/")

@@ -653,6 +653,21 @@ class AuditEntry(Table, tablename="audit_entry"):
     after = JSON(default="{}")
 
 
+class OidcIdentity(Table, tablename="oidc_identity"):
+    """A person's account at an OpenID Connect issuer they sign in with ("Sign in with Intuit").
+
+    The pair (issuer, subject) is unique and finds the user again at every later sign-in, even after
+    their email there changed; the first link is made only by a verified email (`identity.oidc_accounts`).
+    """
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    issuer = Varchar(length=300)  # the ID token's `iss`
+    subject = Varchar(length=255)  # its `sub`
+    email = Varchar(length=254, default="")  # as the issuer last gave it
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+
+
 TABLES: list[type[Table]] = [
     Workspace,
     User,
@@ -685,4 +700,5 @@ TABLES: list[type[Table]] = [
     NotificationOptOut,
     Invitation,
     AuditEntry,
+    OidcIdentity,
 ]

@@ -49,3 +49,26 @@ def test_no_sandboxes_when_switched_off_or_when_workers_run_elsewhere(clean_prov
     clean_provider_env.setenv("LEDGERBRIDGE_BROKER_URL", "redis://127.0.0.1:1/0")
     get_settings.cache_clear()
     assert demo.start_sandboxes(get_settings()) == []
+
+
+def test_the_quickbooks_sandbox_is_also_intuit_for_signing_in_unless_a_real_intuit_app_is_set(clean_provider_env):
+    for suffix in ("CLIENT_ID", "CLIENT_SECRET", "DISCOVERY_URL"):
+        clean_provider_env.delenv(f"LEDGERBRIDGE_OIDC_INTUIT_{suffix}", raising=False)
+    get_settings.cache_clear()
+    sandbox = demo.serve_sandbox("quickbooks", bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
+                                 base_url=get_settings().base_url)
+    try:
+        discovery = sandbox.env["LEDGERBRIDGE_OIDC_INTUIT_DISCOVERY_URL"]
+        assert discovery.startswith(sandbox.url)
+        assert httpx.get(discovery, timeout=10).json()["issuer"] == f"{sandbox.url}/op/v1"
+        os.environ.update(sandbox.env)
+        [intuit] = get_settings().sign_in_issuers()
+        assert (intuit.key, intuit.name, intuit.client_id) == ("intuit", "Intuit", sandbox.env[
+            "LEDGERBRIDGE_QUICKBOOKS_CLIENT_ID"])
+    finally:
+        sandbox.server.stop()
+    clean_provider_env.setenv("LEDGERBRIDGE_OIDC_INTUIT_CLIENT_ID", "real-intuit-app")
+    sandbox = demo.serve_sandbox("quickbooks", bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
+                                 base_url=get_settings().base_url)
+    sandbox.server.stop()
+    assert not any(name.startswith("LEDGERBRIDGE_OIDC_") for name in sandbox.env)

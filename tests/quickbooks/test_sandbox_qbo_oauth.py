@@ -374,3 +374,46 @@ def test_openid_documents_match_the_fixtures(http: httpx.Client, provider_specs)
     info = http.get("/v1/openid_connect/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert set(info.json()) == set(userinfo_doc)
     assert set(info.json()["address"]) == set(userinfo_doc["address"])
+
+
+def sign_in_with_intuit(http: httpx.Client, verifier: str = "v" * 50, **person: str) -> httpx.Response:
+    """"Sign in with Intuit": OpenID scopes only (no company), a nonce and a PKCE challenge."""
+    from ledgerbridge_testing.sandbox.oauth import s256_challenge
+
+    page = http.get("/connect/oauth2", params={
+        "client_id": CLIENT_ID, "response_type": "code", "scope": "openid email profile", "redirect_uri": REDIRECT,
+        "state": "s", "nonce": "n-123", "code_challenge": s256_challenge("v" * 50), "code_challenge_method": "S256"})
+    form = FormParser()
+    form.feed(page.text)
+    assert form.realms == ["true", "false"]  # no company to pick, only whether the email is verified
+    redirect = http.post("/connect/oauth2", data={**form.fields, **person, "decision": "approve"})
+    query = parse_qs(urlsplit(redirect.headers["location"]).query)
+    assert "realmId" not in query
+    return http.post("/oauth2/v1/tokens/bearer", headers=basic(), data={
+        "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT,
+        "code_verifier": verifier})
+
+
+def test_sign_in_with_intuit_names_the_person_chosen_on_the_consent_page(http: httpx.Client) -> None:
+    body = sign_in_with_intuit(http, email="ada@example.com", email_verified="false")
+    assert body.status_code == 200, body.text
+    claims = json.loads(unb64(body.json()["id_token"].split(".")[1]))
+    assert claims["email"] == "ada@example.com" and claims["nonce"] == "n-123" and "realmid" not in claims
+    info = http.get("/v1/openid_connect/userinfo", headers={"Authorization": f"Bearer {body.json()['access_token']}"})
+    assert info.json()["sub"] == claims["sub"] and info.json()["emailVerified"] is False
+    again = sign_in_with_intuit(http, email="ada@example.com")
+    assert json.loads(unb64(again.json()["id_token"].split(".")[1]))["sub"] == claims["sub"]  # same person
+    chosen = sign_in_with_intuit(http, email="ada@new.example", sub=claims["sub"])
+    assert json.loads(unb64(chosen.json()["id_token"].split(".")[1]))["sub"] == claims["sub"]
+
+
+def test_a_code_with_a_pkce_challenge_needs_its_verifier(http: httpx.Client) -> None:
+    wrong = sign_in_with_intuit(http, verifier="w" * 50)
+    assert wrong.status_code == 400 and wrong.json() == {"error": "invalid_grant"}
+
+
+def test_standard_discovery_paths_name_the_same_issuer(sandbox: QboHarness, http: httpx.Client) -> None:
+    issuer = http.get("/.well-known/openid_configuration").json()["issuer"]
+    for path in ("/.well-known/openid-configuration", "/op/v1/.well-known/openid-configuration"):
+        assert http.get(path).json()["issuer"] == issuer
+    assert issuer.endswith("/op/v1")

@@ -21,6 +21,7 @@ from ledgerbridge.identity.sessions import open_session, session_cookie
 from litestar import Response, get, post
 
 from ledgerbridge_web.common import AnyRequest, page, see_other
+from ledgerbridge_web.oidc_signin import sign_in_choices
 
 ACCEPT = "/invitations/accept"
 
@@ -38,7 +39,8 @@ async def _offer(request: AnyRequest, token: str, status: int = 200, error: Ledg
     me = caller_of(request)
     signed_in = me is not None and me.user_id is not None
     return page(request, "invitation.html", status=status, invitation=invitation, token=token, error=error,
-                signed_in=signed_in, email=email, name=name)
+                signed_in=signed_in, email=email, name=name,
+                sign_in_with=sign_in_choices(request.app.state.settings))
 
 
 @get(ACCEPT)

@@ -28,6 +28,7 @@ from ledgerbridge_web import (
     item_forms,
     items,
     members,
+    oidc_signin,
     signin,
     sync_history,
     tax_mapping,
@@ -43,6 +44,7 @@ AREAS = (
     time_entries, members, webhooks, workspaces, tax_mapping, invitations, audit, account,
     # The record forms of issue 13: their fixed paths (".../new") are registered beside the pages they extend.
     customer_forms, item_forms, time_entry_forms, invoice_forms,
+    oidc_signin,  # "Sign in with Intuit" (or a configured issuer): off to the issuer and back
 )
 
 

@@ -17,15 +17,16 @@ from ledgerbridge.identity.sessions import (
     SESSION_COOKIE,
     close_session,
     expired_session_cookie,
-    open_session,
     session_cookie,
 )
+from ledgerbridge.identity.sign_ins import PASSWORD, open_signed_in_session
 from ledgerbridge.settings import Settings
 from litestar import Response, get, post
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from ledgerbridge_web.common import AnyRequest, page, person, safe_next
+from ledgerbridge_web.oidc_signin import sign_in_choices
 
 
 def _settings(request: AnyRequest) -> Settings:
@@ -37,7 +38,8 @@ async def login_page(request: AnyRequest) -> Response[Any]:
     me = caller_of(request)
     if me is not None and me.user_id is not None:
         return Redirect(safe_next(request.query_params.get("next")), status_code=HTTP_303_SEE_OTHER)
-    return page(request, "login.html", next=safe_next(request.query_params.get("next")), email="", error=None)
+    return page(request, "login.html", next=safe_next(request.query_params.get("next")), email="", error=None,
+                sign_in_with=sign_in_choices(_settings(request)))
 
 
 @post("/login", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.public))
@@ -50,11 +52,11 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
         user = await authenticate(email, password, client=client_address(request))
     except (BadCredentials, LoginThrottled, SignInBusy) as exc:
         status = 401 if isinstance(exc, BadCredentials) else 429
-        return page(request, "login.html", status=status, next=target, email=email, error=exc)
-    old = request.cookies.get(SESSION_COOKIE)
-    if old:
-        await close_session(old)
-    token = await open_session(user.id)
+        return page(request, "login.html", status=status, next=target, email=email, error=exc,
+                    sign_in_with=sign_in_choices(_settings(request)))
+    token = await open_signed_in_session(user.id, signed_in_with=PASSWORD, client=client_address(request),
+                                         user_agent=request.headers.get("user-agent", ""),
+                                         old_session=request.cookies.get(SESSION_COOKIE))
     return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[session_cookie(_settings(request), token)])
 
 

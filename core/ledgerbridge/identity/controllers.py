@@ -30,9 +30,9 @@ from ledgerbridge.identity.sessions import (
     SESSION_COOKIE,
     close_session,
     expired_session_cookie,
-    open_session,
     session_cookie,
 )
+from ledgerbridge.identity.sign_ins import PASSWORD, open_signed_in_session
 from ledgerbridge.settings import Settings
 
 
@@ -74,10 +74,9 @@ class AuthController(Controller):
     )
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> Response[MeOut]:
         user = await authenticate(data.email, data.password, client=client_address(request))
-        old = request.cookies.get(SESSION_COOKIE)
-        if old:
-            await close_session(old)  # a fresh id at every sign-in: no session fixation
-        token = await open_session(user.id)
+        token = await open_signed_in_session(user.id, signed_in_with=PASSWORD, client=client_address(request),
+                                             user_agent=request.headers.get("user-agent", ""),
+                                             old_session=request.cookies.get(SESSION_COOKIE))
         caller = await session_caller(token)
         assert caller is not None
         return Response(me_out(caller, csrf_token_of(request)), cookies=[session_cookie(_settings(request), token)])

@@ -79,3 +79,19 @@ class CsrfRefused(LedgerBridgeError):
             "This request did not carry a valid CSRF token.",
             fix="Reload the page and submit again. Scripts should use an API key instead of a session cookie.",
         )
+
+
+class SignInRefused(LedgerBridgeError):
+    """Signing in with an OpenID Connect issuer did not go through.
+
+    `reason` says which check refused (`state_mismatch`, `nonce_mismatch`, `expired`, `wrong_audience`,
+    `bad_signature`, `email_unverified`, `unknown_email`...), so tests and logs can tell them apart
+    while people read the message; `status` is the HTTP status the sign-in page answers with.
+    """
+
+    code = "sign_in_refused"
+
+    def __init__(self, reason: str, message: str, *, fix: str, status: int = 400) -> None:
+        self.reason = reason
+        self.status = status
+        super().__init__(message, fix=fix)

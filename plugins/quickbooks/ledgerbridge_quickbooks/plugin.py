@@ -238,4 +238,5 @@ def demo_sandbox(public_url: str, webhook_url: str) -> DemoSandbox:
                            webhook_verifier_token=DEMO_WEBHOOK_VERIFIER_TOKEN, webhook_auto_deliver_interval=5.0)
     return DemoSandbox(app=create_app(config), client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET,
                        webhook_secret=DEMO_WEBHOOK_VERIFIER_TOKEN,
-                       description="A local QuickBooks Online look-alike with two demo companies.")
+                       description="A local QuickBooks Online look-alike with two demo companies.",
+                       openid_configuration_url=f"{public_url}/.well-known/openid_configuration")

@@ -12,13 +12,18 @@ implements the protocol state machine once, with the provider differences in :cl
 * on refresh the refresh token rotates (always, or once it is older than ``rotation_interval``); a
   superseded token keeps working for ``grace_period`` seconds (0 for QBO, 30 min for Xero) and then
   fails with ``invalid_grant``;
-* revoking any token of a grant ends the whole connection.
+* revoking any token of a grant ends the whole connection;
+* a code issued with a PKCE challenge (RFC 7636) is exchanged only with the matching verifier;
+* an OpenID Connect consent carries who signed in (:class:`SignIn`) from the code to its grant, so the
+  sandbox's ID token and userinfo describe the person the tester chose on the consent page.
 
 The store is transport-free: sandbox apps map :class:`OAuthError` to their provider's HTTP bodies.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import threading
 from collections.abc import Iterable
@@ -119,6 +124,24 @@ class OAuthClient:
         return parsed.scheme == "http" and parsed.hostname in {"localhost", "127.0.0.1"} and not parsed.fragment
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """The person an OpenID Connect consent signed in: what the ID token and userinfo say about them.
+
+    ``nonce`` is the client's value from the authorization request, echoed in the ID token.
+    """
+
+    user_id: str
+    email: str
+    email_verified: bool = True
+    nonce: str | None = None
+
+
+def s256_challenge(verifier: str) -> str:
+    """RFC 7636 S256: base64url(SHA-256(verifier)) without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
+
+
 @dataclass
 class Grant:
     """One connection: a user's consent for one client to one subject (company, tenant...)."""
@@ -130,6 +153,7 @@ class Grant:
     created_at: float
     hard_expires_at: float
     revoked: bool = False
+    sign_in: SignIn | None = None
 
 
 @dataclass
@@ -141,6 +165,9 @@ class _Code:
     scopes: tuple[str, ...]
     expires_at: float
     used: bool = False
+    sign_in: SignIn | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str = "plain"
 
 
 @dataclass
@@ -225,13 +252,28 @@ class OAuthStore:
 
     # -- authorization codes -----------------------------------------------------------------------
 
-    def issue_code(self, client_id: str, redirect_uri: str, subject: str, scopes: Iterable[str]) -> str:
-        """Create a single-use authorization code after the user approved."""
+    def issue_code(
+        self,
+        client_id: str,
+        redirect_uri: str,
+        subject: str,
+        scopes: Iterable[str],
+        *,
+        sign_in: SignIn | None = None,
+        code_challenge: str | None = None,
+        code_challenge_method: str = "plain",
+    ) -> str:
+        """Create a single-use authorization code after the user approved.
+
+        ``code_challenge`` (PKCE, ``S256`` or ``plain``) binds the code to the client's verifier.
+        """
         client = self._clients.get(client_id)
         if client is None:
             raise InvalidClient("unknown client")
         if not client.accepts_redirect(redirect_uri):
             raise InvalidRequest("redirect_uri is not registered for this client")
+        if code_challenge and code_challenge_method not in ("S256", "plain"):
+            raise InvalidRequest("code_challenge_method must be S256 or plain")
         code = self._prefix + "AB" + secrets.token_urlsafe(30)
         with self._lock:
             self._state.codes[code] = _Code(
@@ -241,11 +283,17 @@ class OAuthStore:
                 subject=subject,
                 scopes=tuple(scopes),
                 expires_at=self.clock.monotonic() + self.policy.code_ttl,
+                sign_in=sign_in,
+                code_challenge=code_challenge or None,
+                code_challenge_method=code_challenge_method,
             )
         return code
 
-    def exchange_code(self, client: OAuthClient, code: str | None, redirect_uri: str | None) -> IssuedTokens:
-        """authorization_code grant: the code must be fresh, unused, and bound to this client/URI."""
+    def exchange_code(
+        self, client: OAuthClient, code: str | None, redirect_uri: str | None, code_verifier: str | None = None
+    ) -> IssuedTokens:
+        """authorization_code grant: the code must be fresh, unused, and bound to this client/URI
+        (and to the PKCE verifier when the authorization request carried a challenge)."""
         if not code:
             raise InvalidRequest("code is required")
         now = self.clock.monotonic()
@@ -260,6 +308,12 @@ class OAuthStore:
                 raise InvalidGrant("authorization code expired")
             if redirect_uri != entry.redirect_uri:
                 raise InvalidGrant("redirect_uri does not match the authorization request")
+            if entry.code_challenge is not None:
+                if not code_verifier:
+                    raise InvalidGrant("code_verifier is required for this code")
+                expected = s256_challenge(code_verifier) if entry.code_challenge_method == "S256" else code_verifier
+                if not secrets.compare_digest(expected, entry.code_challenge):
+                    raise InvalidGrant("code_verifier does not match the code_challenge")
             grant = Grant(
                 grant_id=secrets.token_hex(8),
                 client_id=client.client_id,
@@ -267,6 +321,7 @@ class OAuthStore:
                 scopes=entry.scopes,
                 created_at=now,
                 hard_expires_at=now + self.policy.hard_ttl,
+                sign_in=entry.sign_in,
             )
             self._state.grants[grant.grant_id] = grant
             refresh = self._new_refresh(grant, now)

@@ -178,3 +178,27 @@ async def join(data: JoinIn, *, ip: str = "", user_agent: str = "") -> JoinedOut
         newcomer = Caller(via="session", workspace_id=row.workspace, workspace_name="", role=None,
                           user_id=user.id, email=email, name=user.name)
         return await _join(replace(newcomer, ip=ip, user_agent=user_agent), row, user.id)
+
+
+NO_PASSWORD = "!"  # not an argon2 hash: no password ever matches it
+
+
+async def join_verified(token: str, *, email: str, name: str = "", ip: str = "", user_agent: str = "") -> JoinedOut:
+    """Someone new accepts with an email an OpenID Connect issuer has verified ("Join with Intuit").
+
+    Their account has no password: they sign in with that issuer (an owner can set one later with
+    `ledgerbridge createadmin --reset-password`). As with `join`, an email that already has an account
+    is refused here; the sign-in flow signs that person in and uses `accept` instead.
+    """
+    email = normalize_email(email)
+    async with write_transaction():
+        row = await _usable(token)
+        if await User.exists().where(User.email == email):
+            raise Conflict(f"{email} already has a LedgerBridge account.",
+                           fix="Sign in with it, then open the invitation link again to accept.")
+        user = User(email=email, name=name.strip()[:200], password_hash=NO_PASSWORD, is_active=True,
+                    created_at=utcnow())
+        await user.save()
+        newcomer = Caller(via="session", workspace_id=row.workspace, workspace_name="", role=None,
+                          user_id=user.id, email=email, name=user.name, ip=ip, user_agent=user_agent)
+        return await _join(newcomer, row, user.id)

@@ -13,6 +13,7 @@ nothing runs in the background unless ``webhook_auto_deliver_interval`` is set.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,10 @@ class QboSandbox(SandboxControls):
             cfg.webhook_max_events_per_post,
         )
         self._signer: IdTokenSigner | None = None
+        # Test controls for "Sign in with Intuit": claims to set (None: remove) on every ID token issued,
+        # and a function applied to each signed token (to tamper with it after signing).
+        self.id_token_overrides: dict[str, Any] = {}
+        self.id_token_tamper: Callable[[str], str] | None = None
         seed_all(self.service, cfg.companies)
         self.service.listeners.append(self.webhooks.record)
 
@@ -143,6 +148,8 @@ class QboSandbox(SandboxControls):
         """Back to the seeded companies; tokens and configuration survive."""
         self.faults.clear()
         self.limits.reset()
+        self.id_token_overrides = {}
+        self.id_token_tamper = None
         self.service.listeners.remove(self.webhooks.record)
         try:
             seed_all(self.service, self.config.companies)

@@ -2,11 +2,23 @@
 
 * ``GET/POST /connect/oauth2`` - the consent page: pick a company, Approve or Deny. Approval redirects
   to ``redirect_uri`` with ``code``, ``state`` and ``realmId``; denial with ``error=access_denied``.
+  With the ``openid`` scope the page also asks who signs in ("Sign in with Intuit"): the tester types
+  the Intuit account's email, whether Intuit verified it, and optionally its user id (``sub``; derived
+  from the email when blank). A request with OpenID scopes only needs no company. ``nonce`` and a
+  PKCE ``code_challenge`` are carried from the request to the code.
 * ``POST /oauth2/v1/tokens/bearer`` - HTTP Basic (or ``client_secret_post``) client auth, form body,
   ``authorization_code`` and ``refresh_token`` grants; the success body has exactly the fields of
   Intuit's ``success_token_response.json`` and errors are ``{"error": ...}`` (400, or 401 for clients).
 * ``POST /v2/oauth2/tokens/revoke`` - JSON ``{"token": ...}`` with Basic auth; ends the connection.
-* discovery documents, JWKS and userinfo so OpenID clients can be pointed at the sandbox unchanged.
+* discovery documents, JWKS and userinfo so OpenID clients can be pointed at the sandbox unchanged:
+  Intuit's own paths, and the standard ``/.well-known/openid-configuration`` (at the root and under the
+  issuer) that generic OpenID Connect clients derive from the issuer.
+
+The ID token (RS256, signed with the key the JWKS publishes) carries ``iss``, ``aud``, ``sub``,
+``realmid`` (with a company), ``email`` (with the ``email`` scope), ``nonce`` (when the request had
+one), ``auth_time``, ``iat`` and ``exp``. Whether the email is verified is told by userinfo's
+``emailVerified``, as Intuit's userinfo document names it. Tests bend the next ID tokens through
+``QboSandbox.id_token_overrides`` and ``id_token_tamper``.
 """
 
 from __future__ import annotations
@@ -17,10 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from ledgerbridge_testing.sandbox import jsoncodec
 from ledgerbridge_testing.sandbox.oauth import (
+    Grant,
     InvalidRequest,
     InvalidScope,
     InvalidToken,
     OAuthError,
+    SignIn,
     UnsupportedGrantType,
 )
 from ledgerbridge_testing.sandbox.oauth_http import NO_STORE, client_credentials, json_response, with_query
@@ -33,6 +47,33 @@ if TYPE_CHECKING:
     from ledgerbridge_quickbooks.sandbox.app import QboSandbox
 
 INTUIT_ISSUER_PATH = "/op/v1"
+DEFAULT_SIGN_IN_EMAIL = "sandbox.user@example.com"
+COMPANY_SCOPES = frozenset({ACCOUNTING_SCOPE, PAYMENT_SCOPE})
+
+
+def user_id_for(email: str) -> str:
+    """A stable Intuit user id (``sub``) for an email, so the same tester is the same user every time."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-sandbox-user:{email.strip().lower()}"))
+
+
+def subject_of(grant: Grant) -> str:
+    """The ``sub`` of a grant: the person who signed in, else (older consents) one derived from the company."""
+    if grant.sign_in is not None:
+        return grant.sign_in.user_id
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-sandbox-user:{grant.subject}"))
+
+
+def _sign_in_fields() -> str:
+    """The consent page's "who signs in" part, shown when the app asks for the openid scope."""
+    return (
+        "<fieldset><legend>Sign in to the app as this Intuit account</legend>"
+        f"<p><label for='email'>Email</label> <input id='email' type='email' name='email' "
+        f"value='{DEFAULT_SIGN_IN_EMAIL}'></p>"
+        "<p><label><input type='radio' name='email_verified' value='true' checked> Intuit has verified this email"
+        "</label> <label><input type='radio' name='email_verified' value='false'> not verified</label></p>"
+        "<p><label for='sub'>Intuit user id</label> <input id='sub' type='text' name='sub' value='' "
+        "placeholder='blank: derived from the email'></p></fieldset>"
+    )
 
 
 def base_url(sandbox: QboSandbox, request: Request[Any, Any, Any]) -> str:
@@ -73,7 +114,8 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
         scopes = (scope or "").split()
         if not scopes or any(s not in allowed_scopes for s in scopes):
             return Redirect(with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
-        options = "".join(
+        needs_company = bool(COMPANY_SCOPES & set(scopes)) or not ({"openid"} & set(scopes))
+        options = "" if not needs_company else "".join(
             f"<li><label><input type='radio' name='realm_id' value='{html.escape(c.realm_id)}'"
             f"{' checked' if i == 0 else ''}> {html.escape(c.preset.company_name)} "
             f"<small>(realmId {html.escape(c.realm_id)})</small></label></li>"
@@ -87,14 +129,20 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
                 ("scope", scope),
                 ("state", state),
                 ("response_type", response_type),
+                ("nonce", query.get("nonce")),
+                ("code_challenge", query.get("code_challenge")),
+                ("code_challenge_method", query.get("code_challenge_method")),
             )
+            if value is not None or name in ("client_id", "redirect_uri", "scope", "state", "response_type")
         )
+        who = _sign_in_fields() if "openid" in scopes else ""
         page = (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Intuit sandbox: connect</title>"
             "</head><body style='font-family:system-ui,sans-serif;margin:2rem'>"
             f"<h1>Connect {html.escape(client.client_id)} to QuickBooks (sandbox)</h1>"
             f"<p>The app asks for: {html.escape(', '.join(scopes))}</p>"
-            f"<form method='post' action='/connect/oauth2'>{hidden}<ul>{options}</ul>"
+            f"<form method='post' action='/connect/oauth2'>{hidden}{who}"
+            f"{f'<ul>{options}</ul>' if options else ''}"
             "<button type='submit' name='decision' value='approve'>Approve</button> "
             "<button type='submit' name='decision' value='deny'>Deny</button></form></body></html>"
         )
@@ -111,14 +159,31 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
         extra = {"state": form["state"]} if form.get("state") else {}
         if form.get("decision") != "approve":
             return Redirect(with_query(redirect_uri, {"error": "access_denied", **extra}), status_code=302)
-        realm_id = form.get("realm_id", "")
-        if sandbox.state.company(realm_id) is None:
-            return error_page("Choose a company to connect.")
         scopes = form.get("scope", "").split()
         if not scopes or any(s not in allowed_scopes for s in scopes):
             return Redirect(with_query(redirect_uri, {"error": InvalidScope.error, **extra}), status_code=302)
-        code = sandbox.oauth.issue_code(client.client_id, redirect_uri, realm_id, scopes)
-        params = {"code": code, **extra, "realmId": realm_id}
+        needs_company = bool(COMPANY_SCOPES & set(scopes)) or "openid" not in scopes
+        realm_id = form.get("realm_id", "")
+        if needs_company and sandbox.state.company(realm_id) is None:
+            return error_page("Choose a company to connect.")
+        sign_in = None
+        if "openid" in scopes:
+            email = form.get("email", "").strip() or DEFAULT_SIGN_IN_EMAIL
+            sign_in = SignIn(
+                user_id=form.get("sub", "").strip() or user_id_for(email),
+                email=email,
+                email_verified=form.get("email_verified", "true") != "false",
+                nonce=form.get("nonce") or None,
+            )
+        try:
+            code = sandbox.oauth.issue_code(
+                client.client_id, redirect_uri, realm_id if needs_company else "", scopes, sign_in=sign_in,
+                code_challenge=form.get("code_challenge") or None,
+                code_challenge_method=form.get("code_challenge_method") or "plain",
+            )
+        except OAuthError as exc:
+            return Redirect(with_query(redirect_uri, {"error": exc.error, **extra}), status_code=302)
+        params = {"code": code, **extra, **({"realmId": realm_id} if needs_company else {})}
         return Redirect(with_query(redirect_uri, params), status_code=302)
 
     @post("/oauth2/v1/tokens/bearer", status_code=200)
@@ -129,7 +194,9 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
             client = sandbox.oauth.authenticate_client(*client_credentials(request, form))
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
-                issued = sandbox.oauth.exchange_code(client, form.get("code"), form.get("redirect_uri"))
+                issued = sandbox.oauth.exchange_code(
+                    client, form.get("code"), form.get("redirect_uri"), form.get("code_verifier")
+                )
             elif grant_type == "refresh_token":
                 issued = sandbox.oauth.refresh(client, form.get("refresh_token"))
             elif not grant_type:
@@ -148,19 +215,35 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
             body["x_refresh_token_hard_expires_in"] = issued.hard_expires_in
         body["access_token"] = issued.access_token
         if "openid" in issued.grant.scopes:
-            now = int(sandbox.clock.now().timestamp())
-            body["id_token"] = sandbox.signer.sign(
-                {
-                    "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-sandbox-user:{issued.grant.subject}")),
-                    "aud": [client.client_id],
-                    "realmid": issued.grant.subject,
-                    "auth_time": now,
-                    "iss": base_url(sandbox, request) + INTUIT_ISSUER_PATH,
-                    "exp": now + issued.expires_in,
-                    "iat": now,
-                }
-            )
+            body["id_token"] = id_token(issued.grant, client.client_id, issued.expires_in, request)
         return json_response(body, headers=NO_STORE)
+
+    def id_token(grant: Grant, client_id: str, lifetime: int, request: Request[Any, Any, Any]) -> str:
+        """The ID token for a grant, bent by the test controls when they are set."""
+        now = int(sandbox.clock.now().timestamp())
+        claims: dict[str, Any] = {
+            "sub": subject_of(grant),
+            "aud": [client_id],
+            "realmid": grant.subject,
+            "auth_time": now,
+            "iss": base_url(sandbox, request) + INTUIT_ISSUER_PATH,
+            "exp": now + lifetime,
+            "iat": now,
+        }
+        if not grant.subject:
+            del claims["realmid"]
+        if grant.sign_in is not None:
+            if "email" in grant.scopes:
+                claims["email"] = grant.sign_in.email
+            if grant.sign_in.nonce:
+                claims["nonce"] = grant.sign_in.nonce
+        for name, value in sandbox.id_token_overrides.items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        token_value = sandbox.signer.sign(claims)
+        return sandbox.id_token_tamper(token_value) if sandbox.id_token_tamper else token_value
 
     @post("/v2/oauth2/tokens/revoke", status_code=200)
     async def revoke(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -197,7 +280,12 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
             }
         )
 
-    @get(["/.well-known/openid_sandbox_configuration", "/.well-known/openid_configuration"])
+    @get([
+        "/.well-known/openid_sandbox_configuration",
+        "/.well-known/openid_configuration",
+        "/.well-known/openid-configuration",
+        INTUIT_ISSUER_PATH + "/.well-known/openid-configuration",
+    ])
     async def discovery_document(request: Request[Any, Any, Any]) -> Response[bytes]:
         """OpenID discovery pointing at this sandbox's own endpoints."""
         return discovery(request)
@@ -221,9 +309,11 @@ def build_oauth_router(sandbox: QboSandbox) -> Router:
         scopes = set(info.grant.scopes)
         if "openid" not in scopes:
             return json_response({"error": "insufficient_scope"}, status=403)
-        body: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-sandbox-user:{info.grant.subject}"))}
+        body: dict[str, Any] = {"sub": subject_of(info.grant)}
         if "email" in scopes:
-            body.update({"email": "sandbox.user@example.com", "emailVerified": True})
+            who = info.grant.sign_in
+            body.update({"email": who.email if who else DEFAULT_SIGN_IN_EMAIL,
+                         "emailVerified": who.email_verified if who else True})
         if "profile" in scopes:
             body.update({"givenName": "Sandbox", "familyName": "User"})
         if "phone" in scopes:
