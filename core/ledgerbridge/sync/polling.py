@@ -96,7 +96,7 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
             await save_link(workspace_id=connection.workspace, connection_id=connection.id,
                             record_type=RecordType.payment, record_id=row.id, remote_id=payment.remote_id)
             await emit(records.payment_recorded(connection, invoice, row, payment.remote_id))
-    rows = await Payment.select(Payment.amount).where(Payment.invoice == invoice.id)
+    rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
     return sum((row["amount"] for row in rows), Decimal("0"))
 
 

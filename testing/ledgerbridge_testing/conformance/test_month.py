@@ -24,7 +24,17 @@ from ledgerbridge.identity.permissions import Scope
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities, RemoteInvoice
 from ledgerbridge.settings import get_settings
-from ledgerbridge.tables import Connection, ConnectionStatus, RunState, SyncRun, utcnow
+from ledgerbridge.tables import (
+    AuditEntry,
+    Connection,
+    ConnectionStatus,
+    ExternalLink,
+    OutboxEvent,
+    RunKind,
+    RunState,
+    SyncRun,
+    utcnow,
+)
 from litestar.testing import AsyncTestClient
 
 from ledgerbridge_testing.conformance.steps import OWNER_PASSWORD, imported, map_everything
@@ -61,6 +71,13 @@ class Month:
                     break
                 await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == run_id)
             assert row.state == RunState.done, f"run {run_id} ({row.kind}): {row.state} {row.error}"
+
+    async def drain_queued(self) -> list[SyncRun]:
+        """Execute every run queued for the books (what a change recorded beside itself), in order."""
+        queued = await SyncRun.objects().where(
+            (SyncRun.connection == self.connection.id) & (SyncRun.state == RunState.queued)).order_by(SyncRun.id)
+        await self.drain(list(queued))
+        return list(queued)
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.api.request(method, f"/api/v1{path}", **kwargs)
@@ -217,6 +234,74 @@ async def a_reconnect_resumes_the_broken_work(m: Month) -> None:
         assert (await m.ours(name))["sync"] == "synced"
 
 
+async def a_payment_voided_here_is_voided_there(m: Month) -> None:
+    invoice = await m.invoice("payment-voided", "100.00")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    payment = await m.call("POST", "/payments", json={"invoice_id": invoice["id"], "amount": "40.00",
+                                                       "reference": "CHK-200"})
+    await m.drain_queued()
+    remote_invoice = (await m.live_link("payment-voided"))["remote_id"]
+    there = await m.theirs(remote_invoice)
+    assert there is not None and there.balance == Decimal("60.00"), there
+    payment_link = await ExternalLink.objects().where(
+        (ExternalLink.connection == m.connection.id) & (ExternalLink.record_type == "payment")
+        & (ExternalLink.record_id == payment["id"])).first()
+    assert payment_link is not None and payment_link.remote_id
+
+    voided = await m.call("POST", f"/payments/{payment['id']}/void")
+    assert voided["voided_at"], voided
+    ours = await m.ours("payment-voided")  # at once here, before the books hear of it
+    assert (ours["payment_status"], ours["balance"]) == ("unpaid", "100.00"), ours
+    [run] = await m.drain_queued()
+    assert run.kind == "void_payment"
+    there = await m.theirs(remote_invoice)
+    assert there is not None and there.balance == Decimal("100.00") and there.status == "open", there
+    assert all(p.remote_id != payment_link.remote_id or p.amount == 0 for p in there.payments), there.payments
+    link = await ExternalLink.objects().where(ExternalLink.id == payment_link.id).first()
+    assert link is not None and link.state == "deleted_remote", link
+    assert (await m.ours("payment-voided"))["links"][0]["remote_data"]["balance"] == "100.00"
+    entry = await AuditEntry.objects().where((AuditEntry.action == "payment.void")
+                                             & (AuditEntry.target_id == str(payment["id"]))).first()
+    assert entry is not None
+    assert await OutboxEvent.count().where(OutboxEvent.type == "payment.voided") == 1
+
+    # Voiding again changes nothing, and a resumed run sends nothing twice.
+    await m.call("POST", f"/payments/{payment['id']}/void")
+    assert await m.drain_queued() == []
+    again = await jobs.enqueue(RunKind.void_payment, workspace_id=m.connection.workspace,
+                               connection_id=m.connection.id, params={"payment_id": payment["id"]})
+    await m.drain([again])
+    there = await m.theirs(remote_invoice)
+    assert there is not None and there.balance == Decimal("100.00")
+
+
+async def an_overpayment_is_credit_there_or_refused_here(m: Month) -> None:
+    invoice = await m.invoice("overpaid", "50.00")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    remote_invoice = (await m.live_link("overpaid"))["remote_id"]
+    answer = await m.api.post("/api/v1/payments", json={"invoice_id": invoice["id"], "amount": "65.00"})
+    if not m.caps.overpayment_credit:
+        assert answer.status_code == 409, answer.text
+        error = answer.json()
+        said = f"{error.get('message', error.get('detail', ''))} {error.get('fix', '')}"
+        assert "65.00" in said and "50.00" in said and "15.00" in said and "balance due" in said, error
+        assert (await m.call("GET", f"/payments?invoice_id={invoice['id']}"))["total"] == 0
+        there = await m.theirs(remote_invoice)
+        assert there is not None and there.balance == Decimal("50.00") and not there.payments, there
+        return
+    assert answer.status_code == 201, answer.text
+    await m.drain_queued()
+    there = await m.theirs(remote_invoice)
+    assert there is not None and there.balance == Decimal("0") and there.status == "paid", there
+    assert sum((p.amount for p in there.payments), Decimal("0")) == Decimal("50.00"), there.payments
+    ours = await m.ours("overpaid")
+    assert (ours["payment_status"], ours["balance"]) == ("paid", "0.00"), ours
+    link = await ExternalLink.objects().where(
+        (ExternalLink.connection == m.connection.id) & (ExternalLink.record_type == "payment")
+        & (ExternalLink.record_id == answer.json()["id"])).first()
+    assert link is not None and "15.00 above its balance is kept as the customer's credit" in link.message, link
+
+
 Step = Callable[[Month], Awaitable[None]]
 
 #: The month, in order. Part of a month still to come here: taxes mapped and checked, time billed
@@ -233,3 +318,11 @@ STEPS: list[Step] = [
 async def test_a_month_in_the_books(month: Month) -> None:
     for step in STEPS:
         await step(month)
+
+
+async def test_a_payment_voided_here_is_voided_there(month: Month) -> None:
+    await a_payment_voided_here_is_voided_there(month)
+
+
+async def test_an_overpayment_is_credit_there_or_refused_here(month: Month) -> None:
+    await an_overpayment_is_credit_there_or_refused_here(month)
