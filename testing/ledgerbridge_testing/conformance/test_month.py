@@ -177,6 +177,37 @@ async def revert_edit_and_export_again(m: Month) -> None:
         assert new["remote_number"].endswith("-2") and "re-issue policy" in new["message"]
 
 
+async def revert_with_the_provider_numbering_the_new_copy(m: Month) -> None:
+    """`reissue_number=provider`: the voided copy keeps our number there, the provider numbers the new one.
+
+    A case of its own, not a step of the month: the provider's next number may be the one our next
+    invoice gets (both count INV-0001, INV-0002...), which the README warns about for this policy."""
+    before = await m.call("GET", f"/connections/{m.connection.id}")
+    await m.call("PATCH", f"/connections/{m.connection.id}", json={"revert_action": "void",
+                                                                   "reissue_number": "provider"})
+    invoice = await m.invoice("renumbered", "110.00")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    old = await m.live_link("renumbered")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/revert-to-draft"))["runs"])
+    await m.call("PATCH", f"/invoices/{invoice['id']}", json={"lines": [
+        {"item_id": m.item_id, "description": "Work, renumbered", "quantity": "1", "unit_price": "130.00"}]})
+    await m.call("POST", f"/invoices/{invoice['id']}/finalize")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    new = await m.live_link("renumbered")
+    [withdrawn] = (await m.ours("renumbered"))["withdrawn"]
+    assert withdrawn["action"] == "void" and withdrawn["state"] == "withdrawn", withdrawn
+    there = await m.theirs(new["remote_id"])
+    assert there is not None and there.total == Decimal("130.00"), there
+    assert there.number and there.number != invoice["number"], there.number
+    assert new["remote_number"] == there.number and "the provider numbered this new copy" in new["message"], new
+    gone = await m.theirs(old["remote_id"])
+    assert gone is not None and gone.status == "void" and gone.number == invoice["number"], gone
+    numbers = m.world.invoice_numbers(m.connection.tenant_id)
+    assert numbers.count(invoice["number"]) == 1 and numbers.count(there.number) == 1, numbers
+    await m.call("PATCH", f"/connections/{m.connection.id}", json={"revert_action": before["revert_action"],
+                                                                   "reissue_number": before["reissue_number"]})
+
+
 async def bookkeeper_pays_one_and_deletes_another(m: Month) -> None:
     paid = await m.invoice("paid-there", "90.00")
     if m.caps.draft_export:  # where only drafts can be deleted there, the one to delete goes as a draft
@@ -318,6 +349,10 @@ STEPS: list[Step] = [
 async def test_a_month_in_the_books(month: Month) -> None:
     for step in STEPS:
         await step(month)
+
+
+async def test_revert_with_the_provider_numbering_the_new_copy(month: Month) -> None:
+    await revert_with_the_provider_numbering_the_new_copy(month)
 
 
 async def test_a_payment_voided_here_is_voided_there(month: Month) -> None:
