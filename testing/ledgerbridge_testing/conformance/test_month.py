@@ -128,6 +128,67 @@ async def month(world: ProviderWorld, database: str) -> AsyncIterator[Month]:
 # --------------------------------------------------------------------------- the steps
 
 
+async def a_customer_made_here_is_pushed_to_the_books(m: Month) -> None:
+    await m.call("PATCH", f"/connections/{m.connection.id}", json={"auto_sync_customers": True})
+    customer = await m.call("POST", "/customers", json={"name": "Pushed In The Month Ltd",
+                                                        "email": "ap@pushed-month.example",
+                                                        "currency": m.connection.currency or "USD"})
+    drained = await m.drain_queued()  # the push was recorded with the customer, before any worker ran
+    assert "push_records" in [run.kind for run in drained], drained
+    assert "Pushed In The Month Ltd" in str(m.world.table(m.connection.tenant_id, "Customers"))
+    ours = await m.call("GET", f"/customers/{customer['id']}")
+    assert any(link["remote_id"] and link["connection_id"] == m.connection.id for link in ours["links"]), ours
+
+
+async def time_billed_into_an_invoice_arrives_billed(m: Month) -> None:
+    entries = [await m.call("POST", "/time-entries", json={
+        "customer_id": m.customer_id, "person": "Emily Platt", "worked_on": f"2026-11-0{day}", "hours": "2",
+        "rate": "60", "item_id": m.item_id, "description": f"Month design review {day}"}) for day in (3, 4)]
+    draft = await m.call("POST", "/invoices/from-time-entries", json={"time_entry_ids": [e["id"] for e in entries]})
+    invoice = await m.call("POST", f"/invoices/{draft['id']}/finalize")
+    m.invoices["timed"] = invoice
+    assert invoice["total"] == "240.00", invoice
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    there = await m.theirs((await m.live_link("timed"))["remote_id"])
+    assert there is not None and there.total == Decimal("240.00"), there
+    for entry in entries:
+        assert (await m.call("GET", f"/time-entries/{entry['id']}"))["invoice_id"] == invoice["id"]
+    if not m.caps.time_activities:  # Xero keeps no time records: only the invoice goes
+        return
+    time_there = m.world.table(m.connection.tenant_id, "Time")
+    for entry in entries:
+        [row] = [row for row in time_there if entry["description"] in row["Description"]]
+        assert row["Billed"] == "yes", row  # QuickBooks HasBeenBilled: never offered for invoicing again
+
+
+async def an_unmapped_tax_rate_stops_the_export_and_mapped_it_arrives_taxed(m: Month) -> None:
+    books_rates = (await m.call("GET", f"/tax-rates?connection_id={m.connection.id}&active=true"))["items"]
+    taxed = sorted((r for r in books_rates if Decimal(r["rate"]) > 0), key=lambda r: (-Decimal(r["rate"]), r["id"]))
+    assert taxed, "the sandbox seeds at least one positive tax rate"
+    ours = await m.call("POST", "/tax-rates", json={"name": "Month sales tax", "rate": taxed[0]["rate"]})
+    created = await m.call("POST", "/invoices", json={
+        "customer_id": m.customer_id, "currency": m.connection.currency or "USD",
+        "lines": [{"item_id": m.item_id, "description": "Taxed work", "quantity": "1", "unit_price": "200.00",
+                   "tax_rate_id": ours["id"]}]})
+    invoice = await m.call("POST", f"/invoices/{created['id']}/finalize")
+    m.invoices["taxed"] = invoice
+    assert Decimal(invoice["tax_total"]) > 0, invoice
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    stopped = await m.ours("taxed")
+    assert [i["code"] for i in stopped["issues"]] == ["tax_not_mapped"], stopped["issues"]
+    assert "Month sales tax" in stopped["issues"][0]["message"] and stopped["issues"][0]["fix"]
+    assert invoice["number"] not in m.world.invoice_numbers(m.connection.tenant_id)  # nothing was sent
+
+    mapped = await m.call("POST", "/tax-mappings/apply-suggestions", json={})
+    [mine] = [item for item in mapped["items"] if item["tax_rate_id"] == ours["id"]]
+    assert mine["books_rate_id"] == taxed[0]["id"], mine
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    there = await m.theirs((await m.live_link("taxed"))["remote_id"])
+    assert there is not None and there.total == Decimal(invoice["total"]), (there, invoice["total"])
+    assert m.world.invoice_numbers(m.connection.tenant_id).count(invoice["number"]) == 1
+    assert (await m.ours("taxed"))["issues"] == []
+
+
 async def paid_before_export_arrives_paid(m: Month) -> None:
     invoice = await m.invoice("prepaid", "120.00")
     await m.call("POST", "/payments", json={"invoice_id": invoice["id"], "amount": "120.00", "reference": "CHK-100"})
@@ -212,7 +273,12 @@ async def bookkeeper_pays_one_and_deletes_another(m: Month) -> None:
     paid = await m.invoice("paid-there", "90.00")
     if m.caps.draft_export:  # where only drafts can be deleted there, the one to delete goes as a draft
         await Connection.update({Connection.export_as_draft: True}).where(Connection.id == m.connection.id)
-    doomed = await m.invoice("deleted-there", "40.00")
+    entry = await m.call("POST", "/time-entries", json={
+        "customer_id": m.customer_id, "person": "Emily Platt", "worked_on": "2026-11-10", "hours": "1",
+        "rate": "40", "item_id": m.item_id, "description": "Work billed by the doomed invoice"})
+    draft = await m.call("POST", "/invoices/from-time-entries", json={"time_entry_ids": [entry["id"]]})
+    doomed = m.invoices["deleted-there"] = await m.call("POST", f"/invoices/{draft['id']}/finalize")
+    assert (await m.call("GET", f"/time-entries/{entry['id']}"))["invoice_id"] == doomed["id"]
     await m.drain((await m.call("POST", f"/invoices/{doomed['id']}/export"))["runs"])
     await Connection.update({Connection.export_as_draft: False}).where(Connection.id == m.connection.id)
     await m.drain((await m.call("POST", f"/invoices/{paid['id']}/export"))["runs"])
@@ -231,6 +297,9 @@ async def bookkeeper_pays_one_and_deletes_another(m: Month) -> None:
     assert await m.theirs(doomed_remote) is None
     gone = await m.ours("deleted-there")
     assert gone["links"][0]["remote_data"]["status"] == "deleted"
+    # Its time is free to bill again here.
+    assert (await m.call("GET", f"/time-entries/{entry['id']}"))["invoice_id"] is None
+    assert "free to bill again" in gone["links"][0]["message"], gone["links"][0]
 
 
 async def a_reconnect_resumes_the_broken_work(m: Month) -> None:
@@ -335,9 +404,12 @@ async def an_overpayment_is_credit_there_or_refused_here(m: Month) -> None:
 
 Step = Callable[[Month], Awaitable[None]]
 
-#: The month, in order. Part of a month still to come here: taxes mapped and checked, time billed
-#: and synced, customers pushed automatically (issue 11, items 4-6).
+#: The month, in order: a customer pushed automatically, time billed into an invoice, taxes stopped
+#: then mapped, payments before and after export, bulk export, revert, the bookkeeper's edits, a reconnect.
 STEPS: list[Step] = [
+    a_customer_made_here_is_pushed_to_the_books,
+    time_billed_into_an_invoice_arrives_billed,
+    an_unmapped_tax_rate_stops_the_export_and_mapped_it_arrives_taxed,
     paid_before_export_arrives_paid,
     bulk_export_of_older_invoices,
     revert_edit_and_export_again,

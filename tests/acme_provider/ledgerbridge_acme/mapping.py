@@ -180,4 +180,5 @@ def payment_body(payment: PaymentData) -> Json:
 def time_entry_body(entry: TimeEntryData) -> Json:
     return {"customer_id": entry.customer_id, "item_id": entry.item_id, "person": entry.person,
             "person_email": entry.person_email, "date": entry.worked_on.isoformat(), "hours": entry.hours,
-            "rate": entry.rate, "description": entry.description, "billable": entry.billable}
+            "rate": entry.rate, "description": entry.description, "billable": entry.billable,
+            "billed": entry.billed}
