@@ -410,7 +410,7 @@ async def void_payment(client: XeroClient, link: LinkRef, key: str) -> ExportRes
     if str(row.get("Status") or "") == "DELETED":
         return ExportResult(remote_id=link.remote_id, version=mapping.version(row), created=False)
     answer = await client.send("POST", f"Payments/{link.remote_id}",
-                               body={"Payments": [{"PaymentID": link.remote_id, "Status": "DELETED"}]},
+                               body={"Status": "DELETED"},  # the spec's PaymentDelete: the status alone
                                key=key, subject=subject)
     row = _first(answer, "Payments")
     return ExportResult(remote_id=link.remote_id, version=mapping.version(row), created=False,
