@@ -14,7 +14,7 @@ payment instead, saying what to do by hand (`unvoidable_issue`).
 from __future__ import annotations
 
 from ledgerbridge import books, connections
-from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.errors import LedgerBridgeError, ProviderUnavailable
 from ledgerbridge.invoicing import format_money
 from ledgerbridge.issues import raise_issue, resolve
 from ledgerbridge.jobs import RunContext, transaction
@@ -26,7 +26,17 @@ from ledgerbridge.sync.outbound import write
 from ledgerbridge.sync.polling import apply_remote_invoice
 from ledgerbridge.sync.refusals import refusals_become_issues
 from ledgerbridge.sync.run_records import note
-from ledgerbridge.tables import Connection, ExternalLink, Invoice, LinkState, Payment, RecordType, utcnow
+from ledgerbridge.tables import (
+    Connection,
+    ExternalLink,
+    Invoice,
+    LinkState,
+    OutboundWrite,
+    Payment,
+    RecordType,
+    WriteState,
+    utcnow,
+)
 
 VOIDED_THERE = "Voided in the books by LedgerBridge (voided here)."
 
@@ -57,6 +67,10 @@ async def void_payment(ctx: RunContext, connection: Connection, payment_id: int)
     if payment is None or payment.workspace != connection.workspace:
         return
     link = await get_link(connection.id, RecordType.payment, payment.id)
+    if (link is None or not link.remote_id) and await _export_on_its_way(connection.id, payment.id):
+        raise ProviderUnavailable(  # retried: once the export has landed, its copy is voided
+            "The payment's export to the books is still on its way, so it cannot be voided there yet.",
+            fix="Nothing to do: this run resumes once that export has finished.")
     if link is None or not link.remote_id:
         await note(ctx, RecordType.payment, payment.id, None, "skipped",
                    "The payment never reached the books; nothing to void there.", seen=False)
@@ -87,6 +101,14 @@ async def void_payment(ctx: RunContext, connection: Connection, payment_id: int)
     await _read_invoice_back(ctx, connection, payment.invoice)
 
 
+async def _export_on_its_way(connection_id: int, payment_id: int) -> bool:
+    """Whether an export of the payment was sent and not yet settled (it may land after this look)."""
+    return await OutboundWrite.exists().where(
+        (OutboundWrite.connection == connection_id) & (OutboundWrite.record_type == RecordType.payment)
+        & (OutboundWrite.record_id == payment_id) & (OutboundWrite.operation == "create")
+        & OutboundWrite.state.is_in([WriteState.pending, WriteState.uncertain]))
+
+
 async def _read_invoice_back(ctx: RunContext, connection: Connection, invoice_id: int) -> None:
     """The provider's balance after the void, on the invoice here (a failed read waits for the next poll)."""
     invoice_link = await get_link(connection.id, RecordType.invoice, invoice_id)
@@ -98,9 +120,11 @@ async def _read_invoice_back(ctx: RunContext, connection: Connection, invoice_id
     except LedgerBridgeError:
         return
     async with transaction():
-        for remote in page.records:
-            if remote.remote_id == invoice_link.remote_id:
-                await apply_remote_invoice(ctx, connection, remote)
+        changes = [await apply_remote_invoice(ctx, connection, remote) for remote in page.records
+                   if remote.remote_id == invoice_link.remote_id]
+    for change in changes:  # plugins hear of it only once it is committed, as after a poll
+        if change is not None:
+            await get_registry().notify("invoice_status_changed", **change)
 
 
 async def run_void_payment(ctx: RunContext) -> None:
