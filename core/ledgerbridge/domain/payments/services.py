@@ -185,8 +185,9 @@ async def delete_payment(caller: Caller, *, payment_id: int) -> None:
         )
         if exported or payment.source != "local":
             raise Conflict(
-                "This payment is recorded in a provider too.",
-                fix="Delete or void it in the provider; LedgerBridge reads the change back.",
+                "This payment is recorded in a provider too, so it cannot be deleted here.",
+                fix=f"Void it instead (POST /api/v1/payments/{payment.id}/void, or Void on the invoice page): it stays "
+                    "on record here and its copy in the books is voided too.",
             )
         await audit.record(caller, "payment.delete", target_type="payment", target_id=payment.id,
                            before={"invoice_id": payment.invoice, "amount": payment.amount, "paid_on": payment.paid_on,

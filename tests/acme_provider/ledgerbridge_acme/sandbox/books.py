@@ -4,8 +4,9 @@ time entries, in memory.
 Acme numbers every record from one counter starting at 1 (ids are plain numbers), keeps deleted
 records with `deleted: true` so change reads report them, and refuses a second live invoice with the
 same number (`duplicate_number`); an invoice created without a number gets the company's next free
-one (`ACME-1001`, `ACME-1002`...), as books that number their own invoices do. An invoice's total is the sum of its lines (with their tax); its
-balance and status follow from the payments recorded against it.
+one (`ACME-1001`, `ACME-1002`...), as books that number their own invoices do. An invoice's total is
+the sum of its lines (with their tax); its balance and status follow from the payments recorded
+against it that are not void.
 
 Every change, whether it comes through the API or the accountant's view, goes through `update` or
 `create`, so versions, `updated_at` (the sandbox clock's) and change notifications behave the same
