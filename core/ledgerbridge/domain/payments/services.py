@@ -216,8 +216,9 @@ async def void_payment(caller: Caller, *, payment_id: int) -> PaymentOut:
         payment.voided_at = utcnow()
         await Payment.update({Payment.voided_at: payment.voided_at}).where(Payment.id == payment.id)
         paid = await _refresh_amount_paid(invoice.id)
+        # A broken books connection gets its run too: it fails now and a reconnect resumes it.
         holders = await Connection.objects().where(
-            (Connection.workspace == ws) & (Connection.status == ConnectionStatus.connected)
+            (Connection.workspace == ws) & (Connection.status != ConnectionStatus.disconnected)
             & Connection.is_books.eq(True)
             & Connection.id.is_in(ExternalLink.select(ExternalLink.connection).where(
                 (ExternalLink.record_type == RecordType.invoice) & (ExternalLink.record_id == invoice.id)
