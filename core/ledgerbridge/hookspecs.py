@@ -215,6 +215,22 @@ def export_payment(
 
 
 @hookspec(firstresult=True)
+def void_payment(session: ProviderSession, link: LinkRef, idempotency_key: str) -> ExportResult:
+    """Take back a payment this plugin exported (`link` is its record there), so the invoice owes it again.
+
+    Called once per payment voided here, from a run: only on a plugin that declares
+    `Capabilities.void_payments`, only for a payment whose export landed, and never before that
+    export settled. Void it where the provider keeps voided payments, delete it where deleting is
+    its only way; either way the invoice's balance there goes back up by the amount. The same
+    `idempotency_key` comes again when the run is resumed after a crash or timeout: send it where
+    the provider replays keys, and answer a payment already voided or gone as done (not an error),
+    so a retry never fails on its own first attempt. A provider that refuses (a reconciled or
+    deposited payment, say) raises `ledgerbridge.errors.NotSupported` or `ProviderError` with the
+    user's message and the fix; the core puts it on the payment as an issue.
+    """
+
+
+@hookspec(firstresult=True)
 def export_time_entry(
     session: ProviderSession, entry: TimeEntryData, link: LinkRef | None, idempotency_key: str
 ) -> ExportResult:

@@ -37,6 +37,8 @@ class Capabilities:
     tax_rates: bool = True
     time_activities: bool = False  # time entries export as the provider's time records
     payments: bool = True
+    void_payments: bool = False  # a payment voided here is voided (or deleted) there by `void_payment`
+    overpayment_credit: bool = False  # a payment above the invoice's balance keeps the excess as the customer's credit
     void_invoices: bool = True
     delete_invoices: bool = True
     draft_export: bool = False  # invoices can be exported as draft or approved
@@ -245,6 +247,9 @@ class PaymentData:
     currency: str = "USD"
     method: str = ""
     reference: str = ""
+    # Set when less than `amount` (an overpayment, only sent where `Capabilities.overpayment_credit`): what
+    # applies to the invoice; the provider keeps the rest as the customer's credit.
+    applied_amount: Decimal | None = None
 
 
 @dataclass(frozen=True)

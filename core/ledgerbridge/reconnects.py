@@ -33,10 +33,11 @@ from ledgerbridge.tables import (
 BROKEN_CODES = ("token_expired", "token_revoked", "not_connected")
 RESUMED_KINDS = (
     RunKind.export_invoice, RunKind.export_invoices, RunKind.export_customer, RunKind.export_payment,
-    RunKind.import_all, RunKind.import_customers, RunKind.import_items, RunKind.import_accounts,
+    RunKind.void_payment, RunKind.import_all, RunKind.import_customers, RunKind.import_items, RunKind.import_accounts,
     RunKind.import_tax_rates, RunKind.poll_status,
 )
-BOOKS_ONLY_KINDS = (RunKind.export_invoice, RunKind.export_invoices, RunKind.export_customer, RunKind.export_payment)
+BOOKS_ONLY_KINDS = (RunKind.export_invoice, RunKind.export_invoices, RunKind.export_customer, RunKind.export_payment,
+                    RunKind.void_payment)
 
 
 async def broken_since(connection_id: int) -> datetime | None:

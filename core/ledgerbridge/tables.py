@@ -134,6 +134,7 @@ class RunKind(StrEnum):
     export_invoices = "export_invoices"
     export_customer = "export_customer"
     export_payment = "export_payment"
+    void_payment = "void_payment"  # a payment voided here, voided in the books
     export_time_entries = "export_time_entries"  # time entries synced on their own, as billable
     push_records = "push_records"  # customers and items changed here, pushed to the books automatically
     poll_status = "poll_status"

@@ -144,3 +144,37 @@ async def test_a_throttled_batch_is_sent_again_as_a_batch_not_one_by_one(connect
     invoice_calls = [call for call in acme.CALLS if call in ("export_invoices_batch", "find_invoice")]
     assert invoice_calls == ["export_invoices_batch"] * 3  # refused, then 10 + 2
     assert sorted(r["number"] for r in acme.remote_records("invoice")) == sorted(f"T-{n}" for n in range(12))
+
+
+async def test_a_void_waits_for_the_payments_export_on_its_way_then_voids_it_there_once(connection, acme):
+    invoice = await _sent_invoice(connection)
+    await run(RunKind.export_invoice, connection, invoice_id=invoice.id)
+    payment = Payment(workspace=connection.workspace, invoice=invoice.id, paid_on=date(2026, 11, 20),
+                      amount=Decimal("40.00"), created_at=utcnow())
+    await payment.save()
+    # Another run sent the payment's export and has no answer yet.
+    await OutboundWrite(workspace=connection.workspace, connection=connection.id, record_type="payment",
+                        record_id=payment.id, operation="create", idempotency_key="lb-pay-on-its-way",
+                        state=WriteState.uncertain, created_at=utcnow()).save()
+    void = await jobs.enqueue(RunKind.void_payment, workspace_id=connection.workspace, connection_id=connection.id,
+                              params={"payment_id": payment.id})
+    await jobs.execute(void.id, owner="w")
+    waiting = await SyncRun.objects().where(SyncRun.id == void.id).first()
+    assert waiting.state == RunState.queued and "still on its way" in waiting.error, (waiting.state, waiting.error)
+    assert acme.remote_records("payment") == []
+
+    landed = await run(RunKind.export_payment, connection, payment_id=payment.id, invoice_id=invoice.id)
+    assert landed.state == RunState.done and landed.created == 1, landed.error
+    await SyncRun.update({SyncRun.not_before: None}).where(SyncRun.id == void.id)
+    await jobs.execute(void.id, owner="w")
+    done = await SyncRun.objects().where(SyncRun.id == void.id).first()
+    assert done.state == RunState.done and done.updated == 1, done.error
+    [there] = acme.remote_records("payment")
+    assert there["status"] == "void"
+    [remote_invoice] = acme.remote_records("invoice")
+    assert Decimal(str(remote_invoice["balance"])) == invoice.total
+    link = await ExternalLink.objects().where((ExternalLink.record_type == "payment")
+                                              & (ExternalLink.record_id == payment.id)).first()
+    assert link.state == "deleted_remote"
+    again = await run(RunKind.void_payment, connection, payment_id=payment.id)
+    assert again.state == RunState.done and again.skipped == 1 and again.updated == 0

@@ -200,3 +200,20 @@ async def test_time_entries_go_to_time_tracking_billed_or_billable_and_update_in
         await plugin.export_time_entry(session=fb.session, entry=TimeEntryData(**{
             **alone.__dict__, "customer_id": "999999"}), link=None, idempotency_key="k-t4")
     assert caught.value.code == "remote_not_found" and "time" in caught.value.message
+
+
+async def test_a_voided_payment_is_deleted_in_freshbooks_once(fb_connect):
+    fb: Connected = await fb_connect()
+    customer = await a_customer(fb)
+    invoice = await plugin.export_invoice(session=fb.session, invoice=invoice_data(customer, "VP-1"), link=None,
+                                          idempotency_key="kvp1")
+    payment = await plugin.export_payment(session=fb.session, payment=PaymentData(
+        local_id=1, invoice_id=invoice.remote_id, customer_id=customer, paid_on=date(2026, 3, 3),
+        amount=Decimal("20.00")), link=None, idempotency_key="kvp2")
+    link = LinkRef(payment.remote_id)
+    voided = await plugin.void_payment(session=fb.session, link=link, idempotency_key="kvp3")
+    assert voided.record.deleted and "deleted" in voided.warnings[0]
+    [state] = (await plugin.poll_invoices(session=fb.session, cursor=None, remote_ids=[invoice.remote_id])).records
+    assert state.balance == Decimal("120.00") and not state.payments, state
+    again = await plugin.void_payment(session=fb.session, link=link, idempotency_key="kvp4")  # a resumed run
+    assert again.record.deleted

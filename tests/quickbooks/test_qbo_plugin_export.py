@@ -257,3 +257,27 @@ async def test_a_company_outside_the_us_is_recorded_as_needing_a_tax_code_per_li
                                                                  company_name="Sandbox Company UK", country="GB"),)))
     assert uk.session.provider_data["country"] == "GB"
     assert uk.session.provider_data["tax_code_per_line"] is True
+
+
+async def test_an_overpayment_leaves_unapplied_credit_and_a_void_gives_the_balance_back(qb: Connected):
+    inv = await plugin.export_invoice(session=qb.session, invoice=_invoice(qb, number="OV-1"), link=None,
+                                      idempotency_key="lb-ov1")  # 150.00
+    customer = _find(qb, "Customer", "DisplayName", "Cool Cars")["Id"]
+    pay = await plugin.export_payment(session=qb.session, payment=PaymentData(
+        local_id=7, invoice_id=inv.remote_id, customer_id=customer, paid_on=date(2026, 3, 2),
+        amount=Decimal("180.00"), applied_amount=Decimal("150.00")), link=None, idempotency_key="lb-ov2")
+    stored = _find(qb, "Payment", "Id", pay.remote_id)
+    assert (Decimal(str(stored["TotalAmt"])), Decimal(str(stored["UnappliedAmt"]))) == (Decimal("180.00"),
+                                                                                        Decimal("30.00"))
+    assert Decimal(str(_find(qb, "Invoice", "Id", inv.remote_id)["Balance"])) == 0
+
+    link = LinkRef(pay.remote_id, pay.version)
+    voided = await plugin.void_payment(session=qb.session, link=link, idempotency_key="lb-ov3")
+    assert voided.remote_id == pay.remote_id
+    writes = [r for r in qb.requests_to("payment") if r.method == "POST"]
+    assert (writes[-1].url.params["operation"], writes[-1].url.params["include"]) == ("update", "void")
+    assert Decimal(str(_find(qb, "Invoice", "Id", inv.remote_id)["Balance"])) == Decimal("150.00")
+    assert Decimal(str(_find(qb, "Payment", "Id", pay.remote_id)["TotalAmt"])) == 0
+    again = await plugin.void_payment(session=qb.session, link=link, idempotency_key="lb-ov4")  # a resumed run
+    assert again.remote_id == pay.remote_id
+    assert len([r for r in qb.requests_to("payment") if r.method == "POST"]) == len(writes)

@@ -149,5 +149,5 @@ def test_deep_link_renders_the_invoice(qbo: QboHarness) -> None:
 
 def test_api_state_lists_tables_and_actions(qbo: QboHarness) -> None:
     state = loads(qbo.http.get(f"/accountant/{qbo.realm}/api").text)
-    assert {t["title"] for t in state["tables"]} == {"Invoices", "Payments", "Customers"}
+    assert {t["title"] for t in state["tables"]} == {"Invoices", "Payments", "Time", "Customers"}
     assert "record_payment" in {a["name"] for a in state["actions"]}

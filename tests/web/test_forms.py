@@ -159,7 +159,11 @@ async def test_payments_are_recorded_and_voided_and_an_invoice_is_voided_after_c
     confirm = await ui.get(f"/payments/{payment.id}/void")
     assert "Void the payment of 150.00 on invoice INV-5?" in confirm and await Payment.count() == 1
     response = await ui.post(f"/payments/{payment.id}/void")
-    assert "Payment voided." in await ui.follow(response) and await Payment.count() == 0
+    page = await ui.follow(response)
+    assert "Payment voided." in page and '<span class="hint">Voided</span>' in page
+    voided = await Payment.objects().first()
+    assert voided.voided_at is not None and await Payment.count() == 1  # kept on record, voided
+    assert (await Invoice.objects().where(Invoice.id == invoice_id).first()).amount_paid == 0
 
     confirm = await ui.get(f"/invoices/{invoice_id}/void")
     assert "Void invoice INV-5?" in confirm

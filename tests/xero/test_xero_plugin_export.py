@@ -216,3 +216,20 @@ async def test_payments_void_delete_and_polling(xero_connect):
     assert states[refused.remote_id].status == "open"
     xero.sandbox.advance(120)
     assert (await plugin.poll_invoices(session=xero.session, cursor=page.cursor, remote_ids=None)).records
+
+
+async def test_a_voided_payment_is_deleted_in_xero_once(xero_connect):
+    xero: Connected = mapped(await xero_connect())
+    customer = await a_customer(xero)
+    invoice = await plugin.export_invoice(session=xero.session, invoice=invoice_data(customer, "VP-1"), link=None,
+                                          idempotency_key="kvp1")
+    payment = await plugin.export_payment(session=xero.session, payment=PaymentData(
+        local_id=1, invoice_id=invoice.remote_id, customer_id=customer, paid_on=date(2026, 3, 5),
+        amount=Decimal("50")), link=None, idempotency_key="kvp2")
+    link = LinkRef(payment.remote_id)
+    voided = await plugin.void_payment(session=xero.session, link=link, idempotency_key="kvp3")
+    assert voided.remote_id == payment.remote_id and "deleted" in voided.warnings[0]
+    [state] = (await plugin.poll_invoices(session=xero.session, cursor=None, remote_ids=[invoice.remote_id])).records
+    assert state.balance == Decimal("120.00") and state.status == "open" and not state.payments, state
+    again = await plugin.void_payment(session=xero.session, link=link, idempotency_key="kvp4")  # a resumed run
+    assert again.remote_id == payment.remote_id

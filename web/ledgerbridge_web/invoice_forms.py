@@ -246,8 +246,9 @@ async def confirm_void_payment(request: AnyRequest, payment_id: FromPath[int]) -
                                 fix="Open the invoice and pick the payment from its list.")
     question = f"Void the payment of {row['amount']:.2f} on invoice {row['number']}?"
     return page(request, "confirm.html", question=question,
-                explanation=f"The payment received on {row['paid_on'].isoformat()} is removed and the invoice's "
-                            "balance goes up again.",
+                explanation=f"The payment received on {row['paid_on'].isoformat()} stays on record as voided, the "
+                            "invoice's balance goes up again, and its copy in your books is voided too where the "
+                            "accounting software allows it (otherwise an issue says what to do there).",
                 action=f"/payments/{payment_id}/void", verb="Void payment", cancel=f"/invoices/{row['invoice']}",
                 hidden=[])
 
@@ -259,7 +260,7 @@ async def void_payment(request: AnyRequest, payment_id: FromPath[int]) -> Respon
     row = await Payment.select(Payment.invoice).where((Payment.id == payment_id) & (Payment.workspace == ws)).first()
     back = f"/invoices/{row['invoice']}" if row else "/invoices"
     try:
-        await payments_services.delete_payment(me, payment_id=payment_id)
+        await payments_services.void_payment(me, payment_id=payment_id)
     except LedgerBridgeError as exc:
         return failed(back, exc)
     return see_other(back, notice="Payment voided.")

@@ -26,6 +26,7 @@ class EventType(StrEnum):
     invoice_status_changed = "invoice.status_changed"
     invoice_warning = "invoice.warning"
     payment_recorded = "payment.recorded"
+    payment_voided = "payment.voided"
     customer_created = "customer.created"
     customer_updated = "customer.updated"
     customer_archived = "customer.archived"
@@ -109,6 +110,19 @@ class PaymentRecorded(Struct):
     remote_id: str | None
 
 
+class PaymentVoided(Struct):
+    payment_id: int
+    invoice_id: int
+    invoice_external_ref: str | None
+    amount: Decimal
+    currency: str
+    paid_on: date
+    reference: str
+    amount_paid: Annotated[Decimal, Meta(description="What the invoice has been paid here without this payment.")]
+    voided_in: Annotated[list[int], Meta(description="The books connections whose copy is being voided too; "
+                                                    "empty when it never reached them.")]
+
+
 class CustomerChanged(Struct):
     customer_id: int
     external_ref: str | None
@@ -186,6 +200,8 @@ CATALOGUE: dict[EventType, EventSpec] = {
         EventSpec(EventType.invoice_warning, 1, InvoiceWarning,
                   "The books' copy of an invoice differs from ours (amount, number, currency or tax)."),
         EventSpec(EventType.payment_recorded, 1, PaymentRecorded, "A payment recorded in the books was read back."),
+        EventSpec(EventType.payment_voided, 1, PaymentVoided,
+                  "A payment was voided here; its copy in the books is voided there too where the provider allows."),
         EventSpec(EventType.customer_created, 1, CustomerChanged, "A customer was created from the books."),
         EventSpec(EventType.customer_updated, 1, CustomerChanged, "A customer was updated from the books."),
         EventSpec(EventType.customer_archived, 1, CustomerChanged,
@@ -259,6 +275,10 @@ class PaymentRecordedEvent(_Envelope, tag="payment.recorded"):
     data: PaymentRecorded
 
 
+class PaymentVoidedEvent(_Envelope, tag="payment.voided"):
+    data: PaymentVoided
+
+
 class CustomerCreatedEvent(_Envelope, tag="customer.created"):
     data: CustomerChanged
 
@@ -313,7 +333,7 @@ class WebhookTestEvent(_Envelope, tag="webhook.test"):
 
 AnyEvent = (
     InvoiceExportedEvent | InvoiceExportFailedEvent | InvoiceStatusChangedEvent | InvoiceWarningEvent
-    | PaymentRecordedEvent | CustomerCreatedEvent | CustomerUpdatedEvent | CustomerArchivedEvent
+    | PaymentRecordedEvent | PaymentVoidedEvent | CustomerCreatedEvent | CustomerUpdatedEvent | CustomerArchivedEvent
     | ItemCreatedEvent | ItemUpdatedEvent | ItemArchivedEvent | ConnectionConnectedEvent
     | ConnectionNeedsReconnectEvent | ConnectionDisconnectedEvent | SyncRunFinishedEvent | IssueOpenedEvent
     | IssueResolvedEvent | WebhookTestEvent

@@ -22,6 +22,7 @@ from ledgerbridge.events.catalogue import (
     IssueChanged,
     ItemChanged,
     PaymentRecorded,
+    PaymentVoided,
 )
 from ledgerbridge.provider import ExportResult, RemoteInvoice
 from ledgerbridge.settings import get_settings
@@ -71,6 +72,15 @@ def payment_recorded(connection: Connection, invoice: Invoice, payment: Payment,
         payment_id=payment.id, invoice_id=invoice.id, invoice_external_ref=invoice.external_ref, amount=payment.amount,
         currency=invoice.currency, paid_on=payment.paid_on, method=payment.method, reference=payment.reference,
         connection_id=connection.id, provider=connection.provider, remote_id=remote_id,
+    ))
+
+
+def payment_voided(workspace_id: int, invoice: Invoice, payment: Payment, amount_paid: Decimal,
+                   voided_in: Sequence[int]) -> Event:
+    return Event(EventType.payment_voided, workspace_id, PaymentVoided(
+        payment_id=payment.id, invoice_id=invoice.id, invoice_external_ref=invoice.external_ref, amount=payment.amount,
+        currency=invoice.currency, paid_on=payment.paid_on, reference=payment.reference, amount_paid=amount_paid,
+        voided_in=list(voided_in),
     ))
 
 

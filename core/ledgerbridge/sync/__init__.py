@@ -7,7 +7,16 @@ The job queue (`ledgerbridge.jobs`) does not import this package; whoever starts
 from ledgerbridge.events import delivery
 from ledgerbridge.jobs import RunHandlers
 from ledgerbridge.notifications import mail
-from ledgerbridge.sync import customer_push, exporting, followers, importing, polling, time_sync, tokens
+from ledgerbridge.sync import (
+    customer_push,
+    exporting,
+    followers,
+    importing,
+    payment_voids,
+    polling,
+    time_sync,
+    tokens,
+)
 from ledgerbridge.tables import RunKind
 
 __all__ = ["run_handlers"]
@@ -20,6 +29,7 @@ def run_handlers() -> RunHandlers:
     handlers.handles(RunKind.export_invoice, RunKind.export_invoices)(exporting.run_export)
     handlers.handles(RunKind.export_customer)(exporting.run_export_customer)
     handlers.handles(RunKind.export_payment)(followers.run_export_payment)
+    handlers.handles(RunKind.void_payment)(payment_voids.run_void_payment)
     handlers.handles(RunKind.export_time_entries)(time_sync.run_export_time_entries)
     handlers.handles(RunKind.push_records)(customer_push.run_push_records)
     handlers.handles(RunKind.poll_status)(polling.run_poll)

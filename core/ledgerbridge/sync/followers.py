@@ -7,10 +7,12 @@ becomes an issue on the payment or time entry, with the invoice's number in the 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ledgerbridge import books, connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError, ProviderError
-from ledgerbridge.invoicing import invoice_number_for_provider
+from ledgerbridge.invoicing import format_money, invoice_number_for_provider
 from ledgerbridge.issues import resolve
 from ledgerbridge.jobs import RunContext
 from ledgerbridge.plugins import get_registry
@@ -47,8 +49,8 @@ async def _landed(ctx: RunContext, connection: Connection, record_type: str, rec
 
 async def export_payment(ctx: RunContext, connection: Connection, payment_id: int) -> None:
     payment = await Payment.objects().where(Payment.id == payment_id).first()
-    if payment is None or payment.workspace != connection.workspace:
-        return  # deleted meanwhile: nothing to send
+    if payment is None or payment.workspace != connection.workspace or payment.voided_at is not None:
+        return  # deleted or voided meanwhile: nothing to send
     invoice = await Invoice.objects().where(Invoice.id == payment.invoice).first()
 
     async def build() -> PaymentData:
@@ -67,9 +69,14 @@ async def export_payment(ctx: RunContext, connection: Connection, payment_id: in
             local_id=payment.id, invoice_id=invoice_link.remote_id,
             customer_id=await ensure_customer(ctx, connection, invoice.customer), paid_on=payment.paid_on,
             amount=payment.amount, currency=invoice.currency, method=payment.method, reference=reference,
+            applied_amount=applied,
         )
 
-    limit = get_registry().provider(connection.provider).capabilities.payment_reference_max_length
+    caps = get_registry().provider(connection.provider).capabilities
+    applied = await _applied_amount(invoice, payment) if caps.overpayment_credit else None
+    credit = "" if applied is None else \
+        f" {format_money(payment.amount - applied)} above its balance is kept as the customer's credit there."
+    limit = caps.payment_reference_max_length
     reference = invoice_number_for_provider(payment.reference, limit)
     shortened = "" if reference == payment.reference else \
         f" Reference sent as {reference} (the provider allows {limit} characters)."
@@ -83,13 +90,21 @@ async def export_payment(ctx: RunContext, connection: Connection, payment_id: in
         await note(ctx, RecordType.payment, payment.id, exported.remote_id, "skipped", seen=False)
         return
     await _landed(ctx, connection, RecordType.payment, payment.id, exported,
-                  f"Applied to invoice {invoice.number}.{shortened}")
-    if shortened:
+                  f"Applied to invoice {invoice.number}.{credit}{shortened}")
+    if shortened or credit:
         async with write_transaction():  # the warning stays on the payment's link, where pages show it
-            await ExternalLink.update({ExternalLink.message: shortened.strip()}).where(
+            await ExternalLink.update({ExternalLink.message: (credit + shortened).strip()}).where(
                 (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
                 & (ExternalLink.record_id == payment.id)
             )
+
+
+async def _applied_amount(invoice: Invoice, payment: Payment) -> Decimal | None:
+    """What of an overpayment applies to its invoice (the balance before it), or None when all of it does."""
+    earlier = await Payment.select(Payment.amount).where(
+        (Payment.invoice == invoice.id) & Payment.voided_at.is_null() & (Payment.id < payment.id))
+    room = max(invoice.total - sum((Decimal(row["amount"]) for row in earlier), Decimal("0")), Decimal("0"))
+    return None if payment.amount <= room else room
 
 
 async def export_payments_of(ctx: RunContext, connection: Connection, invoice: Invoice) -> None:

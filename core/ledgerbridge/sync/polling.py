@@ -4,6 +4,8 @@ What the provider reports is kept on the invoice's link (`remote_data`) and show
 Paid, voided and deleted show as such; an amount or number edited in the provider raises a
 warning with both values, because the two systems now disagree and a person must decide.
 Payments recorded in the provider are mirrored here, linked, so they are never counted twice.
+An invoice the bookkeeper deletes in the books gives its time entries back: they are free to bill
+again here (the invoice itself stays, shown as deleted there, for a person to void or re-export).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
 from ledgerbridge.sync.run_records import note
 from ledgerbridge.tables import (
     Connection,
+    ExternalLink,
     Invoice,
     LinkState,
     Payment,
     RecordType,
+    TimeEntry,
     utcnow,
 )
 
@@ -70,6 +74,8 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         if paid > 0 and paid >= invoice.total:
             values[Invoice.locked] = True  # paid in full in the books: closed here too
         await Invoice.update(values).where(Invoice.id == invoice.id)
+        if remote.deleted and old_status != "deleted" and connection.is_books:
+            await _free_time_entries(connection, invoice, remote.remote_id)
         # The caller's chunk transaction commits these with the state they describe.
         if warnings and " ".join(warnings) != link.message:
             await emit(records.invoice_warning(connection, invoice, remote.remote_id, warnings))
@@ -84,6 +90,18 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
     return None
 
 
+async def _free_time_entries(connection: Connection, invoice: Invoice, remote_id: str) -> None:
+    """The books no longer bill the invoice's time: its entries may go on another invoice here."""
+    freed = await TimeEntry.update({TimeEntry.invoice: None, TimeEntry.updated_at: utcnow()}).where(
+        TimeEntry.invoice == invoice.id).returning(TimeEntry.id)
+    if freed:
+        await ExternalLink.update({ExternalLink.message: (
+            f"Deleted in the books; its {len(freed)} time "
+            f"{'entry is' if len(freed) == 1 else 'entries are'} free to bill again here.")}).where(
+            (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.invoice)
+            & (ExternalLink.remote_id == remote_id))
+
+
 async def _mirror_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice) -> Decimal:
     for payment in remote.payments:
         if await link_by_remote(connection.id, RecordType.payment, payment.remote_id) is not None:
@@ -96,7 +114,7 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
             await save_link(workspace_id=connection.workspace, connection_id=connection.id,
                             record_type=RecordType.payment, record_id=row.id, remote_id=payment.remote_id)
             await emit(records.payment_recorded(connection, invoice, row, payment.remote_id))
-    rows = await Payment.select(Payment.amount).where(Payment.invoice == invoice.id)
+    rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
     return sum((row["amount"] for row in rows), Decimal("0"))
 
 

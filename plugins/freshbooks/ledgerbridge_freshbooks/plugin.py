@@ -48,6 +48,9 @@ CAPABILITIES = Capabilities(
     tax_rates=True,
     time_activities=True,  # time entries, through the time-tracking service
     payments=True,
+    void_payments=True,  # deleted (`vis_state` 1): FreshBooks has no void for payments (FACTS FreshBooks 3)
+    # overpayment_credit stays False: FreshBooks refuses a payment above the amount outstanding, and its
+    # credits are their own records, so the excess is refused here before anything is sent.
     void_invoices=True,
     delete_invoices=True,
     draft_export=True,
@@ -152,6 +155,11 @@ async def export_payment(
     session: ProviderSession, payment: PaymentData, link: LinkRef | None, idempotency_key: str
 ) -> ExportResult:
     return await workflows.export_payment(FbClient(session), payment, link)
+
+
+@hookimpl
+async def void_payment(session: ProviderSession, link: LinkRef, idempotency_key: str) -> ExportResult:
+    return await workflows.void_payment(FbClient(session), link)
 
 
 @hookimpl

@@ -208,6 +208,20 @@ async def export_payment(client: FbClient, payment: PaymentData, link: LinkRef |
     return ExportResult(remote_id=remote.remote_id, version=remote.version, created=link is None, record=remote)
 
 
+async def void_payment(client: FbClient, link: LinkRef) -> ExportResult:
+    """FreshBooks has no void for payments: it is deleted (`vis_state` 1, FACTS FreshBooks 3), and the
+    invoice's outstanding amount goes back up. One already deleted is answered as done; FreshBooks
+    has no idempotency key, so reading first is what makes a retry harmless."""
+    subject = f"the payment {link.remote_id}"
+    row = await client.get(PAYMENTS[0], "payment", link.remote_id, subject=subject)
+    if int(row.get("vis_state") or 0) != mapping.VIS_DELETED:
+        row = await client.update(PAYMENTS[0], "payment", link.remote_id, {"vis_state": mapping.VIS_DELETED},
+                                  subject=subject)
+    remote = mapping.remote_payment(row)
+    return ExportResult(remote_id=remote.remote_id, version=remote.version, created=False, record=remote,
+                        warnings=("FreshBooks has no void for payments; it was deleted there.",))
+
+
 # --------------------------------------------------------------------------- invoices
 
 

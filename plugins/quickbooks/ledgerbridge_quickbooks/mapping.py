@@ -231,6 +231,11 @@ def is_void(row: Json) -> bool:
     return str(row.get("PrivateNote", "")).startswith("Voided") and money(row.get("TotalAmt")) == ZERO
 
 
+def is_voided_payment(row: Json) -> bool:
+    """QuickBooks keeps a voided payment with zero amounts and the note "Voided" (FACTS QBO 4)."""
+    return Decimal(str(row.get("TotalAmt") or 0)) == 0 and "Voided" in str(row.get("PrivateNote") or "")
+
+
 def payment_ids(row: Json) -> list[str]:
     return [str(x["TxnId"]) for x in row.get("LinkedTxn") or [] if x.get("TxnType") == "Payment" and x.get("TxnId")]
 
@@ -289,7 +294,10 @@ def payment_body(payment: PaymentData) -> Json:
         "TxnDate": payment.paid_on.isoformat(),
         "PaymentRefNum": payment.reference[:21],
         "PrivateNote": payment.method and f"Paid by {payment.method}",
-        "Line": [{"Amount": payment.amount, "LinkedTxn": [{"TxnId": payment.invoice_id, "TxnType": "Invoice"}]}],
+        # An overpayment applies only the invoice's balance; QuickBooks keeps the rest as UnappliedAmt, the
+        # customer's credit (FACTS QBO 4: a payment may cover part of an invoice, or none).
+        "Line": [{"Amount": payment.amount if payment.applied_amount is None else payment.applied_amount,
+                  "LinkedTxn": [{"TxnId": payment.invoice_id, "TxnType": "Invoice"}]}],
     })
 
 

@@ -50,6 +50,8 @@ CAPABILITIES = Capabilities(
     tax_rates=True,
     time_activities=True,
     payments=True,
+    void_payments=True,  # operation=update&include=void (FACTS QBO 4)
+    overpayment_credit=True,  # a payment above the invoice's balance keeps the rest as UnappliedAmt (FACTS QBO 4)
     void_invoices=True,
     delete_invoices=True,
     draft_export=False,
@@ -170,6 +172,11 @@ async def export_payment(
     session: ProviderSession, payment: PaymentData, link: LinkRef | None, idempotency_key: str
 ) -> ExportResult:
     return await workflows.export_payment(QboClient(session), payment, link, idempotency_key)
+
+
+@hookimpl
+async def void_payment(session: ProviderSession, link: LinkRef, idempotency_key: str) -> ExportResult:
+    return await workflows.void_payment(QboClient(session), link, idempotency_key)
 
 
 @hookimpl

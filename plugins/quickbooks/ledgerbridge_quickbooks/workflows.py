@@ -306,6 +306,30 @@ async def export_payment(client: QboClient, payment: PaymentData, link: LinkRef 
     return ExportResult(remote_id=str(row["Id"]), version=str(row.get("SyncToken", "")), created=True)
 
 
+async def void_payment(client: QboClient, link: LinkRef, key: str) -> ExportResult:
+    """`POST /payment?operation=update&include=void` with a sparse `{Id, SyncToken}` (FACTS QBO 4):
+    the payment stays with zero amounts and its invoices owe the amount again. A payment already
+    voided, or deleted in QuickBooks, is answered as done, so a resumed run never fails on itself."""
+    what = "the payment"
+    try:
+        current = await client.read("payment", link.remote_id, subject=what)
+    except ProviderError as exc:
+        if exc.code == "remote_not_found":
+            return ExportResult(remote_id=link.remote_id, version=link.remote_version, created=False,
+                                warnings=("The payment was already deleted in QuickBooks.",))
+        raise
+    if mapping.is_voided_payment(current):
+        return ExportResult(remote_id=link.remote_id, version=str(current.get("SyncToken", "")), created=False)
+    body = {"Id": link.remote_id, "SyncToken": str(current.get("SyncToken", "0")), "sparse": True}
+    try:
+        row = await client.write("payment", body, key, operation="update", include="void", subject=what)
+    except ProviderError as exc:
+        if exc.code == "stale_object":
+            raise await _stale(client, "payment", link.remote_id, what, exc) from exc
+        raise
+    return ExportResult(remote_id=str(row["Id"]), version=str(row.get("SyncToken", "")), created=False)
+
+
 async def _time_tracking_available(client: QboClient) -> bool:
     """QBO plans without time tracking have no TimeTrackingPrefs in their preferences."""
     prefs = await client.preferences()

@@ -51,6 +51,9 @@ CAPABILITIES = Capabilities(
     tax_rates=True,
     time_activities=False,
     payments=True,
+    void_payments=True,  # deleted, Xero's only way to take a payment back (FACTS Xero 3)
+    # overpayment_credit stays False: Xero refuses a payment above the amount due; an overpayment is its own
+    # object (Overpayments), which LedgerBridge does not create, so the excess is refused here first.
     void_invoices=True,
     delete_invoices=True,
     draft_export=True,
@@ -179,6 +182,11 @@ async def export_payment(
     session: ProviderSession, payment: PaymentData, link: LinkRef | None, idempotency_key: str
 ) -> ExportResult:
     return await workflows.export_payment(XeroClient(session), payment, link, idempotency_key)
+
+
+@hookimpl
+async def void_payment(session: ProviderSession, link: LinkRef, idempotency_key: str) -> ExportResult:
+    return await workflows.void_payment(XeroClient(session), link, idempotency_key)
 
 
 @hookimpl

@@ -402,6 +402,21 @@ async def export_payment(client: XeroClient, payment: PaymentData, link: LinkRef
     return ExportResult(remote_id=str(row["PaymentID"]), version=mapping.version(row), created=True)
 
 
+async def void_payment(client: XeroClient, link: LinkRef, key: str) -> ExportResult:
+    """Xero takes a payment back only by deleting it: `POST /Payments/{id}` with Status DELETED (FACTS
+    Xero 3), after which the invoice owes the amount again. One already deleted is answered as done."""
+    subject = "the payment"
+    row = _first(await client.send("GET", f"Payments/{link.remote_id}", subject=subject), "Payments")
+    if str(row.get("Status") or "") == "DELETED":
+        return ExportResult(remote_id=link.remote_id, version=mapping.version(row), created=False)
+    answer = await client.send("POST", f"Payments/{link.remote_id}",
+                               body={"Status": "DELETED"},  # the spec's PaymentDelete: the status alone
+                               key=key, subject=subject)
+    row = _first(answer, "Payments")
+    return ExportResult(remote_id=link.remote_id, version=mapping.version(row), created=False,
+                        warnings=("Xero has no void for payments; it was deleted there.",))
+
+
 # --------------------------------------------------------------------------- links
 
 

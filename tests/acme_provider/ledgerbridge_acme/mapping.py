@@ -157,9 +157,10 @@ def item_body(item: ItemData) -> Json:
 
 
 def invoice_body(invoice: InvoiceData) -> Json:
-    """An invoice as Acme takes it; Acme adds up the total from the lines itself."""
+    """An invoice as Acme takes it; Acme adds up the total from the lines itself, and numbers an invoice
+    sent without one (`send_number` False: the connection lets the provider number it)."""
     return {
-        "number": invoice.number,
+        "number": invoice.number if invoice.send_number else None,
         "customer_id": invoice.customer_id,
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
@@ -179,4 +180,5 @@ def payment_body(payment: PaymentData) -> Json:
 def time_entry_body(entry: TimeEntryData) -> Json:
     return {"customer_id": entry.customer_id, "item_id": entry.item_id, "person": entry.person,
             "person_email": entry.person_email, "date": entry.worked_on.isoformat(), "hours": entry.hours,
-            "rate": entry.rate, "description": entry.description, "billable": entry.billable}
+            "rate": entry.rate, "description": entry.description, "billable": entry.billable,
+            "billed": entry.billed}

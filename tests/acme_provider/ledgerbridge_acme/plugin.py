@@ -52,6 +52,7 @@ CAPABILITIES = Capabilities(
     tax_rates=True,  # `import_tax_rates` runs and lines carry the provider's tax rate ids
     time_activities=True,  # time entries export through `export_time_entry`
     payments=True,  # payments recorded here are sent with `export_payment`
+    void_payments=True,  # ... and voided with `void_payment`
     void_invoices=True,  # "revert to draft" voids the provider's copy (`void_invoice`)
     delete_invoices=True,  # ... or deletes it (`delete_invoice`)
     draft_export=False,  # the connection offers "export as draft" (`session.options.export_as_draft`)
@@ -153,6 +154,11 @@ async def export_payment(
     session: ProviderSession, payment: PaymentData, link: LinkRef | None, idempotency_key: str
 ) -> ExportResult:
     return await workflows.export_payment(ApiClient(session), payment, link, idempotency_key)
+
+
+@hookimpl
+async def void_payment(session: ProviderSession, link: LinkRef, idempotency_key: str) -> ExportResult:
+    return await workflows.void_payment(ApiClient(session), link, idempotency_key)
 
 
 @hookimpl

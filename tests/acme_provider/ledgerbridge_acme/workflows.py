@@ -192,6 +192,16 @@ async def export_payment(client: ApiClient, payment: PaymentData, link: LinkRef 
     return _result(answer, True)
 
 
+async def void_payment(client: ApiClient, link: LinkRef, idempotency_key: str) -> ExportResult:
+    """Acme keeps a void payment, marked void; one already void is answered as done."""
+    current = await client.send("GET", f"payments/{link.remote_id}", subject="the payment")
+    if (current.body.get("data") or {}).get("status") == "void":
+        return _result(current, False)
+    answer = await client.send("POST", f"payments/{link.remote_id}/void", subject="the payment",
+                               idempotency_key=idempotency_key)
+    return _result(answer, False)
+
+
 async def export_time_entry(client: ApiClient, entry: TimeEntryData, link: LinkRef | None,
                             idempotency_key: str) -> ExportResult:
     return await _write(client, "time_entries", mapping.time_entry_body(entry), link, idempotency_key,

@@ -18,7 +18,8 @@ from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, require, require_owner
 from ledgerbridge.tables import Connection, ConnectionStatus, RunKind, RunState, SyncRun, utcnow
 
-WRITE_KINDS = (RunKind.export_invoice, RunKind.export_invoices, RunKind.export_customer, RunKind.export_payment)
+WRITE_KINDS = (RunKind.export_invoice, RunKind.export_invoices, RunKind.export_customer, RunKind.export_payment,
+               RunKind.void_payment)
 
 SWITCH_EXPLAINED = (
     "Exports, payments and customer pushes will go to the new connection only. Links to the old one are "

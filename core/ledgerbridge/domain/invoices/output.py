@@ -41,6 +41,7 @@ def payment_out(row: Payment) -> PaymentOut:
         reference=row.reference,
         source=row.source,
         created_at=row.created_at,
+        voided_at=row.voided_at,
     )
 
 

@@ -80,6 +80,8 @@ class PaymentOut(Struct):
     reference: str
     source: str
     created_at: datetime
+    voided_at: Annotated[datetime | None, Meta(description="When it was voided here; a voided payment counts for "
+                                                          "nothing and is voided in the books too.")] = None
 
 
 class WithdrawnCopyOut(Struct):

@@ -46,3 +46,13 @@ class PaymentController(Controller):
     )
     async def delete_payment(self, caller: CallerDep, payment_id: FromPath[int]) -> None:
         return await services.delete_payment(caller, payment_id=payment_id)
+
+    @post(
+        "/{payment_id:int}/void", summary="Void a payment here and in the books", status_code=200,
+        description="The payment stays on record and counts for nothing; its copy in the books is voided (or "
+                    "deleted, where that is the provider's only way) by a run recorded with the change. A provider "
+                    "that cannot void payments gets an issue on the payment saying what to do there.",
+        responses=error_responses(404), opt=needs(Permission.books_write),
+    )
+    async def void_payment(self, caller: CallerDep, payment_id: FromPath[int]) -> PaymentOut:
+        return await services.void_payment(caller, payment_id=payment_id)

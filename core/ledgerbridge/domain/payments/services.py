@@ -1,4 +1,5 @@
-"""Payments against finalized invoices; exported invoices get their payments exported too."""
+"""Payments against finalized invoices; exported invoices get their payments exported too, and a
+payment voided here is voided in the books (`sync.payment_voids`) where the provider allows it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from decimal import Decimal
 
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import audit, jobs
+from ledgerbridge import audit, books, jobs
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict, Invalid
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, page_of
@@ -15,16 +16,20 @@ from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.invoices.output import payment_out
 from ledgerbridge.domain.invoices.schemas import PaymentOut
 from ledgerbridge.domain.payments.schemas import PaymentIn, PaymentPage
+from ledgerbridge.events import records
+from ledgerbridge.events.outbox import emit
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import balance_due, format_money, to_cents
 from ledgerbridge.plugins import get_registry
+from ledgerbridge.sync.payment_voids import can_void_there, unvoidable_issue
 from ledgerbridge.tables import (
     Connection,
     ConnectionStatus,
     ExternalLink,
     Invoice,
     InvoiceStatus,
+    LinkState,
     Payment,
     RecordType,
     RunKind,
@@ -35,12 +40,13 @@ from ledgerbridge.tables import (
 MONEY_PLACES = 2
 
 
-async def _refresh_amount_paid(invoice_id: int) -> None:
-    """The invoice's paid amount is the sum of its payments, recomputed rather than adjusted so
-    it cannot drift."""
-    amounts = await Payment.select(Payment.amount).where(Payment.invoice == invoice_id)
+async def _refresh_amount_paid(invoice_id: int) -> Decimal:
+    """The invoice's paid amount is the sum of its payments not voided, recomputed rather than
+    adjusted so it cannot drift."""
+    amounts = await Payment.select(Payment.amount).where((Payment.invoice == invoice_id) & Payment.voided_at.is_null())
     paid = to_cents(sum((Decimal(row["amount"]) for row in amounts), Decimal("0")))
     await Invoice.update({Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}).where(Invoice.id == invoice_id)
+    return paid
 
 
 async def _record_payment_exports(
@@ -79,6 +85,28 @@ async def _record_payment_exports(
             )
         )
     return runs
+
+
+async def _overpayment_credit(workspace_id: int, invoice: Invoice, amount: Decimal, balance: Decimal) -> Decimal:
+    """The excess of a payment above the invoice's balance, where the books keep it as the customer's
+    credit (`Capabilities.overpayment_credit`); refused before anything is saved everywhere else, so
+    an excess is never silently lost. Zero when the payment fits the balance."""
+    if amount <= balance:
+        return Decimal("0")
+    excess = amount - balance
+    books_connection = await books.books_connection(workspace_id)
+    info = get_registry().providers.get(books_connection.provider) if books_connection is not None else None
+    if info is not None and info.capabilities.overpayment_credit and info.capabilities.payments:
+        return excess
+    where = (f"{info.name} cannot keep the {format_money(excess)} excess as the customer's credit"
+             if info is not None else f"no books connection keeps the {format_money(excess)} excess as credit")
+    raise Conflict(
+        f"The payment ({format_money(amount)}) is more than invoice {invoice.number}'s balance "
+        f"({format_money(balance)}), and {where}; nothing was recorded.",
+        fix=f"Record at most the balance due ({format_money(balance)}), and record the {format_money(excess)} excess "
+            f"{'in ' + info.name + ' as an overpayment or credit note' if info else 'as a credit in your books'}, "
+            "or refund it.",
+    )
 
 
 async def list_payments(
@@ -123,12 +151,7 @@ async def create_payment(caller: Caller, *, data: PaymentIn) -> PaymentOut:
                 fix="Finalize the invoice first." if invoice.status == InvoiceStatus.draft else "Nothing to pay.",
             )
         balance = balance_due(invoice.total, invoice.amount_paid)
-        if amount > balance:
-            raise Conflict(
-                f"The payment ({format_money(amount)}) is more than invoice {invoice.number}'s balance "
-                f"({format_money(balance)}).",
-                fix="Record at most the balance due.",
-            )
+        credit = await _overpayment_credit(ws, invoice, amount, balance)
         payment = Payment(
             workspace=ws,
             invoice=invoice.id,
@@ -145,7 +168,7 @@ async def create_payment(caller: Caller, *, data: PaymentIn) -> PaymentOut:
         await audit.record(caller, "payment.create", target_type="payment", target_id=payment.id,
                            after={"invoice_id": invoice.id, "invoice": invoice.number, "amount": amount,
                                   "paid_on": payment.paid_on, "method": payment.method,
-                                  "reference": payment.reference})
+                                  "reference": payment.reference} | ({"customer_credit": credit} if credit else {}))
     return payment_out(payment)
 
 
@@ -162,11 +185,65 @@ async def delete_payment(caller: Caller, *, payment_id: int) -> None:
         )
         if exported or payment.source != "local":
             raise Conflict(
-                "This payment is recorded in a provider too.",
-                fix="Delete or void it in the provider; LedgerBridge reads the change back.",
+                "This payment is recorded in a provider too, so it cannot be deleted here.",
+                fix=f"Void it instead (POST /api/v1/payments/{payment.id}/void, or Void on the invoice page): it stays "
+                    "on record here and its copy in the books is voided too.",
             )
         await audit.record(caller, "payment.delete", target_type="payment", target_id=payment.id,
                            before={"invoice_id": payment.invoice, "amount": payment.amount, "paid_on": payment.paid_on,
                                    "method": payment.method, "reference": payment.reference})
         await Payment.delete().where(Payment.id == payment.id)
         await _refresh_amount_paid(payment.invoice)
+
+
+async def void_payment(caller: Caller, *, payment_id: int) -> PaymentOut:
+    """Void a payment: it stays on record, counts for nothing here, and is voided in the books.
+
+    Runs are recorded in the same transaction, one per books connection holding the invoice (the
+    run finds whether the payment reached it, so a payment whose export is still queued is voided
+    once it lands, or never sent). A provider that cannot void payments gets an issue on the
+    payment instead. Voiding twice changes nothing.
+    """
+    require(caller, Permission.books_write)
+    ws = caller.workspace_id
+    assert ws is not None
+    async with jobs.transaction() as tx:
+        payment = await in_workspace(Payment, payment_id, ws, "payment")
+        if payment.voided_at is not None:
+            return payment_out(payment)
+        invoice = await Invoice.objects().where(Invoice.id == payment.invoice).first()
+        assert invoice is not None, "a payment belongs to an invoice"
+        payment.voided_at = utcnow()
+        await Payment.update({Payment.voided_at: payment.voided_at}).where(Payment.id == payment.id)
+        paid = await _refresh_amount_paid(invoice.id)
+        # A broken books connection gets its run too: it fails now and a reconnect resumes it.
+        holders = await Connection.objects().where(
+            (Connection.workspace == ws) & (Connection.status != ConnectionStatus.disconnected)
+            & Connection.is_books.eq(True)
+            & Connection.id.is_in(ExternalLink.select(ExternalLink.connection).where(
+                (ExternalLink.record_type == RecordType.invoice) & (ExternalLink.record_id == invoice.id)
+                & ExternalLink.remote_id.is_not_null()))
+        )
+        voided_in: list[int] = []
+        for connection in holders:
+            payment_link = await ExternalLink.objects().where(
+                (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
+                & (ExternalLink.record_id == payment.id)).first()
+            if payment_link is not None and payment_link.state == LinkState.deleted_remote:
+                continue  # already gone there
+            if not can_void_there(connection.provider):
+                if payment_link is not None and payment_link.remote_id:
+                    await unvoidable_issue(connection, payment, invoice)
+                continue
+            await tx.record(
+                RunKind.void_payment, workspace_id=ws, connection_id=connection.id,
+                params={"payment_id": payment.id, "invoice_id": invoice.id}, trigger=caller.trigger,
+                dedupe_key=f"void_payment:{connection.id}:{payment.id}", progress_total=1,
+            )
+            voided_in.append(connection.id)
+        await audit.record(caller, "payment.void", target_type="payment", target_id=payment.id,
+                           before={"invoice_id": invoice.id, "invoice": invoice.number, "amount": payment.amount,
+                                   "paid_on": payment.paid_on, "reference": payment.reference},
+                           after={"voided_at": payment.voided_at, "voided_in_connections": voided_in})
+        await emit(records.payment_voided(ws, invoice, payment, paid, voided_in))
+    return payment_out(payment)

@@ -87,7 +87,16 @@ class FbAccountantView:
         invoices = self._all(company, "invoices")
         payments = self._all(company, "payments")
         clients = self._all(company, "clients")
+        business = self.sandbox.service.business(company)
+        with business.locked():
+            entries = [dict(r) for _, r in sorted(business.table("time_entries").items())]
         return [
+            Table(  # every sandbox's view shares this title and the Description and Billed columns
+                "Time",
+                ["Id", "Description", "Duration", "billable", "Billed"],
+                [[str(r["id"]), r.get("note", ""), str(r.get("duration", "")), str(r.get("billable")).lower(),
+                  "yes" if r.get("billed") else "no"] for r in entries],
+            ),
             Table(
                 "Invoices",
                 [

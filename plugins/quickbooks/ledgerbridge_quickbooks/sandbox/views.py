@@ -95,6 +95,7 @@ class QboAccountantView:
         customers = self._records(company, "Customer")
         invoices = self._records(company, "Invoice")
         payments = self._records(company, "Payment")
+        activities = self._records(company, "TimeActivity")
         invoice_rows = [
             [
                 r["Id"],
@@ -128,6 +129,15 @@ class QboAccountantView:
                         r["SyncToken"],
                     ]
                     for r in payments
+                ],
+            ),
+            Table(  # every sandbox's view shares this title and the Description and Billed columns
+                "Time",
+                ["Id", "Description", "Hours", "BillableStatus", "Billed"],
+                [
+                    [r["Id"], r.get("Description", ""), f"{r.get('Hours', 0)}:{int(r.get('Minutes', 0)):02d}",
+                     r.get("BillableStatus", ""), "yes" if r.get("BillableStatus") == "HasBeenBilled" else "no"]
+                    for r in activities
                 ],
             ),
             Table(

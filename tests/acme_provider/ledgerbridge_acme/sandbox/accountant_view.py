@@ -51,7 +51,11 @@ class AccountantView:
         rates = self._shown(company, "tax_rates")
         invoices = self._shown(company, "invoices")
         payments = self._shown(company, "payments")
+        entries = self._shown(company, "time_entries")
         return [
+            Table("Time", ("Id", "Description", "Hours", "Billed"),
+                  [(t["id"], t.get("description", ""), str(t.get("hours", "")), "yes" if t.get("billed") else "no")
+                   for t in entries]),
             Table("Customers", ("Id", "Name", "Email", "Active", "Version"),
                   [(c["id"], c.get("display_name", ""), c.get("email", ""), str(c["active"]).lower(),
                     str(c["version"])) for c in customers]),

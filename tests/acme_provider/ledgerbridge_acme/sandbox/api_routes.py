@@ -8,7 +8,8 @@
   `version` that must match, else 409);
 * `POST /companies/<id>/invoices`, `PATCH .../invoices/<id>`, `POST .../invoices/<id>/void`,
   `DELETE .../invoices/<id>`; `GET .../invoices?number=&ids=` finds invoices (deleted ones included);
-* `POST /companies/<id>/payments` records a payment against an invoice;
+* `POST /companies/<id>/payments` records a payment against an invoice; `POST .../payments/<id>/void` voids
+  it (the invoice owes the amount again);
 * `POST /companies/<id>/batch` with `{"invoices": [{"idempotency_key", "id"?, "invoice"}]}` creates or
   updates up to `BATCH_LIMIT` invoices in one request; each item succeeds or fails on its own.
 
@@ -183,8 +184,10 @@ def build_api_router(sandbox: Sandbox) -> Router:
     @post("/companies/{company_id:str}/{collection:str}/{record_id:str}/void", status_code=200)
     async def void(request: Request[Any, Any, Any], company_id: FromPath[str], collection: FromPath[str],
                    record_id: FromPath[str]) -> Response[bytes]:
+        if collection == "payments":
+            return keyed(request, company_id, lambda: (200, {"data": books.void_payment(company_id, record_id)}))
         if collection != "invoices":
-            raise ApiError(404, "not_found", f"Only invoices can be voided, not {collection}.")
+            raise ApiError(404, "not_found", f"Only invoices and payments can be voided, not {collection}.")
         return keyed(request, company_id, lambda: (200, {"data": books.void_invoice(company_id, record_id)}))
 
     return Router(path="/api/v1", route_handlers=[companies, listing, one, create, change, remove, void],

@@ -3,8 +3,10 @@ time entries, in memory.
 
 Acme numbers every record from one counter starting at 1 (ids are plain numbers), keeps deleted
 records with `deleted: true` so change reads report them, and refuses a second live invoice with the
-same number (`duplicate_number`). An invoice's total is the sum of its lines (with their tax); its
-balance and status follow from the payments recorded against it.
+same number (`duplicate_number`); an invoice created without a number gets the company's next free
+one (`ACME-1001`, `ACME-1002`...), as books that number their own invoices do. An invoice's total is
+the sum of its lines (with their tax); its balance and status follow from the payments recorded
+against it that are not void.
 
 Every change, whether it comes through the API or the accountant's view, goes through `update` or
 `create`, so versions, `updated_at` (the sandbox clock's) and change notifications behave the same
@@ -153,6 +155,12 @@ class Books:
         return any(row["number"] == number and not row.get("deleted") and row["id"] != other_than
                    for row in self.company(company_id).records["invoices"].values())
 
+    def _next_number(self, company_id: str) -> str:
+        """The company's next number: one above the highest `ACME-n` it holds, deleted ones included."""
+        taken = [int(row["number"][5:]) for row in self.company(company_id).records["invoices"].values()
+                 if str(row.get("number", "")).startswith("ACME-") and row["number"][5:].isdigit()]
+        return f"ACME-{max(taken, default=1000) + 1}"
+
     @staticmethod
     def _settle(invoice: Record) -> None:
         """Total from the lines, balance and status from the payments (a void invoice stays at zero)."""
@@ -179,9 +187,7 @@ class Books:
 
     def create_invoice(self, company_id: str, fields: Mapping[str, Any]) -> Record:
         with self._lock:
-            number = str(fields.get("number") or "").strip()
-            if not number:
-                raise ApiError(400, "number_required", "An invoice needs a number.")
+            number = str(fields.get("number") or "").strip() or self._next_number(company_id)
             if self._number_taken(company_id, number):
                 raise ApiError(400, "duplicate_number", f"Invoice number {number} is already used.")
             body = {**fields, "number": number, "lines": self._lines(fields), "payments": []}
@@ -237,13 +243,27 @@ class Books:
             amount = Decimal(str(fields.get("amount") or 0))
             if amount <= 0:
                 raise ApiError(400, "invalid_amount", "A payment amount must be above zero.")
-            payment = self.create(company_id, "payments", {**fields, "invoice_id": invoice["id"], "amount": amount})
+            payment = self.create(company_id, "payments", {**fields, "invoice_id": invoice["id"], "amount": amount,
+                                                            "status": "applied"})
             invoice.setdefault("payments", []).append({"id": payment["id"], "amount": amount,
                                                        "date": fields.get("date"),
                                                        "reference": fields.get("reference") or ""})
             self._settle(invoice)
             self._changed(company_id, "invoices", invoice, "updated")
             return payment
+
+    def void_payment(self, company_id: str, record_id: str) -> Record:
+        """A void payment stays, at its amount, marked void; its invoice owes that amount again."""
+        with self._lock:
+            payment = self._live(company_id, "payments", record_id)
+            if payment.get("status") == "void":
+                raise ApiError(400, "payment_void", f"Payment {record_id} is already void.")
+            invoice = self._live(company_id, "invoices", str(payment["invoice_id"]))
+            invoice["payments"] = [p for p in invoice.get("payments") or [] if p["id"] != payment["id"]]
+            self._settle(invoice)
+            self._changed(company_id, "invoices", invoice, "updated")
+            payment["status"] = "void"
+            return self._changed(company_id, "payments", payment, "voided")
 
     def listing(self, company_id: str, collection: str, since: datetime | None = None,
                 filters: Mapping[str, tuple[str, ...]] | None = None) -> list[Record]:
