@@ -123,7 +123,8 @@ async def measure(invoices: int, renders: int) -> dict[str, Any]:
                              "p95_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.95))], 1)}
     await db.close_pool()
     slowest = max(results.items(), key=lambda item: item[1]["p95_ms"])
-    return {"invoices": invoices, "renders": renders, "seed_seconds": round(seed_seconds, 1), "pages": results, "slowest_page": slowest[0],
+    return {"invoices": invoices, "renders": renders, "seed_seconds": round(seed_seconds, 1), "pages": results,
+            "slowest_page": slowest[0],
             "slowest_p95_ms": slowest[1]["p95_ms"]}
 
 
