@@ -102,6 +102,10 @@ async def measure(invoices: int, renders: int) -> dict[str, Any]:
     email, invoice_id = await seed(invoices)
     seed_seconds = time.perf_counter() - seeding
     app = create_app(get_settings(), background=False)
+    # The test client serves the app on its own thread and loop: give that loop its PostgreSQL pool,
+    # as `serve`'s lifespan does, or every query would open a connection of its own.
+    app.on_startup.append(db.ensure_pool)
+    app.on_shutdown.append(db.close_pool)
     html = {"accept": "text/html"}
     results: dict[str, Any] = {}
     async with AsyncTestClient(app=app) as client:
