@@ -41,11 +41,17 @@ async def test_a_change_in_the_watermarks_own_second_is_read_and_an_idle_poll_is
     assert (read, asked) == ([("W-2", "open")], ["invoices"]), "only the new invoice, W-1 is not read again"
     read, cursor, asked = await _poll(fb, cursor)
     assert (read, asked) == ([], ["invoices"]), "an idle poll: one request, nothing read again"
+    # Still the same second: an invoice already read in it changes again.
+    await plugin.export_payment(session=fb.session, payment=PaymentData(
+        local_id=1, invoice_id=first.remote_id, customer_id=customer, paid_on=date(2026, 3, 3),
+        amount=Decimal("20.00")), link=None, idempotency_key="p1")
+    read, cursor, asked = await _poll(fb, cursor)
+    assert (read, asked) == ([("W-1", "partially_paid")], ["invoices", "payments"])
 
     await fb.advance(1)
     await plugin.export_payment(session=fb.session, payment=PaymentData(
-        local_id=1, invoice_id=first.remote_id, customer_id=customer, paid_on=date(2026, 3, 3),
-        amount=Decimal("120.00")), link=None, idempotency_key="p1")
+        local_id=2, invoice_id=first.remote_id, customer_id=customer, paid_on=date(2026, 3, 3),
+        amount=Decimal("100.00")), link=None, idempotency_key="p2")
     await plugin.delete_invoice(session=fb.session, link=LinkRef(second.remote_id), idempotency_key="d2")
     read, cursor, asked = await _poll(fb, cursor)
     assert sorted(read) == [("W-1", "paid"), ("W-2", "deleted")]

@@ -3,6 +3,10 @@ change made in the very instant of that watermark is still read (issue 18 item 3
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
+from ledgerbridge.provider import PaymentData
 from ledgerbridge_xero import plugin
 from test_xero_plugin_export import a_customer, invoice_data, mapped
 from xero_plugin_harness import Connected
@@ -30,12 +34,18 @@ async def test_a_change_in_the_watermarks_own_instant_is_read_and_an_idle_poll_i
     numbers, cursor, _ = await _poll(xero, None)
     assert "W-1" in numbers
     # Same millisecond as the newest invoice the last poll saw: the watermark's own instant.
-    await plugin.export_invoice(session=xero.session, invoice=invoice_data(customer, "W-2"), link=None,
-                                idempotency_key="w2")
+    second = await plugin.export_invoice(session=xero.session, invoice=invoice_data(customer, "W-2"), link=None,
+                                         idempotency_key="w2")
     numbers, cursor, requests = await _poll(xero, cursor)
     assert (numbers, requests) == (["W-2"], 1), "only the new invoice, W-1 is not read again"
     numbers, cursor, requests = await _poll(xero, cursor)
     assert (numbers, requests) == ([], 1), "an idle poll: one request, nothing read again"
+    # Still the same instant: an invoice already read in it changes again.
+    await plugin.export_payment(session=xero.session, payment=PaymentData(
+        local_id=1, invoice_id=second.remote_id, customer_id=customer, paid_on=date(2026, 3, 5),
+        amount=Decimal("20")), link=None, idempotency_key="wp")
+    numbers, cursor, requests = await _poll(xero, cursor)
+    assert (numbers, requests) == (["W-2"], 1)
     xero.sandbox.advance(0.001)
     await plugin.export_invoice(session=xero.session, invoice=invoice_data(customer, "W-3"), link=None,
                                 idempotency_key="w3")

@@ -13,6 +13,7 @@ an invoice whose create answer was lost is found before any retry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -335,7 +336,8 @@ async def poll_invoices(client: FbClient, cursor: str | None, remote_ids: list[s
 @dataclass(frozen=True)
 class PollCursor:
     """Where status polls stand: `since` (an `updated` value: ask for invoices changed at or after
-    it), the invoices already seen at exactly that second, and, within a read of several pages, the
+    it), the invoices already seen at exactly that second (id and digest, `_seen_key`), and, within a
+    read of several pages, the
     page to read next (the watermark of a read is taken from its first page, see `_poll_changes`)."""
 
     since: str | None
@@ -365,13 +367,21 @@ class PollCursor:
                    tuple(data.get("marked") or ()), data.get("limit"))
 
 
+def _seen_key(row: dict[str, Any]) -> str:
+    """An invoice as read: its id and a digest of what it said. `updated` counts whole seconds, so the
+    same invoice can change again within the second it was read in: only the same id saying the same
+    thing is "already seen"."""
+    digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{row.get('id')}:{digest}"
+
+
 def _watermark(since: str | None, seen: tuple[str, ...], rows: list[dict[str, Any]]
                ) -> tuple[str | None, tuple[str, ...]]:
     """The latest `updated` among `rows` (or `since`), and the invoices seen at exactly that second."""
     mark = since
     for row in rows:
         mark = _later(mark, str(row.get("updated") or "") or None)
-    at_mark = {str(row["id"]) for row in rows if str(row.get("updated") or "") == mark}
+    at_mark = {_seen_key(row) for row in rows if str(row.get("updated") or "") == mark}
     return mark, tuple(sorted(at_mark | (set(seen) if mark == since else set())))
 
 
@@ -384,9 +394,10 @@ async def _poll_changes(client: FbClient, cursor: str | None) -> Page[RemoteInvo
     invoices it is what large integrators send, UNCONFIRMED in FreshBooks' own documents). It is
     sent with its US/Eastern offset, so no time-zone doubt needs an overlap. The watermark is
     FreshBooks' own `updated` of the invoices read, never our clock; its second is asked for again
-    (inclusive), and the invoices already seen at that second are dropped by id, so a change that
-    lands in the same second is still read. A read of several pages needs more care: lists come in
-    id order, so an invoice changed while later pages are read may sit on a page already read,
+    (inclusive), and the invoices already seen at that second, saying the same, are dropped, so a
+    change that lands in the same second is still read, even to an invoice read in that second.
+    A read of several pages needs more care: lists come in id order, so an invoice changed while
+    later pages are read may sit on a page already read,
     while a later page shows an even later change. Such a read's watermark is the later of two that
     are each safe: its first page's latest `updated` (anything changed after that page was read is
     later still), and the latest `updated` of the whole read but no later than two seconds before
@@ -406,7 +417,7 @@ async def _poll_changes(client: FbClient, cursor: str | None) -> Page[RemoteInvo
     page = await client.list_page(INVOICES[0], INVOICES[1], at.page, filters)
     seen = set(at.seen)
     rows = [row for row in page.rows
-            if not (at.since and str(row.get("updated") or "") == at.since and str(row["id"]) in seen)]
+            if not (at.since and str(row.get("updated") or "") == at.since and _seen_key(row) in seen)]
     records = await _with_payments(client, rows) if rows else []
     if at.page == 1:
         first, first_seen = _watermark(at.since, at.seen, page.rows)

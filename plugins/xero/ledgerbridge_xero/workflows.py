@@ -11,12 +11,13 @@ with an overlap, page by page (status polls: from the newest change seen, see `_
 Cursors are strings this module alone reads: `page:<n>|<since>|<started>` continues a paged read (the
 next page, the modified-since of this read or empty for a full one, and Xero's time when the read
 began), and `since:<iso>` asks only for what changed since then. Status polls keep
-`seen:<newest UpdatedDateUTC>|<invoice ids at that instant>|<page at that instant>`.
+`seen:<newest UpdatedDateUTC>|<invoices seen at that instant>|<page at that instant>`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -385,6 +386,13 @@ async def poll_invoices(client: XeroClient, cursor: str | None, remote_ids: list
 # --------------------------------------------------------------------------- status polls
 
 
+def _seen_key(row: Json) -> str:
+    """An invoice as read: its id and a digest of what it said. Only the same invoice saying the same
+    thing at the watermark's instant is "already seen" (it could change again within that instant)."""
+    digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{row.get('InvoiceID')}:{digest}"
+
+
 def _poll_cursor(mark: datetime | None, boundary: set[str], page: int) -> str:
     return f"seen:{mark.isoformat() if mark else ''}|{','.join(sorted(boundary))}|{page}"
 
@@ -408,7 +416,7 @@ async def _poll_changes(client: XeroClient, cursor: str | None) -> Page[RemoteIn
     invoice changes during the read; an invoice changed after a read gets a later `UpdatedDateUTC`
     than anything that read returned, or the same instant, which is why the watermark's own
     instant is asked for again (one millisecond earlier: Xero's modified-since is "later than") and
-    the invoices already seen at that instant are dropped by id. The watermark is Xero's own
+    the invoices already seen at that instant, saying the same (`_seen_key`), are dropped. The watermark is Xero's own
     clock, read off the records, never ours. An invoice's payments come inside the invoice, and
     paying, or deleting a payment, moves the invoice's `UpdatedDateUTC`: no request per payment.
     """
@@ -420,16 +428,16 @@ async def _poll_changes(client: XeroClient, cursor: str | None) -> Page[RemoteIn
     newest, at_newest, records = mark, set(boundary), []
     for row in rows:
         moment = ms_datetime(row.get("UpdatedDateUTC"))
-        remote_id = str(row.get("InvoiceID") or "")
-        if moment is not None and mark is not None and (moment < mark or (moment == mark and remote_id in boundary)):
+        key = _seen_key(row)
+        if moment is not None and mark is not None and (moment < mark or (moment == mark and key in boundary)):
             continue  # already seen: asked for again only because the watermark's instant is
         records.append(remote_invoice(client, row))
         if moment is None:
             continue
         if newest is None or moment > newest:
-            newest, at_newest = moment, {remote_id}
+            newest, at_newest = moment, {key}
         elif moment == newest:
-            at_newest.add(remote_id)
+            at_newest.add(key)
     pagination = answer.body.get("pagination") or {}
     more = page < int(pagination.get("pageCount") or (page + 1 if len(rows) >= PAGE_SIZE else page))
     if not more:
