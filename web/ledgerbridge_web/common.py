@@ -25,6 +25,8 @@ from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from piccolo.columns.combination import Combinable
+from piccolo.table import Table
 
 from ledgerbridge_web.flash import Flash, queue
 
@@ -143,27 +145,70 @@ def checked(form: FormMultiDict, name: str) -> bool:
     return str(form.get(name, "")) in ("on", "true", "1", "yes")
 
 
+#: Lists count their rows up to this many (or to the end of the page asked for, if further): past it
+#: they say "more than 1,000". Counting every row of a 100,000-invoice workspace cost more than the page.
+COUNT_CAP = 1_000
+
+
 @dataclass(frozen=True)
 class Paging:
-    """Numbered pages for every list: the count is one query, the page another."""
+    """Numbered pages for every list: a capped count is one query, the page another.
+
+    `total` counts at most `count_limit(page, size)` rows plus one, so a list knows whether another
+    page follows without counting the whole table; `capped` says the real total is larger. A list
+    that pages by keyset (the invoices) passes `next_url` and `first_url` instead of page numbers.
+    """
 
     page: int
     total: int
     size: int = PAGE_SIZE
+    next_url: str = ""
+    first_url: str = ""
 
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.size
 
     @property
+    def limit(self) -> int:
+        return count_limit(self.page, self.size)
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.limit
+
+    @property
+    def keyset(self) -> bool:
+        return bool(self.next_url or self.first_url)
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        return max(1, -(-min(self.total, self.limit) // self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.size < self.total
+
+    @property
+    def summary(self) -> str:
+        return f"more than {self.limit:,} in all" if self.capped else f"{self.total:,} in all"
 
     def link(self, request: AnyRequest, number: int) -> str:
-        skip = ("page",)
+        skip = ("page", "after")
         params = {key: value for key, value in request.query_params.items() if key not in skip}
         params["page"] = str(number)
         return f"{request.url.path}?{urlencode(params)}"
+
+
+def count_limit(page: int, size: int = PAGE_SIZE) -> int:
+    """How far a list counts for page `page`: the cap, or the end of that page when it lies beyond."""
+    return max(COUNT_CAP, page * size)
+
+
+async def capped_count(table: type[Table], where: Combinable, page: int = 1, size: int = PAGE_SIZE) -> int:
+    """The rows matching `where`, counted up to `count_limit(page, size)` plus one (see `Paging`)."""
+    limit = count_limit(page, size) + 1
+    return len(await table.select(table._meta.primary_key).where(where).limit(limit).output(as_list=True))
 
 
 def page_number(request: AnyRequest) -> int:

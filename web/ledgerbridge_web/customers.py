@@ -26,6 +26,7 @@ from ledgerbridge_web.common import (
     PAGE_SIZE,
     AnyRequest,
     Paging,
+    capped_count,
     failed,
     page,
     page_number,
@@ -50,7 +51,7 @@ async def customer_list(request: AnyRequest) -> Response[Any]:
         where = where & Customer.active.eq(False)
     if chosen["source"]:
         where = where & (Customer.source == chosen["source"])
-    paging = Paging(page_number(request), await Customer.count().where(where))
+    paging = Paging(page_number(request), await capped_count(Customer, where, page_number(request)))
     rows = await Customer.select(
         Customer.id, Customer.name, Customer.email, Customer.kind, Customer.active, Customer.source
     ).where(where).order_by(Customer.name).order_by(Customer.id).limit(PAGE_SIZE).offset(paging.offset)

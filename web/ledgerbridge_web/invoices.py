@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from ledgerbridge.api.paging import contains
 from ledgerbridge.domain.connections import services as connections_services
@@ -29,13 +30,14 @@ from ledgerbridge.sync.exporting import preview_invoice
 from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus, RunState, SyncRun
 from litestar import Response, get, post
 from litestar.params import FromPath
-from piccolo.columns.combination import Combinable
+from piccolo.columns.combination import Combinable, WhereRaw
 
 from ledgerbridge_web.common import (
     PAGE_SIZE,
     AnyRequest,
     Paging,
     capabilities,
+    capped_count,
     failed,
     fragment,
     ids_from,
@@ -73,27 +75,48 @@ def _filters(workspace_id: int, query: Any) -> tuple[Combinable, dict[str, str]]
     return where, chosen
 
 
+def _after(raw: Any) -> tuple[date, int] | None:
+    """`after=<issue date>.<id>`: the last invoice of the previous page (the list's sort key)."""
+    day, _, number = str(raw or "").partition(".")
+    try:
+        return date.fromisoformat(day), int(number)
+    except ValueError:
+        return None
+
+
+def _list_link(request: AnyRequest, **params: str) -> str:
+    kept = {key: value for key, value in request.query_params.items() if key not in ("page", "after", "runs")}
+    return f"{request.url.path}?{urlencode({**kept, **params})}" if kept or params else request.url.path
+
+
 @get("/invoices")
 async def invoice_list(request: AnyRequest) -> Response[Any]:
+    """Newest first, a page at a time by keyset: "Next" carries the last invoice's (issue date, id),
+    so page 2,000 costs what page 1 does; the count stops at `COUNT_CAP` ("more than 1,000")."""
     me = person(request)
     ws = workspace_of(me)
     where, chosen = _filters(ws, request.query_params)
-    paging = Paging(page_number(request), await Invoice.count().where(where))
-    rows = (
-        await Invoice.objects()
-        .where(where)
-        .order_by(Invoice.issue_date, ascending=False)
-        .order_by(Invoice.id, ascending=False)
-        .limit(PAGE_SIZE)
-        .offset(paging.offset)
-    )
+    after = _after(request.query_params.get("after"))
+    number = 1 if after else page_number(request)
+    query = Invoice.objects().where(where)
+    if after is not None:
+        query = query.where(WhereRaw('("invoice"."issue_date", "invoice"."id") < ({}, {})', *after))
+    rows = list(await query.order_by(Invoice.issue_date, ascending=False).order_by(Invoice.id, ascending=False)
+                .limit(PAGE_SIZE + 1).offset(0 if after else (number - 1) * PAGE_SIZE))
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    total = await capped_count(Invoice, where, number)
+    last = rows[-1] if rows else None
+    paging = Paging(number, total,
+                    next_url=_list_link(request, after=f"{last.issue_date.isoformat()}.{last.id}") if more and last
+                    else "",
+                    first_url=_list_link(request) if after or number > 1 else "")
     run_ids = [int(value) for value in str(request.query_params.get("runs") or "").split(",") if value.isdigit()]
     return page(
         request,
         "invoices.html",
-        invoices=await invoices_out(ws, list(rows)),
+        invoices=await invoices_out(ws, rows),
         paging=paging,
-        link=lambda number: paging.link(request, number),
+        link=lambda n: paging.link(request, n),
         chosen=chosen,
         statuses=list(InvoiceStatus),
         badges=BADGES,

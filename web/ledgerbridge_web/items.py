@@ -23,6 +23,7 @@ from ledgerbridge_web.common import (
     AnyRequest,
     Paging,
     capabilities,
+    capped_count,
     failed,
     int_or_none,
     page,
@@ -61,7 +62,7 @@ async def item_list(request: AnyRequest) -> Response[Any]:
     where: Combinable = Item.workspace == ws
     if q.strip():
         where = where & contains(Item.name, q)
-    paging = Paging(page_number(request), await Item.count().where(where))
+    paging = Paging(page_number(request), await capped_count(Item, where, page_number(request)))
     rows = await Item.select(
         Item.id, Item.name, Item.kind, Item.unit_price, Item.active, Item.source,
         Item.income_account.name.as_alias("account_name"),
@@ -79,7 +80,9 @@ async def mapping_page(request: AnyRequest) -> Response[Any]:
     ws = workspace_of(me)
     if not await _uses_accounts(ws):
         return see_other("/items", notice="Your connected accounting software has no income accounts to map.")
-    paging = Paging(page_number(request), await Item.count().where(Item.workspace == ws), MAPPING_PAGE_SIZE)
+    number = page_number(request)
+    total = await capped_count(Item, Item.workspace == ws, number, MAPPING_PAGE_SIZE)
+    paging = Paging(number, total, MAPPING_PAGE_SIZE)
     rows = await Item.select(Item.id, Item.name, Item.income_account).where(Item.workspace == ws).order_by(
         Item.name
     ).order_by(Item.id).limit(MAPPING_PAGE_SIZE).offset(paging.offset)

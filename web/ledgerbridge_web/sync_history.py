@@ -16,6 +16,7 @@ from ledgerbridge_web.common import (
     PAGE_SIZE,
     AnyRequest,
     Paging,
+    capped_count,
     failed,
     fragment,
     page,
@@ -55,7 +56,7 @@ async def history(request: AnyRequest) -> Response[Any]:
     connection = str(query.get("connection_id") or "")
     if connection.isdigit():
         where = where & (SyncRun.connection == int(connection))
-    paging = Paging(page_number(request), await SyncRun.count().where(where))
+    paging = Paging(page_number(request), await capped_count(SyncRun, where, page_number(request)))
     runs = await recent_runs(ws, where=where, limit=PAGE_SIZE, offset=paging.offset)
     active = [run["id"] for run in runs if run["active"]]
     return page(

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any, TypedDict, Unpack
 
 import httpx
@@ -190,11 +191,24 @@ async def identity(settings: ProviderSettings, access_token: str) -> dict[str, A
 # --------------------------------------------------------------------------- the accounting API
 
 
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP `Date` header as an aware UTC datetime; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class ListPage:
     rows: list[dict[str, Any]]
     page: int
     pages: int
+    #: The answer's HTTP `Date` (FreshBooks' clock, whole seconds), None when it had none.
+    server_time: datetime | None = None
 
 
 class FbClient:
@@ -207,6 +221,7 @@ class FbClient:
         urls = endpoints(session.settings)
         self.web = str(session.provider_data.get("app_url") or urls.web).rstrip("/")
         self.base = f"{urls.api}/accounting/account/{self.account_id}"
+        self.server_time: datetime | None = None  # the last answer's `Date`
 
     async def _send(self, method: str, tail: str, *, params: list[tuple[str, str]] | None = None,
                     body: Any = None, write: bool = False, **context: Unpack[ErrorContext]) -> dict[str, Any]:
@@ -221,6 +236,7 @@ class FbClient:
                                                content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise transport_error(PROVIDER, exc, write=write) from exc
+        self.server_time = _http_date(response.headers.get("date"))
         if response.status_code != 200:
             raise translate_response(response, **context)
         try:
@@ -235,7 +251,8 @@ class FbClient:
         FreshBooks caps `per_page` silently)."""
         params = [("page", str(page)), ("per_page", str(per_page)), *(filters or [])]
         result = await self._send("GET", path, params=params)
-        return ListPage(list(result.get(key) or []), int(result.get("page") or page), int(result.get("pages") or 1))
+        return ListPage(list(result.get(key) or []), int(result.get("page") or page), int(result.get("pages") or 1),
+                        self.server_time)
 
     async def get(self, path: str, key: str, record_id: str, *, lines: bool = False, **context: Unpack[ErrorContext]
                   ) -> dict[str, Any]:

@@ -285,7 +285,9 @@ class XeroClient:
         if key:
             headers["Idempotency-Key"] = idempotency_key(key)
         if since is not None:
-            headers["If-Modified-Since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            # Milliseconds, as the spec's example (FACTS Xero 4): whole seconds would re-read a second of changes.
+            headers["If-Modified-Since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
+                f"{since.microsecond // 1000:03d}"
         try:
             response = await self.http.request(method, f"{self.base}/{tail}", params=params or {}, content=content,
                                                headers=headers)

@@ -6,16 +6,18 @@ send every write with an
 `Idempotency-Key` from the core's key (a batch's key derived from its invoices' keys), so a retry after
 a lost answer replays instead of writing twice; withdraw an invoice the way Xero allows for its status
 (delete a draft, void an approved one); read changes with `If-Modified-Since` from Xero's own clock,
-with an overlap, page by page.
+with an overlap, page by page (status polls: from the newest change seen, see `_poll_changes`).
 
 Cursors are strings this module alone reads: `page:<n>|<since>|<started>` continues a paged read (the
 next page, the modified-since of this read or empty for a full one, and Xero's time when the read
-began), and `since:<iso>` asks only for what changed since then.
+began), and `since:<iso>` asks only for what changed since then. Status polls keep
+`seen:<newest UpdatedDateUTC>|<invoices seen at that instant>|<page at that instant>`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -38,7 +40,14 @@ from ledgerbridge.provider import (
 )
 
 from ledgerbridge_xero import mapping
-from ledgerbridge_xero.client import PAGE_SIZE, Answer, XeroClient, validation_error, validation_messages
+from ledgerbridge_xero.client import (
+    PAGE_SIZE,
+    Answer,
+    XeroClient,
+    ms_datetime,
+    validation_error,
+    validation_messages,
+)
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -371,8 +380,71 @@ async def poll_invoices(client: XeroClient, cursor: str | None, remote_ids: list
                                                                   "pageSize": str(PAGE_SIZE)})
             records.extend(remote_invoice(client, row) for row in answer.body.get("Invoices") or [])
         return Page(records)
-    return await paged(client, "Invoices", "Invoices", cursor, {"where": 'Type=="ACCREC"'},
-                       lambda row: remote_invoice(client, row))
+    return await _poll_changes(client, cursor)
+
+
+# --------------------------------------------------------------------------- status polls
+
+
+def _seen_key(row: Json) -> str:
+    """An invoice as read: its id and a digest of what it said. Only the same invoice saying the same
+    thing at the watermark's instant is "already seen" (it could change again within that instant)."""
+    digest = hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{row.get('InvoiceID')}:{digest}"
+
+
+def _poll_cursor(mark: datetime | None, boundary: set[str], page: int) -> str:
+    return f"seen:{mark.isoformat() if mark else ''}|{','.join(sorted(boundary))}|{page}"
+
+
+def _parse_poll_cursor(cursor: str | None) -> tuple[datetime | None, set[str], int]:
+    """(newest UpdatedDateUTC seen, the invoices seen at exactly that instant, page at that instant)."""
+    if cursor and cursor.startswith("seen:"):
+        mark, ids, page = cursor[5:].split("|")
+        return datetime.fromisoformat(mark) if mark else None, {i for i in ids.split(",") if i}, int(page)
+    if cursor and cursor.startswith("since:"):  # an earlier version's cursor, already overlapped: safe
+        return datetime.fromisoformat(cursor[6:]), set(), 1
+    return None, set(), 1  # none, or a paged read of an earlier version: read everything again
+
+
+async def _poll_changes(client: XeroClient, cursor: str | None) -> Page[RemoteInvoice]:
+    """Sales invoices changed since the newest change already seen: one request when nothing changed.
+
+    Why this cannot miss a change without re-reading a window: the request asks for invoices
+    modified since the newest `UpdatedDateUTC` seen so far, oldest first (`order=UpdatedDateUTC`),
+    so every page starts where the previous one ended instead of at an offset that shifts when an
+    invoice changes during the read; an invoice changed after a read gets a later `UpdatedDateUTC`
+    than anything that read returned, or the same instant, which is why the watermark's own
+    instant is asked for again (one millisecond earlier: Xero's modified-since is "later than") and
+    the invoices already seen at that instant, saying the same (`_seen_key`), are dropped. The watermark is Xero's own
+    clock, read off the records, never ours. An invoice's payments come inside the invoice, and
+    paying, or deleting a payment, moves the invoice's `UpdatedDateUTC`: no request per payment.
+    """
+    mark, boundary, page = _parse_poll_cursor(cursor)
+    since = mark - timedelta(milliseconds=1) if mark else None
+    answer = await client.send("GET", "Invoices", params={"where": 'Type=="ACCREC"', "order": "UpdatedDateUTC ASC",
+                                                          "page": str(page)}, since=since)
+    rows = [row for row in answer.body.get("Invoices") or [] if isinstance(row, dict)]
+    newest, at_newest, records = mark, set(boundary), []
+    for row in rows:
+        moment = ms_datetime(row.get("UpdatedDateUTC"))
+        key = _seen_key(row)
+        if moment is not None and mark is not None and (moment < mark or (moment == mark and key in boundary)):
+            continue  # already seen: asked for again only because the watermark's instant is
+        records.append(remote_invoice(client, row))
+        if moment is None:
+            continue
+        if newest is None or moment > newest:
+            newest, at_newest = moment, {key}
+        elif moment == newest:
+            at_newest.add(key)
+    pagination = answer.body.get("pagination") or {}
+    more = page < int(pagination.get("pageCount") or (page + 1 if len(rows) >= PAGE_SIZE else page))
+    if not more:
+        return Page(records, cursor=_poll_cursor(newest, at_newest, 1))
+    # A full page: go on from its newest invoice, or to the next page when a whole page shared one instant.
+    following = _poll_cursor(newest, at_newest, page + 1 if newest == mark else 1)
+    return Page(records, next_cursor=following)
 
 
 # --------------------------------------------------------------------------- payments
