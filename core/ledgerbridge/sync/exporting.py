@@ -320,54 +320,47 @@ def export_lanes(connection: Connection) -> int:
 
 async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[int], size: int, width: int,
                            done: list[int], total: int) -> None:
-    """`run_export` with up to `width` batches (or single invoices) in flight (see `lanes`).
-
-    This task prepares each chunk and finishes each answered one (followers, invoices left to send
-    one by one, the checkpoint); only the provider requests of the chunks overlap.
-    """
+    """`run_export` with up to `width` chunks (a batch, or one invoice) prepared and sent at once (see
+    `lanes`). This task finishes each answered chunk: followers, invoices left to send one by one,
+    the checkpoint."""
     lanes = Lanes(width)
+    Outcome = tuple[list[int], list[tuple[Invoice, ExportResult]]]
 
-    def finisher(chunk: list[int], singles: list[int]) -> Callable[[Any], Awaitable[None]]:
-        async def finish(outcome: tuple[list[int], list[tuple[Invoice, ExportResult]]]) -> None:
+    def finisher(chunk: list[int]) -> Callable[[Any], Awaitable[None]]:
+        async def finish(outcome: Outcome) -> None:
             again, exported = outcome
             for invoice, result in exported:
                 await _after_export(ctx, connection, invoice, result)
-            for invoice_id in [*singles, *again]:
+            for invoice_id in again:
                 await export_invoice(ctx, connection, invoice_id)
             done.extend(chunk)  # only once the chunk's requests are answered: a resumed run redoes it
             await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=total)
         return finish
 
-    async def send_many(batch: Prepared) -> tuple[list[int], list[tuple[Invoice, ExportResult]]]:
+    async def send_batch_of(chunk: list[int]) -> Outcome:
         exported: list[tuple[Invoice, ExportResult]] = []
 
         async def later(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
             exported.append((invoice, result))  # followers run in the run's own task, in `finish`
 
-        return await send_batch(ctx, connection, batch, _record_exported, later), exported
+        batch, singles = await prepare_batch(ctx, connection, chunk)
+        if batch:
+            singles.extend(await send_batch(ctx, connection, batch, _record_exported, later))
+        return singles, exported
 
-    async def send_one(invoice: Invoice, data: InvoiceData,
-                       link: ExternalLink | None) -> tuple[list[int], list[tuple[Invoice, ExportResult]]]:
-        _, result = await _write_invoice(ctx, connection, invoice, data, link)
-        return [], [] if result is None else [(invoice, result)]
-
-    async def nothing() -> tuple[list[int], list[tuple[Invoice, ExportResult]]]:
-        return [], []
+    async def send_one(invoice_id: int) -> Outcome:
+        async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
+                                          seen=True) as refusal:
+            ready = await _ready(ctx, connection, invoice_id)
+        if ready is None or refusal.error is not None:
+            return [], []
+        _, result = await _write_invoice(ctx, connection, *ready)
+        return [], [] if result is None else [(ready[0], result)]
 
     try:
         for start in range(0, len(todo), size):
             chunk = todo[start:start + size]
-            if size > 1:
-                batch, singles = await prepare_batch(ctx, connection, chunk)
-                send = send_many(batch) if batch else nothing()
-            else:
-                singles = []
-                ready = None
-                async with refusals_become_issues(ctx, connection, RecordType.invoice, chunk[0], mark_link=True,
-                                                  seen=True):
-                    ready = await _ready(ctx, connection, chunk[0])
-                send = send_one(*ready) if ready is not None else nothing()
-            await lanes.submit(send, finisher(chunk, singles))
+            await lanes.submit(send_batch_of(chunk) if size > 1 else send_one(chunk[0]), finisher(chunk))
         await lanes.drain()
     finally:
         lanes.cancel()

@@ -1,20 +1,24 @@
-"""Several sends of one run in flight at once, where the provider takes several requests at a time.
+"""Several batches of one run in flight at once, where the provider takes several requests at a time.
 
-Why: a bulk export spends much of its time waiting for the provider's answers, and QuickBooks takes
-10 requests of a company at once, Xero 5. A run that sends one batch at a time leaves that unused.
-`Lanes` runs only the sending in separate tasks; the run's own task keeps everything that must
-happen once and in order: preparing each batch (checks, creating the customers and items it needs,
-claiming each invoice's write) and what follows an answered batch (its payments and time entries,
-the checkpoint). So a record two batches need is still created once, and a checkpoint never names
-an invoice whose batch is still out. The shared rate limiter, not this module, keeps the requests
-within the provider's windows and concurrency, counting every other run of the company too.
+Why: a bulk export spends much of its time waiting, for the provider's answers and for its own
+database, and QuickBooks takes 10 requests of a company at once, Xero 5. A run that prepares and
+sends one batch at a time leaves that unused. `Lanes` runs each batch (its preparation and its
+request) in a task of its own; the run's own task keeps what must happen in order: what follows an
+answered batch (its payments and time entries, invoices left to send one by one, the checkpoint),
+so a checkpoint never names an invoice whose batch is still out. A record two batches need (their
+customer, an item) is sent by one lane at a time (`one_at_a_time`): the other finds its link and
+sends nothing. The shared rate limiter, not this module, keeps the requests within the provider's
+windows and concurrency, counting every other run of the company too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
+
+from ledgerbridge.jobs import RunContext
 
 Finish = Callable[[Any], Awaitable[None]]
 
@@ -70,3 +74,23 @@ class Lanes:
                         await finish(task.result())
                     except Exception:  # the first error is the one the run reports
                         pass
+
+
+_records: dict[tuple[int, int, str, int], asyncio.Lock] = {}
+
+
+@asynccontextmanager
+async def one_at_a_time(ctx: RunContext, record_type: str, record_id: int) -> AsyncIterator[None]:
+    """Hold this run's turn on one record: its lanes send a record they share one after the other.
+
+    Between runs, the claim on the record's write does this (`claims`); inside one run both lanes
+    would hold the same claim, so this in-process lock is what keeps the second from sending again.
+    """
+    key = (ctx.run.id, ctx.run.claims, record_type, record_id)
+    lock = _records.setdefault(key, asyncio.Lock())
+    try:
+        async with lock:
+            yield
+    finally:
+        if not lock.locked() and _records.get(key) is lock:
+            del _records[key]
