@@ -15,10 +15,12 @@ What the figures mean:
 * `import_fraction_of_ceiling`: the fastest the provider allows for the same pages (its answer time,
   and whole rate windows when the pages need more requests than a minute allows) / wall time.
 * `export_seconds` (wall) and `ideal_export_seconds`, the best schedule the published limits allow
-  for the same invoices from an idle window: whole per-minute windows for the allowance the invoices
-  need (batch items count one each where the provider meters them; a day's limit spreads them), or
-  the provider's answer time at the concurrency it allows, whichever is longer.
-  `fraction_of_ceiling = ideal_export_seconds / export_seconds`.
+  for the same invoices from an idle window: full batches packed in order into per-minute windows
+  (a QuickBooks batch costs its items plus the request; a day's limit moves the rest a day on), then
+  the last window's requests answered at the provider's measured answer time, as many at once as it
+  allows (never less than all answers at that concurrency). Without batches, the requests the export
+  actually made are scheduled (FreshBooks: its configured limit; `requests_per_invoice` says how
+  many each invoice took). `fraction_of_ceiling = ideal_export_seconds / export_seconds`.
 * `requests_per_invoice`, `responses_429`, `idle_poll_requests` (a status poll with nothing changed).
 `--time-scale` speeds the sandbox's clock. A benchmark, not a test.
 """
@@ -131,7 +133,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     import httpx
     from ledgerbridge import db, demo, jobs, oauth, provider_waits
     from ledgerbridge.cli import migrate_database
-    from ledgerbridge.connections import limiter, limiter_key
+    from ledgerbridge.connections import limiter, limiter_key, provider_limits
     from ledgerbridge.identity import memberships
     from ledgerbridge.plugins import get_registry
     from ledgerbridge.settings import get_settings
@@ -145,6 +147,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     jobs.set_dispatcher(lambda run_id, delay: None)
     registry = get_registry()
     caps = registry.provider(args.provider).capabilities
+    limits = provider_limits(args.provider)  # what the limiter paces to: the published figures or the settings'
     doors: list[DoorCounter] = []
     sandbox = demo.serve_sandbox(args.provider, bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
                                  base_url=get_settings().base_url,
@@ -216,7 +219,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     exported = await run(RunKind.export_invoices, invoice_ids=invoice_ids)
     export_seconds = time.perf_counter() - started
     export_waits = provider_waits.totals(key).minus(waits_before)
-    ideal_export = ideal_export_seconds(caps, args.invoices, export_waits.answer_seconds)
+    costs = request_costs(caps, args.invoices) if caps.batch_size > 1 else [1] * max(1, export_waits.requests)
+    ideal_export = ideal_export_seconds(costs, limits, export_waits.answer_seconds, export_waits.requests)
     clock_after = world.http.get("/_sandbox/clock").json()
     sandbox_minutes = max(1e-9, (_epoch(clock_after) - _epoch(clock_before)) / 60)
     remote_numbers = [n for n in world.invoice_numbers(connection.tenant_id) if n.startswith("BENCH-")]
@@ -229,7 +233,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     await run(RunKind.poll_status)
     idle_poll_requests = door.requests - before_idle
 
-    ceiling = ceiling_per_minute(caps, args.invoices)
+    ceiling = ceiling_per_minute(caps, args.invoices, limits)
     rate = len(set(remote_numbers)) / sandbox_minutes
     sandbox.server.stop()
     export_requests = door.requests - requests_before - idle_poll_requests - first_poll_requests
@@ -265,16 +269,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def ceiling_per_minute(caps: Any, invoices: int) -> float | None:
-    """The best the published limits allow: full batches at the per-minute allowance, unless the run
-    needs more requests than a day allows, when the daily allowance spread over the day governs.
-    None when the provider publishes no per-minute limit (there is no ceiling to compare with)."""
-    if not caps.requests_per_minute:
+def ceiling_per_minute(caps: Any, invoices: int, limits: Any) -> float | None:
+    """The most invoices a minute the limits allow: full batches at the per-minute allowance (each
+    batch costing its items plus itself where items are metered), unless the run needs more requests
+    than a day allows, when the daily allowance spread over the day governs. None when the provider
+    publishes no per-minute limit and none is configured (there is no ceiling to compare with)."""
+    if not limits.per_minute:
         return None
-    batch = 1 if caps.batch_items_metered else max(1, caps.batch_size)  # metered items save no allowance
-    per_minute = caps.requests_per_minute * batch
-    if caps.requests_per_day and invoices / batch > caps.requests_per_day:
-        return min(per_minute, caps.requests_per_day * batch / (24 * 60))
+    batch = max(1, caps.batch_size)
+    cost = batch + 1 if caps.batch_items_metered and batch > 1 else 1
+    per_minute = (limits.per_minute // cost) * batch + max(0, limits.per_minute % cost - 1) * (cost > 1)
+    if limits.per_day and invoices / batch > limits.per_day:
+        return min(per_minute, limits.per_day * batch / (24 * 60))
     return per_minute
 
 
@@ -285,18 +291,41 @@ def _window_seconds(per_minute: int | None, units: int) -> float:
     return 60.0 * (math.ceil(units / per_minute) - 1)
 
 
-def ideal_export_seconds(caps: Any, invoices: int, answer_seconds: float) -> float:
-    """The best schedule the published limits allow for `invoices`, from an idle window: full
-    batches, each item one unit of allowance where batches are metered, the windows those units
-    need (or the day's limit spread over the day), and never faster than the provider answers the
-    requests at the concurrency it allows."""
+def request_costs(caps: Any, invoices: int) -> list[int]:
+    """The export's requests at their best: full batches (the last one partial), each costing what the
+    provider meters: 1, or its items plus the request itself where batch items are metered."""
     batch = max(1, caps.batch_size)
-    requests = math.ceil(invoices / batch)
-    units = invoices if caps.batch_items_metered else requests
-    windows = _window_seconds(caps.requests_per_minute, units)
-    if caps.requests_per_day and units > caps.requests_per_day:
-        windows = max(windows, 86400.0 * units / caps.requests_per_day)
-    return max(windows, answer_seconds / max(1, caps.concurrent_requests or 1))
+    sizes = [batch] * (invoices // batch) + ([invoices % batch] if invoices % batch else [])
+    return [size + 1 if caps.batch_items_metered and batch > 1 else 1 for size in sizes]
+
+
+def ideal_export_seconds(costs: list[int], limits: Any, answer_seconds: float, requests: int) -> float:
+    """The best schedule the limits allow for requests of these `costs`, from an idle window.
+
+    A true sliding window lets `per_minute` units go in the first minute, as many again from second 60
+    and so on, so requests are packed in order into minute windows; a day's limit moves what does not
+    fit to the next day. The last window's requests still have to be answered: at the provider's own
+    answer time (measured: `answer_seconds` over `requests`), `concurrent` at a time. And never faster
+    than all the answers at that concurrency.
+    """
+    per_answer = answer_seconds / max(1, requests)
+    lanes = max(1, limits.concurrent or 1)
+    day_units = sum(costs)
+    start = 0.0
+    if limits.per_day and day_units > limits.per_day:
+        start = 86400.0 * ((day_units - 1) // limits.per_day)
+    if limits.per_minute:
+        windows, used, last = 0, 0, 0
+        for cost in costs:
+            if used + min(cost, limits.per_minute) > limits.per_minute:
+                windows, used, last = windows + 1, 0, 0
+            used += cost
+            last += 1
+        start = max(start, 60.0 * windows)
+    else:
+        last = len(costs)
+    tail = per_answer * math.ceil(last / lanes)
+    return max(start + tail, answer_seconds / lanes)
 
 
 async def _window_clear(limiter: Any, key: str) -> None:

@@ -19,12 +19,12 @@ import httpx
 
 from ledgerbridge import metrics, oauth, provider_waits, vault
 from ledgerbridge.db import write_transaction
-from ledgerbridge.errors import AccessTokenExpired, LedgerBridgeError
+from ledgerbridge.errors import AccessTokenExpired, LedgerBridgeError, RateLimited
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import METERED_COST, ConnectionOptions, ProviderSession
 from ledgerbridge.providerhttp import retry_after_seconds
-from ledgerbridge.ratelimit import Limits, RateLimiter, make_limiter
+from ledgerbridge.ratelimit import Limits, RateLimiter, WindowFull, make_limiter
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import Connection, ConnectionStatus, ExternalLink, NumberPolicy, RecordType, utcnow
 
@@ -41,14 +41,27 @@ def limiter_key(connection: Connection) -> str:
 
 
 def provider_limits(provider: str) -> Limits:
+    """The plugin's published limits, with `LEDGERBRIDGE_<KEY>_RATE_LIMITS` overriding any of them."""
     caps = get_registry().provider(provider).capabilities
-    return Limits(caps.requests_per_minute, caps.requests_per_day, caps.concurrent_requests)
+    figures: dict[str, int | None] = {
+        "per_minute": caps.requests_per_minute, "per_day": caps.requests_per_day,
+        "concurrent": caps.concurrent_requests, "app_per_minute": caps.app_requests_per_minute,
+    }
+    figures.update((name, value or None) for name, value in get_settings().provider(provider).rate_limits)
+    return Limits(figures["per_minute"], figures["per_day"], figures["concurrent"],
+                  app_key=f"{provider}:app" if figures["app_per_minute"] else None,
+                  app_per_minute=figures["app_per_minute"])
 
 
 @cache
 def tls_context() -> ssl.SSLContext:
     """Loading the CA bundle costs ~20 ms; a session is opened per provider call, so load it once."""
     return ssl.create_default_context(cafile=certifi.where())
+
+
+#: A request whose allowance comes back later than this is not sent: the run waits in the queue
+#: (a day's allowance used up). Longer than any minute window, so per-minute pacing always waits.
+DEFER_AFTER = 90.0
 
 
 class LimitedTransport(httpx.AsyncBaseTransport):
@@ -62,9 +75,18 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         cost = int(request.extensions.get(METERED_COST, 1))
         asked = time.perf_counter()
-        async with limiter().slot(self.key, self.limits, cost):
-            granted = time.perf_counter()
-            response = await self.inner.handle_async_request(request)
+        try:
+            async with limiter().slot(self.key, self.limits, cost, defer_after=DEFER_AFTER):
+                granted = time.perf_counter()
+                response = await self.inner.handle_async_request(request)
+        except WindowFull as full:
+            provider = get_registry().provider(self.key.split(":", 1)[0]).name
+            raise RateLimited(
+                f"{provider}'s allowance of calls for this company is used up until "
+                f"{time.strftime('%H:%M UTC', time.gmtime(time.time() + full.wait))}; nothing was sent.",
+                fix="Nothing to do: the run waits and goes on by itself when the allowance comes back.",
+                retry_after=full.wait,
+            ) from None
         provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
         metrics.provider_answered(self.key, response.status_code)
         if response.status_code == 429:

@@ -50,6 +50,7 @@ class Capabilities:
     requests_per_minute: int | None = None  # per tenant
     concurrent_requests: int | None = None  # per tenant
     requests_per_day: int | None = None  # per tenant
+    app_requests_per_minute: int | None = None  # per app, across every tenant (Xero's 10,000)
     environments: tuple[str, ...] = ("production",)  # e.g. ("production", "sandbox") where the provider has both
 
 

@@ -102,6 +102,26 @@ class ProviderSettings:
     client_secret: str
     webhook_secret: str
     base_url: str  # empty: the provider's real endpoints; set: a sandbox at this URL
+    # `_RATE_LIMITS`: the limits to pace to where they differ from the plugin's published ones
+    # (a provider that publishes none, a plan with other figures, a sandbox configured tighter).
+    rate_limits: tuple[tuple[str, int], ...] = ()
+
+
+#: The names `LEDGERBRIDGE_<KEY>_RATE_LIMITS` may set (see `ledgerbridge.ratelimit.Limits`).
+RATE_LIMIT_NAMES = ("per_minute", "per_day", "concurrent", "app_per_minute")
+
+
+def _rate_limits(name: str) -> tuple[tuple[str, int], ...]:
+    """`per_minute=120,concurrent=10`: each a whole number, 0 for none."""
+    raw = _env(name)
+    out = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        limit, _, value = part.partition("=")
+        if limit.strip() not in RATE_LIMIT_NAMES or not value.strip().isdigit():
+            raise SettingsError(f"{PREFIX}{name} must be name=number pairs separated by commas, names among "
+                                f"{', '.join(RATE_LIMIT_NAMES)}; got {raw!r}")
+        out.append((limit.strip(), int(value)))
+    return tuple(out)
 
 
 INTUIT_DISCOVERY_URL = "https://developer.intuit.com/.well-known/openid_configuration/"
@@ -195,6 +215,7 @@ class Settings:
             client_secret=_env(f"{upper}_CLIENT_SECRET"),
             webhook_secret=_env(f"{upper}_WEBHOOK_SECRET"),
             base_url=_env(f"{upper}_BASE_URL").rstrip("/"),
+            rate_limits=_rate_limits(f"{upper}_RATE_LIMITS"),
         )
 
     def sign_in_issuers(self) -> tuple[SignInIssuer, ...]:

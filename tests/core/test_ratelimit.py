@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ledgerbridge import ratelimit
 from ledgerbridge.ratelimit import DatabaseBackend, Limits, RateLimiter, RedisBackend
 
 
@@ -51,3 +52,54 @@ async def test_a_429_cools_every_caller_down(backend, request):
     await limiter.cooldown(name, 30)
     assert await backend.try_acquire(name, Limits(per_minute=100), "x", 10) > 20
     assert (await limiter.usage(name)).cooldown_seconds > 20
+
+
+async def test_a_call_counts_until_a_minute_after_its_answer_not_its_start(backend, request):
+    """The provider counts a call when it sees it, after we granted it: while it is in flight the next
+    caller waits for its answer, and once answered, for the minute that follows the answer."""
+    name, limits = key(request.node.nodeid), Limits(per_minute=1)
+    assert await backend.try_acquire(name, limits, "first", 30) == 0
+    in_flight = await backend.try_acquire(name, limits, "second", 30)
+    assert 0 < in_flight <= ratelimit.RELEASE_WAIT  # until the first is answered, not a guessed minute
+    await backend.release(name, "first", limits)
+    answered = await backend.try_acquire(name, limits, "second", 30)
+    assert 58 <= answered <= 61  # exactly until the answer leaves the window
+    assert (await backend.usage(name)).in_flight == 0
+
+
+async def test_a_metered_batch_waits_only_until_enough_of_the_oldest_calls_leave(backend, request):
+    name, limits = key(request.node.nodeid), Limits(per_minute=10)
+    for token, cost in (("a", 4), ("b", 4)):
+        assert await backend.try_acquire(name, limits, token, 30, cost=cost) == 0
+        await backend.release(name, token, limits)
+    # 8 used: a batch of 2 fits; then one of 5 needs the two oldest gone: a minute from their answers.
+    assert await backend.try_acquire(name, limits, "c", 30, cost=2) == 0
+    await backend.release(name, "c", limits)
+    assert 58 <= await backend.try_acquire(name, limits, "d", 30, cost=5) <= 61
+    assert (await backend.usage(name)).last_minute == 10
+
+
+async def test_the_app_wide_minute_counts_every_tenant(backend, request):
+    """Xero limits an app across all organisations too: two tenants share that ledger."""
+    app = key(request.node.nodeid + "app")
+    one, two = key(request.node.nodeid + "1"), key(request.node.nodeid + "2")
+    limits = Limits(per_minute=10, app_key=app, app_per_minute=3)
+    assert await backend.try_acquire(one, limits, "a", 30) == 0
+    assert await backend.try_acquire(one, limits, "b", 30) == 0
+    assert await backend.try_acquire(two, limits, "c", 30) == 0
+    assert await backend.try_acquire(two, limits, "d", 30) > 0  # its own minute is empty; the app's is not
+    await backend.release(two, "c", limits)
+    assert (await backend.usage(app)).last_minute == 3 and (await backend.usage(two)).in_flight == 0
+
+
+async def test_a_used_up_day_is_refused_at_once_instead_of_waited_for(backend, request):
+    name, limits = key(request.node.nodeid), Limits(per_minute=100, per_day=2)
+    limiter = RateLimiter(backend)
+    for _ in range(2):
+        async with limiter.slot(name, limits, defer_after=90):
+            pass
+    with pytest.raises(ratelimit.WindowFull) as full:
+        async with limiter.slot(name, limits, defer_after=90):
+            raise AssertionError("sent beyond the day's allowance")
+    assert full.value.wait > 86000
+    assert (await limiter.usage(name)).last_day == 2

@@ -12,7 +12,9 @@ a `SyncIssue` on the invoice and leave the rest of a bulk export going.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 from ledgerbridge import books, connections
 from ledgerbridge.errors import LedgerBridgeError
@@ -27,6 +29,7 @@ from ledgerbridge.sync.batches import send_batch
 from ledgerbridge.sync.claims import WrittenElsewhere, claim_write
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
 from ledgerbridge.sync.followers import export_payments_of, export_time_entries
+from ledgerbridge.sync.lanes import Lanes
 from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link
 from ledgerbridge.sync.outbound import is_retry, write
 from ledgerbridge.sync.refusals import failures_land_on_invoices, refusals_become_issues
@@ -148,12 +151,26 @@ async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: in
         ready = await _ready(ctx, connection, invoice_id)
         if ready is None:
             return "skipped"
-        invoice, data, link = ready
-        operation = "update" if link_ref(link) else "create"
+    if refusal.error is not None:
+        return "failed"
+    outcome, result = await _write_invoice(ctx, connection, *ready)
+    if result is not None:
+        await _after_export(ctx, connection, ready[0], result)
+    return outcome
 
-        async def record(result: ExportResult) -> None:
-            await _record_exported(ctx, connection, invoice, data, result)
 
+async def _write_invoice(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
+                         link: ExternalLink | None) -> tuple[str, ExportResult | None]:
+    """Send a prepared invoice; its outcome, and the result when it went (its followers are the caller's).
+
+    Touches no other record than the invoice, so several may run at once (`lanes`)."""
+    operation = "update" if link_ref(link) else "create"
+
+    async def record(result: ExportResult) -> None:
+        await _record_exported(ctx, connection, invoice, data, result)
+
+    async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice.id, mark_link=True,
+                                      seen=True) as refusal:
         try:
             result = await write(ctx, connection, RecordType.invoice, invoice.id, operation, "export_invoice",
                                  number=data.number if data.send_number else None, record=record, invoice=data,
@@ -161,20 +178,24 @@ async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: in
         except WrittenElsewhere as elsewhere:
             await _record(ctx, invoice.id, elsewhere.link.remote_id, "skipped",
                           "Exported by another run at the same moment.")
-            return "skipped"
+            return "skipped", None
     if refusal.error is not None:
-        return "failed"
-    await _after_export(ctx, connection, invoice, result)
-    return "created" if result.created else "updated"
+        return "failed", None
+    return ("created" if result.created else "updated"), result
 
 
-async def export_invoices_in_batches(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> None:
-    """Export up to a batch of invoices, new ones in one provider request.
+Prepared = list[tuple[Invoice, InvoiceData, OutboundWrite]]
+
+
+async def prepare_batch(ctx: RunContext, connection: Connection,
+                        invoice_ids: list[int]) -> tuple[Prepared, list[int]]:
+    """Check each invoice and create what it needs; returns the fresh creates that may ride in one
+    batch (their writes claimed) and the invoices to send one by one.
 
     Only fresh creates ride in the batch. Updates need each invoice's own version, and a create that
     may already have landed must be looked up first, so both go one by one.
     """
-    batch: list[tuple[Invoice, InvoiceData, OutboundWrite]] = []
+    batch: Prepared = []
     singles: list[int] = []
     for invoice_id in invoice_ids:
         ready = None
@@ -188,17 +209,23 @@ async def export_invoices_in_batches(ctx: RunContext, connection: Connection, in
             singles.append(invoice_id)
             continue
         try:
-            write = await claim_write(ctx, connection, RecordType.invoice, invoice.id, "create", wait=False)
+            claimed = await claim_write(ctx, connection, RecordType.invoice, invoice.id, "create", wait=False)
         except WrittenElsewhere as elsewhere:
             await _record(ctx, invoice.id, elsewhere.link.remote_id, "skipped",
                           "Exported by another run at the same moment.")
             continue
-        if write is None or is_retry(ctx, write):  # another run holds it, or it may have landed already
+        if claimed is None or is_retry(ctx, claimed):  # another run holds it, or it may have landed already
             singles.append(invoice_id)
         else:
-            batch.append((invoice, data, write))
+            batch.append((invoice, data, claimed))
     if len(batch) == 1:
         singles.insert(0, batch.pop()[0].id)
+    return batch, singles
+
+
+async def export_invoices_in_batches(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> None:
+    """Export up to a batch of invoices, new ones in one provider request."""
+    batch, singles = await prepare_batch(ctx, connection, invoice_ids)
     if batch:
         singles.extend(await send_batch(ctx, connection, batch, _record_exported, _after_export))
     for invoice_id in singles:
@@ -264,13 +291,16 @@ async def run_export(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
     books.require_books(connection)  # a run queued before the books moved writes nothing to the old one
     params = ctx.params
-    ids: list[int] = params.get("invoice_ids") or [params["invoice_id"]]
+    ids: list[int] = list(dict.fromkeys(params.get("invoice_ids") or [params["invoice_id"]]))
     done: list[int] = ctx.checkpoint.get("done", [])
     todo = [invoice_id for invoice_id in ids if invoice_id not in done]
     action = params.get("action")
     size = 1 if action in ("void", "delete") else batch_size(connection)
+    width = 1 if action in ("void", "delete") or len(todo) <= size else export_lanes(connection)
     async with failures_land_on_invoices(ctx, connection, todo, done):
-        for start in range(0, len(todo), size):
+        if width > 1:
+            await _export_in_lanes(ctx, connection, todo, size, width, done, len(ids))
+        for start in range(0, len(todo) if width == 1 else 0, size):
             chunk = todo[start:start + size]
             if action in ("void", "delete"):
                 await withdraw_invoice(ctx, connection, chunk[0], action, params.get("withdrawn_id"))
@@ -281,6 +311,59 @@ async def run_export(ctx: RunContext) -> None:
             done.extend(chunk)  # committed as it lands: a resumed run starts at the next batch
             await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=len(ids))
         await reconcile_lost_answers(ctx, connection)
+
+
+def export_lanes(connection: Connection) -> int:
+    """How many of an export's sends may be in flight: the provider's concurrency for a company."""
+    return connections.provider_limits(connection.provider).concurrent or 1
+
+
+async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[int], size: int, width: int,
+                           done: list[int], total: int) -> None:
+    """`run_export` with up to `width` chunks (a batch, or one invoice) prepared and sent at once (see
+    `lanes`). This task finishes each answered chunk: followers, invoices left to send one by one,
+    the checkpoint."""
+    lanes = Lanes(width)
+    Outcome = tuple[list[int], list[tuple[Invoice, ExportResult]]]
+
+    def finisher(chunk: list[int]) -> Callable[[Any], Awaitable[None]]:
+        async def finish(outcome: Outcome) -> None:
+            again, exported = outcome
+            for invoice, result in exported:
+                await _after_export(ctx, connection, invoice, result)
+            for invoice_id in again:
+                await export_invoice(ctx, connection, invoice_id)
+            done.extend(chunk)  # only once the chunk's requests are answered: a resumed run redoes it
+            await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=total)
+        return finish
+
+    async def send_batch_of(chunk: list[int]) -> Outcome:
+        exported: list[tuple[Invoice, ExportResult]] = []
+
+        async def later(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
+            exported.append((invoice, result))  # followers run in the run's own task, in `finish`
+
+        batch, singles = await prepare_batch(ctx, connection, chunk)
+        if batch:
+            singles.extend(await send_batch(ctx, connection, batch, _record_exported, later))
+        return singles, exported
+
+    async def send_one(invoice_id: int) -> Outcome:
+        async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
+                                          seen=True) as refusal:
+            ready = await _ready(ctx, connection, invoice_id)
+        if ready is None or refusal.error is not None:
+            return [], []
+        _, result = await _write_invoice(ctx, connection, *ready)
+        return [], [] if result is None else [(ready[0], result)]
+
+    try:
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
+            await lanes.submit(send_batch_of(chunk) if size > 1 else send_one(chunk[0]), finisher(chunk))
+        await lanes.drain()
+    finally:
+        lanes.cancel()
 
 
 async def reconcile_lost_answers(ctx: RunContext, connection: Connection) -> None:

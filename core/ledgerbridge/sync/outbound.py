@@ -19,6 +19,7 @@ from ledgerbridge.errors import ProviderError, RateLimited
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.provider import ExportResult, LinkRef, RemoteInvoice
 from ledgerbridge.sync.claims import WrittenElsewhere, claim_write
+from ledgerbridge.sync.lanes import one_at_a_time
 from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link, settle_write
 from ledgerbridge.sync.retrying import Retries
 from ledgerbridge.tables import Connection, LinkState, OutboundWrite, RecordType, WriteState
@@ -116,6 +117,16 @@ async def ensure_exported(
     (payment, time entry) is sent again whenever what would be sent changed (`resend_changed=True`).
     `build` makes the provider-side value, and may raise when the record cannot be sent yet.
     """
+    async with one_at_a_time(ctx, record_type, record_id):  # two lanes of this run needing it send it once
+        return await _ensure_exported(ctx, connection, record_type, record_id, hook=hook, argument=argument,
+                                      build=build, resend_changed=resend_changed,
+                                      warnings_on_link=warnings_on_link)
+
+
+async def _ensure_exported(
+    ctx: RunContext, connection: Connection, record_type: str, record_id: int, *, hook: str, argument: str,
+    build: Callable[[], Awaitable[Any]], resend_changed: bool, warnings_on_link: bool,
+) -> Exported:
     link = await get_link(connection.id, record_type, record_id)
     if not resend_changed and link is not None and link.remote_id and link.state not in (
         LinkState.needs_sync, LinkState.error

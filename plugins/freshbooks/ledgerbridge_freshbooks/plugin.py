@@ -57,6 +57,10 @@ CAPABILITIES = Capabilities(
     incremental_import=True,
     multiple_tenants_per_consent=True,
     pkce=False,
+    # FreshBooks publishes no figures (FACTS FreshBooks 6) but does answer 429: pace to the conservative
+    # ones its sandbox enforces; `LEDGERBRIDGE_FRESHBOOKS_RATE_LIMITS` sets others.
+    requests_per_minute=120,
+    concurrent_requests=10,
 )
 
 

@@ -304,7 +304,8 @@ class QboClient:
         return next(v for k, v in data.items() if k != "time")
 
     async def batch(self, items: list[dict[str, Any]], requestid: str) -> list[dict[str, Any]]:
-        # Intuit meters every batch item as a call (FACTS QBO 5), so the limiter charges them all.
+        # Intuit counts the batch request itself (FACTS QBO 6) and meters every item as a call (QBO 5),
+        # so the limiter charges them all: 31 calls for a batch of 30.
         data = await self._send("POST", "batch", params={"requestid": requestid},
-                                body={"BatchItemRequest": items}, write=True, cost=len(items))
+                                body={"BatchItemRequest": items}, write=True, cost=len(items) + 1)
         return list(data.get("BatchItemResponse") or [])

@@ -65,6 +65,7 @@ CAPABILITIES = Capabilities(
     requests_per_minute=60,
     concurrent_requests=5,
     requests_per_day=5000,
+    app_requests_per_minute=10000,  # across every organisation the app is connected to (FACTS Xero 6)
 )
 
 

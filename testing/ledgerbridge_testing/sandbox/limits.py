@@ -108,6 +108,7 @@ class ConcurrencyLimiter:
         self.name = name
         self.limit = limit
         self._active: dict[Hashable, int] = {}
+        self._peak: dict[Hashable, int] = {}
         self._lock = threading.Lock()
 
     def try_acquire(self, key: Hashable) -> bool:
@@ -117,7 +118,14 @@ class ConcurrencyLimiter:
             if current >= self.limit:
                 return False
             self._active[key] = current + 1
+            self._peak[key] = max(self._peak.get(key, 0), current + 1)
             return True
+
+    def peak(self, key: Hashable) -> int:
+        """The most requests the key had in flight at once (accepted ones), so tests can see a client
+        use the concurrency it is allowed."""
+        with self._lock:
+            return self._peak.get(key, 0)
 
     def release(self, key: Hashable) -> None:
         """Give a slot back; releasing more than acquired is a programming error."""

@@ -36,6 +36,7 @@ class Limits:
     def __init__(self, config: SandboxConfig, clock: SandboxClock) -> None:
         self.per_minute = SlidingWindowLimiter("minute", config.requests_per_minute, 60.0, clock)
         self.concurrent = ConcurrencyLimiter("concurrent", config.concurrent_requests)
+        self.refused = 0  # 429 answers given, so tests can prove a client never met one
 
     def reset(self) -> None:
         self.per_minute.reset()

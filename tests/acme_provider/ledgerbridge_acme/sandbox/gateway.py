@@ -67,12 +67,14 @@ class ApiGuard:
         key = (grant.client_id, grant.subject)
         limits = self.sandbox.limits
         if not limits.concurrent.try_acquire(key):
+            limits.refused += 1
             await send_error(send, ApiError(429, "too_many_concurrent", "Too many requests at once.",
                                             {"Retry-After": "1"}))
             return
         try:
             decision = limits.per_minute.hit(key)
             if not decision.allowed:
+                limits.refused += 1
                 wait = str(max(1, math.ceil(decision.retry_after)))
                 await send_error(send, ApiError(429, "rate_limited", "Too many requests this minute.",
                                                 {"Retry-After": wait}))

@@ -1,0 +1,96 @@
+"""Several batches of one run in flight at once, where the provider takes several requests at a time.
+
+Why: a bulk export spends much of its time waiting, for the provider's answers and for its own
+database, and QuickBooks takes 10 requests of a company at once, Xero 5. A run that prepares and
+sends one batch at a time leaves that unused. `Lanes` runs each batch (its preparation and its
+request) in a task of its own; the run's own task keeps what must happen in order: what follows an
+answered batch (its payments and time entries, invoices left to send one by one, the checkpoint),
+so a checkpoint never names an invoice whose batch is still out. A record two batches need (their
+customer, an item) is sent by one lane at a time (`one_at_a_time`): the other finds its link and
+sends nothing. The shared rate limiter, not this module, keeps the requests within the provider's
+windows and concurrency, counting every other run of the company too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ledgerbridge.jobs import RunContext
+
+Finish = Callable[[Any], Awaitable[None]]
+
+
+class Lanes:
+    """At most `width` sends in flight; each one's `finish` runs in the caller's task when it is done."""
+
+    def __init__(self, width: int):
+        self.width = max(1, width)
+        self._flying: dict[asyncio.Task[Any], Finish] = {}
+
+    async def submit(self, send: Coroutine[Any, Any, Any], finish: Finish) -> None:
+        """Start `send` once a lane is free (finishing the sends that are done meanwhile)."""
+        try:
+            while len(self._flying) >= self.width:
+                await self._finish_some()
+        except BaseException:
+            send.close()  # never started: nothing of it was sent
+            raise
+        self._flying[asyncio.ensure_future(send)] = finish
+
+    async def drain(self) -> None:
+        """Finish every send still in flight."""
+        while self._flying:
+            await self._finish_some()
+
+    def cancel(self) -> None:
+        """The run is ending on an error or a shutdown: stop what is still in flight (its writes stay
+        recorded as possibly sent, which the next attempt looks up before sending again)."""
+        for task in self._flying:
+            task.cancel()
+        self._flying.clear()
+
+    async def _finish_some(self) -> None:
+        done, _ = await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            finish = self._flying.pop(task)
+            error = asyncio.CancelledError() if task.cancelled() else task.exception()
+            if error is not None:
+                await self._settle_the_rest()
+                raise error
+            await finish(task.result())
+
+    async def _settle_the_rest(self) -> None:
+        """One send failed for good: the others are let finish and recorded before the error ends the run,
+        so what they exported is checkpointed and nothing is left half-sent by this run."""
+        while self._flying:
+            done, _ = await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                finish = self._flying.pop(task)
+                if not task.cancelled() and task.exception() is None:
+                    try:
+                        await finish(task.result())
+                    except Exception:  # the first error is the one the run reports
+                        pass
+
+
+_records: dict[tuple[int, int, str, int], asyncio.Lock] = {}
+
+
+@asynccontextmanager
+async def one_at_a_time(ctx: RunContext, record_type: str, record_id: int) -> AsyncIterator[None]:
+    """Hold this run's turn on one record: its lanes send a record they share one after the other.
+
+    Between runs, the claim on the record's write does this (`claims`); inside one run both lanes
+    would hold the same claim, so this in-process lock is what keeps the second from sending again.
+    """
+    key = (ctx.run.id, ctx.run.claims, record_type, record_id)
+    lock = _records.setdefault(key, asyncio.Lock())
+    try:
+        async with lock:
+            yield
+    finally:
+        if not lock.locked() and _records.get(key) is lock:
+            del _records[key]
