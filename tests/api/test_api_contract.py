@@ -8,9 +8,11 @@ server error, its status is one the schema documents for the operation, its cont
 match what the schema says, and an invalid request was refused. The seed is fixed (derandomized),
 so a run generates the same requests every time and a failure can be replayed.
 
-The operations share one seeded workspace per run, so ids in generated paths sometimes hit real
-rows. The case count per run and the list of operations exercised are checked by the tests after
-the run (`test_*_cases_were_generated`, `test_every_operation_was_exercised`).
+The operations share one seeded workspace per run, and each operation with ids in its path also
+gets an example naming seeded rows, so reads, updates and actions by id reach real work besides
+404s. The case count per run and the list of operations exercised are checked by the tests after
+the run (`test_the_run_sent_enough_cases`, `test_every_operation_was_exercised`); they need the
+whole module to run.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from ledgerbridge_testing import databases
 import schemathesis
 from hypothesis import HealthCheck, settings
+from ledgerbridge_testing import databases
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from schemathesis.checks import not_a_server_error
@@ -141,6 +143,35 @@ schema.config.phases.coverage.enabled = False
 # Each run is signed in with its own credentials (`Caller`); values generated for the security
 # schemes would only turn requests into 401s, which the permission tests cover.
 schema.config.generation.update(with_security_parameters=False)
+# Every operation gets one valid example first (filled in from its schema) ...
+schema.config.phases.examples.fill_missing = True
+# ... and, where its path holds ids, a copy naming rows the seed made: the first row of every table
+# (`_seed` runs in the same order on a fresh database each run), the second for deletions, so the
+# reads after them still find the first.
+SEEDED_ID = 1
+SEEDED_ID_TO_DELETE = 2
+
+
+@schema.hook
+def before_add_examples(context: Any, examples: list[Any]) -> None:
+    """Random ids mostly miss (a 404 is a fine answer, but says little): add a copy of each example
+    that hits seeded rows, so reads, updates and actions by id reach their handlers' real work."""
+    operation = context.operation
+    seeded = SEEDED_ID_TO_DELETE if operation.method.upper() == "DELETE" else SEEDED_ID
+    for example in list(examples):
+        path = dict(example.path_parameters or {})
+        ids = [name for name, value in path.items() if isinstance(value, int) and not isinstance(value, bool)]
+        if ids:
+            examples.append(
+                operation.Case(
+                    path_parameters={**path, **dict.fromkeys(ids, seeded)},
+                    query=example.query,
+                    headers=example.headers,
+                    cookies=example.cookies,
+                    body=example.body,
+                    media_type=example.media_type,
+                )
+            )
 schema.config.seed = SEED
 
 
