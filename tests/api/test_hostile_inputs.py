@@ -77,3 +77,9 @@ async def test_negative_quantities_and_prices_underscores_and_nul(api: AsyncTest
     _field_error(await line(unit_price="1_000"), "unit_price")
     _field_error(await line(description="bad\x00text"), "description")
     _field_error(await api.post("/api/v1/customers", json={"name": "Nul\x00Co"}), "name")
+
+
+async def test_nul_in_a_query_parameter_name(api: AsyncTestClient) -> None:
+    """The contract run sent `?%00D...=1` to GET /api/v1/accounts and got a 500."""
+    _field_error(await api.get("/api/v1/accounts?%00name=1"), "query")
+    _field_error(await api.get("/api/v1/customers?q=a&%00=1"), "query")

@@ -50,3 +50,34 @@ async def test_create_or_update_by_ref_documents_its_201(client: AsyncTestClient
     for kind in ("customers", "items", "invoices", "time-entries"):
         responses = paths[f"/api/v1/{kind}/by-ref/{{ref}}"]["put"]["responses"]
         assert {"200", "201"} <= set(responses), (kind, sorted(responses))
+
+
+async def test_every_api_operation_documents_its_refusals(client: AsyncTestClient) -> None:
+    """Every route checks a permission, so 403 is possible everywhere, besides 400 and 401."""
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    refusals = {"400", "401", "403"}
+    undocumented = [
+        (method.upper(), path, sorted(refusals - set(operation["responses"])))
+        for path, item in paths.items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete") and not refusals <= set(operation["responses"])
+    ]
+    assert undocumented == []
+
+
+async def test_money_is_documented_as_decimal_strings_with_their_pattern(client: AsyncTestClient) -> None:
+    from ledgerbridge.api.schemas import MONEY_OUT_PATTERN, MONEY_PATTERN
+
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    requests = {
+        ("LineIn", "unit_price"), ("LineIn", "quantity"), ("PaymentIn", "amount"),
+        ("ItemIn", "unit_price"), ("TimeEntryIn", "hours"), ("TaxRateIn", "rate"),
+    }
+    for name, field in requests:
+        money = schemas[name]["properties"][field]
+        assert money["type"] == ["string", "number"], (name, field, money)
+        assert (money["format"], money["pattern"]) == ("decimal", MONEY_PATTERN), (name, field)
+    for name, field in {("InvoiceOut", "total"), ("LineOut", "line_total"), ("PaymentOut", "amount")}:
+        money = schemas[name]["properties"][field]
+        assert (money["type"], money["format"], money["pattern"]) == ("string", "decimal", MONEY_OUT_PATTERN)

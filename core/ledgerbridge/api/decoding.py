@@ -10,27 +10,38 @@ otherwise fail on with a 500: integers beyond 64 bits (ids, offsets), NUL charac
 refuses them in text), money written with `_` separators (Python's `Decimal` reads "1_000", a
 person did not mean it), bodies that are not UTF-8 and JSON nested beyond any real request. Path
 and query integers get the same range check before the handler runs (`refuse_out_of_range`).
+
+The request then gets exactly the types the published OpenAPI schema declares. Litestar converts
+parameters and bodies leniently (`"1"` and `1` become `True`, `"0.5"` a timestamp, `"5"` an
+integer), which the schema does not promise and a client cannot rely on; a body is converted
+strictly first (`check_body_types`) and each query value must be written as its declared type is
+(`check_query_types`), so anything else is a 400 naming the field.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from decimal import Decimal, DecimalException
+from enum import Enum
 from functools import cache
 from typing import Any, get_args
 
 import msgspec
 from litestar import Request
+from litestar.params import ParameterKwarg
 from litestar.types import Empty
+from litestar.typing import FieldDefinition
 
 from ledgerbridge.api.errors import Invalid
-from ledgerbridge.api.schemas import MoneyIn
+from ledgerbridge.api.schemas import MONEY_PATTERN, MoneyIn
 
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
 INT64_MAX = 2**63 - 1
 MAX_DEPTH = 32
-# A money string as people write it: digits, one optional point, optional exponent; no separators.
-MONEY_TEXT = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
+# A money string as people write it: digits, one optional point, optional exponent; no separators
+# and no spaces, exactly as the OpenAPI schema's `pattern` says.
+MONEY_TEXT = re.compile(MONEY_PATTERN)
 
 
 def _int_out_of_range(value: int) -> bool:
@@ -93,7 +104,7 @@ def _check_exponent(value: Decimal, field: str) -> None:
 
 async def refuse_out_of_range(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: path and query integers beyond 64 bits are a 400 naming the
-    parameter, not a database overflow."""
+    parameter, not a database overflow; query values must be written as their declared type."""
     for name, value in request.path_params.items():
         if isinstance(value, int) and _int_out_of_range(value):
             raise Invalid(name, "is too large (integers must fit in 64 bits)")
@@ -103,6 +114,73 @@ async def refuse_out_of_range(request: Request[Any, Any, Any]) -> None:
             raise Invalid(name, "is too large (integers must fit in 64 bits)")
         if "\x00" in value:
             raise Invalid(name, "must not contain NUL characters")
+        if "\x00" in name:
+            raise Invalid("query", "parameter names must not contain NUL characters")
+    check_query_types(request)
+
+
+# How each query type must be written: what the OpenAPI schema's `boolean`, `integer`, `date` and
+# `date-time` mean in a URL, and nothing looser.
+_BOOLEAN_TEXT = ("true", "false")
+_INTEGER_TEXT = re.compile(r"^-?\d+$")
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$")
+
+
+def _declared_types(field: FieldDefinition) -> set[type]:
+    """The types a parameter may hold, `Optional` and unions unwrapped."""
+    return {arm for arm in (field.annotation, *get_args(field.annotation)) if isinstance(arm, type)}
+
+
+def _query_type_problem(types: set[type], value: str) -> str | None:
+    """Why `value` is not written as one of `types`, or None when it is (or the type is text)."""
+    if str in types or any(issubclass(kind, Enum) for kind in types):
+        return None
+    if bool in types:
+        return None if value in _BOOLEAN_TEXT else "must be true or false"
+    if int in types:
+        return None if _INTEGER_TEXT.match(value) else "must be a whole number"
+    if datetime in types:
+        return None if _DATETIME_TEXT.match(value) else "must be an ISO 8601 date-time such as 2026-12-05T09:30:00Z"
+    if date in types:
+        return None if _DATE_TEXT.match(value) else "must be a date such as 2026-12-05"
+    return None
+
+
+def check_query_types(request: Request[Any, Any, Any]) -> None:
+    """Refuse a query value not written as the handler declares it (`?active=1`, `?until=0.5`)."""
+    handler = request.scope.get("route_handler")
+    if handler is None or not request.query_params:
+        return
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if not isinstance(kwarg, ParameterKwarg) or kwarg.header or kwarg.cookie:
+            continue
+        key = kwarg.query or name
+        types = _declared_types(field)
+        for value in request.query_params.getall(key, []):
+            if (problem := _query_type_problem(types, value)) is not None:
+                raise Invalid(key, problem)
+
+
+_STRICT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+
+
+def check_body_types(value: Any, request: Request[Any, Any, Any]) -> None:
+    """Convert the decoded body to the handler's declared type strictly, as the schema promises:
+    `0` is not a boolean, `"5"` not an integer. Litestar converts it again, leniently, afterwards;
+    after this check the two agree."""
+    handler = request.scope.get("route_handler")
+    field = handler.parsed_fn_signature.parameters.get("data") if handler is not None else None
+    if field is None:
+        return
+    try:
+        msgspec.convert(value, field.annotation, strict=True, str_keys=True)
+    except msgspec.ValidationError as exc:
+        found = _STRICT_PATH.match(str(exc))
+        where = (found.group("path") or "").lstrip(".") if found else ""
+        message = found.group("message") if found else str(exc)
+        raise Invalid(where or "body", message.replace("Expected", "expected", 1)) from None
 
 
 class DecimalJSONRequest(Request[Any, Any, Any]):
@@ -120,6 +198,7 @@ class DecimalJSONRequest(Request[Any, Any, Any]):
             except msgspec.DecodeError as exc:
                 raise Invalid("body", f"is not valid JSON: {exc}") from None
             check_body(decoded)
+            check_body_types(decoded, self)
             self._json = decoded
         return self._json
 

@@ -15,14 +15,28 @@ from typing import Annotated, Any
 from litestar.openapi.datastructures import ResponseSpec
 from msgspec import UNSET, Meta, Struct
 
+# The one spelling of a decimal amount in a request, shared by the OpenAPI schema (`pattern`) and
+# the request check (`ledgerbridge.api.decoding`), so the server accepts exactly what it documents.
+MONEY_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+# What the server writes: plain digits, a minus sign for negatives, never an exponent.
+MONEY_OUT_PATTERN = r"^-?\d+(\.\d+)?$"
 MoneyIn = Annotated[
     Decimal,
     Meta(
-        description="A decimal amount, as a string (preferred) or a JSON number; parsed exactly, never via float.",
+        description="A decimal amount, as a string (preferred, e.g. \"12.50\") or a JSON number; parsed exactly, "
+        "never via float.",
         examples=["12.50"],
+        extra_json_schema={"extra": {"type": ["string", "number"], "format": "decimal", "pattern": MONEY_PATTERN}},
     ),
 ]
-MoneyOut = Annotated[str, Meta(description="A decimal amount as a string.", examples=["12.50"])]
+MoneyOut = Annotated[
+    str,
+    Meta(
+        description="A decimal amount as a string.",
+        examples=["12.50"],
+        extra_json_schema={"extra": {"format": "decimal", "pattern": MONEY_OUT_PATTERN}},
+    ),
+]
 Name = Annotated[str, Meta(min_length=1, max_length=255)]
 Text120 = Annotated[str, Meta(max_length=120)]
 Text254 = Annotated[str, Meta(max_length=254)]
@@ -55,16 +69,20 @@ class ErrorOut(Struct):
 _ERROR_DESCRIPTIONS = {
     400: "The request is invalid; `message` names the field.",
     401: "Not signed in, or the API key is missing, unknown or revoked.",
-    403: "Signed in but not allowed (owners only, or a CSRF token is missing).",
+    403: "Signed in but not allowed: the role or the API key's scopes do not permit this (every route checks "
+    "one), or a cookie-authenticated request lacks its CSRF token.",
     404: "No such record in this workspace.",
     409: "The record's state does not allow this (e.g. a draft cannot be exported).",
+    410: "The link was used, revoked or has expired.",
     429: "Too many attempts; retry after the time in the message.",
 }
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the errors a handler can answer, so clients see them documented."""
-    wanted = sorted({400, 401, *codes})
+    """OpenAPI entries for the errors a handler can answer, so clients see them documented. Every
+    API route can answer 400 (a malformed request), 401 and 403 (each declares a permission that a
+    role or a key's scopes may lack)."""
+    wanted = sorted({400, 401, 403, *codes})
     return {code: ResponseSpec(data_container=ErrorOut, description=_ERROR_DESCRIPTIONS[code]) for code in wanted}
 
 

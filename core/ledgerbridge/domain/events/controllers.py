@@ -29,6 +29,6 @@ class EventController(Controller):
                           limit: Limit = DEFAULT_LIMIT) -> EventPage:
         return await services.list_events(caller, after=after, types=types or [], limit=limit)
 
-    @get("/types", summary="The event catalogue: every type with its current version")
+    @get("/types", summary="The event catalogue: every type with its current version", responses=error_responses())
     async def catalogue(self) -> EventTypeList:
         return services.catalogue()

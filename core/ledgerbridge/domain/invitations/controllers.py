@@ -60,7 +60,7 @@ class AcceptController(Controller):
         status_code=HTTP_200_OK,
         summary="Accept an invitation as the signed-in person",
         description="Works for someone in no workspace yet, so it does not need a current workspace.",
-        responses=error_responses(403, 409),
+        responses=error_responses(403, 409, 410),
         opt=needs(Permission.own_account),
     )
     async def accept(self, request: Request[Any, Any, Any], data: JSONBody[AcceptIn]) -> JoinedOut:

@@ -27,7 +27,7 @@ class WebhookEndpointController(Controller):
     path = "/webhook-endpoints"
     tags = ["webhooks"]
 
-    @get("/", summary="List webhook endpoints")
+    @get("/", summary="List webhook endpoints", responses=error_responses())
     async def list_endpoints(self, caller: CallerDep) -> EndpointList:
         return await services.list_endpoints(caller)
 
