@@ -116,7 +116,7 @@ async def review_page(request: AnyRequest, connection_id: FromPath[int]) -> Resp
 async def review_table(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await workspace_connection(workspace_of(me), connection_id, fix=REVIEW_FIX)
-    return fragment("_customer_review_table.html", **await _table_context(row))
+    return fragment("_customer_review_table.html", me=me, **await _table_context(row))
 
 
 @post("/customers/review/{connection_id:int}/import", opt=needs(Permission.exports_run))

@@ -26,7 +26,7 @@ from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.exporting import preview_invoice
-from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus, RunState, SyncRun
+from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus
 from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
@@ -47,7 +47,7 @@ from ledgerbridge_web.common import (
     see_other,
     workspace_of,
 )
-from ledgerbridge_web.runs import recent_runs
+from ledgerbridge_web.runs import runs_touching_invoice
 
 BADGES = [
     ("not_exported", "Not exported"),
@@ -204,8 +204,8 @@ async def _detail(ws: int, invoice_id: int) -> dict[str, Any]:
             }
         )
     customer = await Customer.select(Customer.name, Customer.email).where(Customer.id == row.customer).first()
-    active_runs = await recent_runs(ws, where=SyncRun.state.is_in([RunState.queued, RunState.running]), limit=5)
-    active_runs.sort(key=lambda run: run["id"])
+    copies_there = {link.connection_id: link.remote_id or "" for link in invoice.links}
+    active_runs = await runs_touching_invoice(ws, invoice_id, copies_there)
     return {"row": row, "invoice": invoice, "copies": copies, "customer": customer, "connections": connections,
             "active_runs": active_runs, "today": date.today().isoformat()}
 
