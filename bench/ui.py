@@ -29,14 +29,19 @@ PAGES = ["/", "/integrations", "/invoices", "/invoices?sync=not_exported", "/inv
          "/time-entries", "/workspace/settings",
          # issue 13's forms and live fragments
          "/customers/new", "/items/new", "/time-entries/new", "/invoices/new", "/invoices/{invoice}/edit",
-         "/invoices/{invoice}/live", "/dashboard/runs", "/sync-history?state=failed&origin=manual"]
+         "/invoices/{invoice}/live", "/dashboard/runs", "/sync-history?state=failed&origin=manual",
+         # session 5: a run's page and its live records, the member password reset, roles on every page
+         "/sync-history/{run}", "/sync-history/{run}/live", "/workspace/members/{member}/password",
+         "/account/password", "/webhooks", "/audit"]
+ACTIVE_RUNS = 20  # queued exports of other invoices: the invoice page must look past them
+RUN_RECORDS = 200  # records of the run shown on the run page (as many as it lists)
 PASSWORD = "bench password 1"
 CHUNK = 500
 
 
-async def seed(invoices: int) -> tuple[str, int]:
+async def seed(invoices: int) -> tuple[str, dict[str, int]]:
     from ledgerbridge.identity.memberships import create_admin
-    from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Item, utcnow
+    from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Item, Membership, RunRecord, SyncRun, utcnow
 
     user, workspace = await create_admin("bench@example.com", PASSWORD, "Bench Co")
     now = utcnow()
@@ -61,7 +66,18 @@ async def seed(invoices: int) -> tuple[str, int]:
                                                unit_price=Decimal("120"), line_total=Decimal("120.00"))
                                    for i in invoice_ids[start:start + CHUNK]])
     first = invoice_ids[0] if invoice_ids else 0
-    return user.email, first
+    member, _ = await create_admin("member@example.com", PASSWORD, "Bench Co")
+    await Membership.update({Membership.role: "member"}).where(Membership.user == member.id)
+    runs = [SyncRun(workspace=workspace.id, kind="export_invoice", trigger=f"user:{user.id}", state="queued",
+                    params=json.dumps({"invoice_id": invoice_ids[-1 - n] if invoice_ids else 0}), created_at=now,
+                    queued_at=now) for n in range(ACTIVE_RUNS)]
+    runs.append(SyncRun(workspace=workspace.id, kind="import_customers", trigger=f"user:{user.id}", state="running",
+                        progress_total=1, created_at=now, queued_at=now, started_at=now))
+    await SyncRun.insert(*runs)
+    run_id = max(row["id"] for row in await SyncRun.select(SyncRun.id))
+    await RunRecord.insert(*[RunRecord(run=run_id, record_type="customer", record_id=ids[n % len(ids)],
+                                       outcome="linked", created_at=now) for n in range(RUN_RECORDS)])
+    return user.email, {"invoice": first, "run": run_id, "member": member.id}
 
 
 async def measure(invoices: int, renders: int) -> dict[str, Any]:
@@ -74,7 +90,7 @@ async def measure(invoices: int, renders: int) -> dict[str, Any]:
     db.use_engine(db.make_engine(get_settings().database_url))
     await db.ensure_pool()
     await migrate_database()
-    email, invoice_id = await seed(invoices)
+    email, ids = await seed(invoices)
     app = create_app(get_settings(), background=False)
     html = {"accept": "text/html"}
     results: dict[str, Any] = {}
@@ -84,7 +100,7 @@ async def measure(invoices: int, renders: int) -> dict[str, Any]:
         await client.post("/login", data={"email": email, "password": PASSWORD, "next": "/", "_csrf_token": token},
                           headers=html)
         for path in PAGES:
-            url = path.format(invoice=invoice_id)
+            url = path.format(**ids)
             timings = []
             for _ in range(renders):
                 started = time.perf_counter()
