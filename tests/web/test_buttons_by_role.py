@@ -142,6 +142,7 @@ async def test_no_role_sees_a_button_it_would_be_refused(app: Litestar, tenant: 
 
     wrong: list[str] = []
     seen: dict[Role, set[Permission]] = {}
+    links: dict[str, Permission] = {}  # the form and confirm pages the owner is offered, by what their POST needs
     for role, email in emails.items():
         caller = Caller(via="session", workspace_id=tenant.workspace_id, workspace_name="", role=role, user_id=1)
         seen[role] = set()
@@ -160,9 +161,18 @@ async def test_no_role_sees_a_button_it_would_be_refused(app: Litestar, tenant: 
                             wrong.append(f"{role.value} on {path}: {kind} {target} matches no POST route")
                         continue
                     seen[role].add(permission)
+                    if kind == "link":
+                        links[target.split("?", 1)[0]] = permission
                     if not allows(caller, permission):
                         wrong.append(f"{role.value} on {path}: {kind} {target} needs {permission.value}")
+            # Typing the address of a form or confirm page the role may not use is refused as well.
+            for target, permission in sorted(links.items()):
+                if not allows(caller, permission):
+                    response = await browser.get(target, headers=HTML)
+                    if response.status_code != 403:
+                        wrong.append(f"{role.value}: GET {target} answered {response.status_code}, not 403")
     assert wrong == [], "\n".join(wrong)
+    assert len(links) >= 8, sorted(links)
     # The pages did offer things: everything an owner may do, and less and less down the roles.
     assert seen[Role.owner] >= {Permission.records_write, Permission.exports_run, Permission.books_write,
                                 Permission.connections_manage, Permission.webhooks_manage,

@@ -292,7 +292,7 @@ async def send(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     return await _action(request, invoice_id, invoices_services.send, "Invoice marked as sent.")
 
 
-@get("/invoices/{invoice_id:int}/revert")
+@get("/invoices/{invoice_id:int}/revert", opt=needs(Permission.books_write))
 async def confirm_revert(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == workspace_of(me))).first()

@@ -126,7 +126,7 @@ async def change_role(request: AnyRequest, user_id: FromPath[int]) -> Response[A
                                       f"{changed.role}.")
 
 
-@get("/workspace/members/{user_id:int}/remove")
+@get("/workspace/members/{user_id:int}/remove", opt=needs(Permission.members_manage))
 async def confirm_remove(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
     """The confirmation as its own page, so removing someone takes two deliberate steps without JavaScript."""
     me = person(request)
@@ -150,7 +150,7 @@ async def remove_member(request: AnyRequest, user_id: FromPath[int]) -> Response
     return see_other(SETTINGS, notice=f"{member.email} removed from this workspace; their account stays.")
 
 
-@get("/workspace/members/{user_id:int}/password")
+@get("/workspace/members/{user_id:int}/password", opt=needs(Permission.members_manage))
 async def confirm_reset_password(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
     """The confirmation as its own page: a reset signs the member out everywhere, so it takes two steps."""
     me = person(request)

@@ -127,7 +127,7 @@ async def _run_or_not_found(workspace_id: int, run_id: int) -> dict[str, Any]:
     return run
 
 
-@get("/sync-history/{run_id:int}/cancel")
+@get("/sync-history/{run_id:int}/cancel", opt=needs(Permission.exports_run))
 async def confirm_cancel(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     """The confirmation as its own page, so cancelling takes two deliberate steps without JavaScript."""
     me = person(request)

@@ -121,7 +121,7 @@ async def resend(request: AnyRequest, endpoint_id: FromPath[int], delivery_id: F
     return see_other(f"{LIST}/{endpoint_id}", notice="Queued to be sent again, with the same webhook-id.")
 
 
-@get(LIST + "/{endpoint_id:int}/delete")
+@get(LIST + "/{endpoint_id:int}/delete", opt=needs(Permission.webhooks_manage))
 async def confirm_delete(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     endpoint = await services.get_endpoint(me, endpoint_id=endpoint_id)
