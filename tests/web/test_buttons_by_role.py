@@ -1,4 +1,4 @@
-"""Pages × roles: nobody is shown a form or button whose POST the server would refuse them.
+"""Pages by roles: nobody is shown a form or button whose POST the server would refuse them.
 
 Every page of a well-stocked workspace is read as an owner, an accountant, a member and a viewer.
 Each form's `action` (and each `formaction` and `hx-post`) is matched to the app's own POST route
