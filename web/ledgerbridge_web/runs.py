@@ -81,7 +81,8 @@ RUNS_SHOWN = 5
 def _touches_invoice(run: dict[str, Any], invoice_id: int, copies: dict[int, str]) -> bool:
     """Whether an active run works on this invoice: exports it (alone or in a batch), exports its payment,
     or reads back statuses from a connection that holds a copy of it (all of them, or its remote id)."""
-    params = run["params"] if isinstance(run["params"], dict) else {}
+    params = loads(run["params"])
+    params = params if isinstance(params, dict) else {}
     kind = run["kind"]
     if kind in (RunKind.export_invoice, RunKind.export_payment):
         return params.get("invoice_id") == invoice_id
@@ -98,17 +99,21 @@ async def runs_touching_invoice(workspace_id: int, invoice_id: int, copies: dict
 
     `copies` maps each connection holding a copy of the invoice to the copy's id there. The page polls
     only while this is not empty, so another invoice's export or a customer import does not keep it
-    asking. Any other active run that has already recorded this invoice counts too.
+    asking. Any other active run that has already recorded this invoice counts too. The active runs
+    are read bare first (one query, no joins); only the few that touch the invoice are described.
     """
-    active = await recent_runs(workspace_id, where=SyncRun.state.is_in(list(ACTIVE_RUN_STATES)),
-                               limit=ACTIVE_RUNS_READ)
-    touching = [run for run in active if _touches_invoice(run, invoice_id, copies)]
-    others = [run["id"] for run in active if run not in touching]
+    active = await SyncRun.select(SyncRun.id, SyncRun.kind, SyncRun.connection, SyncRun.params).where(
+        (SyncRun.workspace == workspace_id) & SyncRun.state.is_in(list(ACTIVE_RUN_STATES))
+    ).order_by(SyncRun.id, ascending=False).limit(ACTIVE_RUNS_READ)
+    touching = {run["id"] for run in active if _touches_invoice(run, invoice_id, copies)}
+    others = [run["id"] for run in active if run["id"] not in touching]
     if others:
-        recorded = {row["run"] for row in await RunRecord.select(RunRecord.run).where(
+        touching |= {row["run"] for row in await RunRecord.select(RunRecord.run).where(
             RunRecord.run.is_in(others) & (RunRecord.record_type == RecordType.invoice)
             & (RunRecord.record_id == invoice_id)
         )}
-        touching += [run for run in active if run["id"] in recorded]
-    touching.sort(key=lambda run: run["id"])
-    return touching[:RUNS_SHOWN]
+    if not touching:
+        return []
+    shown = sorted(touching)[:RUNS_SHOWN]
+    runs = await recent_runs(workspace_id, where=SyncRun.id.is_in(shown), limit=RUNS_SHOWN)
+    return sorted(runs, key=lambda run: run["id"])
