@@ -154,3 +154,32 @@ async def test_the_cli_reset_and_a_generated_first_owner_must_change_but_a_confi
     assert (await User.select(User.must_change_password).where(User.id == user.id).first())[
         "must_change_password"
     ] is True
+
+
+def test_the_cli_reset_marks_the_password_to_change(tmp_path: Any) -> None:
+    """`ledgerbridge createadmin --reset-password`, the real command: a new owner typed their own
+    password, a reset is someone else's choice and must be changed at the next sign-in."""
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    database = tmp_path / "cli.sqlite3"
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
+           "LEDGERBRIDGE_KEY_DIR": str(tmp_path / "keys"), "LEDGERBRIDGE_DATABASE_URL": f"sqlite:///{database}"}
+    command = [str(Path(sys.executable).parent / "ledgerbridge"), "createadmin", "--email", "boss@example.com",
+               "--workspace", "Boss Co"]
+
+    def flag() -> int:
+        with sqlite3.connect(database) as connection:
+            return connection.execute(
+                "SELECT must_change_password FROM lb_user WHERE email = 'boss@example.com'").fetchone()[0]
+
+    made = subprocess.run([*command, "--password", "typed by the boss"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert made.returncode == 0, made.stderr[-2000:]
+    assert flag() == 0
+    reset = subprocess.run([*command, "--password", "read out on the phone", "--reset-password"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert reset.returncode == 0, reset.stderr[-2000:]
+    assert flag() == 1
