@@ -31,12 +31,17 @@ PAGES = ["/", "/integrations", "/invoices", "/invoices?sync=not_exported", "/inv
          "/customers/new", "/items/new", "/time-entries/new", "/invoices/new", "/invoices/{invoice}/edit",
          "/invoices/{invoice}/live", "/dashboard/runs", "/sync-history?state=failed&origin=manual",
          # issue 18's other lists
-         "/invoices?sync=synced", "/audit"]
+         "/invoices?sync=synced",
+         # session 5: a run's page and its live records, the member password reset, roles on every page
+         "/sync-history/{run}", "/sync-history/{run}/live", "/workspace/members/{member}/password",
+         "/account/password", "/webhooks", "/audit"]
+ACTIVE_RUNS = 20  # queued exports of other invoices: the invoice page must look past them
+RUN_RECORDS = 200  # records of the run shown on the run page (as many as it lists)
 PASSWORD = "bench password 1"
 SEED_CHUNK = 5_000
 
 
-async def seed(invoices: int) -> tuple[str, int]:
+async def seed(invoices: int) -> tuple[str, dict[str, int]]:
     """Rows go in as multi-row INSERTs (`bulk_rows`), a transaction per chunk: 100,000 invoices and
     their lines take seconds, not the twenty minutes a model instance per row took."""
     from ledgerbridge.bulk_rows import insert_rows
@@ -50,7 +55,10 @@ async def seed(invoices: int) -> tuple[str, int]:
         InvoiceLine,
         Item,
         LinkState,
+        Membership,
         RecordType,
+        RunRecord,
+        SyncRun,
         utcnow,
     )
 
@@ -71,7 +79,7 @@ async def seed(invoices: int) -> tuple[str, int]:
     line_columns = ["invoice", "description", "quantity", "unit_price", "line_total"]
     link_columns = ["workspace", "connection", "record_type", "record_id", "remote_id", "state", "created_at",
                     "updated_at"]
-    first = 0
+    first = last = 0
     for start in range(0, invoices, SEED_CHUNK):
         rows = [(workspace.id, f"INV-{n:06d}", ids[n % len(ids)], date(2026, 1, 1) + timedelta(days=n % 300),
                  "finalized" if n % 3 else "sent", Decimal("120.00"), Decimal("120.00"), now, now)
@@ -85,7 +93,19 @@ async def seed(invoices: int) -> tuple[str, int]:
                  LinkState.warning if n % 50 == 1 else LinkState.synced, now, now)
                 for n, i in enumerate(invoice_ids, start) if n % 3])
         first = first or (invoice_ids[0] if invoice_ids else 0)
-    return user.email, first
+        last = invoice_ids[-1] if invoice_ids else 0
+    member, _ = await create_admin("member@example.com", PASSWORD, "Bench Co")
+    await Membership.update({Membership.role: "member"}).where(Membership.user == member.id)
+    runs = [SyncRun(workspace=workspace.id, kind="export_invoice", trigger=f"user:{user.id}", state="queued",
+                    params=json.dumps({"invoice_id": last - n}), created_at=now, queued_at=now)
+            for n in range(ACTIVE_RUNS)]
+    runs.append(SyncRun(workspace=workspace.id, kind="import_customers", trigger=f"user:{user.id}", state="running",
+                        progress_total=1, created_at=now, queued_at=now, started_at=now))
+    await SyncRun.insert(*runs)
+    run_id = max(row["id"] for row in await SyncRun.select(SyncRun.id))
+    await RunRecord.insert(*[RunRecord(run=run_id, record_type="customer", record_id=ids[n % len(ids)],
+                                       outcome="linked", created_at=now) for n in range(RUN_RECORDS)])
+    return user.email, {"invoice": first, "run": run_id, "member": member.id}
 
 
 async def measure(invoices: int, renders: int) -> dict[str, Any]:
@@ -99,7 +119,7 @@ async def measure(invoices: int, renders: int) -> dict[str, Any]:
     await db.ensure_pool()
     await migrate_database()
     seeding = time.perf_counter()
-    email, invoice_id = await seed(invoices)
+    email, ids = await seed(invoices)
     seed_seconds = time.perf_counter() - seeding
     app = create_app(get_settings(), background=False)
     # The test client serves the app on its own thread and loop: give that loop its PostgreSQL pool,
@@ -114,7 +134,7 @@ async def measure(invoices: int, renders: int) -> dict[str, Any]:
         await client.post("/login", data={"email": email, "password": PASSWORD, "next": "/", "_csrf_token": token},
                           headers=html)
         for path in PAGES:
-            url = path.format(invoice=invoice_id)
+            url = path.format(**ids)
             timings = []
             for _ in range(renders):
                 started = time.perf_counter()

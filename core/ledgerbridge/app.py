@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 ERROR_TEMPLATE = "error.html"
 LOGIN_PATH = "/login"
+PASSWORD_PATH = "/account/password"  # where a person whose password someone else chose is sent first
 
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
@@ -164,6 +165,8 @@ def error_response(
         if status == 401:
             target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
             return Redirect(f"{LOGIN_PATH}?next={target}", status_code=303)
+        if code == "password_change_required":
+            return Redirect(PASSWORD_PATH, status_code=303)
         return _error_page(request, status, code, message, fix, headers)
     return Response(
         ErrorOut(code=code, message=message, fix=fix, fields=fields),

@@ -67,7 +67,8 @@ def migrate() -> None:
 @click.option("--email", required=True)
 @click.option("--password", help="Prompted for when omitted.")
 @click.option("--workspace", "workspace_name", default="My business", show_default=True)
-@click.option("--reset-password", is_flag=True, help="Set a new password if the user exists.")
+@click.option("--reset-password", is_flag=True,
+              help="Set a new password if the user exists; they must change it at their next sign-in.")
 def createadmin(email: str, password: str | None, workspace_name: str, reset_password: bool) -> None:
     """Create an owner account (and its first workspace)."""
     from ledgerbridge.identity.memberships import create_admin
@@ -77,7 +78,9 @@ def createadmin(email: str, password: str | None, workspace_name: str, reset_pas
 
     async def run() -> None:
         await migrate_database()
-        await create_admin(email, password, workspace_name, reset_password=reset_password)
+        # A reset is a password chosen for the person: they choose their own at the next sign-in.
+        await create_admin(email, password, workspace_name, reset_password=reset_password,
+                           must_change_password=reset_password)
 
     asyncio.run(run())
     click.echo(f"owner {email} is ready")
@@ -93,7 +96,8 @@ async def _first_admin() -> tuple[str, str] | None:
     email = os.environ.get("LEDGERBRIDGE_ADMIN_EMAIL", "admin@example.com")
     configured = os.environ.get("LEDGERBRIDGE_ADMIN_PASSWORD")
     password = configured or secrets.token_urlsafe(12)
-    await create_admin(email, password, "My business")
+    # A generated password is printed to a terminal or a log: good for one sign-in, then replaced.
+    await create_admin(email, password, "My business", must_change_password=not configured)
     # A password from the environment is already known to whoever set it: never echo it to a log.
     return email, "" if configured else password
 
@@ -131,7 +135,7 @@ def serve(host: str | None, port: int | None) -> None:
         click.echo(f"  {sandbox.name}: local sandbox at {sandbox.url} (no credentials configured; demo data)")
     if first:
         if first[1]:
-            click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; change it after signing in)")
+            click.echo(f"  first sign-in: {first[0]} / {first[1]}  (shown once; you choose your own at first sign-in)")
         else:
             click.echo(f"  first sign-in: {first[0]} with LEDGERBRIDGE_ADMIN_PASSWORD")
     try:

@@ -156,6 +156,10 @@ REASONS: dict[str, Reason] = {
     ),
     "bad_credentials": Reason("The email or password is wrong.", "Check them and try again.", status=401),
     "forbidden": Reason("Your role does not allow this.", "Ask an owner of the workspace.", status=403),
+    "password_change_required": Reason(
+        "Choose your own password before anything else.", "Change it at /account/password or POST /auth/password.",
+        status=403,
+    ),
     "invitation_unusable": Reason(
         "This invitation link cannot be used.", "Ask an owner of the workspace for a new invitation link.",
         status=410,

@@ -177,6 +177,9 @@ class User(Table, tablename="lb_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
+    # Set when someone else chose the password (an owner's reset, the CLI, `serve`'s first owner):
+    # every page but changing it is refused until the person picks their own (migration 0014).
+    must_change_password = Boolean(default=False)
 
 
 class Membership(Table):

@@ -28,7 +28,7 @@ from ledgerbridge_web.common import (
 )
 
 
-@get("/integrations/{connection_id:int}/books")
+@get("/integrations/{connection_id:int}/books", opt=needs(Permission.members_manage))
 async def confirm_switch(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     ws = workspace_of(me)

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from ledgerbridge.api.errors import Invalid
 from ledgerbridge.connect import local_path
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller, caller_of
 from ledgerbridge.identity.errors import Forbidden, NotSignedIn
+from ledgerbridge.identity.permissions import Permission, allows
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import Capabilities, ProviderInfo
 from ledgerbridge.settings import get_settings
@@ -265,11 +268,22 @@ def sandbox_address(key: str) -> str:
     return get_settings().provider(key).base_url
 
 
+@pass_context
+def can(context: Context, permission: str) -> bool:
+    """Whether the person the page is for may do it: `{% if can("exports:run") %}` around each button.
+
+    The server refuses regardless (`permissions.require` in the services); this only keeps a role
+    from being shown forms it would be refused, by the same rule (`allows`) the refusal uses.
+    """
+    me = context.get("me")
+    return isinstance(me, Caller) and allows(me, Permission(permission))
+
+
 def label(value: str) -> str:
     return str(value).replace("_", " ")
 
 
 def template_helpers() -> dict[str, Any]:
     return {"provider_name": provider_name, "tenant_noun": tenant_noun, "initials": initials, "hue": hue,
-            "label": label, "sandbox_address": sandbox_address}
+            "label": label, "sandbox_address": sandbox_address, "can": can}
 

@@ -48,7 +48,7 @@ async def _home_currency(workspace_id: int) -> str:
     return next((row["currency"] for row in rows if row["currency"]), "USD")
 
 
-@get("/customers/new")
+@get("/customers/new", opt=needs(Permission.records_write))
 async def new_customer(request: AnyRequest) -> Response[Any]:
     ws = workspace_of(person(request))
     state = FormState(values={"currency": await _home_currency(ws), "kind": CustomerKind.business.value})
@@ -82,7 +82,7 @@ async def _customer(request: AnyRequest, customer_id: int) -> Customer:
     return row
 
 
-@get("/customers/{customer_id:int}/edit")
+@get("/customers/{customer_id:int}/edit", opt=needs(Permission.records_write))
 async def edit_customer(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     row = await _customer(request, customer_id)
     state = FormState(values={name: str(getattr(row, name) or "") for name in NAMES})

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerbridge import jobs
+from ledgerbridge.domain.customers import services as customers_services
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.sync.review import REVIEW_LIMIT, CustomerCandidate, CustomerReview, review_customers
-from ledgerbridge.tables import Connection, ConnectionStatus, RunKind
+from ledgerbridge.tables import Connection, ConnectionStatus
 from litestar import Response, get, post
 from litestar.params import FromPath
 
@@ -116,7 +117,7 @@ async def review_page(request: AnyRequest, connection_id: FromPath[int]) -> Resp
 async def review_table(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await workspace_connection(workspace_of(me), connection_id, fix=REVIEW_FIX)
-    return fragment("_customer_review_table.html", **await _table_context(row))
+    return fragment("_customer_review_table.html", me=me, **await _table_context(row))
 
 
 @post("/customers/review/{connection_id:int}/import", opt=needs(Permission.exports_run))
@@ -136,10 +137,13 @@ async def import_selected(request: AnyRequest, connection_id: FromPath[int]) -> 
         return see_other(back, error="No customer was selected.", fix="Tick the customers to import, then import.")
     valid = dict(KINDS)
     kinds = {rid: kind for rid in remote_ids if (kind := str(form.get(f"kind_{rid}", ""))) in valid}
-    async with jobs.transaction() as tx:
-        run = await tx.record(RunKind.import_customers, workspace_id=ws, connection_id=connection_id,
-                              params={"remote_ids": remote_ids, "kinds": kinds}, trigger=me.trigger,
-                              progress_total=1)  # the importer counts steps, and customers is one
+    try:
+        run = await customers_services.import_chosen_customers(me, connection_id=connection_id,
+                                                               remote_ids=remote_ids, kinds=kinds)
+    except Forbidden:
+        raise
+    except LedgerBridgeError as exc:
+        return failed(back, exc)
     plural = "s" if len(remote_ids) != 1 else ""
     return see_other(f"/sync-history/{run.id}",
                      notice=f"Importing {len(remote_ids)} customer{plural} from {provider_name(row.provider)}.")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import jobs
 from ledgerbridge.api.paging import contains
 from ledgerbridge.api.sync_state import links_for
 from ledgerbridge.domain.connections import services as connections_services
@@ -16,8 +15,9 @@ from ledgerbridge.domain.connections.schemas import SyncRequestIn
 from ledgerbridge.domain.customers import services as customers_services
 from ledgerbridge.domain.customers.schemas import CustomerPatch
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.permissions import Permission, needs
-from ledgerbridge.tables import Connection, ConnectionStatus, Customer, RecordType, RunKind
+from ledgerbridge.tables import Connection, ConnectionStatus, Customer, RecordType
 from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable
@@ -84,25 +84,16 @@ async def customer_page(request: AnyRequest, customer_id: FromPath[int]) -> Resp
 async def resync(request: AnyRequest, customer_id: FromPath[int]) -> Response[Any]:
     """Send this customer to the books connection again (the others are read-only)."""
     me = person(request)
-    ws = workspace_of(me)
     back = f"/customers/{customer_id}"
-    if not await Customer.exists().where((Customer.id == customer_id) & (Customer.workspace == ws)):
-        raise LedgerBridgeError(f"There is no customer {customer_id} in this workspace.", code="not_found",
-                                fix="Open Customers and pick one from the list.")
-    targets = await Connection.select(Connection.id).where(
-        (Connection.workspace == ws) & (Connection.status == ConnectionStatus.connected)
-        & Connection.is_books.eq(True)
-    )
-    if not targets:
-        return see_other(back, error="No integration is connected.", fix="Connect one from Integrations first.")
-    async with jobs.transaction() as tx:
-        runs = [
-            await tx.record(RunKind.export_customer, workspace_id=ws, connection_id=target["id"],
-                            params={"customer_id": customer_id}, trigger=me.trigger, progress_total=1,
-                            dedupe_key=f"export_customer:{target['id']}:{customer_id}")
-            for target in targets
-        ]
-    return see_other(back, notice="Re-sync queued: " + ", ".join(f"run #{run.id}" for run in runs) + ".")
+    try:
+        run = await customers_services.resync_customer(me, customer_id=customer_id)
+    except Forbidden:
+        raise
+    except LedgerBridgeError as exc:
+        if exc.code == "not_found":
+            raise
+        return failed(back, exc)
+    return see_other(back, notice=f"Re-sync queued: run #{run.id}.")
 
 
 @post("/customers/{customer_id:int}/archive", opt=needs(Permission.records_write))

@@ -66,7 +66,7 @@ async def dashboard(request: AnyRequest) -> Response[Any]:
 async def dashboard_runs(request: AnyRequest) -> Response[Any]:
     """The recent-runs table alone, for htmx to refresh in place."""
     me = person(request)
-    return fragment("_recent_runs.html", **await _recent(workspace_of(me)))
+    return fragment("_recent_runs.html", me=me, **await _recent(workspace_of(me)))
 
 
 HANDLERS = [dashboard, dashboard_runs]

@@ -242,7 +242,7 @@ async def sync_now(request: AnyRequest, connection_id: FromPath[int]) -> Respons
     return see_other(back, notice=f"{len(runs)} syncs started: " + ", ".join(f"#{run.id}" for run in runs) + ".")
 
 
-@get("/integrations/{connection_id:int}/disconnect")
+@get("/integrations/{connection_id:int}/disconnect", opt=needs(Permission.connections_manage))
 async def confirm_disconnect(request: AnyRequest, connection_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await workspace_connection(workspace_of(me), connection_id)

@@ -114,7 +114,7 @@ def _form(request: AnyRequest, *, title: str, action: str, state: FormState, row
                 state=state, rows=rows, back=back, submit=submit, **choices)
 
 
-@get("/invoices/new")
+@get("/invoices/new", opt=needs(Permission.records_write))
 async def new_invoice(request: AnyRequest) -> Response[Any]:
     ws = workspace_of(person(request))
     chosen = str(request.query_params.get("customer_id") or "")
@@ -152,7 +152,7 @@ async def _invoice(workspace_id: int, invoice_id: int) -> Invoice:
     return row
 
 
-@get("/invoices/{invoice_id:int}/edit")
+@get("/invoices/{invoice_id:int}/edit", opt=needs(Permission.records_write))
 async def edit_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     ws = workspace_of(person(request))
     row = await _invoice(ws, invoice_id)
@@ -190,7 +190,7 @@ async def save_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
                  rows=rows, choices=await _choices(ws), back=f"/invoices/{invoice_id}", submit="Save draft")
 
 
-@get("/invoices/{invoice_id:int}/void")
+@get("/invoices/{invoice_id:int}/void", opt=needs(Permission.books_write))
 async def confirm_void(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     row = await _invoice(workspace_of(person(request)), invoice_id)
     return page(request, "confirm.html", question=f"Void invoice {row.number}?",
@@ -235,7 +235,7 @@ async def record_payment(request: AnyRequest, invoice_id: FromPath[int]) -> Resp
                      fix=state.fix or "Correct it and record the payment again.")
 
 
-@get("/payments/{payment_id:int}/void")
+@get("/payments/{payment_id:int}/void", opt=needs(Permission.books_write))
 async def confirm_void_payment(request: AnyRequest, payment_id: FromPath[int]) -> Response[Any]:
     ws = workspace_of(person(request))
     row = await Payment.select(Payment.id, Payment.amount, Payment.paid_on, Payment.invoice,

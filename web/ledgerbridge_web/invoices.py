@@ -27,7 +27,7 @@ from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.jobs import loads
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.exporting import preview_invoice
-from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus, RunState, SyncRun
+from ledgerbridge.tables import Connection, Customer, Invoice, InvoiceStatus
 from litestar import Response, get, post
 from litestar.params import FromPath
 from piccolo.columns.combination import Combinable, WhereRaw
@@ -49,7 +49,7 @@ from ledgerbridge_web.common import (
     see_other,
     workspace_of,
 )
-from ledgerbridge_web.runs import recent_runs
+from ledgerbridge_web.runs import runs_touching_invoice
 
 BADGES = [
     ("not_exported", "Not exported"),
@@ -227,8 +227,8 @@ async def _detail(ws: int, invoice_id: int) -> dict[str, Any]:
             }
         )
     customer = await Customer.select(Customer.name, Customer.email).where(Customer.id == row.customer).first()
-    active_runs = await recent_runs(ws, where=SyncRun.state.is_in([RunState.queued, RunState.running]), limit=5)
-    active_runs.sort(key=lambda run: run["id"])
+    copies_there = {link.connection_id: link.remote_id or "" for link in invoice.links}
+    active_runs = await runs_touching_invoice(ws, invoice_id, copies_there)
     return {"row": row, "invoice": invoice, "copies": copies, "customer": customer, "connections": connections,
             "active_runs": active_runs, "today": date.today().isoformat()}
 
@@ -315,7 +315,7 @@ async def send(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     return await _action(request, invoice_id, invoices_services.send, "Invoice marked as sent.")
 
 
-@get("/invoices/{invoice_id:int}/revert")
+@get("/invoices/{invoice_id:int}/revert", opt=needs(Permission.books_write))
 async def confirm_revert(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     row = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == workspace_of(me))).first()

@@ -47,7 +47,7 @@ def _data(state: FormState, form: Any) -> dict[str, Any]:
     return data
 
 
-@get("/items/new")
+@get("/items/new", opt=needs(Permission.records_write))
 async def new_item(request: AnyRequest) -> Response[Any]:
     ws = workspace_of(person(request))
     state = FormState(values={"kind": ItemKind.service.value, "unit_price": "0.00", "active": "on"})
@@ -80,7 +80,7 @@ async def _item(workspace_id: int, item_id: int) -> Item:
     return row
 
 
-@get("/items/{item_id:int}/edit")
+@get("/items/{item_id:int}/edit", opt=needs(Permission.records_write))
 async def edit_item(request: AnyRequest, item_id: FromPath[int]) -> Response[Any]:
     ws = workspace_of(person(request))
     row = await _item(ws, item_id)

@@ -11,7 +11,6 @@ from typing import Any
 
 from ledgerbridge.api.paging import contains
 from ledgerbridge.domain.items import services as items_services
-from ledgerbridge.domain.items.schemas import ItemPatch
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Account, Connection, Item
@@ -92,35 +91,19 @@ async def mapping_page(request: AnyRequest) -> Response[Any]:
     )
 
 
-async def _assign(me: Any, assignments: dict[int, int | None]) -> int:
-    for item_id, account_id in assignments.items():
-        await items_services.update_item(me, item_id=item_id, data=ItemPatch(income_account_id=account_id)
-        )
-    return len(assignments)
-
-
 @post("/items/mapping", opt=needs(Permission.records_write))
 async def save_mapping(request: AnyRequest) -> Response[Any]:
     """Per-item dropdowns: only the items whose account changed are saved."""
     me = person(request)
-    ws = workspace_of(me)
     form = await request.form()
     wanted = {
         int(key.removeprefix("account_")): int_or_none(value)
         for key, value in form.items()
         if key.startswith("account_") and key.removeprefix("account_").isdigit()
     }
-    current = {
-        row["id"]: row["income_account"]
-        for row in await Item.select(Item.id, Item.income_account).where(
-            (Item.workspace == ws) & Item.id.is_in(list(wanted) or [0])
-        )
-    }
-    changed = {
-        item_id: account for item_id, account in wanted.items() if item_id in current and current[item_id] != account
-    }
     try:
-        count = await _assign(me, changed)
+        # The service writes only the items whose account changed, and refuses another workspace's.
+        count = await items_services.assign_income_accounts(me, assignments=wanted)
     except LedgerBridgeError as exc:
         return failed("/items/mapping", exc)
     return see_other("/items/mapping", notice=f"Saved {count} item{'s' if count != 1 else ''}.")
@@ -137,7 +120,7 @@ async def assign_unmapped(request: AnyRequest) -> Response[Any]:
     unmapped = (Item.workspace == ws) & Item.income_account.is_null()
     ids = [row["id"] for row in await Item.select(Item.id).where(unmapped)]
     try:
-        count = await _assign(me, dict.fromkeys(ids, account_id))
+        count = await items_services.assign_income_accounts(me, assignments=dict.fromkeys(ids, account_id))
     except LedgerBridgeError as exc:
         return failed("/items/mapping", exc)
     plural = "s" if count != 1 else ""

@@ -126,7 +126,7 @@ async def change_role(request: AnyRequest, user_id: FromPath[int]) -> Response[A
                                       f"{changed.role}.")
 
 
-@get("/workspace/members/{user_id:int}/remove")
+@get("/workspace/members/{user_id:int}/remove", opt=needs(Permission.members_manage))
 async def confirm_remove(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
     """The confirmation as its own page, so removing someone takes two deliberate steps without JavaScript."""
     me = person(request)
@@ -148,6 +148,37 @@ async def remove_member(request: AnyRequest, user_id: FromPath[int]) -> Response
         # They left this workspace: its pages are no longer theirs to see.
         return see_other("/", notice=f"You left {me.workspace_name}.")
     return see_other(SETTINGS, notice=f"{member.email} removed from this workspace; their account stays.")
+
+
+@get("/workspace/members/{user_id:int}/password", opt=needs(Permission.members_manage))
+async def confirm_reset_password(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
+    """The confirmation as its own page: a reset signs the member out everywhere, so it takes two steps."""
+    me = person(request)
+    try:
+        member = await members_services.member_to_reset(me, user_id=user_id)
+    except Forbidden:
+        raise
+    except LedgerBridgeError as exc:
+        return failed(SETTINGS, exc)
+    return page(request, "confirm_reset_password.html", member=member)
+
+
+@post("/workspace/members/{user_id:int}/password", opt=needs(Permission.members_manage))
+async def reset_password(request: AnyRequest, user_id: FromPath[int]) -> Response[Any]:
+    """A new one-time password, shown once through the flash after the redirect: a reload makes no other."""
+    me = person(request)
+    try:
+        reset = await members_services.reset_password(me, user_id=user_id)
+    except Forbidden:
+        raise
+    except LedgerBridgeError as exc:
+        return failed(SETTINGS, exc)
+    return see_other(
+        SETTINGS,
+        notice=f"{reset.email}'s password was reset and their sessions ended. Give them this password privately: "
+               "they choose their own when they next sign in.",
+        secret={"kind": "password", "label": f"One-time password for {reset.email}", "value": reset.password},
+    )
 
 
 @post("/workspace/api-keys", opt=needs(Permission.api_keys_manage))
@@ -181,5 +212,6 @@ async def revoke_key(request: AnyRequest, key_id: FromPath[int]) -> Response[Any
 
 
 HANDLERS = [
-    settings_page, invite, revoke_invitation, change_role, confirm_remove, remove_member, create_key, revoke_key
+    settings_page, invite, revoke_invitation, change_role, confirm_remove, remove_member, confirm_reset_password,
+    reset_password, create_key, revoke_key
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge.jobs import loads
-from ledgerbridge.tables import SyncRun
+from ledgerbridge.tables import ACTIVE_RUN_STATES, RecordType, RunKind, RunRecord, SyncRun
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge_web.names import is_manual, triggers
@@ -72,3 +72,48 @@ async def recent_runs(
 async def one_run(workspace_id: int, run_id: int) -> dict[str, Any] | None:
     rows = await recent_runs(workspace_id, where=SyncRun.id == run_id, limit=1)
     return rows[0] if rows else None
+
+
+ACTIVE_RUNS_READ = 100  # a workspace's active runs looked through for one record's; beyond it, the newest
+RUNS_SHOWN = 5
+
+
+def _touches_invoice(run: dict[str, Any], invoice_id: int, copies: dict[int, str]) -> bool:
+    """Whether an active run works on this invoice: exports it (alone or in a batch), exports its payment,
+    or reads back statuses from a connection that holds a copy of it (all of them, or its remote id)."""
+    params = loads(run["params"])
+    params = params if isinstance(params, dict) else {}
+    kind = run["kind"]
+    if kind in (RunKind.export_invoice, RunKind.export_payment):
+        return params.get("invoice_id") == invoice_id
+    if kind == RunKind.export_invoices:
+        return invoice_id in (params.get("invoice_ids") or [])
+    if kind == RunKind.poll_status and run["connection"] in copies:
+        wanted = params.get("remote_ids")
+        return not wanted or copies[run["connection"]] in wanted
+    return False
+
+
+async def runs_touching_invoice(workspace_id: int, invoice_id: int, copies: dict[int, str]) -> list[dict[str, Any]]:
+    """The active runs that can change what the invoice page shows, oldest first.
+
+    `copies` maps each connection holding a copy of the invoice to the copy's id there. The page polls
+    only while this is not empty, so another invoice's export or a customer import does not keep it
+    asking. Any other active run that has already recorded this invoice counts too. The active runs
+    are read bare first (one query, no joins); only the few that touch the invoice are described.
+    """
+    active = await SyncRun.select(SyncRun.id, SyncRun.kind, SyncRun.connection, SyncRun.params).where(
+        (SyncRun.workspace == workspace_id) & SyncRun.state.is_in(list(ACTIVE_RUN_STATES))
+    ).order_by(SyncRun.id, ascending=False).limit(ACTIVE_RUNS_READ)
+    touching = {run["id"] for run in active if _touches_invoice(run, invoice_id, copies)}
+    others = [run["id"] for run in active if run["id"] not in touching]
+    if others:
+        touching |= {row["run"] for row in await RunRecord.select(RunRecord.run).where(
+            RunRecord.run.is_in(others) & (RunRecord.record_type == RecordType.invoice)
+            & (RunRecord.record_id == invoice_id)
+        )}
+    if not touching:
+        return []
+    shown = sorted(touching)[:RUNS_SHOWN]
+    runs = await recent_runs(workspace_id, where=SyncRun.id.is_in(shown), limit=RUNS_SHOWN)
+    return sorted(runs, key=lambda run: run["id"])

@@ -11,7 +11,7 @@ from typing import Any
 from ledgerbridge.identity.callers import caller_of
 from ledgerbridge.identity.errors import BadCredentials, LoginThrottled, SignInBusy
 from ledgerbridge.identity.passwords import authenticate, client_address
-from ledgerbridge.identity.permissions import Permission, needs
+from ledgerbridge.identity.permissions import Permission, needs, open_before_password_change
 from ledgerbridge.identity.services import switch_to
 from ledgerbridge.identity.sessions import (
     SESSION_COOKIE,
@@ -42,7 +42,7 @@ async def login_page(request: AnyRequest) -> Response[Any]:
                 sign_in_with=sign_in_choices(_settings(request)))
 
 
-@post("/login", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.public))
+@post("/login", status_code=HTTP_303_SEE_OTHER, opt=open_before_password_change(needs(Permission.public)))
 async def login_submit(request: AnyRequest) -> Response[Any]:
     form = await request.form()
     email = str(form.get("email", "")).strip()
@@ -60,7 +60,7 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
     return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[session_cookie(_settings(request), token)])
 
 
-@post("/logout", status_code=HTTP_303_SEE_OTHER, opt=needs(Permission.public))
+@post("/logout", status_code=HTTP_303_SEE_OTHER, opt=open_before_password_change(needs(Permission.public)))
 async def logout_submit(request: AnyRequest) -> Response[Any]:
     token = request.cookies.get(SESSION_COOKIE)
     if token:

@@ -85,17 +85,29 @@ async def progress(request: AnyRequest) -> Response[Any]:
     return fragment("_progress.html", runs=runs, ids=[run["id"] for run in runs])
 
 
-@get("/sync-history/{run_id:int}")
-async def run_page(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
-    me = person(request)
-    run = await _run_or_not_found(workspace_of(me), run_id)
+async def _run_detail(workspace_id: int, run_id: int) -> dict[str, Any]:
+    """What the run page and its live fragment show: the run, the records it touched so far, its issues."""
+    run = await _run_or_not_found(workspace_id, run_id)
     records = await RunRecord.select().where(RunRecord.run == run_id).order_by(RunRecord.id).limit(RECORDS_SHOWN)
     records_total = await RunRecord.count().where(RunRecord.run == run_id)
     issues = await SyncIssue.select().where(SyncIssue.run == run_id).order_by(SyncIssue.id)
     refs = [(row["record_type"], row["record_id"]) for row in [*records, *issues]]
-    names = await records_named(workspace_of(me), refs)
-    return page(request, "sync_run.html", run=run, records=records, records_total=records_total, issues=issues,
-                names=names)
+    names = await records_named(workspace_id, refs)
+    return {"run": run, "records": records, "records_total": records_total, "issues": issues, "names": names}
+
+
+@get("/sync-history/{run_id:int}")
+async def run_page(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
+    me = person(request)
+    return page(request, "sync_run.html", **await _run_detail(workspace_of(me), run_id))
+
+
+@get("/sync-history/{run_id:int}/live")
+async def run_live(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
+    """The run page's changing part, polled by htmx while the run is active: records appear as they land,
+    and the answer once it has finished carries no poll, so the page stops asking."""
+    me = person(request)
+    return fragment("_run_live.html", me=me, **await _run_detail(workspace_of(me), run_id))
 
 
 @post("/sync-history/{run_id:int}/retry", opt=needs(Permission.exports_run))
@@ -116,7 +128,7 @@ async def _run_or_not_found(workspace_id: int, run_id: int) -> dict[str, Any]:
     return run
 
 
-@get("/sync-history/{run_id:int}/cancel")
+@get("/sync-history/{run_id:int}/cancel", opt=needs(Permission.exports_run))
 async def confirm_cancel(request: AnyRequest, run_id: FromPath[int]) -> Response[Any]:
     """The confirmation as its own page, so cancelling takes two deliberate steps without JavaScript."""
     me = person(request)
@@ -165,4 +177,4 @@ async def retry_failed(request: AnyRequest) -> Response[Any]:
     return see_other("/sync-history", notice=f"Retrying {len(new_ids)} failed run{'s' if len(new_ids) != 1 else ''}.")
 
 
-HANDLERS = [history, progress, run_page, retry, confirm_cancel, cancel, retry_failed]
+HANDLERS = [history, progress, run_page, run_live, retry, confirm_cancel, cancel, retry_failed]

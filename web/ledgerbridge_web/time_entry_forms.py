@@ -64,7 +64,7 @@ def _data(state: FormState) -> dict[str, Any]:
             "billable": state.values["billable"] == "on"}
 
 
-@get("/time-entries/new")
+@get("/time-entries/new", opt=needs(Permission.records_write))
 async def new_entry(request: AnyRequest) -> Response[Any]:
     me = person(request)
     chosen = str(request.query_params.get("customer_id") or "")
@@ -98,7 +98,7 @@ async def _entry(workspace_id: int, entry_id: int) -> TimeEntry:
     return row
 
 
-@get("/time-entries/{entry_id:int}/edit")
+@get("/time-entries/{entry_id:int}/edit", opt=needs(Permission.records_write))
 async def edit_entry(request: AnyRequest, entry_id: FromPath[int]) -> Response[Any]:
     ws = workspace_of(person(request))
     row = await _entry(ws, entry_id)

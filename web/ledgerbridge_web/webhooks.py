@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge.db import write_transaction
 from ledgerbridge.domain.webhook_endpoints import services
 from ledgerbridge.domain.webhook_endpoints.schemas import EndpointIn, EndpointUpdate
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events.catalogue import CATALOGUE, EventType
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, needs
-from ledgerbridge.notifications.preferences import opted_out, set_opt_outs
+from ledgerbridge.notifications import inbox
+from ledgerbridge.notifications.preferences import choose_emails, opted_out
 from ledgerbridge.notifications.rules import KIND_LABELS
 from ledgerbridge.settings import get_settings
-from ledgerbridge.tables import Notice, utcnow
+from ledgerbridge.tables import Notice
 from litestar import Response, get, post
 from litestar.params import FromPath
 
@@ -121,7 +121,7 @@ async def resend(request: AnyRequest, endpoint_id: FromPath[int], delivery_id: F
     return see_other(f"{LIST}/{endpoint_id}", notice="Queued to be sent again, with the same webhook-id.")
 
 
-@get(LIST + "/{endpoint_id:int}/delete")
+@get(LIST + "/{endpoint_id:int}/delete", opt=needs(Permission.webhooks_manage))
 async def confirm_delete(request: AnyRequest, endpoint_id: FromPath[int]) -> Response[Any]:
     me = person(request)
     endpoint = await services.get_endpoint(me, endpoint_id=endpoint_id)
@@ -139,21 +139,15 @@ async def delete_endpoint(request: AnyRequest, endpoint_id: FromPath[int]) -> Re
 async def save_preferences(request: AnyRequest) -> Response[Any]:
     """Which kinds of notice reach this person by email (the dashboard shows them all)."""
     me = person(request)
-    assert me.user_id is not None
     form = await request.form()
-    wanted = {str(value) for value in form.getall("email", [])}
-    await set_opt_outs(me.user_id, {str(kind) for kind in KIND_LABELS} - wanted)
+    await choose_emails(me, {str(value) for value in form.getall("email", [])})
     return see_other(LIST, notice="Email choices saved.")
 
 
 @post("/notices/{notice_id:int}/dismiss", opt=needs(Permission.own_account))
 async def dismiss_notice(request: AnyRequest, notice_id: FromPath[int]) -> Response[Any]:
     me = person(request)
-    async with write_transaction():
-        await Notice.update({Notice.dismissed_at: utcnow()}).where(
-            (Notice.id == notice_id) & (Notice.workspace == workspace_of(me))
-            & ((Notice.user == me.user_id) | Notice.user.is_null())
-        )
+    await inbox.dismiss_notice(me, notice_id=notice_id)
     return see_other("/", notice="Notice dismissed.")
 
 

@@ -39,6 +39,7 @@ class Caller:
     scopes: frozenset[str] = frozenset()  # an API key's scopes (`permissions.Scope` values)
     ip: str = ""  # where the request came from, for the audit trail
     user_agent: str = ""
+    must_change_password: bool = False  # someone else chose this person's password (guards.permitted)
 
     @property
     def actor(self) -> str:
@@ -70,7 +71,9 @@ async def session_caller(token: str) -> Caller | None:
     session = await load_session(token)
     if session is None:
         return None
-    user = await User.select(User.id, User.email, User.name, User.is_active).where(User.id == session.user_id).first()
+    user = await User.select(User.id, User.email, User.name, User.is_active, User.must_change_password).where(
+        User.id == session.user_id
+    ).first()
     if user is None or not user["is_active"]:
         return None
     choices = tuple(await workspaces_of(user["id"]))
@@ -86,6 +89,7 @@ async def session_caller(token: str) -> Caller | None:
         name=user["name"],
         session_token=token,
         workspaces=choices,
+        must_change_password=bool(user["must_change_password"]),
     )
 
 

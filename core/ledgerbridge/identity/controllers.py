@@ -16,7 +16,7 @@ from ledgerbridge.identity.callers import Caller, caller_of, session_caller
 from ledgerbridge.identity.guards import person_only, signed_in
 from ledgerbridge.identity.middleware import CSRF_FORM_FIELD, CSRF_HEADER, csrf_token_of
 from ledgerbridge.identity.passwords import authenticate, client_address
-from ledgerbridge.identity.permissions import Permission, needs
+from ledgerbridge.identity.permissions import Permission, needs, open_before_password_change
 from ledgerbridge.identity.schemas import (
     CsrfOut,
     LoginIn,
@@ -48,6 +48,7 @@ def me_out(caller: Caller, csrf_token: str = "") -> MeOut:
         api_key_prefix=caller.api_key_prefix,
         workspaces=[WorkspaceChoiceOut(id=c.id, name=c.name, role=c.role) for c in caller.workspaces],
         csrf_token=csrf_token,
+        must_change_password=caller.must_change_password,
     )
 
 
@@ -60,14 +61,14 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @get("/csrf", summary="A CSRF token for cookie-authenticated clients")
+    @get("/csrf", summary="A CSRF token for cookie-authenticated clients", opt=open_before_password_change())
     async def csrf_token(self, request: Request[Any, Any, Any]) -> CsrfOut:
         """Also sets the CSRF cookie, which must accompany the token on unsafe requests."""
         return CsrfOut(csrf_token=csrf_token_of(request), header=CSRF_HEADER, form_field=CSRF_FORM_FIELD)
 
     @post(
         "/login",
-        opt=needs(Permission.public),
+        opt=open_before_password_change(needs(Permission.public)),
         status_code=HTTP_200_OK,
         summary="Sign in with email and password (starts a session cookie)",
         responses=error_responses(403, 429),
@@ -81,14 +82,16 @@ class AuthController(Controller):
         assert caller is not None
         return Response(me_out(caller, csrf_token_of(request)), cookies=[session_cookie(_settings(request), token)])
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session", opt=needs(Permission.public))
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session",
+          opt=open_before_password_change(needs(Permission.public)))
     async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             await close_session(token)
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[expired_session_cookie(_settings(request))])
 
-    @get("/me", guards=[signed_in], summary="Who is calling", responses=error_responses())
+    @get("/me", guards=[signed_in], summary="Who is calling", responses=error_responses(),
+         opt=open_before_password_change())
     async def me(self, request: Request[Any, Any, Any]) -> MeOut:
         caller = caller_of(request)
         assert caller is not None
@@ -115,7 +118,7 @@ class AuthController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Change your own password (ends your other sessions)",
         responses=error_responses(403, 429),
-        opt=needs(Permission.own_account),
+        opt=open_before_password_change(needs(Permission.own_account)),
     )
     async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChangeIn]) -> None:
         caller = caller_of(request)

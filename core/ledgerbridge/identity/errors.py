@@ -19,6 +19,20 @@ class Forbidden(LedgerBridgeError):
     code = "forbidden"
 
 
+class PasswordChangeRequired(LedgerBridgeError):
+    """Someone else chose this person's password (an owner's reset, the CLI, the first owner's
+    generated one): until they choose their own, a session may do nothing else. Pages redirect to
+    the change form; the API answers 403 with this code."""
+
+    code = "password_change_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your password was set by someone else: choose your own before anything else.",
+            fix="Change it at /account/password (or POST /auth/password with the password you were given).",
+        )
+
+
 class BadCredentials(LedgerBridgeError):
     code = "bad_credentials"
 

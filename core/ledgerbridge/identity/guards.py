@@ -10,8 +10,15 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from ledgerbridge.identity.callers import caller_of, refusal
-from ledgerbridge.identity.errors import Forbidden
-from ledgerbridge.identity.permissions import PERMISSION_OPT, Permission, require, require_owner, require_person
+from ledgerbridge.identity.errors import Forbidden, PasswordChangeRequired
+from ledgerbridge.identity.permissions import (
+    FIRST_PASSWORD_OPT,
+    PERMISSION_OPT,
+    Permission,
+    require,
+    require_owner,
+    require_person,
+)
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -42,7 +49,13 @@ def permitted(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     """Guard on the whole app: the permission the route declares in `opt` (see
     `permissions.needs`), checked before the request body is read. A state-changing route that
     declares none is refused outright, so a forgotten declaration fails closed (and the route-table
-    test names it)."""
+    test names it).
+
+    A person whose password someone else chose (`Caller.must_change_password`) may use only the
+    routes marked `open_before_password_change`; API keys are never affected."""
+    caller = caller_of(connection)
+    if caller is not None and caller.must_change_password and not handler.opt.get(FIRST_PASSWORD_OPT):
+        raise PasswordChangeRequired()
     declared = handler.opt.get(PERMISSION_OPT)
     methods: set[str] = set(getattr(handler, "http_methods", set()))
     if declared is None or (declared == Permission.read and methods & STATE_CHANGING):
@@ -55,7 +68,6 @@ def permitted(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     permission = Permission(declared)
     if permission is Permission.public:
         return
-    caller = caller_of(connection)
     if caller is None:
         raise refusal(connection)
     require(caller, permission)

@@ -30,13 +30,17 @@ async def create_workspace(name: str) -> Workspace:
 
 
 async def create_admin(
-    email: str, password: str, workspace_name: str, *, reset_password: bool = False
+    email: str, password: str, workspace_name: str, *, reset_password: bool = False,
+    must_change_password: bool = False,
 ) -> tuple[User, Workspace]:
     """Make sure `email` can sign in as an owner of the workspace named `workspace_name`.
 
     Idempotent, because `make run` calls it on every first start and people re-run the CLI: an
     existing user keeps their password unless `reset_password` is set, an existing workspace of
     that name is reused, and an existing membership is raised to owner.
+
+    `must_change_password` marks a password chosen for the person (a reset from the CLI, the first
+    owner's generated password): they must choose their own at first sign-in (`first_passwords`).
     """
     email = normalize_email(email)
     name = workspace_name.strip()
@@ -51,8 +55,16 @@ async def create_admin(
         user = await User.objects().where(User.email == email).first()
         if user is None:
             assert new_hash is not None
-            user = User(email=email, name="", password_hash=new_hash, is_active=True, created_at=utcnow())
+            user = User(email=email, name="", password_hash=new_hash, is_active=True, created_at=utcnow(),
+                        must_change_password=must_change_password)
             await user.save()
+        elif reset_password and new_hash is not None and must_change_password:
+            from ledgerbridge.identity.first_passwords import impose_password
+
+            await impose_password(user.id, new_hash)
+            user.password_hash = new_hash
+            user.is_active = True
+            user.must_change_password = True
         elif reset_password and new_hash is not None:
             await User.update({User.password_hash: new_hash, User.is_active: True}).where(User.id == user.id)
             # Whoever knew the old password may be signed in with it: a reset ends every session.

@@ -21,6 +21,7 @@ from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.tables import Role
 
 PERMISSION_OPT = "permission"  # the key of a route handler's `opt` that names what it needs
+FIRST_PASSWORD_OPT = "open_before_password_change"  # routes a person with a forced password change may use
 
 
 class Permission(StrEnum):
@@ -149,6 +150,13 @@ def require(caller: Caller, permission: Permission) -> None:
 def needs(permission: Permission) -> dict[str, Any]:
     """A route handler's `opt` declaring what it needs: `@post(..., opt=needs(Permission.X))`."""
     return {PERMISSION_OPT: permission}
+
+
+def open_before_password_change(opt: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A route's `opt` (e.g. `needs(...)`) marked usable while the person must still choose their own
+    password: changing it, signing in and out, and saying who is signed in. Every other route refuses
+    them (`guards.permitted`) until they have."""
+    return {**(opt or {}), FIRST_PASSWORD_OPT: True}
 
 
 def may_manage_workspace(caller: Caller) -> bool:

@@ -37,6 +37,7 @@ class MeOut(Struct):
     api_key_prefix: str | None = None
     workspaces: list[WorkspaceChoiceOut] = []
     csrf_token: str = ""
+    must_change_password: bool = False  # true: every other call is refused until POST /auth/password
 
 
 class CsrfOut(Struct):

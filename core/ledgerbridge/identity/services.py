@@ -28,7 +28,9 @@ async def change_own_password(caller: Caller, current: str, new: str, *, client:
 
     The proof goes through `authenticate`, so guessing the current password here meets the same
     throttle as the sign-in form. Every other session of theirs ends: whoever learnt the old
-    password is signed out everywhere, and the person stays signed in where they changed it.
+    password is signed out everywhere, and the person stays signed in where they changed it. A
+    password someone else chose (`first_passwords`) is proved the same way, and choosing one's own
+    clears that mark.
     """
     require_person(caller, why="Only a signed-in person can change their password, not an API key.")
     assert caller.user_id is not None
@@ -41,6 +43,8 @@ async def change_own_password(caller: Caller, current: str, new: str, *, client:
         raise Invalid("current_password", "is not right", fix="Type your current password again.") from None
     new_hash = await run_hashing(hash_password, new)
     async with write_transaction():
-        await User.update({User.password_hash: new_hash}).where(User.id == caller.user_id)
+        await User.update({User.password_hash: new_hash, User.must_change_password: False}).where(
+            User.id == caller.user_id
+        )
         await close_sessions_of(caller.user_id, keep=caller.session_token)
         await audit.record(caller, "account.password_change", target_type="user", target_id=caller.user_id)

@@ -6,8 +6,8 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
-from ledgerbridge import audit, jobs
-from ledgerbridge.api.errors import Conflict
+from ledgerbridge import audit, books, jobs
+from ledgerbridge.api.errors import Conflict, Invalid
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, insert_pushed
@@ -17,7 +17,18 @@ from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, Custo
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.sync.customer_push import queue_push
-from ledgerbridge.tables import Customer, ExternalLink, Invoice, RecordType, TimeEntry, utcnow
+from ledgerbridge.tables import (
+    Connection,
+    ConnectionStatus,
+    Customer,
+    ExternalLink,
+    Invoice,
+    RecordType,
+    RunKind,
+    SyncRun,
+    TimeEntry,
+    utcnow,
+)
 
 
 async def customers_out(workspace_id: int, rows: list[Customer]) -> list[CustomerOut]:
@@ -199,3 +210,50 @@ async def delete_customer(caller: Caller, *, customer_id: int) -> None:
             (ExternalLink.record_type == RecordType.customer) & (ExternalLink.record_id == customer.id)
         )
         await Customer.delete().where(Customer.id == customer.id)
+
+
+async def resync_customer(caller: Caller, *, customer_id: int) -> SyncRun:
+    """Send this customer to the books connection again (the other connections are read-only).
+
+    It writes to the books, so it needs the export permission and is audited, in the transaction
+    that records the run. A resync already waiting is reused rather than queued twice.
+    """
+    require(caller, Permission.exports_run)
+    ws = caller.workspace_id
+    assert ws is not None
+    await in_workspace(Customer, customer_id, ws, "customer")
+    target = await books.connected_books(ws)
+    async with jobs.transaction() as tx:
+        run = await tx.record(RunKind.export_customer, workspace_id=ws, connection_id=target.id,
+                              params={"customer_id": customer_id}, trigger=caller.trigger, progress_total=1,
+                              dedupe_key=f"export_customer:{target.id}:{customer_id}")
+        await audit.record(caller, "customer.resync", target_type="customer", target_id=customer_id,
+                           after={"connection_id": target.id, "run_id": run.id})
+    return run
+
+
+async def import_chosen_customers(
+    caller: Caller, *, connection_id: int, remote_ids: list[str], kinds: dict[str, str]
+) -> SyncRun:
+    """Import only the provider customers a person ticked on the review page, each as the kind chosen.
+
+    An import links and creates records here from the books, so it needs the export permission (as
+    `POST /connections/{id}/sync` does) and is audited with the run it records.
+    """
+    require(caller, Permission.exports_run)
+    ws = caller.workspace_id
+    assert ws is not None
+    connection = await in_workspace(Connection, connection_id, ws, "connection")
+    if connection.status != ConnectionStatus.connected:
+        raise Conflict(f"The {connection.provider} connection is {connection.status.replace('_', ' ')}, so its "
+                       "customers cannot be read.", fix="Reconnect it under Integrations, then review again.")
+    chosen = list(dict.fromkeys(rid for rid in remote_ids if rid.strip()))
+    if not chosen:
+        raise Invalid("remote_ids", "must name at least one customer", fix="Tick the customers to import.")
+    params = {"remote_ids": chosen, "kinds": {rid: kinds[rid] for rid in chosen if rid in kinds}}
+    async with jobs.transaction() as tx:
+        run = await tx.record(RunKind.import_customers, workspace_id=ws, connection_id=connection_id, params=params,
+                              trigger=caller.trigger, progress_total=1)  # the importer counts steps: customers is one
+        await audit.record(caller, "connection.import_customers", target_type="connection", target_id=connection_id,
+                           after={"customers": len(chosen), "run_id": run.id})
+    return run

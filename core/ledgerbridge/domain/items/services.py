@@ -198,3 +198,38 @@ async def delete_item(caller: Caller, *, item_id: int) -> None:
             (ExternalLink.record_type == RecordType.item) & (ExternalLink.record_id == item.id)
         )
         await Item.delete().where(Item.id == item.id)
+
+
+async def assign_income_accounts(caller: Caller, *, assignments: dict[int, int | None]) -> int:
+    """Set many items' income accounts at once (the mapping page's save and "assign to all unmapped").
+
+    One permission check, one transaction and one audit entry for the whole change: the account an
+    item carries decides where its sales land in the books, so who mapped what is kept. Items of
+    another workspace are refused as not found; only the items whose account changes are written,
+    and each queues its automatic push as a single edit would. Returns how many changed.
+    """
+    require(caller, Permission.records_write)
+    ws = caller.workspace_id
+    assert ws is not None
+    for account_id in {account for account in assignments.values() if account is not None}:
+        await referenced(Account, account_id, ws, "income_account_id", "income account")
+    ids = list(assignments)
+    rows = {row["id"]: row["income_account"] for row in await Item.select(Item.id, Item.income_account).where(
+        (Item.workspace == ws) & Item.id.is_in(ids or [0]))}
+    for item_id in ids:
+        if item_id not in rows:
+            await in_workspace(Item, item_id, ws, "item")  # raises its not-found refusal
+    changed = {item_id: account for item_id, account in assignments.items() if rows[item_id] != account}
+    if not changed:
+        return 0
+    now = utcnow()
+    async with jobs.transaction() as tx:  # the changes, their automatic pushes and the audit entry commit together
+        for item_id, new_account in changed.items():
+            await Item.update({Item.income_account: new_account, Item.updated_at: now}).where(Item.id == item_id)
+            await mark_links_changed(ws, RecordType.item, item_id)
+            await queue_push(tx, ws, RecordType.item, item_id, caller.trigger)
+        await audit.record(caller, "item.income_accounts", target_type="item",
+                           target_id=next(iter(changed)) if len(changed) == 1 else "",
+                           before={"income_accounts": {str(i): rows[i] for i in changed}},
+                           after={"income_accounts": {str(i): a for i, a in changed.items()}})
+    return len(changed)

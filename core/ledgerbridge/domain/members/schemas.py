@@ -26,3 +26,11 @@ class MemberOut(Struct):
 
 class MemberList(Struct):
     items: list[MemberOut]
+
+
+class PasswordResetOut(Struct):
+    """A member's new one-time password, to pass on once: they must change it at first sign-in."""
+
+    user_id: int
+    email: str
+    password: str
