@@ -10,8 +10,11 @@ counted at the sandbox's door, so they are what the provider would see.
 
 What the figures mean:
 * `import_records_per_s`: records / our own processing seconds, i.e. the import's wall time minus
-  the time spent waiting for provider answers and for the rate limiter (both timed in the provider
-  session, `ledgerbridge.provider_waits`).
+  the time it was blocked waiting for a provider page (the rate limiter's wait and the answer, timed
+  by the paged read, `ledgerbridge.provider_waits`). The next page is asked for while the current
+  one is applied, so the provider's answer time (`import_provider_wait_s`, timed in the provider
+  session) and the limiter's (`import_limiter_wait_s`) overlap our processing and are reported
+  apart; `import_blocked_s` is the part of them that did not overlap.
 * `import_fraction_of_ceiling`: the fastest the provider allows for the same pages (its answer time,
   and whole rate windows when the pages need more requests than a minute allows) / wall time.
 * `export_seconds` (wall) and `ideal_export_seconds`, the best schedule the published limits allow
@@ -166,7 +169,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             profiler.dump_stats(args.profile)
     import_seconds = time.perf_counter() - started
     import_waits = provider_waits.totals(key).minus(waits_before)
-    own_seconds = max(1e-9, import_seconds - import_waits.limiter_seconds - import_waits.answer_seconds)
+    # The next page is asked for while this one is applied: only the time the import was blocked
+    # waiting for a page is the provider's; the rest of the wall time is our own processing.
+    own_seconds = max(1e-9, import_seconds - import_waits.blocked_seconds)
     ideal_import = max(import_waits.answer_seconds, _window_seconds(caps.requests_per_minute, import_waits.requests))
     local_customers = await Customer.count().where(Customer.workspace == workspace.id)
     import_figures = {
@@ -178,6 +183,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "import_fraction_of_ceiling": round(ideal_import / import_seconds, 4),
         "import_provider_wait_s": round(import_waits.answer_seconds, 2),
         "import_limiter_wait_s": round(import_waits.limiter_seconds, 2),
+        "import_blocked_s": round(import_waits.blocked_seconds, 2),
         "import_requests": import_waits.requests,
         "import_peak_rss_mb": round(rss.peak, 1),
         "import_seconds": round(import_seconds, 1),
