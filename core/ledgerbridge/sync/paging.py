@@ -27,6 +27,7 @@ T = TypeVar("T")
 # crawl on SQLite, whose every commit waits for the disk.
 APPLY_CHUNK = 100
 GRANT_POLL_SECONDS = 0.002
+GRANT_WAIT_SECONDS = 0.5
 
 
 async def read_pages(connection_id: int, hook: str, *, cursor: str | None = None, ahead: bool = False,
@@ -67,9 +68,13 @@ async def _fetch_ahead(session: connections.ReadSession, hook: str, cursor: str 
     then opens its write transaction, which the database limiter would otherwise wait for."""
     granted = provider_waits.totals(session.limiter_key).granted
     fetch = _fetch(session, hook, cursor, kwargs)
-    # Polled, not an asyncio.Event: the grant may be counted by another worker thread's loop.
-    while not fetch.done() and provider_waits.totals(session.limiter_key).granted == granted:  # noqa: ASYNC110
+    asked = time.perf_counter()
+    # Polled, not an asyncio.Event: the grant may be counted by another worker thread's loop. At most
+    # GRANT_WAIT_SECONDS: a limiter waiting for the next rate window must not hold up our own work.
+    while (not fetch.done() and provider_waits.totals(session.limiter_key).granted == granted  # noqa: ASYNC110
+           and time.perf_counter() - asked < GRANT_WAIT_SECONDS):
         await asyncio.sleep(GRANT_POLL_SECONDS)
+    provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
     return fetch
 
 
