@@ -14,7 +14,9 @@ What the figures mean:
   by the paged read, `ledgerbridge.provider_waits`). The next page is asked for while the current
   one is applied, so the provider's answer time (`import_provider_wait_s`, timed in the provider
   session) and the limiter's (`import_limiter_wait_s`) overlap our processing and are reported
-  apart; `import_blocked_s` is the part of them that did not overlap.
+  apart; `import_blocked_s` is the part of them that did not overlap. On a busy machine wall time
+  says more about the machine than about us: `import_cpu_records_per_s` divides the records by this
+  process's CPU seconds (SQLite's thread included; a PostgreSQL server's are not).
 * `import_fraction_of_ceiling`: the fastest the provider allows for the same pages (its answer time,
   and whole rate windows when the pages need more requests than a minute allows) / wall time.
 * `export_seconds` (wall) and `ideal_export_seconds`, the best schedule the published limits allow
@@ -159,6 +161,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     key = limiter_key(connection)
     waits_before = provider_waits.totals(key)
     profiler = cProfile.Profile() if args.profile else None
+    cpu_started = time.process_time()
     started = time.perf_counter()
     with RssPeak() as rss:
         if profiler is not None:
@@ -168,6 +171,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             profiler.disable()
             profiler.dump_stats(args.profile)
     import_seconds = time.perf_counter() - started
+    import_cpu_seconds = max(1e-9, time.process_time() - cpu_started)
     import_waits = provider_waits.totals(key).minus(waits_before)
     # The next page is asked for while this one is applied: only the time the import was blocked
     # waiting for a page is the provider's; the rest of the wall time is our own processing.
@@ -188,6 +192,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "import_peak_rss_mb": round(rss.peak, 1),
         "import_seconds": round(import_seconds, 1),
         "import_own_seconds": round(own_seconds, 2),
+        # CPU seconds of this process (every thread, SQLite's included; not the sandbox's process,
+        # nor a PostgreSQL server's): our own work whatever else the machine runs meanwhile.
+        "import_cpu_seconds": round(import_cpu_seconds, 2),
+        "import_cpu_records_per_s": round((imported.seen or 0) / import_cpu_seconds, 1),
         "import_state": imported.state,
     }
     if args.import_only:
