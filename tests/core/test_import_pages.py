@@ -134,3 +134,32 @@ async def test_pages_of_items_accounts_and_tax_rates_follow_the_import_rules(any
     assert third.state == RunState.done and third.created == 0
     assert await OutboxEvent.count().where(OutboxEvent.type == "item.archived") == 2  # announced once
     assert await Item.count().where(Item.workspace == workspace.id) == 124  # nothing duplicated
+
+
+async def test_reading_ahead_gives_the_same_pages_and_stops_cleanly(any_database, acme):
+    from contextlib import aclosing
+
+    from ledgerbridge import provider_waits
+    from ledgerbridge.sync.paging import read_pages
+
+    workspace = Workspace(name="Client Co", slug="client-co")
+    await workspace.save()
+    connection = await make_connection(workspace.id)
+    for n in range(250):
+        acme.seed("customer", {"name": f"Paged {n:03d}", "email": f"paged{n}@example.com"})
+
+    async def names(ahead: bool, stop_after: int | None = None) -> list[list[str]]:
+        pages: list[list[str]] = []
+        async with aclosing(read_pages(connection.id, "import_customers", ahead=ahead)) as read:
+            async for page in read:
+                pages.append([record.name for record in page.records])
+                if stop_after is not None and len(pages) == stop_after:
+                    break
+        return pages
+
+    before = provider_waits.totals()
+    plain, ahead = await names(False), await names(True)
+    assert len(plain) >= 3 and ahead == plain
+    assert provider_waits.totals().minus(before).blocked_seconds > 0
+    assert await names(True, stop_after=1) == plain[:1]  # the page asked for ahead is let go
+    assert await names(False) == plain
