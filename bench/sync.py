@@ -197,6 +197,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "import_cpu_seconds": round(import_cpu_seconds, 2),
         "import_cpu_records_per_s": round((imported.seen or 0) / import_cpu_seconds, 1),
         "import_state": imported.state,
+        "import_claims": imported.claims,  # more than 1: the run went back to the queue (waiting) meanwhile
+        "import_error": imported.error,
     }
     if args.import_only:
         sandbox.stop()

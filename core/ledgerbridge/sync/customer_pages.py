@@ -93,9 +93,7 @@ async def _customers_where_lower(connection: Connection, column: str, wanted: se
     LIKE pattern: an underscore in an email is a character, not a wildcard)."""
     rows: list[dict[str, Any]] = []
     for part in _slices(sorted(wanted)):
-        # Folded on both sides by the database: SQLite's lower() folds ASCII only, and a name with
-        # other letters must still equal itself.
-        marks = ", ".join("lower({})" for _ in part)
+        marks = ", ".join("{}" for _ in part)
         rows.extend(await Customer.select(Customer.id, Customer.name, Customer.email).where(
             (Customer.workspace == connection.workspace) & WhereRaw(f"lower({column}) IN ({marks})", *part)
         ))

@@ -119,9 +119,7 @@ async def _unlinked_items_named(connection: Connection, names: set[str]) -> dict
     wanted = sorted(names)
     for start in range(0, len(wanted), ROWS_PER_QUERY):
         part = wanted[start:start + ROWS_PER_QUERY]
-        # Folded on both sides by the database: SQLite's lower() folds ASCII only, and a name with
-        # other letters must still equal itself.
-        marks = ", ".join("lower({})" for _ in part)
+        marks = ", ".join("{}" for _ in part)
         linked_here = ExternalLink.select(ExternalLink.record_id).where(
             (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.item))
         rows = await Item.select(Item.id, Item.name).where(
