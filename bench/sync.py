@@ -3,15 +3,20 @@
     uv run python bench/sync.py --provider quickbooks --customers 50000 --invoices 2000 \
         [--database sqlite|postgres|postgresql://...] [--time-scale 1]
 
-Runs the provider's sandbox in this process (as `serve` does), connects through its consent page,
+Runs the provider's sandbox in a child process (`bench/sandbox_process.py`), connects through its consent page,
 imports every customer, waits for the rate window to clear, exports the invoices as one bulk run,
 polls once with nothing changed, and prints one JSON object last. Requests and 429 answers are
 counted at the sandbox's door, so they are what the provider would see.
 
 What the figures mean:
 * `import_records_per_s`: records / our own processing seconds, i.e. the import's wall time minus
-  the time spent waiting for provider answers and for the rate limiter (both timed in the provider
-  session, `ledgerbridge.provider_waits`).
+  the time it was blocked waiting for a provider page (the rate limiter's wait and the answer, timed
+  by the paged read, `ledgerbridge.provider_waits`). The next page is asked for while the current
+  one is applied, so the provider's answer time (`import_provider_wait_s`, timed in the provider
+  session) and the limiter's (`import_limiter_wait_s`) overlap our processing and are reported
+  apart; `import_blocked_s` is the part of them that did not overlap. On a busy machine wall time
+  says more about the machine than about us: `import_cpu_records_per_s` divides the records by this
+  process's CPU seconds (SQLite's thread included; a PostgreSQL server's are not).
 * `import_fraction_of_ceiling`: the fastest the provider allows for the same pages (its answer time,
   and whole rate windows when the pages need more requests than a minute allows) / wall time.
 * `export_seconds` (wall) and `ideal_export_seconds`, the best schedule the published limits allow
@@ -22,81 +27,62 @@ What the figures mean:
   actually made are scheduled (FreshBooks: its configured limit; `requests_per_invoice` says how
   many each invoice took). `fraction_of_ceiling = ideal_export_seconds / export_seconds`.
 * `requests_per_invoice`, `responses_429`, `idle_poll_requests` (a status poll with nothing changed).
-`--time-scale` speeds the sandbox's clock. A benchmark, not a test.
+`--time-scale` speeds the sandbox's clock; `--import-only` stops after the import; `--profile FILE`
+writes a cProfile of the import phase. A benchmark, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class DoorCounter:
-    """ASGI wrapper counting the provider API requests the sandbox receives, and its 429 answers."""
+class SandboxProcess:
+    """The provider's sandbox in a child process (`bench/sandbox_process.py`), so its memory and
+    its processing are not counted as ours; requests and 429s are counted at its door."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.requests = 0
-        self.throttled = 0
-        self.sandbox = getattr(app, "sandbox", None)
+    def __init__(self, provider: str, base_url: str) -> None:
+        command = [sys.executable, str(ROOT / "bench" / "sandbox_process.py"), provider, base_url]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        started = json.loads(self.process.stdout.readline())
+        self.url: str = started["url"]
+        self.env: dict[str, str] = started["env"]
+        self.http = httpx.Client(base_url=self.url, timeout=None)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(("/_sandbox", "/accountant")):
-            await self.app(scope, receive, send)
-            return
-        self.requests += 1
+    @property
+    def requests(self) -> int:
+        return int(self.http.get("/_bench/door").json()["requests"])
 
-        async def counting_send(message: Any) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 429:
-                self.throttled += 1
-            await send(message)
+    @property
+    def throttled(self) -> int:
+        return int(self.http.get("/_bench/door").json()["throttled"])
 
-        await self.app(scope, receive, counting_send)
+    def seed(self, tenant: str, customers: int) -> None:
+        self.http.post("/_bench/seed", json={"tenant": tenant, "customers": customers}).raise_for_status()
 
-
-def seed_quickbooks(door: DoorCounter, tenant: str, customers: int) -> None:
-    """Create customers inside the sandbox directly: seeding is not what is measured."""
-    service = door.sandbox.service
-    for n in range(customers):
-        service.create(tenant, "Customer", {"DisplayName": f"Bench Customer {n:06d}",
-                                            "PrimaryEmailAddr": {"Address": f"bench{n}@example.com"}})
-
-
-def seed_xero(door: DoorCounter, tenant: str, customers: int) -> None:
-    service = door.sandbox.service
-    org = service.organisation(tenant)
-    for start in range(0, customers, 500):
-        batch = [{"Name": f"Bench Customer {n:06d}", "EmailAddress": f"bench{n}@example.com"}
-                 for n in range(start, min(customers, start + 500))]
-        service.save_contacts(org, batch, "create")
-
-
-def seed_freshbooks(door: DoorCounter, tenant: str, customers: int) -> None:
-    service = door.sandbox.service
-    for n in range(customers):
-        service.create(tenant, "clients", {"organization": f"Bench Customer {n:06d}",
-                                           "email": f"bench{n}@example.com"}, None)
-
-
-# Seeding goes through each sandbox's own Python API (seeding is not what is measured); a provider
-# without a seeder imports its demo data only.
-SEEDERS: dict[str, Callable[[DoorCounter, str, int], None]] = {
-    "quickbooks": seed_quickbooks, "xero": seed_xero, "freshbooks": seed_freshbooks,
-}
+    def stop(self) -> None:
+        self.http.close()
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 class RssPeak:
@@ -130,8 +116,7 @@ class RssPeak:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    import httpx
-    from ledgerbridge import db, demo, jobs, oauth, provider_waits
+    from ledgerbridge import db, jobs, oauth, provider_waits
     from ledgerbridge.cli import migrate_database
     from ledgerbridge.connections import limiter, limiter_key, provider_limits
     from ledgerbridge.identity import memberships
@@ -148,11 +133,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     registry = get_registry()
     caps = registry.provider(args.provider).capabilities
     limits = provider_limits(args.provider)  # what the limiter paces to: the published figures or the settings'
-    doors: list[DoorCounter] = []
-    sandbox = demo.serve_sandbox(args.provider, bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
-                                 base_url=get_settings().base_url,
-                                 wrap=lambda app: doors.append(DoorCounter(app)) or doors[0])
-    door = doors[0]
+    door = sandbox = SandboxProcess(args.provider, get_settings().base_url)
     os.environ.update(sandbox.env)
     get_settings.cache_clear()
     http = httpx.Client(base_url=sandbox.url, timeout=60)
@@ -166,9 +147,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     if len(outcome.tenants) > 1:
         await oauth.choose_tenant(outcome.connection.id, outcome.tenants[0].id, user_id=user.id)
     connection = await Connection.objects().where(Connection.id == outcome.connection.id).first()
-    seeder = SEEDERS.get(args.provider)
-    if seeder is not None and args.customers:
-        seeder(door, connection.tenant_id, args.customers)
+    if args.customers:
+        door.seed(connection.tenant_id, args.customers)
 
     async def run(kind: RunKind, **params: Any) -> SyncRun:
         queued = await jobs.enqueue(kind, workspace_id=workspace.id, connection_id=connection.id, params=params)
@@ -183,14 +163,49 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     # -- import
     key = limiter_key(connection)
     waits_before = provider_waits.totals(key)
+    profiler = cProfile.Profile() if args.profile else None
+    cpu_started = time.process_time()
     started = time.perf_counter()
     with RssPeak() as rss:
+        if profiler is not None:
+            profiler.enable()
         imported = await run(RunKind.import_all)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
     import_seconds = time.perf_counter() - started
+    import_cpu_seconds = max(1e-9, time.process_time() - cpu_started)
     import_waits = provider_waits.totals(key).minus(waits_before)
-    own_seconds = max(1e-9, import_seconds - import_waits.limiter_seconds - import_waits.answer_seconds)
+    # The next page is asked for while this one is applied: only the time the import was blocked
+    # waiting for a page is the provider's; the rest of the wall time is our own processing.
+    own_seconds = max(1e-9, import_seconds - import_waits.blocked_seconds)
     ideal_import = max(import_waits.answer_seconds, _window_seconds(caps.requests_per_minute, import_waits.requests))
     local_customers = await Customer.count().where(Customer.workspace == workspace.id)
+    import_figures = {
+        "provider": args.provider,
+        "database": "sqlite" if args.database == "sqlite" else "postgresql",
+        "customers": local_customers,
+        "import_records_per_s": round((imported.seen or 0) / own_seconds, 1),
+        "import_wall_records_per_s": round((imported.seen or 0) / import_seconds, 1),
+        "import_fraction_of_ceiling": round(ideal_import / import_seconds, 4),
+        "import_provider_wait_s": round(import_waits.answer_seconds, 2),
+        "import_limiter_wait_s": round(import_waits.limiter_seconds, 2),
+        "import_blocked_s": round(import_waits.blocked_seconds, 2),
+        "import_requests": import_waits.requests,
+        "import_peak_rss_mb": round(rss.peak, 1),
+        "import_seconds": round(import_seconds, 1),
+        "import_own_seconds": round(own_seconds, 2),
+        # CPU seconds of this process (every thread, SQLite's included; not the sandbox's process,
+        # nor a PostgreSQL server's): our own work whatever else the machine runs meanwhile.
+        "import_cpu_seconds": round(import_cpu_seconds, 2),
+        "import_cpu_records_per_s": round((imported.seen or 0) / import_cpu_seconds, 1),
+        "import_state": imported.state,
+        "import_claims": imported.claims,  # more than 1: the run went back to the queue (waiting) meanwhile
+        "import_error": imported.error,
+    }
+    if args.import_only:
+        sandbox.stop()
+        return import_figures
     await _window_clear(limiter(), key)  # the export starts from an idle window, as its ideal does
 
     # -- export
@@ -235,20 +250,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
     ceiling = ceiling_per_minute(caps, args.invoices, limits)
     rate = len(set(remote_numbers)) / sandbox_minutes
-    sandbox.server.stop()
-    export_requests = door.requests - requests_before - idle_poll_requests - first_poll_requests
+    total_requests, throttled = door.requests, door.throttled
+    sandbox.stop()
+    export_requests = total_requests - requests_before - idle_poll_requests - first_poll_requests
     return {
-        "provider": args.provider,
-        "database": "sqlite" if args.database == "sqlite" else "postgresql",
-        "customers": local_customers,
+        **import_figures,
         "invoices": args.invoices,
-        "import_records_per_s": round((imported.seen or 0) / own_seconds, 1),
-        "import_wall_records_per_s": round((imported.seen or 0) / import_seconds, 1),
-        "import_fraction_of_ceiling": round(ideal_import / import_seconds, 4),
-        "import_provider_wait_s": round(import_waits.answer_seconds, 2),
-        "import_limiter_wait_s": round(import_waits.limiter_seconds, 2),
-        "import_requests": import_waits.requests,
-        "import_peak_rss_mb": round(rss.peak, 1),
         "export_seconds": round(export_seconds, 2),
         "ideal_export_seconds": round(ideal_export, 4),  # a small batch is milliseconds: keep them
         "export_provider_wait_s": round(export_waits.answer_seconds, 2),
@@ -256,15 +263,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "fraction_of_ceiling": round(ideal_export / export_seconds, 4),
         "export_invoices_per_min": round(rate, 1),  # on the sandbox clock
         "ceiling_invoices_per_min": ceiling,
-        "requests": door.requests,
+        "requests": total_requests,
         "export_requests": export_requests,
         "requests_per_invoice": round(export_requests / max(1, args.invoices), 3),
-        "failed_429": exported.failed if door.throttled else 0,
-        "responses_429": door.throttled,
+        "failed_429": exported.failed if throttled else 0,
+        "responses_429": throttled,
         "duplicates": len(remote_numbers) - len(set(remote_numbers)),
         "lost": len(invoice_ids) - len(set(remote_numbers)),
         "idle_poll_requests": idle_poll_requests,
-        "import_seconds": round(import_seconds, 1),
         "export_failed": exported.failed,
     }
 
@@ -350,6 +356,8 @@ def cli() -> None:
     parser.add_argument("--invoices", type=int, default=2000)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--database", default="sqlite", help="sqlite, postgres (a throwaway server) or a URL")
+    parser.add_argument("--import-only", action="store_true", help="stop after the import")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the import phase (this thread) to FILE")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lb-bench-"))
     os.environ["LEDGERBRIDGE_DATA_DIR"] = str(folder)

@@ -28,11 +28,6 @@ class NoOpenTransaction(RuntimeError):
     """Bulk rows outside a transaction could outlive a change that rolled back."""
 
 
-def _plain(value: Any) -> Any:
-    """Enums as their value: the drivers take `str`, not a `str` subclass they do not know."""
-    return value.value if isinstance(value, Enum) else value
-
-
 def _open_transaction() -> tuple[bool, Any]:
     engine: Any = current_engine()
     transaction = engine.current_transaction.get()
@@ -55,7 +50,8 @@ async def insert_rows(table: type[Table], columns: Sequence[str], rows: Sequence
     ids: list[int] = []
     for start in range(0, len(rows), per_statement):
         part = rows[start:start + per_statement]
-        values = [_plain(value) for row in part for value in row]
+        # Enums as their value: the drivers take `str`, not a `str` subclass they do not know.
+        values = [value.value if isinstance(value, Enum) else value for row in part for value in row]
         statement = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} RETURNING "id"'
         if sqlite:
             marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in part)
@@ -78,7 +74,7 @@ async def update_rows(table: type[Table], columns: Sequence[str], rows: Sequence
         return
     sqlite, connection = _open_transaction()
     name = table._meta.tablename
-    params = [[_plain(value) for value in row] for row in rows]
+    params = [[value.value if isinstance(value, Enum) else value for value in row] for row in rows]
     if sqlite:
         assignments = ", ".join(f'"{column}" = ?' for column in columns)
         await connection.executemany(f'UPDATE "{name}" SET {assignments} WHERE "id" = ?', params)

@@ -78,7 +78,11 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         try:
             async with limiter().slot(self.key, self.limits, cost, defer_after=DEFER_AFTER):
                 granted = time.perf_counter()
+                provider_waits.record_granted(self.key)
                 response = await self.inner.handle_async_request(request)
+                # Timed before the slot is given back: the release waits for the database (on SQLite,
+                # for a write lock an import may hold), which is not the provider's time.
+                provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
         except WindowFull as full:
             provider = get_registry().provider(self.key.split(":", 1)[0]).name
             raise RateLimited(
@@ -87,7 +91,6 @@ class LimitedTransport(httpx.AsyncBaseTransport):
                 fix="Nothing to do: the run waits and goes on by itself when the allowance comes back.",
                 retry_after=full.wait,
             ) from None
-        provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
         metrics.provider_answered(self.key, response.status_code)
         if response.status_code == 429:
             await limiter().cooldown(self.key, retry_after_seconds(response.headers.get("retry-after")))
@@ -156,6 +159,47 @@ async def call(connection_id: int, hook: str, **kwargs: Any) -> Any:
         finally:
             await session.http.aclose()
     raise AssertionError("unreachable")
+
+
+class ReadSession:
+    """One provider session kept open across the calls of a paged read.
+
+    Why: `call` opens a session per call (the connection's rows, its token, its options and a new
+    TCP connection), which a read of 500 pages paid 500 times. A 401 still refreshes the token once
+    and retries that call, as `call` does. Use as `async with ReadSession(connection_id) as read`.
+    """
+
+    def __init__(self, connection_id: int) -> None:
+        self.connection_id = connection_id
+        self.provider = ""
+        self.limiter_key = ""
+        self._session: ProviderSession | None = None
+
+    async def __aenter__(self) -> ReadSession:
+        connection = await load(self.connection_id)
+        self.provider, self.limiter_key = connection.provider, limiter_key(connection)
+        metrics.remember_provider(self.connection_id, self.provider)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.http.aclose()
+            self._session = None
+
+    async def call(self, hook: str, **kwargs: Any) -> Any:
+        """The hook's answer through the open session (opened on first use)."""
+        for attempt in (0, 1):
+            if self._session is None or attempt == 1:
+                if self._session is not None:
+                    await self._session.http.aclose()
+                    self._session = None
+                self._session = await open_session(self.connection_id, force_refresh=attempt == 1)
+            try:
+                return await get_registry().call(self.provider, hook, session=self._session, **kwargs)
+            except AccessTokenExpired:
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
 
 
 async def disconnect(connection_id: int, also: Callable[[], Awaitable[Any]] | None = None) -> Connection:

@@ -64,9 +64,9 @@ def remember_provider(connection_id: int, provider: str) -> None:
     _providers[connection_id] = provider
 
 
-def record(connection_id: int | None, record_type: str, outcome: str) -> None:
+def record(connection_id: int | None, record_type: str, outcome: str, amount: int = 1) -> None:
     provider = _providers.get(connection_id or 0, "unknown")
-    RECORDS.labels(provider, record_type, str(outcome)).inc()
+    RECORDS.labels(provider, record_type, str(outcome)).inc(amount)
 
 
 def job_finished(kind: str, outcome: str, started: datetime | None) -> None:

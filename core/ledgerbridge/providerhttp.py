@@ -10,7 +10,12 @@ identical; each plugin still reads its own provider's error bodies.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+from typing import Any
+
 import httpx
+import msgspec
 
 from ledgerbridge.errors import ProviderError, ProviderUnavailable, UncertainWrite
 
@@ -19,6 +24,23 @@ DEFAULT_RETRY_AFTER = 60.0
 
 #: Failures that happen before any byte of the request reached the provider.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+_JSON = msgspec.json.Decoder(float_hook=Decimal)
+
+
+def read_json(data: bytes | str) -> Any:
+    """A provider's JSON answer with exact decimals (amounts never pass through float).
+
+    msgspec's decoder reads a page of a thousand records several times faster than `json.loads`
+    with `parse_float=Decimal`, which calls back into Python for every number. Whatever it refuses
+    is handed to `json.loads`, so the two accept the same documents and a bad one still raises
+    `ValueError`.
+    """
+    try:
+        return _JSON.decode(data)
+    except msgspec.DecodeError:
+        return json.loads(data, parse_float=Decimal)
 
 
 def possessive(name: str) -> str:

@@ -25,24 +25,22 @@ def _field_names(kind: Any) -> tuple[str, ...] | None:
     return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
 
 
-def _as_data(value: Any) -> Any:
-    """What `dataclasses.asdict` gives, without its deep copies (a third of a bulk import's time):
-    the JSON, and so every stored fingerprint, stays the same."""
-    if isinstance(value, (str, int, float)) or value is None:
-        return value
+def _fields_or_text(value: Any) -> Any:
+    """The JSON encoder's fallback: a dataclass as its fields, anything else it cannot encode as text."""
     names = _field_names(value.__class__)
     if names is not None:
-        return {name: _as_data(getattr(value, name)) for name in names}
-    if isinstance(value, (list, tuple)):
-        return [_as_data(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _as_data(item) for key, item in value.items()}
-    return value
+        return {name: getattr(value, name) for name in names}
+    return str(value)
 
 
 def fingerprint(value: Any) -> str:
-    """A stable hash of what was sent or seen, to tell whether a record changed since."""
-    return hashlib.sha256(json.dumps(_as_data(value), sort_keys=True, default=str).encode()).hexdigest()
+    """A stable hash of what was sent or seen, to tell whether a record changed since.
+
+    The same hash as before (stored fingerprints stay valid: `dataclasses.asdict`, then JSON with
+    sorted keys and `str` for what JSON has no type for), but the C encoder walks the value and
+    calls back only for dataclasses and such values, instead of a Python call per field, which
+    took a third of a bulk import's time."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=_fields_or_text).encode()).hexdigest()
 
 
 async def get_link(connection_id: int, record_type: str, record_id: int) -> ExternalLink | None:

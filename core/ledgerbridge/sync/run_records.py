@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ledgerbridge import metrics
 from ledgerbridge.bulk_rows import insert_rows
 from ledgerbridge.jobs import RunContext
@@ -25,13 +27,12 @@ async def note(ctx: RunContext, record_type: str, record_id: int | None, remote_
 async def note_many(ctx: RunContext, record_type: str, outcomes: list[tuple[int | None, str, str, str]]) -> None:
     """`note` for a whole page of (record_id, remote_id, outcome, message) in one statement; skipped
     records are counted but, as with `note`, not listed on the run. Inside the page's transaction."""
-    rows = []
     now = utcnow()
-    for record_id, remote_id, outcome, message in outcomes:
-        ctx.count("seen")
-        ctx.count(outcome)
-        metrics.record(ctx.run.connection, record_type, outcome)
-        if outcome != "skipped":
-            rows.append((ctx.run.id, record_type, record_id, remote_id, outcome, message, now))
+    rows = [(ctx.run.id, record_type, record_id, remote_id, outcome, message, now)
+            for record_id, remote_id, outcome, message in outcomes if outcome != "skipped"]
+    ctx.count("seen", len(outcomes))
+    for outcome, amount in Counter(outcome for _, _, outcome, _ in outcomes).items():  # not a call per record
+        ctx.count(outcome, amount)
+        metrics.record(ctx.run.connection, record_type, outcome, amount)
     await insert_rows(RunRecord, ["run", "record_type", "record_id", "remote_id", "outcome", "message", "created_at"],
                       rows)

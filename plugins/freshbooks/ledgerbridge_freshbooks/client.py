@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, TypedDict, Unpack
 
@@ -26,7 +25,7 @@ from ledgerbridge.errors import (
     RateLimited,
 )
 from ledgerbridge.provider import AuthorizationServer, ProviderSession
-from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
+from ledgerbridge.providerhttp import read_json, retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
 AUTHORIZE_URL = "https://auth.freshbooks.com/oauth/authorize"
@@ -66,7 +65,7 @@ def endpoints(settings: ProviderSettings) -> Endpoints:
 
 def loads(data: bytes | str) -> Any:
     """JSON with exact decimals (FreshBooks amounts are strings, but percentages may be numbers)."""
-    return json.loads(data, parse_float=Decimal)
+    return read_json(data)
 
 
 def dumps(value: Any) -> bytes:

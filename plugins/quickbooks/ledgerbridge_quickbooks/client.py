@@ -10,10 +10,8 @@ the core's business (FACTS.md QBO 1-7).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
 import httpx
@@ -25,7 +23,7 @@ from ledgerbridge.errors import (
     RateLimited,
 )
 from ledgerbridge.provider import METERED_COST, AuthorizationServer, ProviderSession
-from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
+from ledgerbridge.providerhttp import read_json, retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
 AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
@@ -68,7 +66,7 @@ def dumps(value: Any) -> bytes:
 
 
 def loads(data: bytes | str) -> Any:
-    return json.loads(data, parse_float=Decimal)
+    return read_json(data)
 
 
 def quote(value: str) -> str:

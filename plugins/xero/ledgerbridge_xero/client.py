@@ -13,11 +13,9 @@ the core's business.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -31,7 +29,7 @@ from ledgerbridge.errors import (
     RateLimited,
 )
 from ledgerbridge.provider import AuthorizationServer, ProviderSession
-from ledgerbridge.providerhttp import retry_after_seconds, transport_error, unreadable_answer
+from ledgerbridge.providerhttp import read_json, retry_after_seconds, transport_error, unreadable_answer
 from ledgerbridge.settings import ProviderSettings
 
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
@@ -80,7 +78,7 @@ def dumps(value: Any) -> bytes:
 
 
 def loads(data: bytes | str) -> Any:
-    return json.loads(data, parse_float=Decimal)
+    return read_json(data)
 
 
 def ms_datetime(value: Any) -> datetime | None:

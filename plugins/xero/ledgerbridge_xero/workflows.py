@@ -88,6 +88,11 @@ def _parse_cursor(cursor: str | None) -> tuple[int, datetime | None, datetime | 
     return 1, None, None  # an unknown cursor (older plugin): read everything again
 
 
+# An import reads every contact: the largest page Xero is known to give means a tenth of the requests
+# (and of the 60 a minute) the default size costs.
+CONTACTS_PAGE_SIZE = 1000
+
+
 def _changes_cursor(started: datetime) -> str:
     return f"since:{(started - OVERLAP).isoformat()}"
 
@@ -97,15 +102,20 @@ def _page_cursor(page: int, since: datetime | None, started: datetime) -> str:
 
 
 async def paged(client: XeroClient, tail: str, key: str, cursor: str | None, params: dict[str, str],
-                convert: Callable[[Json], T | None]) -> Page[T]:
-    """One page of a paged collection (Contacts, Invoices), full or modified-since."""
+                convert: Callable[[Json], T | None], page_size: int | None = None) -> Page[T]:
+    """One page of a paged collection (Contacts, Invoices), full or modified-since.
+
+    Without `page_size`, Xero's default (100), its documented size. With it, `pageSize` asks for more
+    (the maximum, 1000 as commonly cited, is UNCONFIRMED: FACTS Xero 4); the pages are counted from
+    the answer's `pagination`, so a provider that caps the size lower only means more pages."""
     page, since, started = _parse_cursor(cursor)
-    # No pageSize: Xero's default (100) is its documented size, and the maximum is UNCONFIRMED (FACTS Xero 4).
-    answer = await client.send("GET", tail, params={**params, "page": str(page)}, since=since)
+    asked = {**params, "page": str(page), **({"pageSize": str(page_size)} if page_size else {})}
+    answer = await client.send("GET", tail, params=asked, since=since)
     started = started or answer.server_time
     rows = [row for row in answer.body.get(key) or [] if isinstance(row, dict)]
     records = [record for row in rows if (record := convert(row)) is not None]
     pagination = answer.body.get("pagination") or {}
+    # Without pagination in the answer: a page as full as the default size may have a next one.
     count = int(pagination.get("pageCount") or (page + 1 if len(rows) >= PAGE_SIZE else page))
     if page < count:
         return Page(records, next_cursor=_page_cursor(page + 1, since, started))
@@ -121,7 +131,8 @@ async def import_customers(client: XeroClient, cursor: str | None) -> Page[Remot
     def convert(row: Json) -> RemoteCustomer | None:
         return mapping.remote_customer(row) if mapping.is_customer(row) else None
 
-    return await paged(client, "Contacts", "Contacts", cursor, {"includeArchived": "true"}, convert)
+    return await paged(client, "Contacts", "Contacts", cursor, {"includeArchived": "true"}, convert,
+                       page_size=CONTACTS_PAGE_SIZE)
 
 
 async def import_items(client: XeroClient, cursor: str | None) -> Page[RemoteItem]:

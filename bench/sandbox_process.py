@@ -1,0 +1,130 @@
+"""A provider sandbox in its own process, for `bench/sync.py`.
+
+Why a process: a real provider runs on other machines. Served from a thread of the benchmark's own
+process, the sandbox held every seeded record in the memory the benchmark reports as ours (50,000
+customers' worth), and it took the interpreter lock from our import while answering, so its time
+and ours could not be told apart. Here it has its own interpreter and memory, as a provider would.
+
+    python bench/sandbox_process.py PROVIDER BASE_URL
+
+prints one JSON line (`url`, `env`: the settings that point the provider at it), then serves until
+its standard input closes. Besides the sandbox's own routes it answers `GET /_bench/door` (requests
+and 429 answers counted at its door) and `POST /_bench/seed {"tenant", "customers"}` (customers
+created through the sandbox's Python API: seeding is not what the benchmark measures).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+class DoorCounter:
+    """ASGI wrapper counting the provider API requests the sandbox receives and its 429 answers; it
+    also serves the benchmark's two routes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests = 0
+        self.throttled = 0
+        self.sandbox = getattr(app, "sandbox", None)
+        self.provider = ""
+
+    async def _answer(self, send: Any, body: Any) -> None:
+        data = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/_bench/door":
+            await self._answer(send, {"requests": self.requests, "throttled": self.throttled})
+            return
+        if scope["type"] == "http" and scope["path"] == "/_bench/seed":
+            raw = b""
+            while True:
+                message = await receive()
+                raw += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            asked = json.loads(raw)
+            seeder = SEEDERS.get(self.provider)  # a provider without one imports its demo data only
+            if seeder is not None:
+                seeder(self, str(asked["tenant"]), int(asked["customers"]))
+            await self._answer(send, {"seeded": asked["customers"] if seeder else 0})
+            return
+        if scope["type"] != "http" or scope["path"].startswith(("/_sandbox", "/accountant")):
+            await self.app(scope, receive, send)
+            return
+        self.requests += 1
+
+        async def counting_send(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                self.throttled += 1
+            await send(message)
+
+        await self.app(scope, receive, counting_send)
+
+
+def seed_quickbooks(door: DoorCounter, tenant: str, customers: int) -> None:
+    """One customer through the sandbox's create, then copies of its stored record with their own
+    ids, names and emails: the create checks a name against every customer, which made 50,000
+    take most of an hour."""
+    service = door.sandbox.service
+    first = service.create(tenant, "Customer", {"DisplayName": "Bench Customer 000000",
+                                                "PrimaryEmailAddr": {"Address": "bench0@example.com"}})
+    company = service.company(tenant)
+    with company.locked():
+        template = company.get("Customer", str(first["Id"]))
+        for n in range(1, customers):
+            record = copy.deepcopy(template)
+            name = f"Bench Customer {n:06d}"
+            record.update(Id=company.allocate_id(), DisplayName=name, FullyQualifiedName=name, PrintOnCheckName=name,
+                          PrimaryEmailAddr={"Address": f"bench{n}@example.com"})
+            company.put("Customer", record)
+
+
+def seed_xero(door: DoorCounter, tenant: str, customers: int) -> None:
+    service = door.sandbox.service
+    org = service.organisation(tenant)
+    for start in range(0, customers, 500):
+        batch = [{"Name": f"Bench Customer {n:06d}", "EmailAddress": f"bench{n}@example.com"}
+                 for n in range(start, min(customers, start + 500))]
+        service.save_contacts(org, batch, "create")
+
+
+def seed_freshbooks(door: DoorCounter, tenant: str, customers: int) -> None:
+    service = door.sandbox.service
+    for n in range(customers):
+        service.create(tenant, "clients", {"organization": f"Bench Customer {n:06d}",
+                                           "email": f"bench{n}@example.com"}, None)
+
+
+SEEDERS: dict[str, Callable[[DoorCounter, str, int], None]] = {
+    "quickbooks": seed_quickbooks, "xero": seed_xero, "freshbooks": seed_freshbooks,
+}
+
+
+def main() -> None:
+    from ledgerbridge import demo
+
+    provider, base_url = sys.argv[1], sys.argv[2]
+    doors: list[DoorCounter] = []
+
+    def wrap(app: Any) -> DoorCounter:
+        doors.append(DoorCounter(app))
+        doors[0].provider = provider
+        return doors[0]
+
+    sandbox = demo.serve_sandbox(provider, bind_host="127.0.0.1", public_host="127.0.0.1", port=0,
+                                 base_url=base_url, wrap=wrap)
+    print(json.dumps({"url": sandbox.url, "env": sandbox.env}), flush=True)
+    sys.stdin.read()  # until the benchmark closes it (or ends)
+    sandbox.server.stop()
+
+
+if __name__ == "__main__":
+    main()
