@@ -6,10 +6,10 @@ run:
 	@scripts/bootstrap.sh
 	@uv run --no-sync ledgerbridge serve
 
-# Tests run on every core (pytest-xdist); `make test-long` adds the fault soak and every provider's bench run.
+# Tests run on every core (pytest-xdist, a test file per worker at a time); `make test-long` adds the fault soak and every provider's bench run.
 test:
 	@scripts/bootstrap.sh --test
-	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run --no-sync pytest -q -n auto --durations=30 $(PYTEST_ARGS)
+	@LEDGERBRIDGE_PROVIDER_SPECS=$${LEDGERBRIDGE_PROVIDER_SPECS:-$(CURDIR)/../shared/providers} uv run --no-sync pytest -q -n auto --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 test-long:
 	@$(MAKE) --no-print-directory test PYTEST_ARGS=--long

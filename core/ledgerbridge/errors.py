@@ -156,6 +156,10 @@ REASONS: dict[str, Reason] = {
     ),
     "bad_credentials": Reason("The email or password is wrong.", "Check them and try again.", status=401),
     "forbidden": Reason("Your role does not allow this.", "Ask an owner of the workspace.", status=403),
+    "sign_in_refused": Reason(
+        "Signing in with that account did not go through.",
+        "Read the reason on the sign-in page; sign in with your password, or ask an owner for an invitation.",
+    ),
     "password_change_required": Reason(
         "Choose your own password before anything else.", "Change it at /account/password or POST /auth/password.",
         status=403,

@@ -70,3 +70,4 @@ async def finalized_invoice(client: AsyncTestClient[Any], customer_id: int, **va
     response = await client.post(f"/api/v1/invoices/{invoice['id']}/finalize")
     assert response.status_code == 200, response.text
     return response.json()
+

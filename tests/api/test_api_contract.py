@@ -43,6 +43,8 @@ from tests.conftest import Tenant, make_connection, make_tenant
 
 API_PREFIX = "/api/v1/"
 MODES = ("owner", "api_key")
+# The closing checks count the cases this process ran: under pytest-xdist, `make test` runs
+# `--dist loadfile`, so the whole module goes to one worker.
 # Small per operation, spread over every operation: the total per run is asserted below.
 EXAMPLES_PER_OPERATION = 15
 SEED = 14_05
