@@ -27,6 +27,7 @@ import pytest_asyncio
 import schemathesis
 from hypothesis import HealthCheck, settings
 from ledgerbridge_testing import databases
+from ledgerbridge_testing.sandbox.server import answer_lifespan
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from schemathesis.checks import not_a_server_error
@@ -124,13 +125,8 @@ def _without_lifespan(app: Litestar) -> Any:
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         await app(scope, receive, send)
 
     return asgi

@@ -14,20 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ledgerbridge_testing.servers import free_port
 
 from tests.conftest import Tenant, make_tenant, open_database
 from tests.web.test_journey import check_page
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    from ledgerbridge.asgi_thread import bind
-
-    sock = bind("127.0.0.1", 0)
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
 
 
 async def _owner(url: str, monkeypatch: pytest.MonkeyPatch) -> Tenant:
@@ -44,7 +36,7 @@ def demo_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
 
     for name in ("CLIENT_ID", "CLIENT_SECRET", "DISCOVERY_URL"):
         monkeypatch.delenv(f"LEDGERBRIDGE_OIDC_INTUIT_{name}", raising=False)
-    port = _free_port()  # our URL must be known first: the sign-in comes back to it
+    port = free_port()  # our URL must be known first: the sign-in comes back to it
     base = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("LEDGERBRIDGE_BROKER_URL", "")
     monkeypatch.setenv("LEDGERBRIDGE_BASE_URL", base)

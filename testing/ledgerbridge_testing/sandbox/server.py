@@ -26,6 +26,17 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         server.stop()
 
 
+async def answer_lifespan(receive: Any, send: Any) -> None:
+    """Answer an ASGI server's lifespan messages for an app that has nothing to start or stop."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 class AppSwitch:
     """One server for a whole test session, dispatching to whichever sandbox app is installed now.
 
@@ -41,13 +52,8 @@ class AppSwitch:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         if self.app is None:
             raise RuntimeError("no sandbox app installed")
         await self.app(scope, receive, send)
