@@ -32,6 +32,7 @@ from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import User
 
 MIN_PASSWORD_LENGTH = 8
+NO_PASSWORD = "!"  # the stored hash of an account without a password (joined through an issuer): nothing matches it
 HASHING_THREADS = 2
 HASHING_QUEUE = 16  # sign-ins waiting for a thread beyond this are refused at once
 
@@ -74,6 +75,11 @@ def _hasher() -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
+
+
+def has_password(password_hash: str) -> bool:
+    """Whether the account can sign in with a password at all (`NO_PASSWORD` is not a hash)."""
+    return bool(password_hash) and password_hash != NO_PASSWORD
 
 
 def check_password_rules(password: str, field_name: str = "password") -> None:
