@@ -179,6 +179,36 @@ async def test_a_success_clears_the_failures(
 # --------------------------------------------------------------------------- API keys
 
 
+async def test_an_api_call_is_answered_while_another_writer_holds_sqlites_lock(
+    app: Litestar, tenant: Tenant, database: str
+) -> None:
+    """A key's first call in a minute records when it was used; that write waits for SQLite's one
+    write lock (a burst of sign-ins holds it for seconds), and the answer must not wait with it."""
+    import asyncio
+    import sqlite3
+
+    from ledgerbridge.tables import ApiKey
+
+    writer = sqlite3.connect(database.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # someone else writing: the lock is theirs until they commit
+    try:
+        async with AsyncTestClient(app=app) as script:
+            call = asyncio.ensure_future(script.get("/api/v1/customers", headers=tenant.headers))
+            # Only a bound for the failure, not a measurement: waiting for the lock would take SQLite's
+            # busy timeout (30 s), and the answer comes back while the lock is still held.
+            done, _ = await asyncio.wait({call}, timeout=10)
+            assert call in done, "the API call waited for the write lock"
+            assert call.result().status_code == 200
+            assert (await ApiKey.select(ApiKey.last_used_at).where(ApiKey.prefix == tenant.api_key_prefix)
+                    .first())["last_used_at"] is None  # the touch is still waiting for the lock
+            writer.execute("COMMIT")
+            await api_keys.settle_touches()
+    finally:
+        writer.close()
+    row = await ApiKey.select(ApiKey.last_used_at).where(ApiKey.prefix == tenant.api_key_prefix).first()
+    assert row["last_used_at"] is not None
+
+
 async def test_api_key_in_either_header(app: Litestar, tenant: Tenant) -> None:
     from ledgerbridge.tables import ApiKey
 
@@ -193,6 +223,7 @@ async def test_api_key_in_either_header(app: Litestar, tenant: Tenant) -> None:
     async with AsyncTestClient(app=app) as script:
         script.headers["X-API-Key"] = tenant.api_key
         assert (await script.get("/api/v1/customers")).status_code == 200
+    await api_keys.settle_touches()  # the last-used time is written after the answer
     row = await ApiKey.objects().where(ApiKey.prefix == tenant.api_key_prefix).first()
     assert row.last_used_at is not None
     assert row.key_hash == hashlib.sha256(tenant.api_key.encode()).hexdigest()
