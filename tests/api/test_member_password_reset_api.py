@@ -18,7 +18,9 @@ MEMBER = "member@example.com"
 MEMBER_PASSWORD = "member password"
 
 
-async def test_an_owner_resets_a_member_once_and_the_member_must_choose_their_own(app: Litestar, tenant: Tenant) -> None:
+async def test_an_owner_resets_a_member_once_and_the_member_must_choose_their_own(
+    app: Litestar, tenant: Tenant
+) -> None:
     owner, csrf = await signed_in_owner(app, tenant)
     member_browser: AsyncTestClient[Any] = AsyncTestClient(app=app)
     await member_browser.__aenter__()
