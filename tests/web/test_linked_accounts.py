@@ -163,3 +163,32 @@ async def test_the_rules_hold_in_the_service_for_api_keys_and_a_second_tab(
     assert methods.has_password and methods.ways == 2 and methods.can_unlink
     await linked_accounts.unlink(me, link.id)
     assert (await linked_accounts.sign_in_methods(me)).accounts == ()
+
+
+async def test_the_json_routes_call_the_same_rules(app: Any, tenant: Tenant, intuit: Intuit) -> None:
+    browser, _ = await _joined_with_intuit(app, tenant)
+    try:
+        token = (await browser.get("/auth/csrf")).json()
+        csrf = {token["header"]: token["csrf_token"]}
+        methods = (await browser.get("/auth/sign-in-methods")).json()
+        assert (methods["has_password"], methods["can_unlink"]) == (False, False)
+        [link] = methods["linked_accounts"]
+        assert (link["issuer_name"], link["email"]) == ("Intuit", "ada@example.com") and link["last_used_at"]
+
+        refused = await browser.delete(f"/auth/linked-accounts/{link['id']}", headers=csrf)
+        assert refused.status_code == 409 and "Set a password" in refused.json()["fix"]
+        assert (await browser.post("/auth/password/first", json={"new_password": NEW_PASSWORD},
+                                   headers=csrf)).status_code == 204
+        again = await browser.post("/auth/password/first", json={"new_password": "another choice"}, headers=csrf)
+        assert again.status_code == 409
+        unlinked = await browser.delete(f"/auth/linked-accounts/{link['id']}", headers=csrf)
+        assert unlinked.status_code == 200 and unlinked.json()["id"] == link["id"]
+        assert (await browser.get("/auth/sign-in-methods")).json() == {
+            "has_password": True, "can_unlink": False, "linked_accounts": []}
+        assert (await browser.delete(f"/auth/linked-accounts/{link['id']}", headers=csrf)).status_code == 404
+    finally:
+        await browser.__aexit__(None, None, None)
+    async with AsyncTestClient(app=app) as script:  # an API key is refused every one of them
+        script.headers.update(tenant.headers)
+        assert (await script.get("/auth/sign-in-methods")).status_code == 403
+        assert (await script.post("/auth/password/first", json={"new_password": NEW_PASSWORD})).status_code == 403
