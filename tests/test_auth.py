@@ -209,6 +209,32 @@ async def test_an_api_call_is_answered_while_another_writer_holds_sqlites_lock(
     assert row["last_used_at"] is not None
 
 
+async def test_no_password_is_hashed_on_the_event_loop_not_even_the_first_unknown_emails(
+    database: str, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown email is checked against a dummy hash, made once: on the event loop that one argon2
+    hash stalled every request in flight at a burst's first unknown email."""
+    import threading
+
+    from argon2 import PasswordHasher, profiles
+
+    hashed_on: list[int] = []
+
+    class Recording(PasswordHasher):  # argon2's own hasher, noting which thread each hash runs on
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            hashed_on.append(threading.get_ident())
+            return super().hash(password, salt=salt)
+
+    monkeypatch.setitem(passwords._HASHERS, "fast", Recording.from_parameters(profiles.CHEAPEST))
+    passwords._dummy_hash.cache_clear()
+    try:
+        with pytest.raises(errors.BadCredentials):
+            await passwords.authenticate("nobody@example.com", "a guess", client="203.0.113.9")
+    finally:
+        passwords._dummy_hash.cache_clear()
+    assert hashed_on and threading.get_ident() not in hashed_on
+
+
 async def test_api_key_in_either_header(app: Litestar, tenant: Tenant) -> None:
     from ledgerbridge.tables import ApiKey
 
