@@ -192,3 +192,32 @@ async def test_the_json_routes_call_the_same_rules(app: Any, tenant: Tenant, int
         script.headers.update(tenant.headers)
         assert (await script.get("/auth/sign-in-methods")).status_code == 403
         assert (await script.post("/auth/password/first", json={"new_password": NEW_PASSWORD})).status_code == 403
+
+
+async def test_the_last_way_in_holds_on_both_databases(any_database: str) -> None:
+    """Linked by a real first sign-in (`account_for`), on SQLite and PostgreSQL: two links, no password;
+    the first unlinks, the last does not until a password is set. Links made before names were kept
+    show the issuer's host."""
+    from ledgerbridge.identity.memberships import create_admin
+    from ledgerbridge.identity.oidc_accounts import IssuerAccount, account_for
+    from ledgerbridge.settings import SignInIssuer
+
+    user, _ = await create_admin("kim@example.com", "correct horse battery", "Kim's")
+    await User.update({User.password_hash: NO_PASSWORD}).where(User.id == user.id)
+    for key, name, url in (("custom", "Northwind SSO", "https://sso.example"), ("intuit", "Intuit", "https://i.example")):
+        issuer = SignInIssuer(key=key, name=name, discovery_url="", client_id="lb", client_secret="", issuer=url,
+                              scopes=("openid",))
+        await account_for(issuer, IssuerAccount(url, "s-1", "kim@example.com", True))
+    await OidcIdentity.update({OidcIdentity.issuer_name: ""}).where(OidcIdentity.issuer == "https://sso.example")
+    me = await session_caller(await open_session(user.id))
+    assert me is not None
+    methods = await linked_accounts.sign_in_methods(me)
+    assert [a.issuer_name for a in methods.accounts] == ["sso.example", "Intuit"] and methods.can_unlink
+    first, last = methods.accounts
+    await linked_accounts.unlink(me, first.id)
+    with pytest.raises(Conflict, match="Your Intuit account is your only way to sign in"):
+        await linked_accounts.unlink(me, last.id)
+    await linked_accounts.set_first_password(me, NEW_PASSWORD)
+    await linked_accounts.unlink(me, last.id)
+    assert await OidcIdentity.count().where(OidcIdentity.user == user.id) == 0
+    assert await AuditEntry.count().where(AuditEntry.action == "account.sign_in_unlinked") == 2

@@ -76,7 +76,8 @@ def _mine(caller: Caller) -> int:
 
 async def _methods(user_id: int) -> SignInMethods:
     user = await User.select(User.password_hash).where(User.id == user_id).first()
-    rows = await OidcIdentity.objects().where(OidcIdentity.user == user_id).order_by(OidcIdentity.created_at)
+    rows = await OidcIdentity.objects().where(OidcIdentity.user == user_id).order_by(
+        OidcIdentity.created_at, OidcIdentity.id)
     return SignInMethods(has_password=user is not None and has_password(user["password_hash"]),
                          accounts=tuple(_account(row) for row in rows))
 
