@@ -51,6 +51,7 @@ def test_someone_who_joined_with_intuit_sets_a_password_then_unlinks_intuit(
     # From the header: the password page says there is none yet and leads to Ways to sign in.
     page.click("a.who")
     page.wait_for_selector("#no-password")
+    check_page(page, "00-password-page-without-a-password")
     page.click("#no-password a:text-is('Set a password under Ways to sign in')")
     page.wait_for_selector("h1:text-is('Ways to sign in')")
     assert page.locator("#linked-accounts td:text-is('Intuit')").count() == 1
