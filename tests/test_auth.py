@@ -179,6 +179,62 @@ async def test_a_success_clears_the_failures(
 # --------------------------------------------------------------------------- API keys
 
 
+async def test_an_api_call_is_answered_while_another_writer_holds_sqlites_lock(
+    app: Litestar, tenant: Tenant, database: str
+) -> None:
+    """A key's first call in a minute records when it was used; that write waits for SQLite's one
+    write lock (a burst of sign-ins holds it for seconds), and the answer must not wait with it."""
+    import asyncio
+    import sqlite3
+
+    from ledgerbridge.tables import ApiKey
+
+    writer = sqlite3.connect(database.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # someone else writing: the lock is theirs until they commit
+    try:
+        async with AsyncTestClient(app=app) as script:
+            call = asyncio.ensure_future(script.get("/api/v1/customers", headers=tenant.headers))
+            # Only a bound for the failure, not a measurement: waiting for the lock would take SQLite's
+            # busy timeout (30 s), and the answer comes back while the lock is still held.
+            done, _ = await asyncio.wait({call}, timeout=10)
+            assert call in done, "the API call waited for the write lock"
+            assert call.result().status_code == 200
+            assert (await ApiKey.select(ApiKey.last_used_at).where(ApiKey.prefix == tenant.api_key_prefix)
+                    .first())["last_used_at"] is None  # the touch is still waiting for the lock
+            writer.execute("COMMIT")
+            await api_keys.settle_touches()
+    finally:
+        writer.close()
+    row = await ApiKey.select(ApiKey.last_used_at).where(ApiKey.prefix == tenant.api_key_prefix).first()
+    assert row["last_used_at"] is not None
+
+
+async def test_no_password_is_hashed_on_the_event_loop_not_even_the_first_unknown_emails(
+    database: str, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown email is checked against a dummy hash, made once: on the event loop that one argon2
+    hash stalled every request in flight at a burst's first unknown email."""
+    import threading
+
+    from argon2 import PasswordHasher, profiles
+
+    hashed_on: list[int] = []
+
+    class Recording(PasswordHasher):  # argon2's own hasher, noting which thread each hash runs on
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            hashed_on.append(threading.get_ident())
+            return super().hash(password, salt=salt)
+
+    monkeypatch.setitem(passwords._HASHERS, "fast", Recording.from_parameters(profiles.CHEAPEST))
+    passwords._dummy_hash.cache_clear()
+    try:
+        with pytest.raises(errors.BadCredentials):
+            await passwords.authenticate("nobody@example.com", "a guess", client="203.0.113.9")
+    finally:
+        passwords._dummy_hash.cache_clear()
+    assert hashed_on and threading.get_ident() not in hashed_on
+
+
 async def test_api_key_in_either_header(app: Litestar, tenant: Tenant) -> None:
     from ledgerbridge.tables import ApiKey
 
@@ -193,6 +249,7 @@ async def test_api_key_in_either_header(app: Litestar, tenant: Tenant) -> None:
     async with AsyncTestClient(app=app) as script:
         script.headers["X-API-Key"] = tenant.api_key
         assert (await script.get("/api/v1/customers")).status_code == 200
+    await api_keys.settle_touches()  # the last-used time is written after the answer
     row = await ApiKey.objects().where(ApiKey.prefix == tenant.api_key_prefix).first()
     assert row.last_used_at is not None
     assert row.key_hash == hashlib.sha256(tenant.api_key.encode()).hexdigest()

@@ -42,6 +42,7 @@ from ledgerbridge.api.schemas import ErrorOut, FieldErrorOut
 from ledgerbridge.apidocs import LocalSwaggerPlugin
 from ledgerbridge.errors import REASONS, LedgerBridgeError
 from ledgerbridge.health import health_handler
+from ledgerbridge.identity.api_keys import settle_touches
 from ledgerbridge.identity.controllers import AuthController
 from ledgerbridge.identity.guards import permitted
 from ledgerbridge.identity.middleware import middleware
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         template_config=_template_config(registry),
         state=State({"settings": settings}),
         lifespan=[_runtime] if background else [],
+        on_shutdown=[settle_touches],  # an API key's last-used time still in flight lands before exit
         debug=False,
         logging_config=None,  # `ledgerbridge.logs` configures logging once per process; Litestar's would replace it
     )

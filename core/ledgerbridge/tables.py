@@ -670,6 +670,8 @@ class OidcIdentity(Table, tablename="oidc_identity"):
     email = Varchar(length=254, default="")  # as the issuer last gave it
     created_at = Timestamptz()
     last_used_at = Timestamptz(null=True, default=None)
+    # What the sign-in button calls the issuer ("Intuit"), kept at each sign-in for the account page (0020).
+    issuer_name = Varchar(length=200, default="")
 
 
 TABLES: list[type[Table]] = [

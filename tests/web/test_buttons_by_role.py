@@ -27,6 +27,7 @@ from ledgerbridge.tables import (
     ExternalLink,
     Membership,
     Notice,
+    OidcIdentity,
     RecordType,
     Role,
     RunKind,
@@ -116,6 +117,9 @@ async def stock(tenant: Tenant) -> dict[str, Any]:
     endpoint = await endpoints.create_endpoint(owner, data=EndpointIn(url="https://app.example.com/hook"))
     await Notice(workspace=ws, user=None, kind="exports_failing", subject="Exports keep failing",
                  created_at=utcnow()).save()
+    # The owner also signs in with an issuer: their account page offers to unlink it.
+    await OidcIdentity(user=tenant.owner_id, issuer="https://id.example.com", subject="owner-1",
+                       email=tenant.owner_email, issuer_name="Example ID", created_at=utcnow()).save()
     return {"books": books.id, "second": second.id, "customer": customer.id, "draft": draft, "sent": sent,
             "active": active.id, "failed": failed.id, "endpoint": endpoint.endpoint.id}
 
@@ -126,7 +130,7 @@ PAGES = (
     "/time-entries", "/invoices", "/invoices/{draft}", "/invoices/{sent}", "/invoices/{sent}/live",
     "/sync-history", "/sync-history?state=failed", "/sync-history/{active}", "/sync-history/{active}/live",
     "/sync-history/{failed}", "/issues", "/workspace/settings", "/webhooks", "/webhooks/{endpoint}", "/audit",
-    "/workspaces", "/account/password",
+    "/workspaces", "/account/password", "/account/sign-in",
 )
 
 

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ledgerbridge import cli
-from ledgerbridge.identity.memberships import create_admin
+from ledgerbridge.identity.memberships import COMMAND_LINE_RESET, create_admin
 from ledgerbridge.tables import AuditEntry, Membership, Role, User
 from litestar.testing import AsyncTestClient
 
@@ -149,11 +149,22 @@ async def test_the_cli_reset_and_a_generated_first_owner_must_change_but_a_confi
 
     user, _ = await create_admin("boss@example.com", "typed by the boss", "Boss Co")
     assert user.must_change_password is False  # a new owner made with the CLI typed their own
+    other = await make_tenant("other@example.com", "Other Co")
+    await Membership(user=user.id, workspace=other.workspace_id, role=Role.member).save()
     await create_admin("boss@example.com", "typed by someone", "Boss Co", reset_password=True,
                        must_change_password=True)  # what `createadmin --reset-password` does
     assert (await User.select(User.must_change_password).where(User.id == user.id).first())[
         "must_change_password"
     ] is True
+    # One entry in each workspace of theirs, so every owner of theirs sees it; none names a password.
+    entries = await AuditEntry.select().where(AuditEntry.action == "member.password_reset").order_by(
+        AuditEntry.workspace)
+    boss_co = (await Membership.select(Membership.workspace).where(
+        (Membership.user == user.id) & (Membership.workspace != other.workspace_id)).first())["workspace"]
+    assert sorted(entry["workspace"] for entry in entries) == sorted([boss_co, other.workspace_id])
+    assert {(entry["actor"], entry["actor_user"], entry["target_id"]) for entry in entries} == {
+        (COMMAND_LINE_RESET, None, str(user.id))}
+    assert all("typed by someone" not in str(entry["after"]) for entry in entries)
 
 
 def test_the_cli_reset_marks_the_password_to_change(tmp_path: Any) -> None:
@@ -175,11 +186,22 @@ def test_the_cli_reset_marks_the_password_to_change(tmp_path: Any) -> None:
             return connection.execute(
                 "SELECT must_change_password FROM lb_user WHERE email = 'boss@example.com'").fetchone()[0]
 
+    def entries() -> list[tuple[str, int | None, str, str]]:
+        with sqlite3.connect(database) as connection:
+            return connection.execute("SELECT actor, actor_user, target_type, after || before FROM audit_entry "
+                                      "WHERE action = 'member.password_reset'").fetchall()
+
     made = subprocess.run([*command, "--password", "typed by the boss"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert made.returncode == 0, made.stderr[-2000:]
     assert flag() == 0
+    assert entries() == []  # making an owner is not a reset
     reset = subprocess.run([*command, "--password", "read out on the phone", "--reset-password"], env=env,
                            capture_output=True, text=True, timeout=120)
     assert reset.returncode == 0, reset.stderr[-2000:]
     assert flag() == 1
+    # Audited by the command line, in the person's workspace; the password is in no entry and no output.
+    [(actor, actor_user, target_type, after)] = entries()
+    assert actor == "command line (ledgerbridge createadmin --reset-password)" and actor_user is None
+    assert target_type == "user" and '"must_change_at_sign_in": true' in after
+    assert "read out on the phone" not in after + reset.stdout + reset.stderr

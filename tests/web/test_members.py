@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+from ledgerbridge.api.errors import Conflict
+from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.tables import Membership, Role
+from ledgerbridge_web.common import failed
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import OWNER_PASSWORD, Tenant, make_tenant
@@ -147,3 +151,14 @@ async def test_an_owner_changes_a_role_and_removes_a_member_after_confirming(
     assert await _role_of(tenant, "bob@example.com") is None
     assert "bob@example.com" not in await ui.get("/workspace/settings")
     await ui.get(f"/workspace/members/{bob}/remove", status=404)
+
+
+def test_failed_sends_a_refusal_back_to_the_page_but_lets_a_refused_role_through() -> None:
+    """The fold behind every page action's single `except LedgerBridgeError` clause: a conflict goes back
+    to the page with its message and fix; `Forbidden` is raised again, for the core to answer 403."""
+    refused = Forbidden("Only owners of this workspace can do this.", fix="Ask an owner.")
+    with pytest.raises(Forbidden) as raised:
+        failed("/workspace/settings", refused)
+    assert raised.value is refused
+    back = failed("/workspace/settings", Conflict("This is the workspace's last owner.", fix="Make another one."))
+    assert back.status_code == 303 and back.url == "/workspace/settings"

@@ -119,7 +119,14 @@ def see_other(path: str, *, notice: str | None = None, error: str | None = None,
 
 
 def failed(path: str, exc: LedgerBridgeError) -> Redirect:
-    """Back to the page the action came from, with the reason and how to fix it."""
+    """Back to the page the action came from, with the reason and how to fix it.
+
+    A `Forbidden` is raised again instead: a refused role is answered 403 with the service's words
+    by the core's error handling, never turned into a flash message on a page the person may not
+    use. So a handler writes one clause, `except LedgerBridgeError as exc: return failed(path, exc)`.
+    """
+    if isinstance(exc, Forbidden):
+        raise exc
     return see_other(path, error=exc.message, fix=exc.fix)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from ledgerbridge.domain.customers import services as customers_services
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.sync.review import REVIEW_LIMIT, CustomerCandidate, CustomerReview, review_customers
 from ledgerbridge.tables import Connection, ConnectionStatus
@@ -140,8 +139,6 @@ async def import_selected(request: AnyRequest, connection_id: FromPath[int]) -> 
     try:
         run = await customers_services.import_chosen_customers(me, connection_id=connection_id,
                                                                remote_ids=remote_ids, kinds=kinds)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(back, exc)
     plural = "s" if len(remote_ids) != 1 else ""

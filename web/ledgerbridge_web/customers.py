@@ -15,7 +15,6 @@ from ledgerbridge.domain.connections.schemas import SyncRequestIn
 from ledgerbridge.domain.customers import services as customers_services
 from ledgerbridge.domain.customers.schemas import CustomerPatch
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.permissions import Permission, needs
 from ledgerbridge.tables import Connection, ConnectionStatus, Customer, RecordType
 from litestar import Response, get, post
@@ -87,8 +86,6 @@ async def resync(request: AnyRequest, customer_id: FromPath[int]) -> Response[An
     back = f"/customers/{customer_id}"
     try:
         run = await customers_services.resync_customer(me, customer_id=customer_id)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         if exc.code == "not_found":
             raise

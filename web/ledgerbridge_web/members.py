@@ -20,7 +20,6 @@ from ledgerbridge.domain.members import services as members_services
 from ledgerbridge.domain.members.schemas import MemberPatch
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller
-from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.permissions import (
     DEFAULT_KEY_SCOPES,
     ROLE_LABELS,
@@ -87,8 +86,6 @@ async def invite(request: AnyRequest) -> Response[Any]:
     try:
         data = InvitationIn(role=_role(form.get("role")), note=str(form.get("note") or "").strip()[:200])
         created = await invitations_services.create_invitation(me, data=data)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
     invitation = created.invitation
@@ -104,8 +101,6 @@ async def revoke_invitation(request: AnyRequest, invitation_id: FromPath[int]) -
     me = person(request)
     try:
         await invitations_services.revoke_invitation(me, invitation_id=invitation_id)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
     return see_other(SETTINGS, notice="Invitation withdrawn; its link no longer works.")
@@ -118,8 +113,6 @@ async def change_role(request: AnyRequest, user_id: FromPath[int]) -> Response[A
     try:
         changed = await members_services.change_role(me, user_id=user_id, data=MemberPatch(role=_role(form.get("role")))
         )
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
     return see_other(SETTINGS, notice=f"{changed.email} is now {'an' if changed.role == Role.owner else 'a'} "
@@ -140,8 +133,6 @@ async def remove_member(request: AnyRequest, user_id: FromPath[int]) -> Response
     try:
         member = await members_services.member_to_remove(me, user_id=user_id)
         await members_services.remove_member(me, user_id=user_id)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
     if user_id == me.user_id:
@@ -156,8 +147,6 @@ async def confirm_reset_password(request: AnyRequest, user_id: FromPath[int]) ->
     me = person(request)
     try:
         member = await members_services.member_to_reset(me, user_id=user_id)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
     return page(request, "confirm_reset_password.html", member=member)
@@ -169,8 +158,6 @@ async def reset_password(request: AnyRequest, user_id: FromPath[int]) -> Respons
     me = person(request)
     try:
         reset = await members_services.reset_password(me, user_id=user_id)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
     return see_other(
@@ -204,8 +191,6 @@ async def revoke_key(request: AnyRequest, key_id: FromPath[int]) -> Response[Any
     me = person(request)
     try:
         await api_keys_services.revoke_key(me, key_id=key_id)
-    except Forbidden:
-        raise
     except LedgerBridgeError as exc:
         return failed(SETTINGS, exc)
     return see_other(SETTINGS, notice="API key revoked.")

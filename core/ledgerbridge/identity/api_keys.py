@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from ledgerbridge.identity import clock
 from ledgerbridge.identity.digests import digest
 from ledgerbridge.identity.errors import NotSignedIn
 from ledgerbridge.tables import ApiKey, utcnow
+
+log = logging.getLogger(__name__)
 
 API_KEY_START = "lb_"
 API_KEY_HEADER = "x-api-key"
@@ -128,8 +132,7 @@ async def authenticate_api_key(key: str) -> KeyIdentity:
     at = clock.now()
     # Bounded writes: a busy integration must not turn every read into a write.
     if row["last_used_at"] is None or at - row["last_used_at"] > API_KEY_TOUCH_EVERY:
-        async with write_transaction():
-            await ApiKey.update({ApiKey.last_used_at: at}).where(ApiKey.id == row["id"])
+        _touch_later(row["id"], at)
     return KeyIdentity(
         id=row["id"],
         prefix=row["prefix"],
@@ -137,6 +140,44 @@ async def authenticate_api_key(key: str) -> KeyIdentity:
         workspace_name=row["workspace_name"],
         scopes=frozenset(scope_list(row["scopes"])),
     )
+
+
+_touching: dict[int, asyncio.Task[None]] = {}  # key id -> its `last_used_at` write in flight
+
+
+def _touch_later(key_id: int, at: Any) -> None:
+    """Record the key's use without making the request wait for it.
+
+    On SQLite the write waits for the one write lock, which a burst of sign-ins (each writes its
+    throttle counts) can hold for seconds; `last_used_at` only tells an owner roughly when a key was
+    last used, so the request goes on and the write lands when the lock frees. One write per key is
+    in flight at a time (the next request finds it and adds none), and it never moves the time back.
+    """
+    loop = asyncio.get_running_loop()
+    current = _touching.get(key_id)
+    if current is not None and not current.done() and current.get_loop() is loop:
+        return
+    task = loop.create_task(_touch(key_id, at))
+    _touching[key_id] = task
+    task.add_done_callback(lambda done: _touching.pop(key_id, None) if _touching.get(key_id) is done else None)
+
+
+async def _touch(key_id: int, at: Any) -> None:
+    try:
+        async with write_transaction():
+            await ApiKey.update({ApiKey.last_used_at: at}).where(
+                (ApiKey.id == key_id) & (ApiKey.last_used_at.is_null() | (ApiKey.last_used_at < at))
+            )
+    except Exception:  # a lost "last used" time must never surface anywhere; say so in the log only
+        log.warning("could not record when API key %s was last used", key_id, exc_info=True)
+
+
+async def settle_touches() -> None:
+    """Wait for the `last_used_at` writes in flight: at shutdown, and in tests before reading them."""
+    loop = asyncio.get_running_loop()
+    pending = [task for task in _touching.values() if task.get_loop() is loop]
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def scope_list(stored: Any) -> list[str]:

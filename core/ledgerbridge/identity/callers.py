@@ -40,10 +40,13 @@ class Caller:
     ip: str = ""  # where the request came from, for the audit trail
     user_agent: str = ""
     must_change_password: bool = False  # someone else chose this person's password (guards.permitted)
+    system: str = ""  # a tool acting for the operator, not a person or a key (`system_caller`)
 
     @property
     def actor(self) -> str:
         """How the audit trail names who acted."""
+        if self.system:
+            return self.system
         if self.api_key_prefix is not None:
             return f"API key {self.api_key_prefix}"
         return self.email or f"user {self.user_id}"
@@ -54,6 +57,13 @@ class Caller:
         if self.api_key_prefix is not None:
             return f"api_key:{self.api_key_prefix}"
         return f"user:{self.user_id}"
+
+
+def system_caller(tool: str, workspace_id: int | None = None) -> Caller:
+    """The operator acting through a tool on the server itself (`ledgerbridge createadmin`), for the
+    audit trail: whoever runs it has the database, not an account, so it names the tool. It holds no
+    role, key or person, so `permissions.require` refuses it everything: it can only be recorded."""
+    return Caller(via="session", workspace_id=workspace_id, workspace_name="", role=None, system=tool)
 
 
 CallerDep = NamedDependency[Caller]

@@ -1,4 +1,5 @@
-"""The JSON sign-in endpoints: CSRF token, login, logout, who am I, switch workspace.
+"""The JSON sign-in endpoints: CSRF token, login, logout, who am I, switch workspace, and one's own
+password and linked sign-in accounts.
 
 The admin UI has its own form pages built on the same functions (`ledgerbridge_web.signin`).
 """
@@ -7,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from ledgerbridge.api.schemas import error_responses
+from ledgerbridge.identity import linked_accounts
 from ledgerbridge.identity.callers import Caller, caller_of, session_caller
 from ledgerbridge.identity.guards import person_only, signed_in
 from ledgerbridge.identity.middleware import CSRF_FORM_FIELD, CSRF_HEADER, csrf_token_of
@@ -19,9 +21,12 @@ from ledgerbridge.identity.passwords import authenticate, client_address
 from ledgerbridge.identity.permissions import Permission, needs, open_before_password_change
 from ledgerbridge.identity.schemas import (
     CsrfOut,
+    FirstPasswordIn,
+    LinkedAccountOut,
     LoginIn,
     MeOut,
     PasswordChangeIn,
+    SignInMethodsOut,
     SwitchWorkspaceIn,
     WorkspaceChoiceOut,
 )
@@ -126,3 +131,43 @@ class AuthController(Controller):
         await change_own_password(
             caller, data.current_password, data.new_password, client=client_address(request)
         )
+
+    @get("/sign-in-methods", guards=[person_only], summary="Your password (whether you have one) and linked "
+         "sign-in accounts", responses=error_responses(403))
+    async def sign_in_methods(self, request: Request[Any, Any, Any]) -> SignInMethodsOut:
+        caller = caller_of(request)
+        assert caller is not None
+        methods = await linked_accounts.sign_in_methods(caller)
+        return SignInMethodsOut(has_password=methods.has_password, can_unlink=methods.can_unlink,
+                                linked_accounts=[_linked_out(account) for account in methods.accounts])
+
+    @delete(
+        "/linked-accounts/{identity_id:int}",
+        guards=[person_only],
+        status_code=HTTP_200_OK,
+        summary="Unlink one of your sign-in accounts (never your last way to sign in)",
+        responses=error_responses(403, 404, 409),
+        opt=needs(Permission.own_account),
+    )
+    async def unlink(self, request: Request[Any, Any, Any], identity_id: FromPath[int]) -> LinkedAccountOut:
+        caller = caller_of(request)
+        assert caller is not None
+        return _linked_out(await linked_accounts.unlink(caller, identity_id))
+
+    @post(
+        "/password/first",
+        guards=[person_only],
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Set a first password, without a current one: only while you have none (joined through an issuer)",
+        responses=error_responses(403, 409),
+        opt=needs(Permission.own_account),
+    )
+    async def set_first_password(self, request: Request[Any, Any, Any], data: JSONBody[FirstPasswordIn]) -> None:
+        caller = caller_of(request)
+        assert caller is not None
+        await linked_accounts.set_first_password(caller, data.new_password)
+
+
+def _linked_out(account: linked_accounts.LinkedAccount) -> LinkedAccountOut:
+    return LinkedAccountOut(id=account.id, issuer=account.issuer, issuer_name=account.issuer_name,
+                            email=account.email, linked_at=account.linked_at, last_used_at=account.last_used_at)

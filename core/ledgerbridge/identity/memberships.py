@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
 
+from ledgerbridge import audit
 from ledgerbridge.api.errors import Invalid
 from ledgerbridge.db import write_transaction
 from ledgerbridge.identity.passwords import check_password_rules, hash_password, normalize_email
 from ledgerbridge.tables import Membership, Role, User, Workspace, utcnow
+
+log = logging.getLogger(__name__)
+
+COMMAND_LINE_RESET = "command line (ledgerbridge createadmin --reset-password)"
+"""How the audit trail names whoever reset a password with the CLI: they hold the server, not an account."""
 
 
 def slugify(name: str) -> str:
@@ -41,6 +48,10 @@ async def create_admin(
 
     `must_change_password` marks a password chosen for the person (a reset from the CLI, the first
     owner's generated password): they must choose their own at first sign-in (`first_passwords`).
+
+    A reset of an existing account is audited as `member.password_reset` in every workspace the person
+    belongs to, in the transaction that changes it, by the command line (`COMMAND_LINE_RESET`): their
+    owners see who reset it and when, as for an owner's reset, and never the password.
     """
     email = normalize_email(email)
     name = workspace_name.strip()
@@ -53,6 +64,7 @@ async def create_admin(
         new_hash = await asyncio.to_thread(hash_password, password)
     async with write_transaction():
         user = await User.objects().where(User.email == email).first()
+        reset_done = user is not None and reset_password and new_hash is not None
         if user is None:
             assert new_hash is not None
             user = User(email=email, name="", password_hash=new_hash, is_active=True, created_at=utcnow(),
@@ -86,7 +98,24 @@ async def create_admin(
             await Membership(user=user.id, workspace=workspace.id, role=Role.owner).save()
         elif membership.role != Role.owner:
             await Membership.update({Membership.role: Role.owner}).where(Membership.id == membership.id)
+        if reset_done:
+            await _record_command_line_reset(user, imposed=must_change_password)
+    if reset_done:
+        log.info("password of user %s reset from the command line; their sessions ended", user.id)
     return user, workspace
+
+
+async def _record_command_line_reset(user: User, *, imposed: bool) -> None:
+    """One audit entry per workspace of the person; call in the transaction of the reset."""
+    # Lazy, deliberately: `callers` imports this module for `WorkspaceChoice`.
+    from ledgerbridge.identity.callers import system_caller
+
+    rows = await Membership.select(Membership.workspace).where(Membership.user == user.id).order_by(
+        Membership.workspace)
+    for row in rows:
+        await audit.record(system_caller(COMMAND_LINE_RESET, row["workspace"]), "member.password_reset",
+                           target_type="user", target_id=user.id,
+                           after={"email": user.email, "must_change_at_sign_in": imposed})
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,9 @@ async def _accept(user: User, invitation: str, *, ip: str, user_agent: str) -> t
         return None, exc
 
 
-async def _link(user_id: int, who: IssuerAccount) -> None:
+async def _link(user_id: int, who: IssuerAccount, issuer_name: str) -> None:
     await OidcIdentity(user=user_id, issuer=who.issuer, subject=who.subject, email=who.email,
-                       created_at=utcnow(), last_used_at=utcnow()).save()
+                       issuer_name=issuer_name[:200], created_at=utcnow(), last_used_at=utcnow()).save()
 
 
 async def account_for(issuer: SignInIssuer, who: IssuerAccount, *, invitation: str = "", ip: str = "",
@@ -93,7 +93,8 @@ async def _account_for(issuer: SignInIssuer, who: IssuerAccount, *, invitation: 
             user = await User.objects().where(User.id == known.user).first()
             if user is None or not user.is_active:
                 raise _deactivated(user.email if user else who.email)
-            await OidcIdentity.update({OidcIdentity.last_used_at: utcnow(), OidcIdentity.email: who.email}).where(
+            await OidcIdentity.update({OidcIdentity.last_used_at: utcnow(), OidcIdentity.email: who.email,
+                                       OidcIdentity.issuer_name: issuer.name[:200]}).where(
                 OidcIdentity.id == known.id)
             joined, problem = await _accept(user, invitation, ip=ip, user_agent=user_agent) if invitation else (
                 None, None)
@@ -115,7 +116,7 @@ async def _account_for(issuer: SignInIssuer, who: IssuerAccount, *, invitation: 
         if user is not None:
             if not user.is_active:
                 raise _deactivated(email)
-            await _link(user.id, who)
+            await _link(user.id, who, issuer.name)
             joined, problem = await _accept(user, invitation, ip=ip, user_agent=user_agent) if invitation else (
                 None, None)
             return Linked(user.id, user.email, joined.workspace_id if joined else None, True, joined, problem)
@@ -126,5 +127,5 @@ async def _account_for(issuer: SignInIssuer, who: IssuerAccount, *, invitation: 
                     f"and choose \"Sign in with {issuer.name}\" there.", status=403)
         joined = await invitations.join_verified(invitation, email=email, name=who.name, ip=ip,
                                                  user_agent=user_agent)
-        await _link(joined.user_id, replace(who, email=email))
+        await _link(joined.user_id, replace(who, email=email), issuer.name)
         return Linked(joined.user_id, email, joined.workspace_id, True, joined)

@@ -32,6 +32,7 @@ from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import User
 
 MIN_PASSWORD_LENGTH = 8
+NO_PASSWORD = "!"  # the stored hash of an account without a password (joined through an issuer): nothing matches it
 HASHING_THREADS = 2
 HASHING_QUEUE = 16  # sign-ins waiting for a thread beyond this are refused at once
 
@@ -76,6 +77,11 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def has_password(password_hash: str) -> bool:
+    """Whether the account can sign in with a password at all (`NO_PASSWORD` is not a hash)."""
+    return bool(password_hash) and password_hash != NO_PASSWORD
+
+
 def check_password_rules(password: str, field_name: str = "password") -> None:
     """Length is the rule that matters (NIST 800-63B); composition rules only annoy."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -93,6 +99,14 @@ def _verify(password_hash: str, password: str) -> bool:
 def _dummy_hash(hashing: str) -> str:
     """A hash to verify against for unknown emails, so response time does not reveal accounts."""
     return _HASHERS[hashing].hash(secrets.token_urlsafe(16))
+
+
+def _verify_unknown(hashing: str, password: str) -> bool:
+    """The check an unknown email costs, run in the hashing pool: the dummy hash is made there too on
+    first use, as making it on the event loop (a full argon2 hash) stalled every request in flight at
+    a burst's first unknown email."""
+    _verify(_dummy_hash(hashing), password)
+    return False
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -127,7 +141,7 @@ async def authenticate(email: str, password: str, *, client: str) -> User:
     try:
         user = await User.objects().where(User.email == email).first()
         if user is None or not user.is_active:
-            await run_hashing(_verify, _dummy_hash(get_settings().password_hashing), password)
+            await run_hashing(_verify_unknown, get_settings().password_hashing, password)
             raise BadCredentials()
         if not await run_hashing(_verify, user.password_hash, password):
             raise BadCredentials()

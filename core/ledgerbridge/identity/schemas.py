@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
@@ -48,3 +49,24 @@ class CsrfOut(Struct):
 
 class SwitchWorkspaceIn(Struct):
     workspace_id: Id
+
+
+class FirstPasswordIn(Struct):
+    new_password: Annotated[str, Meta(max_length=1000)]
+
+
+class LinkedAccountOut(Struct):
+    """An account at an OpenID Connect issuer that signs this person in."""
+
+    id: int
+    issuer: str
+    issuer_name: str
+    email: str
+    linked_at: datetime
+    last_used_at: datetime | None
+
+
+class SignInMethodsOut(Struct):
+    has_password: bool
+    can_unlink: bool  # false: unlinking any account would leave no way to sign in (set a password first)
+    linked_accounts: list[LinkedAccountOut]

@@ -27,7 +27,7 @@ from ledgerbridge.domain.invitations.schemas import (
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.digests import digest
-from ledgerbridge.identity.passwords import check_password_rules, hash_password, normalize_email
+from ledgerbridge.identity.passwords import NO_PASSWORD, check_password_rules, hash_password, normalize_email
 from ledgerbridge.identity.permissions import Permission, require, require_person
 from ledgerbridge.settings import get_settings
 from ledgerbridge.tables import Invitation, Membership, Role, User, Workspace, utcnow
@@ -180,15 +180,12 @@ async def join(data: JoinIn, *, ip: str = "", user_agent: str = "") -> JoinedOut
         return await _join(replace(newcomer, ip=ip, user_agent=user_agent), row, user.id)
 
 
-NO_PASSWORD = "!"  # not an argon2 hash: no password ever matches it
-
-
 async def join_verified(token: str, *, email: str, name: str = "", ip: str = "", user_agent: str = "") -> JoinedOut:
     """Someone new accepts with an email an OpenID Connect issuer has verified ("Join with Intuit").
 
-    Their account has no password: they sign in with that issuer (an owner can set one later with
-    `ledgerbridge createadmin --reset-password`). As with `join`, an email that already has an account
-    is refused here; the sign-in flow signs that person in and uses `accept` instead.
+    Their account has no password (`NO_PASSWORD`): they sign in with that issuer, and may set one on
+    their account page (`identity.linked_accounts.set_first_password`). As with `join`, an email that
+    already has an account is refused here; the sign-in flow signs that person in and uses `accept` instead.
     """
     email = normalize_email(email)
     async with write_transaction():

@@ -109,9 +109,16 @@ async def member_to_remove(caller: Caller, *, user_id: int) -> MemberOut:
 
 
 async def _resettable(caller: Caller, user_id: int) -> MemberOut:
-    """The member whose password the caller may reset, or the refusal saying why not."""
+    """The member whose password the caller may reset, or the refusal saying why not.
+
+    Never an API key, whatever its scopes: a key is a host app's credential, stored in its config and
+    used unattended, and a reset hands over the account (and every workspace of it) to whoever reads
+    the answer. A person resets in a browser, where the owner's own sign-in stands behind it.
+    """
+    require_person(caller, why="Only an owner signed in as a person can reset a password, not an API key.",
+                   fix="Sign in to LedgerBridge as an owner and reset it on the Members page, or with "
+                       "`POST /api/v1/workspace/members/{user_id}/password` from that session.")
     require_owner(caller)
-    require_person(caller, why="Only an owner signed in as a person can reset a password, not an API key.")
     ws = caller.workspace_id
     assert ws is not None
     await _membership(ws, user_id)
