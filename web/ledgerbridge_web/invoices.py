@@ -114,7 +114,7 @@ async def invoice_list(request: AnyRequest) -> Response[Any]:
     return page(
         request,
         "invoices.html",
-        invoices=await invoices_out(ws, rows),
+        invoices=await invoices_out(ws, rows, with_lines=False),
         paging=paging,
         link=lambda n: paging.link(request, n),
         chosen=chosen,
