@@ -119,12 +119,14 @@ async def seed(invoices: int) -> tuple[str, dict[str, int]]:
                                    "quickbooks" if n % 4 else "local", now, now) for n in range(200, CUSTOMERS)])
         await insert_rows(Item, ["workspace", "name", "unit_price", "created_at", "updated_at"],
                           [(workspace.id, f"Item {n}", Decimal("100"), now, now) for n in range(ITEMS)])
-        # Two invoices in three were exported, one in fifty of those disagrees: the sync filters have work.
+        # Two invoices in three were exported (and so locked), one in fifty of those disagrees, a few are in
+        # every other state, and one in a thousand of the others is locked on its first export's way out
+        # (pending with no link yet): the sync filters have work.
         connection = (await insert_rows(Connection, ["workspace", "provider", "tenant_id", "tenant_name", "status",
                                                      "is_books", "created_at", "updated_at"],
                                         [(workspace.id, "quickbooks", "1", "Bench books", "connected", True, now,
                                           now)]))[0]
-    columns = ["workspace", "number", "customer", "issue_date", "status", "subtotal", "total", "created_at",
+    columns = ["workspace", "number", "customer", "issue_date", "status", "subtotal", "total", "locked", "created_at",
                "updated_at"]
     line_columns = ["invoice", "description", "quantity", "unit_price", "line_total"]
     link_columns = ["workspace", "connection", "record_type", "record_id", "remote_id", "state", "created_at",
@@ -133,7 +135,7 @@ async def seed(invoices: int) -> tuple[str, dict[str, int]]:
     every_invoice: list[int] = []
     for start in range(0, invoices, SEED_CHUNK):
         rows = [(workspace.id, f"INV-{n:06d}", ids[n % len(ids)], date(2026, 1, 1) + timedelta(days=n % 300),
-                 _status(n), Decimal("120.00"), Decimal("120.00"), now, now)
+                 _status(n), Decimal("120.00"), Decimal("120.00"), n % 3 != 0 or n % 1009 == 3, now, now)
                 for n in range(start, min(start + SEED_CHUNK, invoices))]
         async with write_transaction():
             invoice_ids = await insert_rows(Invoice, columns, rows)
