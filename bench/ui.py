@@ -196,7 +196,7 @@ async def _seed_other_lists(workspace: int, connection: int, customers: list[int
             await insert_rows(SyncIssue, ["workspace", "connection", "record_type", "record_id", "code", "message",
                                           "fix", "first_seen_at", "last_seen_at", "resolved_at"], [
                 (workspace, connection, RecordType.invoice if n % 2 else RecordType.customer,
-                 invoice_at(n * 7) if n % 2 else customers[n % len(customers)], ISSUE_CODES[n % len(ISSUE_CODES)],
+                 invoice_at(n * 7) if n % 2 else customers[n % len(customers)], ISSUE_CODES[n // 3 % len(ISSUE_CODES)],
                  "Something the provider refused.", "Fix it, then retry.", start + timedelta(minutes=n),
                  start + timedelta(minutes=n), None if n % 4 == 0 else start + timedelta(minutes=n + 5))
                 for n in range(chunk, min(chunk + SEED_CHUNK, ISSUES))])
