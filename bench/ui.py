@@ -82,9 +82,11 @@ def _link_state(n: int) -> str:
 
 
 def _status(n: int) -> str:
+    """Exported invoices (n % 3 != 0) are finalized or sent, a few voided since; the others are drafts
+    or finalized and not exported yet."""
     if n % 3 == 0:
-        return "draft" if n % 21 == 0 else "sent"
-    return "void" if n % 401 == 2 else "finalized"
+        return "draft" if n % 21 == 0 else "finalized"
+    return "void" if n % 401 == 2 else "sent" if n % 2 else "finalized"
 
 
 async def seed(invoices: int) -> tuple[str, dict[str, int]]:
