@@ -56,13 +56,17 @@ PASSWORD = "bench password 1"
 SEED_CHUNK = 5_000
 # What the other lists hold in a workspace with 100,000 invoices (issue 18: "a page that is not in the
 # bench is not measured"): customers and items in the thousands, audit entries, issues, time entries
-# and finished runs in the tens of thousands.
-CUSTOMERS = 5_000
-ITEMS = 2_000
-AUDIT_ENTRIES = 40_000
-ISSUES = 20_000  # a quarter still open
-TIME_ENTRIES = 20_000  # half billed
-FINISHED_RUNS = 5_000
+# and finished runs in the tens of thousands. Smaller runs scale them down with the invoices.
+AT_100_000 = {"customers": 5_000, "items": 2_000, "audit_entries": 40_000,
+              "issues": 20_000,  # a quarter still open
+              "time_entries": 20_000,  # half billed
+              "finished_runs": 5_000}
+SCALE: dict[str, int] = dict(AT_100_000)
+
+
+def scale_to(invoices: int) -> None:
+    SCALE.update({name: max(200 if name == "customers" else 20, count * invoices // 100_000)
+                  for name, count in AT_100_000.items()})
 ISSUE_CODES = ["validation_failed", "rate_limited", "auth_expired", "not_found_remote", "duplicate_number",
                "tax_rate_unmapped", "account_unmapped", "remote_changed"]
 AUDIT_ACTIONS = ["invoice.created", "invoice.updated", "invoice.exported", "customer.created", "customer.updated",
@@ -109,6 +113,7 @@ async def seed(invoices: int) -> tuple[str, dict[str, int]]:
         utcnow,
     )
 
+    scale_to(invoices)
     user, workspace = await create_admin("bench@example.com", PASSWORD, "Bench Co")
     now = utcnow()
     async with write_transaction():
@@ -118,9 +123,10 @@ async def seed(invoices: int) -> tuple[str, dict[str, int]]:
         ids += await insert_rows(Customer, ["workspace", "name", "email", "active", "source", "created_at",
                                             "updated_at"],
                                  [(workspace.id, f"Customer {n}", f"c{n}@example.com", n % 10 != 3,
-                                   "quickbooks" if n % 4 else "local", now, now) for n in range(200, CUSTOMERS)])
+                                   "quickbooks" if n % 4 else "local", now, now)
+                                  for n in range(200, SCALE["customers"])])
         await insert_rows(Item, ["workspace", "name", "unit_price", "created_at", "updated_at"],
-                          [(workspace.id, f"Item {n}", Decimal("100"), now, now) for n in range(ITEMS)])
+                          [(workspace.id, f"Item {n}", Decimal("100"), now, now) for n in range(SCALE["items"])])
         # Two invoices in three were exported (and so locked), one in fifty of those disagrees, a few are in
         # every other state, and one in a thousand of the others is locked on its first export's way out
         # (pending with no link yet): the sync filters have work.
@@ -184,16 +190,16 @@ async def _seed_other_lists(workspace: int, connection: int, customers: list[int
              f"user:{user}" if n % 5 == 0 else "schedule",
              "failed" if n % 37 == 0 else "done", 1 if n % 23 == 0 else 0, start + timedelta(minutes=40 * n),
              start + timedelta(minutes=40 * n), start + timedelta(minutes=40 * n),
-             start + timedelta(minutes=40 * n + 1)) for n in range(FINISHED_RUNS)])
-    for chunk in range(0, AUDIT_ENTRIES, SEED_CHUNK):
+             start + timedelta(minutes=40 * n + 1)) for n in range(SCALE["finished_runs"])])
+    for chunk in range(0, SCALE["audit_entries"], SEED_CHUNK):
         async with write_transaction():
             await insert_rows(AuditEntry, ["workspace", "occurred_at", "actor_user", "actor", "action", "target_type",
                                            "target_id", "ip", "before", "after"], [
                 (workspace, start + timedelta(minutes=6 * n), user, "member@example.com" if n % 9 == 0
                  else "bench@example.com", AUDIT_ACTIONS[n % len(AUDIT_ACTIONS)],
                  AUDIT_ACTIONS[n % len(AUDIT_ACTIONS)].split(".")[0], str(n), "127.0.0.1", "{}",
-                 json.dumps({"n": n})) for n in range(chunk, min(chunk + SEED_CHUNK, AUDIT_ENTRIES))])
-    for chunk in range(0, ISSUES, SEED_CHUNK):
+                 json.dumps({"n": n})) for n in range(chunk, min(chunk + SEED_CHUNK, SCALE["audit_entries"]))])
+    for chunk in range(0, SCALE["issues"], SEED_CHUNK):
         async with write_transaction():
             await insert_rows(SyncIssue, ["workspace", "connection", "record_type", "record_id", "code", "message",
                                           "fix", "first_seen_at", "last_seen_at", "resolved_at"], [
@@ -201,15 +207,15 @@ async def _seed_other_lists(workspace: int, connection: int, customers: list[int
                  invoice_at(n * 7) if n % 2 else customers[n % len(customers)], ISSUE_CODES[n // 3 % len(ISSUE_CODES)],
                  "Something the provider refused.", "Fix it, then retry.", start + timedelta(minutes=n),
                  start + timedelta(minutes=n), None if n % 4 == 0 else start + timedelta(minutes=n + 5))
-                for n in range(chunk, min(chunk + SEED_CHUNK, ISSUES))])
-    for chunk in range(0, TIME_ENTRIES, SEED_CHUNK):
+                for n in range(chunk, min(chunk + SEED_CHUNK, SCALE["issues"]))])
+    for chunk in range(0, SCALE["time_entries"], SEED_CHUNK):
         async with write_transaction():
             await insert_rows(TimeEntry, ["workspace", "customer", "person", "worked_on", "hours", "rate",
                                           "description", "billable", "invoice", "created_at", "updated_at"], [
                 (workspace, customers[n % len(customers)], f"Person {n % 40}",
                  date(2026, 1, 1) + timedelta(days=n % 300), Decimal("1.50"), Decimal("80"), "Work", n % 10 != 0,
                  invoice_at(n) if n % 2 else None, start, start)
-                for n in range(chunk, min(chunk + SEED_CHUNK, TIME_ENTRIES))])
+                for n in range(chunk, min(chunk + SEED_CHUNK, SCALE["time_entries"]))])
 
 
 async def measure(invoices: int, renders: int) -> dict[str, Any]:
