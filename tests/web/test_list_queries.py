@@ -15,7 +15,7 @@ import pytest_asyncio
 from ledgerbridge.bulk_rows import insert_rows
 from ledgerbridge.db import current_engine, write_transaction
 from ledgerbridge.invoicing import SyncBadge, sync_badge
-from ledgerbridge.tables import AuditEntry, ExternalLink, Invoice, LinkState, RecordType, SyncIssue, utcnow
+from ledgerbridge.tables import AuditEntry, Customer, ExternalLink, Invoice, LinkState, RecordType, SyncIssue, utcnow
 
 from tests.conftest import Tenant, make_connection, make_tenant
 from tests.web import seeding
@@ -172,3 +172,25 @@ async def test_the_audit_trail_counts_to_a_thousand_and_says_more(ui: UI, tenant
     assert "more than 1,050 in all" in await ui.get("/audit?page=21")
     last = await ui.get("/audit?page=22")
     assert re.search(r"\b1,06\d in all", last) and "more than" not in last, "the last page counts them all"
+
+
+async def _more_of_the_rest(ws: int, count: int, start: int) -> None:
+    now = utcnow()
+    async with write_transaction():
+        await insert_rows(AuditEntry, ["workspace", "occurred_at", "actor", "action", "target_type", "target_id",
+                                       "before", "after"], [
+            (ws, now - timedelta(minutes=n), "owner@example.com", "customer.updated", "customer", str(n), "{}", "{}")
+            for n in range(start, start + count)])
+        await insert_rows(Customer, ["workspace", "name", "email", "created_at", "updated_at"], [
+            (ws, f"Customer {n:05d}", f"c{n}@example.com", now, now) for n in range(start, start + count)])
+
+
+@pytest.mark.parametrize("path", ["/audit", "/audit?action=customer.updated&page=3", "/customers",
+                                  "/customers?q=Customer 0&page=2"])
+async def test_the_other_lists_cost_the_same_queries_whatever_their_rows(ui: UI, tenant: Tenant,
+                                                                         queries: list[str], path: str) -> None:
+    await _more_of_the_rest(tenant.workspace_id, 200, 0)
+    few = await _queries_for(ui, queries, path)
+    await _more_of_the_rest(tenant.workspace_id, 2_000, 200)
+    many = await _queries_for(ui, queries, path)
+    assert few == many, (path, few, many)
