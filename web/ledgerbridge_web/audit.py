@@ -12,7 +12,7 @@ from ledgerbridge.domain.audit import services as audit_services
 from ledgerbridge.identity.permissions import Permission, needs
 from litestar import Response, get
 
-from ledgerbridge_web.common import PAGE_SIZE, AnyRequest, Paging, page, page_number, person
+from ledgerbridge_web.common import PAGE_SIZE, AnyRequest, Paging, count_limit, page, page_number, person
 
 
 def _day(value: str, *, end: bool = False) -> datetime | None:
@@ -46,6 +46,7 @@ async def audit_page(request: AnyRequest) -> Response[Any]:
         until=_day(filters["until"], end=True),
         limit=PAGE_SIZE,
         offset=(number - 1) * PAGE_SIZE,
+        count_up_to=count_limit(number) + 1,
     )
     paging = Paging(number, found.total)
     return page(request, "audit.html", entries=found.items, filters=filters, paging=paging,

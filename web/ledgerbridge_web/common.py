@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from ledgerbridge.api.errors import Invalid
+from ledgerbridge.api.paging import count_at_most
 from ledgerbridge.connect import local_path
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity.callers import Caller, caller_of
@@ -217,8 +218,7 @@ def count_limit(page: int, size: int = PAGE_SIZE) -> int:
 
 async def capped_count(table: type[Table], where: Combinable, page: int = 1, size: int = PAGE_SIZE) -> int:
     """The rows matching `where`, counted up to `count_limit(page, size)` plus one (see `Paging`)."""
-    limit = count_limit(page, size) + 1
-    return len(await table.select(table._meta.primary_key).where(where).limit(limit).output(as_list=True))
+    return await count_at_most(table, where, count_limit(page, size) + 1)
 
 
 def page_number(request: AnyRequest) -> int:

@@ -55,17 +55,15 @@ async def open_issues_for(workspace_id: int, record_type: str, ids: Iterable[int
     found: dict[int, list[IssueOut]] = defaultdict(list)
     if not wanted:
         return found
-    rows = (
-        await SyncIssue.select()
-        .where(
-            (SyncIssue.workspace == workspace_id)
-            & (SyncIssue.record_type == record_type)
-            & SyncIssue.record_id.is_in(wanted)
-            & SyncIssue.resolved_at.is_null()
-        )
-        .order_by(SyncIssue.last_seen_at, ascending=False)
+    rows = await SyncIssue.select().where(
+        (SyncIssue.workspace == workspace_id)
+        & (SyncIssue.record_type == record_type)
+        & SyncIssue.record_id.is_in(wanted)
+        & SyncIssue.resolved_at.is_null()
     )
-    for row in rows:
+    # Newest first, sorted here: asked of SQLite, the ORDER BY made it walk every issue of the workspace
+    # by `syncissue_workspace_seen` instead of looking these records up in `syncissue_open_records`.
+    for row in sorted(rows, key=lambda row: (row["last_seen_at"], row["id"]), reverse=True):
         found[row["record_id"]].append(issue_out(row))
     return found
 

@@ -52,7 +52,10 @@ async def list_entries(
     until: datetime | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
+    count_up_to: int | None = None,
 ) -> AuditPage:
+    """`count_up_to` caps `total` (the admin page says "more than 1,000" rather than count a trail of
+    tens of thousands of entries on every view); the API counts them all."""
     require(caller, Permission.audit_read)
     assert caller.workspace_id is not None
     where: Combinable = AuditEntry.workspace == caller.workspace_id
@@ -69,6 +72,7 @@ async def list_entries(
     if until is not None:
         where = where & (AuditEntry.occurred_at < until)
     rows, total = await page_of(
-        AuditEntry, where, limit=limit, offset=offset, order_by=AuditEntry.occurred_at, ascending=False
+        AuditEntry, where, limit=limit, offset=offset, order_by=AuditEntry.occurred_at, ascending=False,
+        count_up_to=count_up_to,
     )
     return Page(items=[entry_out(row) for row in rows], total=total, limit=limit, offset=offset)

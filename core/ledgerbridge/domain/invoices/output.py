@@ -45,7 +45,10 @@ def payment_out(row: Payment) -> PaymentOut:
     )
 
 
-async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[InvoiceOut]:
+async def invoices_out(workspace_id: int, invoices: list[Invoice], *, with_lines: bool = True) -> list[InvoiceOut]:
+    """`with_lines=False` is for lists that show only the stored totals (the admin UI's invoice list):
+    the answer then has no lines, payments or withdrawn copies, and costs three queries instead of six or seven,
+    however many lines the invoices on the page have."""
     ids = [invoice.id for invoice in invoices]
     if not ids:
         return []
@@ -55,6 +58,7 @@ async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[Invoi
         .where(InvoiceLine.invoice.is_in(ids))
         .order_by(InvoiceLine.position)
         .order_by(InvoiceLine.id)
+        if with_lines else []
     ):
         lines[line.invoice].append(line)
     rate_ids = sorted({line.tax_rate for group in lines.values() for line in group if line.tax_rate})
@@ -67,6 +71,7 @@ async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[Invoi
     payments: dict[int, list[Payment]] = defaultdict(list)
     for payment in (
         await Payment.objects().where(Payment.invoice.is_in(ids)).order_by(Payment.paid_on).order_by(Payment.id)
+        if with_lines else []
     ):
         payments[payment.invoice].append(payment)
     customer_ids = sorted({invoice.customer for invoice in invoices})
@@ -80,7 +85,7 @@ async def invoices_out(workspace_id: int, invoices: list[Invoice]) -> list[Invoi
     for copy in await WithdrawnCopy.objects().where(
         (WithdrawnCopy.workspace == workspace_id) & (WithdrawnCopy.record_type == RecordType.invoice)
         & WithdrawnCopy.record_id.is_in(ids)
-    ).order_by(WithdrawnCopy.id):
+    ).order_by(WithdrawnCopy.id) if with_lines else []:
         withdrawn[copy.record_id].append(WithdrawnCopyOut(
             connection_id=copy.connection, remote_id=copy.remote_id, remote_number=copy.remote_number,
             action=copy.action, state=copy.state, message=copy.message, withdrawn_at=copy.withdrawn_at,

@@ -284,9 +284,6 @@ def badge_filter(workspace_id: int, badge: SyncBadge) -> Combinable:
     ws = workspace_id
     not_error = Invoice.id.not_in(_linked(ws, invoicing.ERROR_LINK_STATES)) & Invoice.id.not_in(_with_issues(ws))
     not_warning = Invoice.id.not_in(_linked(ws, invoicing.WARNING_LINK_STATES))
-    not_pending = Invoice.id.not_in(_linked(ws, invoicing.PENDING_LINK_STATES)) & (
-        Invoice.locked.eq(False) | _has_link(ws)
-    )
     not_changed = Invoice.id.not_in(_linked(ws, invoicing.CHANGED_LINK_STATES))
     if badge == SyncBadge.error:
         return Invoice.id.is_in(_linked(ws, invoicing.ERROR_LINK_STATES)) | Invoice.id.is_in(_with_issues(ws))
@@ -297,10 +294,13 @@ def badge_filter(workspace_id: int, badge: SyncBadge) -> Combinable:
             Invoice.locked.eq(True) & _has_link(ws, exists=False)
         )
         return pending & not_error & not_warning
+    # An invoice with a link is never "locked with no link": these two test only the pending links.
+    # (Testing `locked` as well, as they did, made PostgreSQL hash every link of the workspace per query.)
+    no_pending_link = Invoice.id.not_in(_linked(ws, invoicing.PENDING_LINK_STATES))
     if badge == SyncBadge.needs_sync:
-        return Invoice.id.is_in(_linked(ws, invoicing.CHANGED_LINK_STATES)) & not_error & not_warning & not_pending
+        return Invoice.id.is_in(_linked(ws, invoicing.CHANGED_LINK_STATES)) & not_error & not_warning & no_pending_link
     if badge == SyncBadge.synced:
-        return _has_link(ws) & not_error & not_warning & not_pending & not_changed
+        return _has_link(ws) & not_error & not_warning & no_pending_link & not_changed
     return _has_link(ws, exists=False) & Invoice.locked.eq(False) & not_error
 
 
