@@ -24,7 +24,7 @@ from ledgerbridge import audit
 from ledgerbridge.db import write_transaction
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
-from ledgerbridge.invoicing import format_money
+from ledgerbridge.invoicing import format_money, to_cents
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteInvoice
 from ledgerbridge.tables import Connection, ExternalLink, Invoice, LinkState, Payment, RecordType, utcnow
@@ -79,7 +79,7 @@ async def _archive(connection: Connection, invoice: Invoice, payment: Payment, l
                                "there); voided here too, and no longer counted."),
     }).where(ExternalLink.id == link.id)
     rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
-    paid = sum((row["amount"] for row in rows), Decimal("0"))
+    paid = to_cents(sum((Decimal(row["amount"]) for row in rows), Decimal("0")))
     await audit.record_from_books(
         connection.workspace, f"{name} (the books)", "payment.removed_in_provider", target_type="payment",
         target_id=payment.id,
