@@ -302,9 +302,13 @@ async def bookkeeper_pays_one_and_deletes_another(m: Month) -> None:
     assert await m.theirs(doomed_remote) is None
     gone = await m.ours("deleted-there")
     assert gone["links"][0]["remote_data"]["status"] == "deleted"
-    # Its time is free to bill again here.
+    # Its time is free to bill again here, and there: the books that keep time are told it is billable.
     assert (await m.call("GET", f"/time-entries/{entry['id']}"))["invoice_id"] is None
     assert "free to bill again" in gone["links"][0]["message"], gone["links"][0]
+    if m.caps.time_activities:
+        assert "export_time_entries" in [run.kind for run in await m.drain_queued()]
+        [row] = [row for row in m.world.table(tenant, "Time") if entry["description"] in row["Description"]]
+        assert row["Billed"] == "no", row
 
 
 async def bookkeeper_deletes_a_payment_we_exported(m: Month) -> None:
