@@ -87,6 +87,37 @@ async def record(
     return entry
 
 
+async def record_from_books(
+    workspace_id: int,
+    actor: str,
+    action: str,
+    *,
+    target_type: str,
+    target_id: Any,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEntry:
+    """Append one entry for a change made in the books (by their bookkeeper) that a read-back carried
+    here: no person or key of ours acted, so `actor` names the provider; call it inside the
+    transaction that applies the change, as `record`."""
+    entry = AuditEntry(
+        workspace=workspace_id,
+        occurred_at=utcnow(),
+        actor_user=None,
+        actor_api_key=None,
+        actor=actor[:260],
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:64] if target_id not in (None, "") else "",
+        ip="",
+        user_agent="",
+        before=json.dumps(_plain(before) if before is not None else {}),
+        after=json.dumps(_plain(after) if after is not None else {}),
+    )
+    await entry.save()
+    return entry
+
+
 async def prune(now: datetime | None = None) -> int:
     """Drop entries older than the retention period; the scheduler runs this every few hours."""
     oldest = (now or utcnow()) - timedelta(days=get_settings().audit_retention_days)

@@ -238,6 +238,12 @@ class InvoiceData:
     send_number: bool = True  # False: let the provider number it
 
 
+#: The metadata of a field added to a record type after records of that type were already sent and
+#: fingerprinted: while it holds its default, the fingerprint leaves it out, so the stored fingerprint
+#: of an unchanged record still matches and its next re-export sends nothing (`sync.links.fingerprint`).
+ADDED_LATER: Mapping[str, Any] = {"fingerprint": "omitted at its default"}
+
+
 @dataclass(frozen=True)
 class PaymentData:
     local_id: int
@@ -249,8 +255,9 @@ class PaymentData:
     method: str = ""
     reference: str = ""
     # Set when less than `amount` (an overpayment, only sent where `Capabilities.overpayment_credit`): what
-    # applies to the invoice; the provider keeps the rest as the customer's credit.
-    applied_amount: Decimal | None = None
+    # applies to the invoice; the provider keeps the rest as the customer's credit. Added after payments
+    # were exported without it: left out of their fingerprint while unset (`ADDED_LATER`).
+    applied_amount: Decimal | None = field(default=None, metadata=ADDED_LATER)
 
 
 @dataclass(frozen=True)

@@ -376,6 +376,9 @@ class Payment(Table):
     source = Varchar(length=40, default="local")  # or the provider it was read back from
     created_at = Timestamptz()
     voided_at = Timestamptz(null=True, default=None)
+    # The provider whose bookkeeper deleted or voided its copy there (noticed on read-back, which then
+    # set `voided_at`); empty when it was voided here, or is live.
+    removed_in_provider = Varchar(length=40, default="")
 
 
 class TimeEntry(Table):

@@ -43,3 +43,17 @@ def test_fingerprints_are_the_ones_stored_before():
     for value in values:
         assert fingerprint(value) == the_former_fingerprint(value)
     assert fingerprint(values[0]) != fingerprint(dataclasses.replace(values[0], phone="555"))
+
+
+def test_a_field_added_later_leaves_the_fingerprints_of_records_sent_before_it_alone():
+    """`PaymentData.applied_amount` came after payments were exported: a payment it does not concern
+    still has the fingerprint stored when it was sent, so re-exporting it sends nothing."""
+    from ledgerbridge.provider import PaymentData
+
+    payment = PaymentData(local_id=4, invoice_id="130", customer_id="58", paid_on=date(2026, 11, 20),
+                          amount=Decimal("40.00"), currency="USD", method="check", reference="CHK-200")
+    before_the_field = {name: value for name, value in plain(payment).items() if name != "applied_amount"}
+    assert fingerprint(payment) == the_former_fingerprint(before_the_field)
+    overpaid = dataclasses.replace(payment, applied_amount=Decimal("25.00"))
+    assert fingerprint(overpaid) == the_former_fingerprint(overpaid)  # set, it counts like any field
+    assert fingerprint(overpaid) != fingerprint(payment)

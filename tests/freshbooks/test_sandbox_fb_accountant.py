@@ -21,6 +21,7 @@ def test_action_names_and_fields_match_the_other_sandboxes(fb: FbHarness) -> Non
         "record_payment": ["invoice_id", "amount", "txn_date", "reference"],
         "void_invoice": ["invoice_id"],
         "delete_invoice": ["invoice_id"],
+        "delete_payment": ["payment_id"],
         "rename_customer": ["customer_id", "display_name"],
         "deactivate_customer": ["customer_id"],
     }
@@ -46,6 +47,12 @@ def test_invoice_actions_move_updated_and_keep_status_consistent(fb: FbHarness) 
     assert [(p["amount"]["amount"], p["date"], p["note"]) for p in payments] == [("20.50", "2026-03-03", "chq 7")]
     refused = fb.http.post(f"/accountant/{ACCOUNT}/api/void_invoice", json={"invoice_id": invoice["id"]})
     assert refused.status_code == 422
+    fb.advance(60)
+    act(fb, "delete_payment", payment_id=payments[0]["id"])  # no void for payments: deleted, vis_state 1
+    unpaid = fb.result(fb.get(f"invoices/invoices/{invoice['id']}"))["invoice"]
+    assert (unpaid["outstanding"]["amount"], unpaid["paid"]["amount"]) == ("120.50", "0.00")
+    assert unpaid["updated"] > after["updated"]  # the change read (`updated_since`) sees it
+    assert fb.listing("payments/payments", **{"search[invoiceid]": str(invoice["id"])})["payments"] == []
 
 
 def test_void_writes_off_and_delete_hides(fb: FbHarness) -> None:

@@ -83,6 +83,27 @@ def test_void_and_delete(qbo: QboHarness) -> None:
     assert ("Invoice", to_delete["Id"], "Delete") in events(qbo)
 
 
+def test_delete_and_void_a_payment(qbo: QboHarness) -> None:
+    """Deleted: gone, shown in CDC as Deleted; voided: kept at zero. Either way the invoice owes the
+    amount again and changes (a new LastUpdatedTime, so CDC returns it), as in QuickBooks."""
+    invoice = qbo.create("invoice", qbo.invoice_body("80.00"))
+    deleted = act(qbo, "record_payment", invoice_id=invoice["Id"], amount="30.00").json()["result"]
+    voided = act(qbo, "record_payment", invoice_id=invoice["Id"], amount="20.00").json()["result"]
+    qbo.advance(300)
+    assert act(qbo, "delete_payment", payment_id=deleted["Id"]).status_code == 200
+    assert qbo.fault(qbo.get(f"payment/{deleted['Id']}"))["code"] == "610"
+    assert cdc_ids(qbo, "Payment", later())[deleted["Id"]]["status"] == "Deleted"
+    after = qbo.read("invoice", invoice["Id"])
+    assert after["Balance"] == Decimal("60.00") and invoice["Id"] in cdc_ids(qbo, "Invoice", later())
+    assert act(qbo, "void_payment", payment_id=voided["Id"]).status_code == 200
+    kept = qbo.read("payment", voided["Id"])
+    assert kept["TotalAmt"] == 0 and kept["PrivateNote"] == "Voided"
+    after = qbo.read("invoice", invoice["Id"])
+    assert after["Balance"] == Decimal("80.00")
+    assert [x for x in after.get("LinkedTxn", []) if x.get("TxnType") == "Payment"] == []
+    assert ("Payment", deleted["Id"], "Delete") in events(qbo) and ("Payment", voided["Id"], "Void") in events(qbo)
+
+
 def test_rename_and_deactivate_customer(qbo: QboHarness) -> None:
     customer = qbo.find("Customer", "DisplayName", "Cool Cars")
     assert act(qbo, "rename_customer", customer_id=customer["Id"], display_name="Cooler Cars").status_code == 200

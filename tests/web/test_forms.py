@@ -173,6 +173,21 @@ async def test_payments_are_recorded_and_voided_and_an_invoice_is_voided_after_c
     assert (await Invoice.objects().where(Invoice.id == invoice_id).first()).status == "void"
 
 
+async def test_a_payment_the_books_removed_shows_where_it_went(ui: UI, tenant: Tenant) -> None:
+    """The read-back (`sync.payment_removals`) keeps a payment the bookkeeper deleted there, voided and
+    marked with the provider: the invoice page says so instead of offering to void it."""
+    ws = tenant.workspace_id
+    globex = await seeding.customer(ws)
+    invoice_id = await seeding.invoice(ws, globex.id, "INV-6", amount="90.00")
+    await ui.follow(await ui.post(f"/invoices/{invoice_id}/payments", {"amount": "90.00", "paid_on": "2026-11-05"}))
+    payment = await Payment.objects().first()
+    await Payment.update({Payment.voided_at: payment.created_at, Payment.removed_in_provider: "quickbooks"}).where(
+        Payment.id == payment.id)
+    page = await ui.get(f"/invoices/{invoice_id}")
+    assert '<span class="hint">Removed in QuickBooks Online</span>' in page, page
+    assert f"/payments/{payment.id}/void" not in page
+
+
 async def test_messages_never_come_from_the_url(ui: UI, tenant: Tenant) -> None:
     for path in ("/", "/customers", "/invoices", "/time-entries", "/sync-history", "/workspace/settings"):
         page = await ui.get(f"{path}?error=Your+account+is+locked&notice=Call+0800&fix=Send+your+password")

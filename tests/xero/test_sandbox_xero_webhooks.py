@@ -130,6 +130,15 @@ def test_accountant_actions(xero_factory: Any, receiver: tuple[Receiver, str]) -
     assert xero.ok(xero.get(path))["Invoices"][0]["Status"] == "PAID"
     refused = act(xero, "void_invoice", invoice_id=invoice["InvoiceID"])
     assert refused.status_code == 400 and "error" in loads(refused.text)
+    payment_id = loads(paid.text)["result"]["PaymentID"]
+    before = xero.ok(xero.get(path))["Invoices"][0]
+    xero.sandbox.advance(5)
+    assert act(xero, "delete_payment", payment_id=payment_id).status_code == 200  # Xero has no payment void
+    unpaid = xero.ok(xero.get(path))["Invoices"][0]
+    assert (unpaid["Status"], unpaid["AmountDue"]) == ("AUTHORISED", Decimal("92.00"))
+    assert unpaid["UpdatedDateUTC"] != before["UpdatedDateUTC"] and not unpaid.get("Payments"), unpaid
+    assert xero.ok(xero.get(f"Payments/{payment_id}"))["Payments"][0]["Status"] == "DELETED"
+    assert act(xero, "delete_payment", payment_id=payment_id).status_code == 400  # already deleted
     other = xero.create_invoice()
     assert act(xero, "void_invoice", invoice_id=other["InvoiceID"]).status_code == 200
     draft = xero.create_invoice(status="DRAFT")

@@ -121,6 +121,9 @@ class PaymentVoided(Struct):
     amount_paid: Annotated[Decimal, Meta(description="What the invoice has been paid here without this payment.")]
     voided_in: Annotated[list[int], Meta(description="The books connections whose copy is being voided too; "
                                                     "empty when it never reached them.")]
+    removed_in_provider: Annotated[str | None, Meta(
+        description="Set when the bookkeeper deleted or voided the payment in the books (this provider) and "
+                    "the read-back voided it here; null when it was voided here.")] = None
 
 
 class CustomerChanged(Struct):

@@ -76,11 +76,11 @@ def payment_recorded(connection: Connection, invoice: Invoice, payment: Payment,
 
 
 def payment_voided(workspace_id: int, invoice: Invoice, payment: Payment, amount_paid: Decimal,
-                   voided_in: Sequence[int]) -> Event:
+                   voided_in: Sequence[int], removed_in_provider: str | None = None) -> Event:
     return Event(EventType.payment_voided, workspace_id, PaymentVoided(
         payment_id=payment.id, invoice_id=invoice.id, invoice_external_ref=invoice.external_ref, amount=payment.amount,
         currency=invoice.currency, paid_on=payment.paid_on, reference=payment.reference, amount_paid=amount_paid,
-        voided_in=list(voided_in),
+        voided_in=list(voided_in), removed_in_provider=removed_in_provider,
     ))
 
 

@@ -114,13 +114,14 @@ async def _read_invoice_back(ctx: RunContext, connection: Connection, invoice_id
     invoice_link = await get_link(connection.id, RecordType.invoice, invoice_id)
     if invoice_link is None or not invoice_link.remote_id:
         return
+    read_after = utcnow()
     try:
         page: Page[RemoteInvoice] = await connections.call(
             connection.id, "poll_invoices", cursor=None, remote_ids=[invoice_link.remote_id])
     except LedgerBridgeError:
         return
     async with transaction():
-        changes = [await apply_remote_invoice(ctx, connection, remote) for remote in page.records
+        changes = [await apply_remote_invoice(ctx, connection, remote, read_after) for remote in page.records
                    if remote.remote_id == invoice_link.remote_id]
     for change in changes:  # plugins hear of it only once it is committed, as after a poll
         if change is not None:

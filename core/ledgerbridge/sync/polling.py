@@ -3,7 +3,8 @@
 What the provider reports is kept on the invoice's link (`remote_data`) and shown beside ours.
 Paid, voided and deleted show as such; an amount or number edited in the provider raises a
 warning with both values, because the two systems now disagree and a person must decide.
-Payments recorded in the provider are mirrored here, linked, so they are never counted twice.
+Payments recorded in the provider are mirrored here, linked, so they are never counted twice; a
+payment the bookkeeper deleted or voided there is voided here (`payment_removals`).
 An invoice the bookkeeper deletes in the books gives its time entries back: they are free to bill
 again here (the invoice itself stays, shown as deleted there, for a person to void or re-export).
 """
@@ -11,6 +12,7 @@ again here (the invoice itself stays, shown as deleted there, for a person to vo
 from __future__ import annotations
 
 from contextlib import aclosing
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +26,9 @@ from ledgerbridge.provider import RemoteInvoice
 from ledgerbridge.sync.exporting import remote_summary
 from ledgerbridge.sync.links import link_by_remote, save_link
 from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
+from ledgerbridge.sync.payment_removals import notice_removed_payments
 from ledgerbridge.sync.run_records import note
+from ledgerbridge.sync.time_sync import queue_freed_time
 from ledgerbridge.tables import (
     Connection,
     ExternalLink,
@@ -37,8 +41,12 @@ from ledgerbridge.tables import (
 )
 
 
-async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: RemoteInvoice) -> dict[str, Any] | None:
-    """Mirror one invoice's provider state; returns the status-change event to announce once committed."""
+async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: RemoteInvoice,
+                               read_after: datetime | None = None) -> dict[str, Any] | None:
+    """Mirror one invoice's provider state; returns the status-change event to announce once committed.
+
+    `read_after`, a moment before the provider was asked, lets the read judge which payments the
+    books dropped (`payment_removals`); without it, payments are only added."""
     link = await link_by_remote(connection.id, RecordType.invoice, remote.remote_id)
     if link is None:
         ctx.count("skipped")
@@ -68,6 +76,10 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         remote_data=summary, message=" ".join(warnings),
     )
     same_currency = not remote.currency or remote.currency == invoice.currency
+    if same_currency and read_after is not None:
+        for payment_id in await notice_removed_payments(connection, invoice, remote, read_after):
+            await note(ctx, RecordType.payment, payment_id, None, "archived",
+                       f"Deleted or voided in the books (invoice {invoice.number}): voided here.", seen=False)
     paid = await _mirror_payments(connection, invoice, remote) if same_currency else invoice.amount_paid
     async with write_transaction():
         values: dict[Any, Any] = {Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}
@@ -75,7 +87,7 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
             values[Invoice.locked] = True  # paid in full in the books: closed here too
         await Invoice.update(values).where(Invoice.id == invoice.id)
         if remote.deleted and old_status != "deleted" and connection.is_books:
-            await _free_time_entries(connection, invoice, remote.remote_id)
+            await _free_time_entries(ctx, connection, invoice, remote.remote_id)
         # The caller's chunk transaction commits these with the state they describe.
         if warnings and " ".join(warnings) != link.message:
             await emit(records.invoice_warning(connection, invoice, remote.remote_id, warnings))
@@ -90,11 +102,14 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
     return None
 
 
-async def _free_time_entries(connection: Connection, invoice: Invoice, remote_id: str) -> None:
-    """The books no longer bill the invoice's time: its entries may go on another invoice here."""
+async def _free_time_entries(ctx: RunContext, connection: Connection, invoice: Invoice, remote_id: str) -> None:
+    """The books no longer bill the invoice's time: its entries may go on another invoice here, and
+    their copies there are sent as billable again (`time_sync.queue_freed_time`)."""
     freed = await TimeEntry.update({TimeEntry.invoice: None, TimeEntry.updated_at: utcnow()}).where(
         TimeEntry.invoice == invoice.id).returning(TimeEntry.id)
     if freed:
+        async with transaction() as tx:  # within the read-back's own transaction: committed with it
+            await queue_freed_time(tx, connection.workspace, [row["id"] for row in freed], f"run:{ctx.run.id}")
         await ExternalLink.update({ExternalLink.message: (
             f"Deleted in the books; its {len(freed)} time "
             f"{'entry is' if len(freed) == 1 else 'entries are'} free to bill again here.")}).where(
@@ -121,13 +136,14 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
 async def run_poll(ctx: RunContext) -> None:
     connection = await connections.load(ctx.run.connection)
     remote_ids = ctx.params.get("remote_ids")
+    read_after = utcnow()  # every page below is read after this moment
     cursor = ctx.checkpoint.get("cursor") if "cursor" in ctx.checkpoint else (
         None if remote_ids else loads(connection.cursors).get("invoice_status"))
     async with aclosing(read_pages(connection.id, "poll_invoices", cursor=cursor, remote_ids=remote_ids)) as pages:
         async for page in pages:
             for chunk in chunks(page.records):
                 async with transaction():  # one commit per chunk (and its events), not several per invoice
-                    events = [await apply_remote_invoice(ctx, connection, remote) for remote in chunk]
+                    events = [await apply_remote_invoice(ctx, connection, remote, read_after) for remote in chunk]
                 for event in events:  # plugins hear of changes only once they are committed
                     if event is not None:
                         await get_registry().notify("invoice_status_changed", **event)

@@ -5,6 +5,11 @@ billed), selected time entries can go to the books by themselves, as billable ti
 bookkeeper to invoice there. Each entry keeps one link, so editing a synced entry re-sends it as an
 update of the same remote record, never a second one. A provider that keeps no time records
 (`Capabilities.time_activities` false, e.g. Xero) is refused before anything is queued.
+
+Time an invoice no longer bills (voided here, or deleted in the books) is free again, here and
+there: `queue_freed_time` sends the entries' copies again as billable (QuickBooks `BillableStatus`
+`HasBeenBilled` back to `Billable`, FreshBooks and Acme `billed` false), so the bookkeeper may
+invoice them in the books and nothing shows billed there that is free here.
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ from ledgerbridge.jobs import JobTransaction, RunContext
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.followers import export_time_entry
 from ledgerbridge.sync.refusals import refusals_become_issues
-from ledgerbridge.tables import Connection, ExternalLink, Invoice, RecordType, RunKind, TimeEntry
+from ledgerbridge.tables import (
+    Connection,
+    ConnectionStatus,
+    ExternalLink,
+    Invoice,
+    RecordType,
+    RunKind,
+    SyncRun,
+    TimeEntry,
+)
 
 
 def keeps_time(connection: Connection) -> bool:
@@ -43,6 +57,40 @@ async def queue_time_sync(tx: JobTransaction, connection: Connection, entry_ids:
                           connection_id=connection.id, params={"time_entry_ids": entry_ids}, trigger=trigger,
                           progress_total=len(entry_ids))
     return run.id
+
+
+async def queue_freed_time(tx: JobTransaction, workspace_id: int, entry_ids: list[int], trigger: str) -> list[SyncRun]:
+    """Record, in the caller's transaction (the void or read-back that freed them), one run per books
+    connection holding copies of `entry_ids`, which sends each as billable again.
+
+    Exactly once: each send is an update of the entry's one link through the write-ahead record
+    (`ensure_exported`), and a copy already saying "not billed" has the fingerprint of what is sent,
+    so a resumed or repeated run sends nothing. A provider that keeps no time records holds no
+    copies and gets no run; a read-only connection gets none either (writes go to the books only).
+    """
+    if not entry_ids:
+        return []
+    rows = await ExternalLink.select(ExternalLink.connection, ExternalLink.record_id).where(
+        (ExternalLink.workspace == workspace_id) & (ExternalLink.record_type == RecordType.time_entry)
+        & ExternalLink.record_id.is_in(entry_ids) & ExternalLink.remote_id.is_not_null()
+    )
+    held: dict[int, list[int]] = {}
+    for row in rows:
+        held.setdefault(row["connection"], []).append(row["record_id"])
+    if not held:
+        return []
+    books = await Connection.objects().where(
+        Connection.id.is_in(list(held)) & Connection.is_books.eq(True)
+        & (Connection.status != ConnectionStatus.disconnected)
+    )
+    runs = []
+    for connection in books:
+        if keeps_time(connection):
+            ids = sorted(held[connection.id])
+            runs.append(await tx.record(RunKind.export_time_entries, workspace_id=workspace_id,
+                                        connection_id=connection.id, params={"time_entry_ids": ids},
+                                        trigger=trigger, progress_total=len(ids)))
+    return runs
 
 
 async def linked_connections(workspace_id: int, entry_id: int) -> list[Connection]:

@@ -9,6 +9,8 @@ step is a plain coroutine, so more steps (taxes, time, customers in step) are ad
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,7 +32,9 @@ from ledgerbridge.tables import (
     ConnectionStatus,
     ExternalLink,
     OutboxEvent,
+    Payment,
     RunKind,
+    RunRecord,
     RunState,
     SyncIssue,
     SyncRun,
@@ -298,9 +302,143 @@ async def bookkeeper_pays_one_and_deletes_another(m: Month) -> None:
     assert await m.theirs(doomed_remote) is None
     gone = await m.ours("deleted-there")
     assert gone["links"][0]["remote_data"]["status"] == "deleted"
-    # Its time is free to bill again here.
+    # Its time is free to bill again here, and there: the books that keep time are told it is billable.
     assert (await m.call("GET", f"/time-entries/{entry['id']}"))["invoice_id"] is None
     assert "free to bill again" in gone["links"][0]["message"], gone["links"][0]
+    if m.caps.time_activities:
+        assert "export_time_entries" in [run.kind for run in await m.drain_queued()]
+        [row] = [row for row in m.world.table(tenant, "Time") if entry["description"] in row["Description"]]
+        assert row["Billed"] == "no", row
+
+
+async def bookkeeper_deletes_a_payment_we_exported(m: Month) -> None:
+    """Deleted there means archived here: the payment stays, voided and marked removed, and the invoice
+    owes its amount again, as the books say; audited and announced once. Where the books can also void
+    a payment (QuickBooks), a voided one is noticed the same way."""
+    invoice = await m.invoice("payment-deleted-there", "100.00")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    payments = [await m.call("POST", "/payments", json={"invoice_id": invoice["id"], "amount": amount,
+                                                         "reference": f"CHK-30{n}"})
+                for n, amount in enumerate(("60.00", "40.00"))]
+    await m.drain_queued()
+    assert ((await m.ours("payment-deleted-there"))["payment_status"]) == "paid"
+    links = []
+    for payment in payments:
+        link = await ExternalLink.objects().where(
+            (ExternalLink.connection == m.connection.id) & (ExternalLink.record_type == "payment")
+            & (ExternalLink.record_id == payment["id"])).first()
+        assert link is not None and link.remote_id, link
+        links.append(link)
+    remote_invoice = (await m.live_link("payment-deleted-there"))["remote_id"]
+    tenant = m.connection.tenant_id
+    # The scheduler's status poll has run since (it keeps the provider's change cursor).
+    await m.drain((await m.call("POST", f"/connections/{m.connection.id}/sync", json={"what": ["invoices"]}))["runs"])
+    voided_before = await OutboxEvent.count().where(OutboxEvent.type == "payment.voided")
+
+    m.world.accountant(tenant, "delete_payment", payment_id=links[0].remote_id)
+    there = await m.theirs(remote_invoice)
+    assert there is not None and there.balance == Decimal("60.00"), there  # the books' own state
+    assert links[0].remote_id not in [p.remote_id for p in there.payments], there.payments
+    await m.drain((await m.call("POST", f"/connections/{m.connection.id}/sync", json={"what": ["invoices"]}))["runs"])
+    ours = await m.ours("payment-deleted-there")
+    assert (ours["payment_status"], ours["balance"]) == ("partially_paid", "60.00"), ours
+    shown = {p["id"]: p for p in ours["payments"]}
+    assert shown[payments[0]["id"]]["voided_at"] and shown[payments[0]["id"]]["removed_in_provider"] == m.world.key
+    assert shown[payments[1]["id"]]["voided_at"] is None, shown
+    link = await ExternalLink.objects().where(ExternalLink.id == links[0].id).first()
+    assert link is not None and link.state == "deleted_remote" and "Deleted or voided in" in link.message, link
+    entry = await AuditEntry.objects().where((AuditEntry.action == "payment.removed_in_provider")
+                                             & (AuditEntry.target_id == str(payments[0]["id"]))).first()
+    assert entry is not None and entry.actor_user is None and entry.actor, entry
+    events = await OutboxEvent.objects().where(OutboxEvent.type == "payment.voided")
+    assert len(events) == voided_before + 1 and f'"removed_in_provider":"{m.world.key}"' in str(
+        events[-1].data).replace(" ", ""), events[-1].data
+    # Nothing goes back to the books: the change came from there, and a second read changes nothing.
+    assert await m.drain_queued() == []
+    await m.drain((await m.call("POST", f"/connections/{m.connection.id}/sync", json={"what": ["invoices"]}))["runs"])
+    assert await OutboxEvent.count().where(OutboxEvent.type == "payment.voided") == voided_before + 1
+
+    actions = [a["name"] for a in m.world.http.get(f"/accountant/{tenant}/api").json()["actions"]]
+    if "void_payment" in actions:  # QuickBooks keeps a voided payment, at zero, applied to nothing
+        m.world.accountant(tenant, "void_payment", payment_id=links[1].remote_id)
+    else:
+        m.world.accountant(tenant, "delete_payment", payment_id=links[1].remote_id)
+    await m.drain((await m.call("POST", f"/connections/{m.connection.id}/sync", json={"what": ["invoices"]}))["runs"])
+    ours = await m.ours("payment-deleted-there")
+    assert (ours["payment_status"], ours["balance"]) == ("unpaid", "100.00"), ours
+    assert all(p["removed_in_provider"] == m.world.key for p in ours["payments"]), ours["payments"]
+    there = await m.theirs(remote_invoice)
+    assert there is not None and there.balance == Decimal("100.00"), there
+
+
+async def a_void_here_frees_time_and_the_books_bill_it_again(m: Month) -> None:
+    """Time an invoice voided here no longer bills is free here, and the books that keep time
+    (QuickBooks `HasBeenBilled`, FreshBooks and Acme `billed`) are told it is billable again, once."""
+    entry = await m.call("POST", "/time-entries", json={
+        "customer_id": m.customer_id, "person": "Emily Platt", "worked_on": "2026-11-12", "hours": "1.5",
+        "rate": "60", "item_id": m.item_id, "description": "Work the voided invoice billed"})
+    draft = await m.call("POST", "/invoices/from-time-entries", json={"time_entry_ids": [entry["id"]]})
+    invoice = m.invoices["voided-with-time"] = await m.call("POST", f"/invoices/{draft['id']}/finalize")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    tenant = m.connection.tenant_id
+
+    def billed_there() -> str:
+        [row] = [row for row in m.world.table(tenant, "Time") if entry["description"] in row["Description"]]
+        return row["Billed"]
+
+    if m.caps.time_activities:
+        assert billed_there() == "yes"
+    voided = await m.call("POST", f"/invoices/{invoice['id']}/void")
+    kinds = [run["kind"] for run in voided["runs"]]
+    await m.drain(voided["runs"])
+    assert (await m.call("GET", f"/time-entries/{entry['id']}"))["invoice_id"] is None
+    audit_entry = await AuditEntry.objects().where((AuditEntry.action == "invoice.void")
+                                                   & (AuditEntry.target_id == str(invoice["id"]))).first()
+    assert audit_entry is not None and entry["id"] in json.loads(audit_entry.after)["freed_time_entries"], audit_entry
+    if not m.caps.time_activities:  # Xero keeps no time records: nothing to tell it
+        assert "export_time_entries" not in kinds, kinds
+        return
+    assert kinds.count("export_time_entries") == 1, kinds
+    assert billed_there() == "no"  # billable again: the bookkeeper may invoice it there
+    if m.world.key == "quickbooks":
+        [row] = [row for row in m.world.table(tenant, "Time") if entry["description"] in row["Description"]]
+        assert row["BillableStatus"] == "Billable", row
+    # Exactly once: the same run again sends nothing.
+    again = await jobs.enqueue(RunKind.export_time_entries, workspace_id=m.connection.workspace,
+                               connection_id=m.connection.id, params={"time_entry_ids": [entry["id"]]})
+    await m.drain([again])
+    outcomes = [row.outcome for row in await RunRecord.objects().where(RunRecord.run == again.id)]
+    assert "updated" not in outcomes and "created" not in outcomes, outcomes
+
+
+async def a_payment_sent_before_applied_amounts_is_not_sent_again(m: Month) -> None:
+    """A payment exported before `PaymentData.applied_amount` existed kept that fingerprint: its next
+    re-export sends nothing (each used to send one redundant update)."""
+    invoice = await m.invoice("paid-long-ago", "75.00")
+    await m.drain((await m.call("POST", f"/invoices/{invoice['id']}/export"))["runs"])
+    payment = await m.call("POST", "/payments", json={"invoice_id": invoice["id"], "amount": "75.00",
+                                                       "reference": "CHK-400"})
+    await m.drain_queued()
+    link = await ExternalLink.objects().where(
+        (ExternalLink.connection == m.connection.id) & (ExternalLink.record_type == "payment")
+        & (ExternalLink.record_id == payment["id"])).first()
+    assert link is not None and link.remote_id
+    customer_link = await ExternalLink.objects().where(
+        (ExternalLink.connection == m.connection.id) & (ExternalLink.record_type == "customer")
+        & (ExternalLink.record_id == m.customer_id)).first()
+    assert customer_link is not None
+    row = await Payment.objects().where(Payment.id == payment["id"]).first()
+    sent_before = {"local_id": row.id, "invoice_id": (await m.live_link("paid-long-ago"))["remote_id"],
+                   "customer_id": customer_link.remote_id, "paid_on": row.paid_on, "amount": row.amount,
+                   "currency": invoice["currency"], "method": row.method, "reference": row.reference}
+    legacy = hashlib.sha256(json.dumps(sent_before, sort_keys=True, default=str).encode()).hexdigest()
+    assert link.fingerprint == legacy  # what is stored now is what was stored before
+    await ExternalLink.update({ExternalLink.fingerprint: legacy}).where(ExternalLink.id == link.id)
+    again = await jobs.enqueue(RunKind.export_payment, workspace_id=m.connection.workspace,
+                               connection_id=m.connection.id, params={"payment_id": payment["id"]})
+    await m.drain([again])
+    outcomes = [r.outcome for r in await RunRecord.objects().where(RunRecord.run == again.id)]
+    assert outcomes == ["skipped"], outcomes
 
 
 async def a_reconnect_resumes_the_broken_work(m: Month) -> None:
@@ -414,7 +552,8 @@ async def an_overpayment_is_credit_there_or_refused_here(m: Month) -> None:
 Step = Callable[[Month], Awaitable[None]]
 
 #: The month, in order: a customer pushed automatically, time billed into an invoice, taxes stopped
-#: then mapped, payments before and after export, bulk export, revert, the bookkeeper's edits, a reconnect.
+#: then mapped, payments before and after export, bulk export, revert, the bookkeeper's edits (a payment
+#: deleted there too), a void freeing time, an old payment's re-export, a reconnect.
 STEPS: list[Step] = [
     a_customer_made_here_is_pushed_to_the_books,
     time_billed_into_an_invoice_arrives_billed,
@@ -423,6 +562,9 @@ STEPS: list[Step] = [
     bulk_export_of_older_invoices,
     revert_edit_and_export_again,
     bookkeeper_pays_one_and_deletes_another,
+    bookkeeper_deletes_a_payment_we_exported,
+    a_void_here_frees_time_and_the_books_bill_it_again,
+    a_payment_sent_before_applied_amounts_is_not_sent_again,
     a_reconnect_resumes_the_broken_work,
 ]
 

@@ -107,6 +107,8 @@ class BookkeeperEdits(Protocol):
 
     def void_invoice(self, company: str, params: Mapping[str, str], /) -> Any: ...
 
+    def delete_payment(self, company: str, params: Mapping[str, str], /) -> Any: ...
+
     def delete_invoice(self, company: str, params: Mapping[str, str], /) -> Any: ...
 
     def rename_customer(self, company: str, params: Mapping[str, str], /) -> Any: ...
@@ -134,12 +136,15 @@ def bookkeeper_actions(
     invoices: Sequence[tuple[str, str]],
     customers: Sequence[tuple[str, str]],
     wording: Wording,
+    payments: Sequence[tuple[str, str]] = (),
 ) -> list[AccountantAction]:
     """The edits every sandbox offers, under the same names and fields.
 
     Tests and the end-to-end suite drive all three sandboxes through these names (``edit_invoice_amount``
     with ``invoice_id`` and ``amount``, ...), so they are built in one place; only the labels a person
-    reads are the provider's. ``invoices`` and ``customers`` are the (id, label) options of the selects.
+    reads are the provider's. ``invoices``, ``customers`` and ``payments`` are the (id, label) options of
+    the selects. ``delete_payment`` (``payment_id``) removes a payment as the provider's own UI does: it
+    no longer applies to its invoice, which owes its amount again.
     """
     invoice = ActionField("invoice_id", "Invoice", "select", tuple(invoices))
     customer = ActionField("customer_id", wording.customer, "select", tuple(customers))
@@ -175,6 +180,12 @@ def bookkeeper_actions(
             "void_invoice", wording.void_invoice, (invoice,), edits.void_invoice, wording.void_description
         ),
         AccountantAction("delete_invoice", "Delete invoice", (invoice,), edits.delete_invoice),
+        AccountantAction(
+            "delete_payment",
+            "Delete payment",
+            (ActionField("payment_id", "Payment", "select", tuple(payments)),),
+            edits.delete_payment,
+        ),
         AccountantAction(
             "rename_customer",
             wording.rename_customer,

@@ -42,6 +42,7 @@ def payment_out(row: Payment) -> PaymentOut:
         source=row.source,
         created_at=row.created_at,
         voided_at=row.voided_at,
+        removed_in_provider=row.removed_in_provider or None,
     )
 
 

@@ -82,6 +82,9 @@ class PaymentOut(Struct):
     created_at: datetime
     voided_at: Annotated[datetime | None, Meta(description="When it was voided here; a voided payment counts for "
                                                           "nothing and is voided in the books too.")] = None
+    removed_in_provider: Annotated[str | None, Meta(
+        description="The provider whose bookkeeper deleted or voided it there: the read-back noticed it and "
+                    "voided it here (`voided_at`); null when it was voided here, or is live.")] = None
 
 
 class WithdrawnCopyOut(Struct):

@@ -44,7 +44,7 @@ from ledgerbridge.domain.invoices.schemas import (
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import SyncBadge
-from ledgerbridge.sync import withdrawal
+from ledgerbridge.sync import time_sync, withdrawal
 from ledgerbridge.tables import (
     Customer,
     ExternalLink,
@@ -534,14 +534,18 @@ async def void(caller: Caller, *, invoice_id: int) -> InvoiceActionOut:
         invoice = await _locked_for_action(ws, invoice_id)
         status = invoicing.void(invoice.status, invoice.number)
         await Invoice.update({Invoice.status: status, Invoice.updated_at: utcnow()}).where(Invoice.id == invoice.id)
-        # The work was not billed after all: it can go on another invoice.
-        await TimeEntry.update({TimeEntry.invoice: None, TimeEntry.updated_at: utcnow()}).where(
+        # The work was not billed after all: it can go on another invoice, and the books hear it is billable.
+        freed = await TimeEntry.update({TimeEntry.invoice: None, TimeEntry.updated_at: utcnow()}).where(
             TimeEntry.invoice == invoice.id
-        )
+        ).returning(TimeEntry.id)
         runs = await retract_provider_copies(tx, caller, invoice)
+        time_runs = await time_sync.queue_freed_time(tx, ws, [row["id"] for row in freed], caller.trigger)
         await audit.record(caller, "invoice.void", target_type="invoice", target_id=invoice.id,
                            before={"number": invoice.number, "status": invoice.status, "total": invoice.total},
-                           after={"status": status, "runs": [run.id for run in runs]})
+                           after={"status": status, "runs": [run.id for run in runs],
+                                  "freed_time_entries": [row["id"] for row in freed],
+                                  "time_runs": [run.id for run in time_runs]})
+        runs = [*runs, *time_runs]
     return _action_out(await fresh_invoice_out(ws, invoice_id), runs)
 
 

@@ -165,7 +165,9 @@ class FbAccountantView:
             (str(r["id"]), f"{r['invoice_number']} - {r['organization']}") for r in self._all(company, "invoices")
         )
         clients = tuple((str(r["id"]), r["organization"] or r["email"]) for r in self._all(company, "clients"))
-        return bookkeeper_actions(self, invoices, clients, FB_WORDING)
+        payments = tuple((str(r["id"]), f"{r['amount']['amount']} on invoice {r['invoiceid']}")
+                         for r in self._all(company, "payments") if r["vis_state"] == 0)
+        return bookkeeper_actions(self, invoices, clients, FB_WORDING, payments)
 
     # -- actions (all through FbService) -----------------------------------------------------------------
 
@@ -255,6 +257,12 @@ class FbAccountantView:
         ]
         notes = ("Written off. " + (invoice.get("notes") or "")).strip()
         return self._update(account_id, "invoices", invoice["id"], {"lines": lines, "notes": notes})
+
+    def delete_payment(self, account_id: FromPath[str], params: Mapping[str, str]) -> Record:
+        """Delete: vis_state 1 (FreshBooks has no void for payments); the invoice owes the amount again."""
+        if not params.get("payment_id"):
+            raise ActionFailed("choose a payment")
+        return self._update(account_id, "payments", params["payment_id"], {"vis_state": 1})
 
     def delete_invoice(self, account_id: FromPath[str], params: Mapping[str, str]) -> Record:
         """Delete: vis_state 1, hidden from lists unless asked for."""

@@ -1,7 +1,7 @@
 """Human-facing pages of the QBO sandbox: the accountant's view and the invoice deep link.
 
 The accountant's view lets a person (or a test, through its JSON API) do what a bookkeeper does in
-QuickBooks: change an invoice line amount or number, record a payment, void or delete an invoice,
+QuickBooks: change an invoice line amount or number, record, void or delete a payment, void or delete an invoice,
 rename, deactivate or merge customers. Every action calls :class:`~.service.QboService`, so the
 change gets a new SyncToken, a new ``LastUpdatedTime``, shows in CDC and triggers webhooks exactly as
 an edit in QBO does.
@@ -157,8 +157,17 @@ class QboAccountantView:
             for r in self._records(company, "Invoice")
         ]
         customers = [(r["Id"], r["DisplayName"]) for r in self._records(company, "Customer")]
+        payments = [(r["Id"], f"{r['Id']}: {r.get('TotalAmt')} - {r['CustomerRef'].get('name', '')}")
+                    for r in self._records(company, "Payment")]
         return [
-            *bookkeeper_actions(self, invoices, customers, QBO_WORDING),
+            *bookkeeper_actions(self, invoices, customers, QBO_WORDING, payments),
+            AccountantAction(
+                "void_payment",
+                "Void payment",
+                (ActionField("payment_id", "Payment", "select", tuple(payments)),),
+                self.void_payment,
+                "The payment stays at zero; its invoice owes the amount again.",
+            ),
             AccountantAction(
                 "merge_customers",
                 "Merge customers",
@@ -262,6 +271,24 @@ class QboAccountantView:
         invoice = self._current(realm_id, "Invoice", params.get("invoice_id", ""))
         return self._call(
             self.sandbox.service.delete, realm_id, "Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}
+        )
+
+    def delete_payment(self, realm_id: str, params: Mapping[str, str]) -> Record:
+        """Delete: the payment disappears (CDC reports it as Deleted) and its invoices owe it again."""
+        payment = self._current(realm_id, "Payment", params.get("payment_id", ""))
+        return self._call(
+            self.sandbox.service.delete, realm_id, "Payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]}
+        )
+
+    def void_payment(self, realm_id: str, params: Mapping[str, str]) -> Record:
+        """Void: the payment stays, at zero, applied to nothing (as `operation=update&include=void`)."""
+        payment = self._current(realm_id, "Payment", params.get("payment_id", ""))
+        return self._call(
+            self.sandbox.service.update,
+            realm_id,
+            "Payment",
+            {"Id": payment["Id"], "SyncToken": payment["SyncToken"], "sparse": True},
+            void=True,
         )
 
     def rename_customer(self, realm_id: str, params: Mapping[str, str]) -> Record:

@@ -33,7 +33,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from ledgerbridge_xero.sandbox import render
-from ledgerbridge_xero.sandbox.errors import XeroApiError
+from ledgerbridge_xero.sandbox.errors import ElementInvalid, XeroApiError
 from ledgerbridge_xero.sandbox.msdate import parse_date
 from ledgerbridge_xero.sandbox.service import ElementResult
 from ledgerbridge_xero.sandbox.store import Organisation, Record
@@ -136,7 +136,9 @@ class XeroAccountantView:
                 for r in org.collection("Invoices").values()
             )
             contacts = tuple((r["ContactID"], r["Name"]) for r in org.collection("Contacts").values())
-        return bookkeeper_actions(self, invoices, contacts, XERO_WORDING)
+            payments = tuple((r["PaymentID"], f"{r['Amount']} ({r['Status']})")
+                             for r in org.collection("Payments").values())
+        return bookkeeper_actions(self, invoices, contacts, XERO_WORDING, payments)
 
     # -- actions (all through XeroService) -------------------------------------------------------------
 
@@ -214,6 +216,20 @@ class XeroAccountantView:
         if params.get("reference"):
             body["Reference"] = params["reference"]
         payment = _saved(self.sandbox.service.create_payments(org, [body]))
+        return render.payment(org, payment)
+
+    def delete_payment(self, tenant_id: str, params: Mapping[str, str]) -> Any:
+        """Remove the payment (Xero has no void for payments): Status DELETED, the invoice owes it again."""
+        org = self._org(tenant_id)
+        payment_id = params.get("payment_id", "")
+        if not payment_id:
+            raise ActionFailed("choose a payment")
+        try:
+            payment = self.sandbox.service.delete_payment(org, payment_id, {"Status": "DELETED"})
+        except XeroApiError as exc:
+            raise ActionFailed("payment not found", status=exc.status) from exc
+        except ElementInvalid as exc:
+            raise ActionFailed("; ".join(exc.messages), status=400) from exc
         return render.payment(org, payment)
 
     def void_invoice(self, tenant_id: str, params: Mapping[str, str]) -> Any:

@@ -75,7 +75,9 @@ class AccountantView:
     def actions(self, company: str) -> list[AccountantAction]:
         invoices = [(i["id"], i["number"]) for i in self._shown(company, "invoices")]
         customers = [(c["id"], c.get("display_name", "")) for c in self._shown(company, "customers")]
-        return bookkeeper_actions(self, invoices, customers, WORDING)
+        payments = [(p["id"], f"{p['amount']} on invoice {p.get('invoice_id', '')}")
+                    for p in self._shown(company, "payments") if p.get("status") != "void"]
+        return bookkeeper_actions(self, invoices, customers, WORDING, payments)
 
     def _do(self, change: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         try:
@@ -114,6 +116,9 @@ class AccountantView:
 
     def void_invoice(self, company: str, params: Mapping[str, str]) -> dict[str, Any]:
         return self._do(lambda: self.books.void_invoice(company, params.get("invoice_id", "")))
+
+    def delete_payment(self, company: str, params: Mapping[str, str]) -> dict[str, Any]:
+        return self._do(lambda: self.books.delete_payment(company, params.get("payment_id", "")))
 
     def delete_invoice(self, company: str, params: Mapping[str, str]) -> dict[str, Any]:
         return self._do(lambda: self.books.delete(company, "invoices", params.get("invoice_id", "")))

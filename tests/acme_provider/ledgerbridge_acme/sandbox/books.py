@@ -265,6 +265,16 @@ class Books:
             payment["status"] = "void"
             return self._changed(company_id, "payments", payment, "voided")
 
+    def delete_payment(self, company_id: str, record_id: str) -> Record:
+        """The bookkeeper removes a payment: it goes (flagged deleted) and its invoice owes that amount again."""
+        with self._lock:
+            payment = self._live(company_id, "payments", record_id)
+            invoice = self._live(company_id, "invoices", str(payment["invoice_id"]))
+            invoice["payments"] = [p for p in invoice.get("payments") or [] if p["id"] != payment["id"]]
+            self._settle(invoice)
+            self._changed(company_id, "invoices", invoice, "updated")
+            return self.delete(company_id, "payments", record_id)
+
     def listing(self, company_id: str, collection: str, since: datetime | None = None,
                 filters: Mapping[str, tuple[str, ...]] | None = None) -> list[Record]:
         """Records in id order; with `since`, only those changed at or after it (inactive ones included)."""

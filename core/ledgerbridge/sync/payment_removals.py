@@ -1,0 +1,92 @@
+"""Payments the bookkeeper deleted or voided in the books, noticed when their invoice is read back.
+
+A read-back of an invoice (status poll, webhook follow-up, the read after a void) lists the payments
+the provider still applies to it: every plugin maps only live ones (QuickBooks drops a deleted or
+voided payment from the invoice's `LinkedTxn`, Xero marks it `DELETED`, FreshBooks lists only
+`vis_state` 0, Acme removes it from the invoice). A payment linked here to a copy in the books that
+this list no longer holds is gone there, and "deleted there means archived here": the payment is
+kept, voided here (`voided_at`) and marked `removed_in_provider`, its link says so, the audit trail
+and a `payment.voided` event record it, all in the transaction that applies the read-back, and the
+caller then counts the invoice's paid amount without it. Nothing is sent to the books: the change
+came from there. The read costs no request of its own: the invoice's read-back already holds the list.
+
+Only the books connection decides (a read-only connection's copy no longer speaks for the books),
+and only for an invoice the read found live there: a deleted or voided invoice carries no payments
+to compare with, and its own state already shows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from ledgerbridge import audit
+from ledgerbridge.db import write_transaction
+from ledgerbridge.events import records
+from ledgerbridge.events.outbox import emit
+from ledgerbridge.invoicing import format_money, to_cents
+from ledgerbridge.plugins import get_registry
+from ledgerbridge.provider import RemoteInvoice
+from ledgerbridge.tables import Connection, ExternalLink, Invoice, LinkState, Payment, RecordType, utcnow
+
+
+def _provider_name(provider: str) -> str:
+    info = get_registry().providers.get(provider)
+    return info.name if info else provider
+
+
+async def notice_removed_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice,
+                                  read_after: datetime) -> list[int]:
+    """Void here the invoice's payments the books no longer hold; returns their ids.
+
+    `read_after` is a moment before the provider was asked: a payment whose link was written at or
+    after it may have reached the books after the provider answered (an export landing while the
+    read was on its way), so this read cannot tell that it is gone; the next read will.
+    """
+    if not connection.is_books or remote.deleted or remote.status in ("void", "deleted"):
+        return []
+    live = {payment.remote_id for payment in remote.payments if payment.amount > 0}
+    links = await ExternalLink.objects().where(
+        (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
+        & ExternalLink.remote_id.is_not_null() & (ExternalLink.state != LinkState.deleted_remote)
+        & ExternalLink.record_id.is_in(Payment.select(Payment.id).where(
+            (Payment.invoice == invoice.id) & Payment.voided_at.is_null()))
+    )
+    gone = [link for link in links if link.remote_id and link.remote_id not in live
+            and link.updated_at < read_after and (link.last_synced_at is None or link.last_synced_at < read_after)]
+    removed: list[int] = []
+    for link in gone:
+        async with write_transaction():
+            payment = await Payment.objects().where(
+                (Payment.id == link.record_id) & Payment.voided_at.is_null()).first()
+            if payment is None:  # voided here meanwhile: that void's own run settles the books
+                continue
+            await _archive(connection, invoice, payment, link)
+        removed.append(payment.id)
+    return removed
+
+
+async def _archive(connection: Connection, invoice: Invoice, payment: Payment, link: ExternalLink) -> None:
+    """Void one payment here because the books dropped it; call inside a write transaction."""
+    name = _provider_name(connection.provider)
+    now = utcnow()
+    payment.voided_at, payment.removed_in_provider = now, connection.provider
+    await Payment.update({Payment.voided_at: now, Payment.removed_in_provider: connection.provider}).where(
+        Payment.id == payment.id)
+    await ExternalLink.update({
+        ExternalLink.state: LinkState.deleted_remote, ExternalLink.updated_at: now,
+        ExternalLink.message: (f"Deleted or voided in {name} (no longer applied to invoice {invoice.number} "
+                               "there); voided here too, and no longer counted."),
+    }).where(ExternalLink.id == link.id)
+    rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
+    paid = to_cents(sum((Decimal(row["amount"]) for row in rows), Decimal("0")))
+    await audit.record_from_books(
+        connection.workspace, f"{name} (the books)", "payment.removed_in_provider", target_type="payment",
+        target_id=payment.id,
+        before={"invoice_id": invoice.id, "invoice": invoice.number, "amount": format_money(payment.amount),
+                "paid_on": payment.paid_on, "reference": payment.reference, "remote_id": link.remote_id},
+        after={"voided_at": now, "removed_in_provider": connection.provider, "connection_id": connection.id,
+               "amount_paid": format_money(paid)},
+    )
+    await emit(records.payment_voided(connection.workspace, invoice, payment, paid, [],
+                                      removed_in_provider=connection.provider))
