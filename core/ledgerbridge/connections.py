@@ -66,6 +66,10 @@ def tls_context() -> ssl.SSLContext:
 DEFER_AFTER = 90.0
 
 
+#: How long closing a read waits for a slot taken ahead to be granted before it gives it up.
+CLOSE_WAIT_SECONDS = 1.0
+
+
 class HeldSlot:
     """A limiter slot held by a task of its own: granted when `granted` resolves, given back when
     `give_back()` is called.
@@ -106,8 +110,12 @@ class HeldSlot:
         self._done.set()
 
     async def close(self) -> None:
-        """Give the slot back (or stop waiting for it) and wait until the ledger says so."""
+        """Give the slot back and wait until the ledger says so. A grant still being written is let
+        finish first (cancelled inside a database call, its write would land after the caller's event
+        loop is gone); one waiting for a later rate window is given up after CLOSE_WAIT_SECONDS."""
         self._done.set()
+        if not self.granted.done():
+            await asyncio.wait({self.granted}, timeout=CLOSE_WAIT_SECONDS)
         if not self.granted.done():
             self.task.cancel()
         with suppress(asyncio.CancelledError, Exception):

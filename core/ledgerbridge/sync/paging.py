@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import json
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Coroutine, Iterator, Sequence
 from contextlib import aclosing, suppress
 from typing import Any, TypeVar
@@ -26,28 +27,32 @@ T = TypeVar("T")
 # Records applied per transaction: a commit per record (several, in fact) made imports and polls
 # crawl on SQLite, whose every commit waits for the disk.
 APPLY_CHUNK = 100
-#: Pages a read-ahead keeps ready beyond the one being applied (and the one being asked for).
-PAGES_READY = 1
+#: Records an import applies in one transaction when its provider's pages are smaller (FreshBooks
+#: gives 100 a page): a commit and a page's fixed queries cost as much as applying its 100 records.
+#: The largest page a provider gives (QuickBooks, Xero: 1,000), so memory stays what those take.
+GATHER_RECORDS = 1000
 GRANT_POLL_SECONDS = 0.002
 GRANT_WAIT_SECONDS = 0.5
 
 
 async def read_pages(connection_id: int, hook: str, *, cursor: str | None = None, ahead: bool = False,
-                     **kwargs: Any) -> AsyncGenerator[Page[Any], None]:
+                     gather: int = 0, **kwargs: Any) -> AsyncGenerator[Page[Any], None]:
     """Every page of a read, starting at `cursor` (None: from the start or from the change cursor
     the caller chose), through one provider session. The caller checkpoints `page.next_cursor` to
     resume after a crash.
 
     `ahead`: the pages are read by a task of their own, which asks for the next page as soon as a
     page is in (its limiter slot taken meanwhile, `ReadSession(grant_ahead=True)`) while the caller
-    applies an earlier one, keeping at most `PAGES_READY` waiting. So the provider is asked for the
-    next page whether the caller is still applying or not, and its answer time and our processing
-    overlap instead of adding up (an import). A caller that may stop early (the import review) or
-    must send no request it does not need (status polls) leaves it off. The time spent waiting for a
-    page that has not arrived is recorded (`provider_waits`)."""
+    applies an earlier one, keeping about `gather` records (at least a page) waiting. So the provider
+    is asked for the next page whether the caller is still applying or not, and its answer time and
+    our processing overlap instead of adding up (an import). `gather` (with `ahead`): consecutive
+    pages are handed over as one of at least that many records (the last page's cursors), so the
+    caller applies and commits them together. A caller that may stop early (the import review) or
+    must send no request it does not need (status polls) leaves `ahead` off. The time spent waiting
+    for a page that has not arrived is recorded (`provider_waits`)."""
     async with connections.ReadSession(connection_id, grant_ahead=ahead) as session:
         if ahead:
-            async with aclosing(_read_ahead(session, hook, cursor, kwargs)) as pages:
+            async with aclosing(_read_ahead(session, hook, cursor, kwargs, gather)) as pages:
                 async for early in pages:
                     yield early
             return
@@ -61,25 +66,62 @@ async def read_pages(connection_id: int, hook: str, *, cursor: str | None = None
             cursor = page.next_cursor
 
 
+class _Ready:
+    """Pages read and not handed over yet: about `limit` records at most (a page is let in while
+    fewer are waiting), so a reader ahead of its caller holds little memory."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._items: deque[Page[Any] | BaseException] = deque()
+        self._records = 0
+        self._changed = asyncio.Condition()
+
+    async def put(self, item: Page[Any] | BaseException) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._records < self.limit)
+            self._items.append(item)
+            self._records += len(item.records) if isinstance(item, Page) else 0
+            self._changed.notify_all()
+
+    async def get(self) -> Page[Any] | BaseException:
+        async with self._changed:
+            await self._changed.wait_for(lambda: bool(self._items))
+            item = self._items.popleft()
+            self._records -= len(item.records) if isinstance(item, Page) else 0
+            self._changed.notify_all()
+            return item
+
+
 async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str | None,
-                      kwargs: dict[str, Any]) -> AsyncGenerator[Page[Any], None]:
-    """The pages as `_produce` reads them; each is handed over once the next page's request has left
-    and the limiter's ledger is written (see `_settle`)."""
-    ready: asyncio.Queue[Page[Any] | BaseException] = asyncio.Queue(maxsize=PAGES_READY)
+                      kwargs: dict[str, Any], gather: int) -> AsyncGenerator[Page[Any], None]:
+    """The pages as `_produce` reads them, gathered to `gather` records; each is handed over once the
+    next page's request has left and the limiter's ledger is written (see `_settle`). A failure is
+    raised after the pages read before it are handed over."""
+    ready = _Ready(gather)
     reader = _in_task(_produce(session, hook, cursor, kwargs, ready))
     received = 0
+    failure: BaseException | None = None
     try:
-        while True:
+        while failure is None:
             asked = time.perf_counter()
-            page = await ready.get()
-            if isinstance(page, BaseException):
-                raise page
-            received += 1
-            await _settle(session, received + (page.next_cursor is not None), reader)
+            pages: list[Page[Any]] = []
+            while not pages or (pages[-1].next_cursor is not None and sum(len(p.records) for p in pages) < gather):
+                item = await ready.get()
+                if isinstance(item, BaseException):
+                    failure = item
+                    break
+                pages.append(item)
+            if not pages:
+                break
+            received += len(pages)
+            await _settle(session, received + (pages[-1].next_cursor is not None), reader)
             provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
-            yield page
-            if page.next_cursor is None:
+            yield pages[0] if len(pages) == 1 else Page([r for p in pages for r in p.records], pages[-1].next_cursor,
+                                                        pages[-1].cursor)
+            if pages[-1].next_cursor is None:
                 return
+        if failure is not None:
+            raise failure
     finally:
         reader.cancel()
         with suppress(asyncio.CancelledError, Exception):
@@ -87,7 +129,7 @@ async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str |
 
 
 async def _produce(session: connections.ReadSession, hook: str, cursor: str | None, kwargs: dict[str, Any],
-                   ready: asyncio.Queue[Page[Any] | BaseException]) -> None:
+                   ready: _Ready) -> None:
     """Read page after page into `ready`, asking for the next as soon as one is in; a failure is
     handed over in its place, after the pages before it."""
     try:
