@@ -14,7 +14,8 @@ What the figures mean:
   by the paged read, `ledgerbridge.provider_waits`). Pages are read by a task of their own, the
   next asked for as soon as one is in while earlier ones are applied, so the provider's answer time
   (`import_provider_wait_s`, timed in the provider session) and the limiter's
-  (`import_limiter_wait_s`) overlap our processing and are reported apart; `import_blocked_s` is the part of them that did not overlap. On a busy machine wall time
+  (`import_limiter_wait_s`) overlap our processing and are reported apart; `import_blocked_s` is
+  the part of them that did not overlap. On a busy machine wall time
   says more about the machine than about us: `import_cpu_records_per_s` divides the records by this
   process's CPU seconds (SQLite's thread included; a PostgreSQL server's are not).
 * `import_fraction_of_ceiling`: the fastest the provider allows for the same pages (its answer time,
