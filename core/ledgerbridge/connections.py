@@ -118,6 +118,8 @@ class HeldSlot:
             await asyncio.wait({self.granted}, timeout=CLOSE_WAIT_SECONDS)
         if not self.granted.done():
             self.task.cancel()
+        elif not self.granted.cancelled():
+            self.granted.exception()  # a refusal nobody asked for is not an error to report
         with suppress(asyncio.CancelledError, Exception):
             await self.task
 
