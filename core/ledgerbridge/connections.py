@@ -80,18 +80,23 @@ class HeldSlot:
     a little longer than it lasted.
     """
 
-    def __init__(self, key: str, limits: Limits, cost: int) -> None:
+    def __init__(self, key: str, limits: Limits, cost: int, gate: asyncio.Event | None = None) -> None:
         self.cost = cost
         loop = asyncio.get_running_loop()
         self.granted: asyncio.Future[None] = loop.create_future()
         self._done = asyncio.Event()
-        self.task = loop.create_task(self._hold(key, limits, cost))
+        self.task = loop.create_task(self._hold(key, limits, cost, gate))
 
-    async def _hold(self, key: str, limits: Limits, cost: int) -> None:
+    async def _hold(self, key: str, limits: Limits, cost: int, gate: asyncio.Event | None) -> None:
+        """`gate`: the ledger is written only while it is set (see `LimitedTransport`)."""
         try:
+            if gate is not None:
+                await gate.wait()
             async with limiter().slot(key, limits, cost, defer_after=DEFER_AFTER):
                 self.granted.set_result(None)
                 await self._done.wait()
+                if gate is not None:
+                    await gate.wait()
         except asyncio.CancelledError:
             self.granted.cancel()
             raise
@@ -132,15 +137,18 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     so the next page's request leaves as soon as its cursor is known instead of after a write to the
     limiter's ledger; and slots are given back off the answer's path (`HeldSlot`). Costs: one slot
     more in flight meanwhile, and the one taken after the last page is given back unused (counted
-    as one call) when the read ends.
+    as one call) when the read ends. `ledger_gate`: those slots' ledger writes wait while it is
+    clear (a paged read on SQLite clears it while its caller applies a page: a write started then
+    would sleep in SQLite's busy handler, in steps of up to 100 ms, past the moment the lock frees).
     """
 
     def __init__(self, key: str, limits: Limits, inner: httpx.AsyncBaseTransport | None = None, *,
-                 grant_ahead: bool = False):
+                 grant_ahead: bool = False, ledger_gate: asyncio.Event | None = None):
         self.key = key
         self.limits = limits
         self.inner = inner or httpx.AsyncHTTPTransport(retries=1, verify=tls_context())
         self.grant_ahead = grant_ahead
+        self.ledger_gate = ledger_gate
         self.let_through = 0  # requests sent so far
         self._next: HeldSlot | None = None
         self._held: set[HeldSlot] = set()
@@ -150,7 +158,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         return all(slot.settled for slot in self._held)
 
     def _hold(self, cost: int) -> HeldSlot:
-        slot = HeldSlot(self.key, self.limits, cost)
+        slot = HeldSlot(self.key, self.limits, cost, self.ledger_gate)
         self._held.add(slot)
         slot.task.add_done_callback(lambda _: self._held.discard(slot))
         return slot
@@ -293,6 +301,10 @@ class ReadSession:
         self.grant_ahead = grant_ahead
         self._transport: LimitedTransport | None = None
         self._sent_before = 0  # requests sent through transports closed since (a token refresh)
+        #: Set while the read's caller holds no page (see `LimitedTransport`'s `ledger_gate`); only
+        #: SQLite, whose one write lock the page's transaction holds, keeps it clear meanwhile.
+        self.ledger_open = asyncio.Event()
+        self.ledger_open.set()
         self.provider = ""
         self.limiter_key = ""
         self._session: ProviderSession | None = None
@@ -328,7 +340,7 @@ class ReadSession:
                 if self._transport is not None:
                     self._sent_before += self._transport.let_through
                 self._transport = LimitedTransport(self.limiter_key, provider_limits(self.provider),
-                                                   grant_ahead=self.grant_ahead)
+                                                   grant_ahead=self.grant_ahead, ledger_gate=self.ledger_open)
                 self._session = await open_session(self.connection_id, force_refresh=attempt == 1,
                                                    transport=self._transport)
             try:

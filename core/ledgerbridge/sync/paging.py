@@ -101,6 +101,7 @@ async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str |
     reader = _in_task(_produce(session, hook, cursor, kwargs, ready))
     received = 0
     failure: BaseException | None = None
+    locked = current_engine().engine_type == "sqlite"  # one write lock, which the caller's page holds
     try:
         while failure is None:
             asked = time.perf_counter()
@@ -116,13 +117,17 @@ async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str |
             received += len(pages)
             await _settle(session, received + (pages[-1].next_cursor is not None), reader)
             provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
+            if locked:
+                session.ledger_open.clear()  # the caller applies the page in a write transaction
             yield pages[0] if len(pages) == 1 else Page([r for p in pages for r in p.records], pages[-1].next_cursor,
                                                         pages[-1].cursor)
+            session.ledger_open.set()
             if pages[-1].next_cursor is None:
                 return
         if failure is not None:
             raise failure
     finally:
+        session.ledger_open.set()
         reader.cancel()
         with suppress(asyncio.CancelledError, Exception):
             await reader
