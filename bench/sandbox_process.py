@@ -9,8 +9,9 @@ and ours could not be told apart. Here it has its own interpreter and memory, as
 
 prints one JSON line (`url`, `env`: the settings that point the provider at it), then serves until
 its standard input closes. Besides the sandbox's own routes it answers `GET /_bench/door` (requests
-and 429 answers counted at its door) and `POST /_bench/seed {"tenant", "customers"}` (customers
-created through the sandbox's Python API: seeding is not what the benchmark measures).
+and 429 answers counted at its door, and `busy`: the seconds during which a request was inside it)
+and `POST /_bench/seed {"tenant", "customers"}` (customers created through the sandbox's Python
+API: seeding is not what the benchmark measures).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +32,11 @@ class DoorCounter:
         self.app = app
         self.requests = 0
         self.throttled = 0
+        # Seconds with at least one provider API request inside the sandbox (arrived, not yet
+        # answered): the provider's own time, without the network's or the client's.
+        self.busy = 0.0
+        self._inside = 0
+        self._since = 0.0
         self.sandbox = getattr(app, "sandbox", None)
         self.provider = ""
 
@@ -41,7 +48,7 @@ class DoorCounter:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/_bench/door":
-            await self._answer(send, {"requests": self.requests, "throttled": self.throttled})
+            await self._answer(send, {"requests": self.requests, "throttled": self.throttled, "busy": self.busy})
             return
         if scope["type"] == "http" and scope["path"] == "/_bench/seed":
             raw = b""
@@ -66,7 +73,15 @@ class DoorCounter:
                 self.throttled += 1
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        if not self._inside:
+            self._since = time.perf_counter()
+        self._inside += 1
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            self._inside -= 1
+            if not self._inside:
+                self.busy += time.perf_counter() - self._since
 
 
 def seed_quickbooks(door: DoorCounter, tenant: str, customers: int) -> None:

@@ -8,9 +8,11 @@ retries; a refused refresh marks the connection as needing reconnection.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from functools import cache
 from typing import Any
 
@@ -64,25 +66,117 @@ def tls_context() -> ssl.SSLContext:
 DEFER_AFTER = 90.0
 
 
-class LimitedTransport(httpx.AsyncBaseTransport):
-    """Waits for the tenant's allowance before each request; a 429 cools every worker down."""
+#: How long closing a read waits for a slot taken ahead to be granted before it gives it up.
+CLOSE_WAIT_SECONDS = 1.0
 
-    def __init__(self, key: str, limits: Limits, inner: httpx.AsyncBaseTransport | None = None):
+
+class HeldSlot:
+    """A limiter slot held by a task of its own: granted when `granted` resolves, given back when
+    `give_back()` is called.
+
+    Why a task: giving a slot back writes the limiter's ledger, and on SQLite that write waits for
+    the write lock an import's page holds while it is applied. Held here, the answer goes on to its
+    caller at once and the ledger is written when the lock allows, which only ever counts the call
+    a little longer than it lasted.
+    """
+
+    def __init__(self, key: str, limits: Limits, cost: int, gate: asyncio.Event | None = None) -> None:
+        self.cost = cost
+        loop = asyncio.get_running_loop()
+        self.granted: asyncio.Future[None] = loop.create_future()
+        self._done = asyncio.Event()
+        self.task = loop.create_task(self._hold(key, limits, cost, gate))
+
+    async def _hold(self, key: str, limits: Limits, cost: int, gate: asyncio.Event | None) -> None:
+        """`gate`: the ledger is written only while it is set (see `LimitedTransport`)."""
+        try:
+            if gate is not None:
+                await gate.wait()
+            async with limiter().slot(key, limits, cost, defer_after=DEFER_AFTER):
+                self.granted.set_result(None)
+                await self._done.wait()
+                if gate is not None:
+                    await gate.wait()
+        except asyncio.CancelledError:
+            self.granted.cancel()
+            raise
+        except Exception as failed:  # WindowFull or a database error: the request waiting for it raises it
+            if not self.granted.done():
+                self.granted.set_exception(failed)
+            else:
+                raise
+
+    @property
+    def settled(self) -> bool:
+        """Nothing of it waits for the ledger: granted, and in use or given back for good."""
+        return self.granted.done() and (not self._done.is_set() or self.task.done())
+
+    def give_back(self) -> None:
+        self._done.set()
+
+    async def close(self) -> None:
+        """Give the slot back and wait until the ledger says so. A grant still being written is let
+        finish first (cancelled inside a database call, its write would land after the caller's event
+        loop is gone); one waiting for a later rate window is given up after CLOSE_WAIT_SECONDS."""
+        self._done.set()
+        if not self.granted.done():
+            await asyncio.wait({self.granted}, timeout=CLOSE_WAIT_SECONDS)
+        if not self.granted.done():
+            self.task.cancel()
+        elif not self.granted.cancelled():
+            self.granted.exception()  # a refusal nobody asked for is not an error to report
+        with suppress(asyncio.CancelledError, Exception):
+            await self.task
+
+
+class LimitedTransport(httpx.AsyncBaseTransport):
+    """Waits for the tenant's allowance before each request; a 429 cools every worker down.
+
+    `grant_ahead` (a paged read that asks for its next page as soon as the current one is in): as
+    each request is let through, the next one's slot is taken already, while this one is answered,
+    so the next page's request leaves as soon as its cursor is known instead of after a write to the
+    limiter's ledger; and slots are given back off the answer's path (`HeldSlot`). Costs: one slot
+    more in flight meanwhile, and the one taken after the last page is given back unused (counted
+    as one call) when the read ends. `ledger_gate`: those slots' ledger writes wait while it is
+    clear (a paged read on SQLite clears it while its caller applies a page: a write started then
+    would sleep in SQLite's busy handler, in steps of up to 100 ms, past the moment the lock frees).
+    """
+
+    def __init__(self, key: str, limits: Limits, inner: httpx.AsyncBaseTransport | None = None, *,
+                 grant_ahead: bool = False, ledger_gate: asyncio.Event | None = None):
         self.key = key
         self.limits = limits
         self.inner = inner or httpx.AsyncHTTPTransport(retries=1, verify=tls_context())
+        self.grant_ahead = grant_ahead
+        self.ledger_gate = ledger_gate
+        self.let_through = 0  # requests sent so far
+        self._next: HeldSlot | None = None
+        self._held: set[HeldSlot] = set()
+
+    def settled(self) -> bool:
+        """No slot of this transport waits for the limiter's ledger (to be granted or given back)."""
+        return all(slot.settled for slot in self._held)
+
+    def _hold(self, cost: int) -> HeldSlot:
+        slot = HeldSlot(self.key, self.limits, cost, self.ledger_gate)
+        self._held.add(slot)
+        slot.task.add_done_callback(lambda _: self._held.discard(slot))
+        return slot
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         cost = int(request.extensions.get(METERED_COST, 1))
         asked = time.perf_counter()
         try:
-            async with limiter().slot(self.key, self.limits, cost, defer_after=DEFER_AFTER):
-                granted = time.perf_counter()
-                provider_waits.record_granted(self.key)
-                response = await self.inner.handle_async_request(request)
-                # Timed before the slot is given back: the release waits for the database (on SQLite,
-                # for a write lock an import may hold), which is not the provider's time.
-                provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
+            if self.grant_ahead:
+                response = await self._send_held(request, cost)
+            else:
+                async with limiter().slot(self.key, self.limits, cost, defer_after=DEFER_AFTER):
+                    granted = time.perf_counter()
+                    provider_waits.record_granted(self.key)
+                    response = await self.inner.handle_async_request(request)
+                    # Timed before the slot is given back: the release waits for the database (on
+                    # SQLite, for a write lock an import may hold), which is not the provider's time.
+                    provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
         except WindowFull as full:
             provider = get_registry().provider(self.key.split(":", 1)[0]).name
             raise RateLimited(
@@ -96,7 +190,37 @@ class LimitedTransport(httpx.AsyncBaseTransport):
             await limiter().cooldown(self.key, retry_after_seconds(response.headers.get("retry-after")))
         return response
 
+    async def _send_held(self, request: httpx.Request, cost: int) -> httpx.Response:
+        """The request in the slot taken ahead for it (or a new one), the next one's taken meanwhile."""
+        asked = time.perf_counter()
+        slot, self._next = self._next, None
+        if slot is not None and slot.cost != cost:
+            slot.give_back()
+            slot = None
+        if slot is None:
+            slot = self._hold(cost)
+        try:
+            await asyncio.shield(slot.granted)
+        except asyncio.CancelledError:
+            await slot.close()
+            raise
+        granted = time.perf_counter()
+        provider_waits.record_granted(self.key)
+        self.let_through += 1
+        self._next = self._hold(cost)
+        try:
+            response = await self.inner.handle_async_request(request)
+        finally:
+            slot.give_back()
+        provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
+        return response
+
     async def aclose(self) -> None:
+        """Give back every slot still held (the one taken for a request that never came) and wait
+        until the ledger has them."""
+        self._next = None
+        for slot in list(self._held):
+            await slot.close()
         await self.inner.aclose()
 
 
@@ -124,9 +248,10 @@ async def load(connection_id: int | None) -> Connection:
     return connection
 
 
-async def open_session(connection_id: int, *, force_refresh: bool = False) -> ProviderSession:
+async def open_session(connection_id: int, *, force_refresh: bool = False,
+                       transport: LimitedTransport | None = None) -> ProviderSession:
     token, connection = await oauth.access_token(connection_id, force_refresh=force_refresh)
-    transport = LimitedTransport(limiter_key(connection), provider_limits(connection.provider))
+    transport = transport or LimitedTransport(limiter_key(connection), provider_limits(connection.provider))
     return ProviderSession(
         provider=connection.provider,
         connection_id=connection.id,
@@ -167,10 +292,19 @@ class ReadSession:
     Why: `call` opens a session per call (the connection's rows, its token, its options and a new
     TCP connection), which a read of 500 pages paid 500 times. A 401 still refreshes the token once
     and retries that call, as `call` does. Use as `async with ReadSession(connection_id) as read`.
+    `grant_ahead`: each request's limiter slot is taken while the one before is answered
+    (`LimitedTransport`), for a read that asks for its next page at once.
     """
 
-    def __init__(self, connection_id: int) -> None:
+    def __init__(self, connection_id: int, *, grant_ahead: bool = False) -> None:
         self.connection_id = connection_id
+        self.grant_ahead = grant_ahead
+        self._transport: LimitedTransport | None = None
+        self._sent_before = 0  # requests sent through transports closed since (a token refresh)
+        #: Set while the read's caller holds no page (see `LimitedTransport`'s `ledger_gate`); only
+        #: SQLite, whose one write lock the page's transaction holds, keeps it clear meanwhile.
+        self.ledger_open = asyncio.Event()
+        self.ledger_open.set()
         self.provider = ""
         self.limiter_key = ""
         self._session: ProviderSession | None = None
@@ -186,6 +320,16 @@ class ReadSession:
             await self._session.http.aclose()
             self._session = None
 
+    @property
+    def sent(self) -> int:
+        """Requests this read has sent so far (with `grant_ahead`)."""
+        return self._sent_before + (self._transport.let_through if self._transport is not None else 0)
+
+    def settled(self) -> bool:
+        """No request of this read waits for the limiter's ledger: a paged read opens its page's
+        write transaction only then, since on SQLite the ledger's writes need the same lock."""
+        return self._transport is None or self._transport.settled()
+
     async def call(self, hook: str, **kwargs: Any) -> Any:
         """The hook's answer through the open session (opened on first use)."""
         for attempt in (0, 1):
@@ -193,7 +337,12 @@ class ReadSession:
                 if self._session is not None:
                     await self._session.http.aclose()
                     self._session = None
-                self._session = await open_session(self.connection_id, force_refresh=attempt == 1)
+                if self._transport is not None:
+                    self._sent_before += self._transport.let_through
+                self._transport = LimitedTransport(self.limiter_key, provider_limits(self.provider),
+                                                   grant_ahead=self.grant_ahead, ledger_gate=self.ledger_open)
+                self._session = await open_session(self.connection_id, force_refresh=attempt == 1,
+                                                   transport=self._transport)
             try:
                 return await get_registry().call(self.provider, hook, session=self._session, **kwargs)
             except AccessTokenExpired:

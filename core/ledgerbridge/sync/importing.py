@@ -21,7 +21,7 @@ from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteCustomer
 from ledgerbridge.sync.customer_kind import suggest_kind
 from ledgerbridge.sync.customer_pages import apply_customer_page, customer_values
-from ledgerbridge.sync.paging import read_pages, save_change_cursor
+from ledgerbridge.sync.paging import GATHER_RECORDS, read_pages, save_change_cursor
 from ledgerbridge.sync.reference_pages import apply_account_page, apply_item_page, apply_tax_rate_page
 from ledgerbridge.tables import Connection, Customer, ExternalLink, RecordType, RunKind
 
@@ -95,7 +95,7 @@ async def run_import(ctx: RunContext) -> None:
         else:
             cursor = None if full or not capabilities.incremental_import else loads(connection.cursors).get(name)
         selected = set(ctx.params.get("remote_ids") or []) if name == "customers" else set()
-        async with aclosing(read_pages(connection.id, hook, cursor=cursor, ahead=True)) as pages:
+        async with aclosing(read_pages(connection.id, hook, cursor=cursor, ahead=True, gather=GATHER_RECORDS)) as pages:
             async for page in pages:
                 # The import review may have left some out; a later full import can take them.
                 records = [r for r in page.records if not selected or r.remote_id in selected]

@@ -11,8 +11,9 @@ import asyncio
 import contextvars
 import json
 import time
-from collections.abc import AsyncGenerator, Iterator, Sequence
-from contextlib import suppress
+from collections import deque
+from collections.abc import AsyncGenerator, Coroutine, Iterator, Sequence
+from contextlib import aclosing, suppress
 from typing import Any, TypeVar
 
 from ledgerbridge import connections, provider_waits
@@ -26,65 +27,145 @@ T = TypeVar("T")
 # Records applied per transaction: a commit per record (several, in fact) made imports and polls
 # crawl on SQLite, whose every commit waits for the disk.
 APPLY_CHUNK = 100
+#: Records an import applies in one transaction when its provider's pages are smaller (FreshBooks
+#: gives 100 a page): a commit and a page's fixed queries cost as much as applying its 100 records.
+#: The largest page a provider gives (QuickBooks, Xero: 1,000), so memory stays what those take.
+GATHER_RECORDS = 1000
 GRANT_POLL_SECONDS = 0.002
 GRANT_WAIT_SECONDS = 0.5
 
 
 async def read_pages(connection_id: int, hook: str, *, cursor: str | None = None, ahead: bool = False,
-                     **kwargs: Any) -> AsyncGenerator[Page[Any], None]:
+                     gather: int = 0, **kwargs: Any) -> AsyncGenerator[Page[Any], None]:
     """Every page of a read, starting at `cursor` (None: from the start or from the change cursor
     the caller chose), through one provider session. The caller checkpoints `page.next_cursor` to
     resume after a crash.
 
-    `ahead`: ask for the next page while the caller applies this one, so the provider's answer
-    time and our processing overlap instead of adding up (an import). A caller that may stop early
-    (the import review) or must send no request it does not need (status polls) leaves it off. The
-    time spent waiting for a page that has not arrived is recorded (`provider_waits`)."""
-    async with connections.ReadSession(connection_id) as session:
-        fetch: asyncio.Future[Page[Any]] | None = _fetch(session, hook, cursor, kwargs)
-        try:
-            while fetch is not None:
-                asked = time.perf_counter()
-                page: Page[Any] = await fetch
-                provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
-                fetch = None
-                if page.next_cursor is not None and ahead:
-                    fetch = await _fetch_ahead(session, hook, page.next_cursor, kwargs)
-                yield page
-                if page.next_cursor is None:
-                    return
-                if fetch is None:
-                    fetch = _fetch(session, hook, page.next_cursor, kwargs)
-        finally:
-            if fetch is not None and not fetch.done():
-                fetch.cancel()
-                with suppress(asyncio.CancelledError, Exception):
-                    await fetch
+    `ahead`: the pages are read by a task of their own, which asks for the next page as soon as a
+    page is in (its limiter slot taken meanwhile, `ReadSession(grant_ahead=True)`) while the caller
+    applies an earlier one, keeping about `gather` records (at least a page) waiting. So the provider
+    is asked for the next page whether the caller is still applying or not, and its answer time and
+    our processing overlap instead of adding up (an import). `gather` (with `ahead`): consecutive
+    pages are handed over as one of at least that many records (the last page's cursors), so the
+    caller applies and commits them together. A caller that may stop early (the import review) or
+    must send no request it does not need (status polls) leaves `ahead` off. The time spent waiting
+    for a page that has not arrived is recorded (`provider_waits`)."""
+    async with connections.ReadSession(connection_id, grant_ahead=ahead) as session:
+        if ahead:
+            async with aclosing(_read_ahead(session, hook, cursor, kwargs, gather)) as pages:
+                async for early in pages:
+                    yield early
+            return
+        while True:
+            asked = time.perf_counter()
+            page: Page[Any] = await _in_task(session.call(hook, cursor=cursor, **kwargs))
+            provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
 
-async def _fetch_ahead(session: connections.ReadSession, hook: str, cursor: str | None,
-                       kwargs: dict[str, Any]) -> asyncio.Future[Page[Any]]:
-    """`_fetch`, returning once the limiter has let the request through (or it ended): the caller
-    then opens its write transaction, which the database limiter would otherwise wait for."""
-    granted = provider_waits.totals(session.limiter_key).granted
-    fetch = _fetch(session, hook, cursor, kwargs)
+class _Ready:
+    """Pages read and not handed over yet: about `limit` records at most (a page is let in while
+    fewer are waiting), so a reader ahead of its caller holds little memory."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._items: deque[Page[Any] | BaseException] = deque()
+        self._records = 0
+        self._changed = asyncio.Condition()
+
+    async def put(self, item: Page[Any] | BaseException) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._records < self.limit)
+            self._items.append(item)
+            self._records += len(item.records) if isinstance(item, Page) else 0
+            self._changed.notify_all()
+
+    async def get(self) -> Page[Any] | BaseException:
+        async with self._changed:
+            await self._changed.wait_for(lambda: bool(self._items))
+            item = self._items.popleft()
+            self._records -= len(item.records) if isinstance(item, Page) else 0
+            self._changed.notify_all()
+            return item
+
+
+async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str | None,
+                      kwargs: dict[str, Any], gather: int) -> AsyncGenerator[Page[Any], None]:
+    """The pages as `_produce` reads them, gathered to `gather` records; each is handed over once the
+    next page's request has left and the limiter's ledger is written (see `_settle`). A failure is
+    raised after the pages read before it are handed over."""
+    ready = _Ready(gather)
+    reader = _in_task(_produce(session, hook, cursor, kwargs, ready))
+    received = 0
+    failure: BaseException | None = None
+    locked = current_engine().engine_type == "sqlite"  # one write lock, which the caller's page holds
+    try:
+        while failure is None:
+            asked = time.perf_counter()
+            pages: list[Page[Any]] = []
+            while not pages or (pages[-1].next_cursor is not None and sum(len(p.records) for p in pages) < gather):
+                item = await ready.get()
+                if isinstance(item, BaseException):
+                    failure = item
+                    break
+                pages.append(item)
+            if not pages:
+                break
+            received += len(pages)
+            await _settle(session, received + (pages[-1].next_cursor is not None), reader)
+            provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
+            if locked:
+                session.ledger_open.clear()  # the caller applies the page in a write transaction
+            yield pages[0] if len(pages) == 1 else Page([r for p in pages for r in p.records], pages[-1].next_cursor,
+                                                        pages[-1].cursor)
+            session.ledger_open.set()
+            if pages[-1].next_cursor is None:
+                return
+        if failure is not None:
+            raise failure
+    finally:
+        session.ledger_open.set()
+        reader.cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await reader
+
+
+async def _produce(session: connections.ReadSession, hook: str, cursor: str | None, kwargs: dict[str, Any],
+                   ready: _Ready) -> None:
+    """Read page after page into `ready`, asking for the next as soon as one is in; a failure is
+    handed over in its place, after the pages before it."""
+    try:
+        while True:
+            page: Page[Any] = await session.call(hook, cursor=cursor, **kwargs)
+            await ready.put(page)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+    except Exception as failed:
+        await ready.put(failed)
+
+
+async def _settle(session: connections.ReadSession, requests: int, reader: asyncio.Future[None]) -> None:
+    """Wait until `requests` have left and no slot of the read waits for the limiter's ledger, at
+    most GRANT_WAIT_SECONDS: the caller then opens its page's write transaction, which on SQLite the
+    ledger's writes would otherwise wait for (and a slot waiting for the next rate window must not
+    hold up our own work)."""
     asked = time.perf_counter()
-    # Polled, not an asyncio.Event: the grant may be counted by another worker thread's loop. At most
-    # GRANT_WAIT_SECONDS: a limiter waiting for the next rate window must not hold up our own work.
-    while (not fetch.done() and provider_waits.totals(session.limiter_key).granted == granted  # noqa: ASYNC110
+    # Polled, not an asyncio.Event: the ledger's writes run in tasks of the read's transport.
+    while (not reader.done() and not (session.sent >= requests and session.settled())  # noqa: ASYNC110
            and time.perf_counter() - asked < GRANT_WAIT_SECONDS):
         await asyncio.sleep(GRANT_POLL_SECONDS)
-    provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
-    return fetch
 
 
-def _fetch(session: connections.ReadSession, hook: str, cursor: str | None,
-           kwargs: dict[str, Any]) -> asyncio.Future[Page[Any]]:
-    """The page's request as a task of its own, outside any transaction the caller holds open
-    while it runs (it must not share the caller's database connection)."""
+def _in_task(work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """`work` as a task of its own, outside any transaction the caller holds open while it runs (it
+    must not share the caller's database connection)."""
     context = contextvars.copy_context()
     context.run(current_engine().current_transaction.set, None)
-    return asyncio.get_running_loop().create_task(session.call(hook, cursor=cursor, **kwargs), context=context)
+    return asyncio.get_running_loop().create_task(work, context=context)
 
 
 def chunks(records: Sequence[T], size: int = APPLY_CHUNK) -> Iterator[Sequence[T]]:

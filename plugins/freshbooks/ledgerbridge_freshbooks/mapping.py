@@ -71,8 +71,13 @@ def eastern_moment(text: Any) -> datetime | None:
     """An accounting timestamp (`2021-04-16 10:31:58`, US/Eastern, no zone) as an aware UTC datetime."""
     if not text:
         return None
+    text = str(text)
     try:
-        moment = datetime.strptime(str(text)[:19], TIMESTAMP)
+        # The usual shape, parsed by `fromisoformat` (strptime cost ~20 us a record, read once a customer).
+        if len(text) == 19 and text[10] == " " and text[4] == "-":
+            moment = datetime.fromisoformat(text)
+        else:
+            moment = datetime.strptime(text[:19], TIMESTAMP)
     except ValueError:
         try:
             moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
