@@ -28,7 +28,7 @@ What the figures mean:
   many each invoice took). `fraction_of_ceiling = ideal_export_seconds / export_seconds`.
 * `requests_per_invoice`, `responses_429`, `idle_poll_requests` (a status poll with nothing changed).
 `--time-scale` speeds the sandbox's clock; `--import-only` stops after the import; `--profile FILE`
-writes a cProfile of the import phase. A benchmark, not a test.
+writes a cProfile of the import phase, `--profile-export FILE` of the export phase. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -230,9 +230,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         invoice_ids.append(invoice.id)
     requests_before, clock_before = door.requests, world.http.get("/_sandbox/clock").json()
     waits_before = provider_waits.totals(key)
+    export_profiler = cProfile.Profile() if args.profile_export else None
     started = time.perf_counter()
+    if export_profiler is not None:
+        export_profiler.enable()
     exported = await run(RunKind.export_invoices, invoice_ids=invoice_ids)
     export_seconds = time.perf_counter() - started
+    if export_profiler is not None:
+        export_profiler.disable()
+        export_profiler.dump_stats(args.profile_export)
     export_waits = provider_waits.totals(key).minus(waits_before)
     costs = request_costs(caps, args.invoices) if caps.batch_size > 1 else [1] * max(1, export_waits.requests)
     ideal_export = ideal_export_seconds(costs, limits, export_waits.answer_seconds, export_waits.requests)
@@ -358,6 +364,7 @@ def cli() -> None:
     parser.add_argument("--database", default="sqlite", help="sqlite, postgres (a throwaway server) or a URL")
     parser.add_argument("--import-only", action="store_true", help="stop after the import")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the import phase (this thread) to FILE")
+    parser.add_argument("--profile-export", metavar="FILE", help="write a cProfile of the export phase to FILE")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lb-bench-"))
     os.environ["LEDGERBRIDGE_DATA_DIR"] = str(folder)
