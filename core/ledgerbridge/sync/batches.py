@@ -23,7 +23,7 @@ from ledgerbridge.tables import Connection, Invoice, OutboundWrite, RecordType, 
 
 Batch = list[tuple[Invoice, InvoiceData, OutboundWrite]]
 Recorder = Callable[[RunContext, Connection, list[tuple[Invoice, InvoiceData, ExportResult]]], Awaitable[None]]
-Follower = Callable[[RunContext, Connection, Invoice, ExportResult], Awaitable[None]]
+Follower = Callable[[RunContext, Connection, list[tuple[Invoice, ExportResult]]], Awaitable[None]]
 
 
 async def send_batch(ctx: RunContext, connection: Connection, batch: Batch, record: Recorder,
@@ -66,8 +66,7 @@ async def send_batch(ctx: RunContext, connection: Connection, batch: Batch, reco
             continue
         again.extend(await _record_outcomes(ctx, connection, batch, outcomes, record, exported))
         break
-    for invoice, result in exported:
-        await follow(ctx, connection, invoice, result)
+    await follow(ctx, connection, exported)
     return again
 
 

@@ -13,6 +13,7 @@ a `SyncIssue` on the invoice and leave the rest of a bulk export going.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +32,7 @@ from ledgerbridge.sync.claims import WrittenElsewhere, claim_new_writes, claim_w
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
 from ledgerbridge.sync.followers import export_payments_of, export_time_entries
 from ledgerbridge.sync.invoice_facts import InvoiceFacts, load_facts
-from ledgerbridge.sync.lanes import Lanes
+from ledgerbridge.sync.lanes import Ahead, Lanes
 from ledgerbridge.sync.links import LinkValues, fingerprint, link_ref, save_links
 from ledgerbridge.sync.outbound import is_retry, write
 from ledgerbridge.sync.refusals import failures_land_on_invoices, refusals_become_issues
@@ -44,7 +45,9 @@ from ledgerbridge.tables import (
     InvoiceStatus,
     LinkState,
     OutboundWrite,
+    Payment,
     RecordType,
+    TimeEntry,
     WriteState,
     utcnow,
 )
@@ -169,7 +172,7 @@ async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: in
         return "failed"
     outcome, result = await _write_invoice(ctx, connection, *ready)
     if result is not None:
-        await _after_export(ctx, connection, ready[0], result)
+        await _after_export(ctx, connection, [(ready[0], result)])
     return outcome
 
 
@@ -201,19 +204,30 @@ async def _write_invoice(ctx: RunContext, connection: Connection, invoice: Invoi
 Prepared = list[tuple[Invoice, InvoiceData, OutboundWrite]]
 
 
+@dataclass
+class Checked:
+    """A chunk of invoices checked, with what they need created in the provider, but nothing of
+    theirs claimed yet: the fresh creates that may ride in one batch, and those to send one by one."""
+
+    fresh: dict[int, tuple[Invoice, InvoiceData]] = field(default_factory=dict)
+    singles: list[int] = field(default_factory=list)
+
+
 async def prepare_batch(ctx: RunContext, connection: Connection,
                         invoice_ids: list[int]) -> tuple[Prepared, list[int]]:
     """Check each invoice and create what it needs; returns the fresh creates that may ride in one
-    batch (their writes claimed) and the invoices to send one by one.
+    batch (their writes claimed) and the invoices to send one by one."""
+    return await claim_batch(ctx, await check_batch(ctx, connection, invoice_ids), connection)
 
-    Only fresh creates ride in the batch. Updates need each invoice's own version, and a create that
-    may already have landed must be looked up first, so both go one by one. What the checks read is
-    read for the whole batch at once (`invoice_facts`), and the batch's writes are claimed in one
-    transaction (`claims.claim_new_writes`), committed before the batch is sent.
-    """
+
+async def check_batch(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> Checked:
+    """Check each invoice of a chunk and create what it needs (customers, items); claims nothing.
+
+    Only fresh creates may ride in a batch. Updates need each invoice's own version, and a create
+    that may already have landed must be looked up first, so both go one by one. What the checks
+    read is read for the whole chunk at once (`invoice_facts`)."""
     facts = await load_facts(connection, invoice_ids)
-    fresh: dict[int, tuple[Invoice, InvoiceData]] = {}
-    singles: list[int] = []
+    checked = Checked()
     for invoice_id in invoice_ids:
         ready = None
         async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
@@ -223,12 +237,19 @@ async def prepare_batch(ctx: RunContext, connection: Connection,
             continue
         invoice, data, link = ready
         if link_ref(link) is not None:
-            singles.append(invoice_id)
+            checked.singles.append(invoice_id)
         else:
-            fresh[invoice_id] = (invoice, data)
-    claims = await claim_new_writes(ctx, connection, RecordType.invoice, list(fresh))
+            checked.fresh[invoice_id] = (invoice, data)
+    return checked
+
+
+async def claim_batch(ctx: RunContext, checked: Checked, connection: Connection) -> tuple[Prepared, list[int]]:
+    """Claim the checked fresh creates' writes in one transaction (`claims.claim_new_writes`),
+    committed before the batch is sent; returns the batch and the invoices to send one by one."""
+    singles = list(checked.singles)
+    claims = await claim_new_writes(ctx, connection, RecordType.invoice, list(checked.fresh))
     batch: Prepared = []
-    for invoice_id, (invoice, data) in fresh.items():
+    for invoice_id, (invoice, data) in checked.fresh.items():
         claimed = claims.ours.get(invoice_id)
         try:
             if invoice_id in claims.written:
@@ -301,13 +322,22 @@ async def _record_exported(ctx: RunContext, connection: Connection,
         await note_many(ctx, RecordType.invoice, outcomes)
 
 
-async def _after_export(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
-    """What follows a committed export: its payments recorded meanwhile, its time entries, then
-    telling plugins."""
-    await export_payments_of(ctx, connection, invoice)
-    await export_time_entries(ctx, connection, invoice)
-    await get_registry().notify("invoice_exported", workspace_id=connection.workspace, connection_id=connection.id,
-                                invoice_id=invoice.id, result=result)
+async def _after_export(ctx: RunContext, connection: Connection, exported: list[tuple[Invoice, ExportResult]]) -> None:
+    """What follows committed exports: their payments recorded meanwhile, their time entries, then
+    telling plugins. Which invoices have any payment or time entry at all is read in one query each,
+    so a batch of invoices without them costs no query per invoice."""
+    if not exported:
+        return
+    ids = [invoice.id for invoice, _ in exported]
+    paid = {row["invoice"] for row in await Payment.select(Payment.invoice).where(Payment.invoice.is_in(ids))}
+    timed = {row["invoice"] for row in await TimeEntry.select(TimeEntry.invoice).where(TimeEntry.invoice.is_in(ids))}
+    for invoice, result in exported:
+        if invoice.id in paid:
+            await export_payments_of(ctx, connection, invoice)
+        if invoice.id in timed:
+            await export_time_entries(ctx, connection, invoice)
+        await get_registry().notify("invoice_exported", workspace_id=connection.workspace,
+                                    connection_id=connection.id, invoice_id=invoice.id, result=result)
 
 
 async def _record(ctx: RunContext, invoice_id: int, remote_id: str | None, outcome: str, message: str) -> None:
@@ -353,6 +383,12 @@ async def run_export(ctx: RunContext) -> None:
         await reconcile_lost_answers(ctx, connection)
 
 
+#: Chunks checked ahead of the lanes at most: a minute of Xero's requests (60). Enough for the
+#: export to wait on the provider's window rather than on its own checks, and bounded, so a large
+#: export does not hold every invoice's payload in memory.
+CHECKED_AHEAD = 60
+
+
 def export_lanes(connection: Connection) -> int:
     """How many of an export's sends may be in flight: the provider's concurrency for a company."""
     return connections.provider_limits(connection.provider).concurrent or 1
@@ -360,30 +396,30 @@ def export_lanes(connection: Connection) -> int:
 
 async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[int], size: int, width: int,
                            done: list[int], total: int) -> None:
-    """`run_export` with up to `width` chunks (a batch, or one invoice) prepared and sent at once (see
-    `lanes`). This task finishes each answered chunk: followers, invoices left to send one by one,
-    the checkpoint."""
+    """`run_export` with up to `width` chunks (a batch, or one invoice) sent at once (see `lanes`).
+    Batches are checked ahead of the lanes (`lanes.Ahead`), while earlier ones wait for the
+    provider's window or its answer; each one's writes are claimed just before it is sent. This task
+    finishes each answered chunk: followers, invoices left to send one by one, the checkpoint."""
     lanes = Lanes(width)
     Outcome = tuple[list[int], list[tuple[Invoice, ExportResult]]]
 
     def finisher(chunk: list[int]) -> Callable[[Any], Awaitable[None]]:
         async def finish(outcome: Outcome) -> None:
             again, exported = outcome
-            for invoice, result in exported:
-                await _after_export(ctx, connection, invoice, result)
+            await _after_export(ctx, connection, exported)
             for invoice_id in again:
                 await export_invoice(ctx, connection, invoice_id)
             done.extend(chunk)  # only once the chunk's requests are answered: a resumed run redoes it
             await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=total)
         return finish
 
-    async def send_batch_of(chunk: list[int]) -> Outcome:
+    async def send_checked(checked: Checked) -> Outcome:
         exported: list[tuple[Invoice, ExportResult]] = []
 
-        async def later(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
-            exported.append((invoice, result))  # followers run in the run's own task, in `finish`
+        async def later(ctx: RunContext, connection: Connection, answered: list[tuple[Invoice, ExportResult]]) -> None:
+            exported.extend(answered)  # followers run in the run's own task, in `finish`
 
-        batch, singles = await prepare_batch(ctx, connection, chunk)
+        batch, singles = await claim_batch(ctx, checked, connection)
         if batch:
             singles.extend(await send_batch(ctx, connection, batch, _record_exported, later))
         return singles, exported
@@ -397,12 +433,18 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
         _, result = await _write_invoice(ctx, connection, *ready)
         return [], [] if result is None else [(ready[0], result)]
 
+    chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
+    ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD)
     try:
-        for start in range(0, len(todo), size):
-            chunk = todo[start:start + size]
-            await lanes.submit(send_batch_of(chunk) if size > 1 else send_one(chunk[0]), finisher(chunk))
+        if size > 1:
+            async for chunk, checked in ahead:
+                await lanes.submit(send_checked(checked), finisher(chunk))
+        else:
+            for chunk in chunks:
+                await lanes.submit(send_one(chunk[0]), finisher(chunk))
         await lanes.drain()
     finally:
+        ahead.cancel()
         lanes.cancel()
 
 
