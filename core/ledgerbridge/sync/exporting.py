@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge import books, connections
+from ledgerbridge.db import read_transaction
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
 from ledgerbridge.events.catalogue import Event
@@ -329,8 +330,10 @@ async def _after_export(ctx: RunContext, connection: Connection, exported: list[
     if not exported:
         return
     ids = [invoice.id for invoice, _ in exported]
-    paid = {row["invoice"] for row in await Payment.select(Payment.invoice).where(Payment.invoice.is_in(ids))}
-    timed = {row["invoice"] for row in await TimeEntry.select(TimeEntry.invoice).where(TimeEntry.invoice.is_in(ids))}
+    async with read_transaction():
+        paid = {row["invoice"] for row in await Payment.select(Payment.invoice).where(Payment.invoice.is_in(ids))}
+        timed = {row["invoice"] for row in await TimeEntry.select(TimeEntry.invoice).where(
+            TimeEntry.invoice.is_in(ids))}
     for invoice, result in exported:
         if invoice.id in paid:
             await export_payments_of(ctx, connection, invoice)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ledgerbridge.db import read_transaction
 from ledgerbridge.sync.tax_mapping import BooksTax, books_tax
 from ledgerbridge.sync.withdrawal import numbers_taken_by_copies
 from ledgerbridge.tables import (
@@ -63,9 +64,14 @@ class InvoiceFacts:
 
 async def load_facts(connection: Connection, invoice_ids: list[int]) -> InvoiceFacts:
     """Read what the export of these invoices needs; invoices of another workspace are left out."""
-    facts = InvoiceFacts()
     if not invoice_ids:
-        return facts
+        return InvoiceFacts()
+    async with read_transaction():  # one connection for all the reads
+        return await _read(connection, invoice_ids)
+
+
+async def _read(connection: Connection, invoice_ids: list[int]) -> InvoiceFacts:
+    facts = InvoiceFacts()
     facts.invoices = {invoice.id: invoice for invoice in await Invoice.objects().where(
         Invoice.id.is_in(invoice_ids) & (Invoice.workspace == connection.workspace))}
     ids = list(facts.invoices)
