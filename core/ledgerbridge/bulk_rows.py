@@ -81,3 +81,61 @@ async def update_rows(table: type[Table], columns: Sequence[str], rows: Sequence
     else:
         assignments = ", ".join(f'"{column}" = ${n + 1}' for n, column in enumerate(columns))
         await connection.executemany(f'UPDATE "{name}" SET {assignments} WHERE "id" = ${len(columns) + 1}', params)
+
+
+async def insert_new_rows(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                          key: str) -> dict[Any, int]:
+    """Insert `rows` where no unique index refuses them (ON CONFLICT DO NOTHING); returns the new id
+    of each row inserted by its `key` column's value (one of `columns`). Rows left out are another
+    transaction's, which the caller deals with one by one. One statement per part, like `insert_rows`.
+    """
+    if not rows:
+        return {}
+    sqlite, connection = _open_transaction()
+    name = table._meta.tablename
+    per_statement = max(1, MAX_PARAMETERS // len(columns))
+    added: dict[Any, int] = {}
+    for start in range(0, len(rows), per_statement):
+        part = rows[start:start + per_statement]
+        values = [value.value if isinstance(value, Enum) else value for row in part for value in row]
+        statement = (f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} ON CONFLICT DO NOTHING '
+                     f'RETURNING "id", "{key}"')
+        if sqlite:
+            marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in part)
+            cursor = await connection.execute(statement.format(marks=marks), values)
+            answered = await cursor.fetchall()
+            await cursor.close()
+        else:
+            width = len(columns)
+            marks = ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
+                              for n in range(len(part)))
+            answered = await connection.fetch(statement.format(marks=marks), *values)
+        added.update({row[key]: int(row["id"]) for row in answered})
+    return added
+
+
+async def update_column_by_id(table: type[Table], column: str, values: dict[int, Any],
+                              common: dict[str, Any]) -> None:
+    """Set `column` to each row's own value (by id) and the `common` columns to one value for all,
+    in one statement (a CASE on the id), where `update_rows` runs a statement per row. The per-row
+    values are text on PostgreSQL (a CASE of parameters is typed text), so `column` is a text column."""
+    if not values:
+        return
+    sqlite, connection = _open_transaction()
+    name = table._meta.tablename
+    params: list[Any] = []
+
+    def mark(value: Any) -> str:
+        params.append(value.value if isinstance(value, Enum) else value)
+        return "?" if sqlite else f"${len(params)}"
+
+    assignments = [f'"{name_}" = {mark(value)}' for name_, value in common.items()]
+    cases = " ".join(f"WHEN {mark(row_id)} THEN {mark(value)}" for row_id, value in values.items())
+    assignments.append(f'"{column}" = CASE "id" {cases} ELSE "{column}" END')
+    ids = ", ".join(mark(row_id) for row_id in values)
+    statement = f'UPDATE "{name}" SET {", ".join(assignments)} WHERE "id" IN ({ids})'
+    if sqlite:
+        cursor = await connection.execute(statement, params)
+        await cursor.close()
+    else:
+        await connection.execute(statement, *params)

@@ -149,6 +149,16 @@ def write_transaction() -> Any:
     return engine.transaction()
 
 
+def read_transaction() -> Any:
+    """Several reads on one connection, seeing one snapshot. Why: on SQLite each query outside a
+    transaction opens a connection of its own (a thread and its PRAGMAs), which cost more than the
+    few reads of a whole batch's export. Inside a write transaction it is that transaction."""
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.deferred)
+    return engine.transaction()
+
+
 async def ensure_pool() -> None:
     """Give the running event loop its PostgreSQL pool; a no-op on SQLite."""
     engine = current_engine()

@@ -82,6 +82,24 @@ async def resolve(*, workspace_id: int, record_type: str, record_id: int, connec
     return len(closed)
 
 
+async def resolve_many(*, workspace_id: int, record_type: str, record_ids: list[int], connection_id: int) -> int:
+    """`resolve` for many records of one connection in one statement (a batch just exported); the
+    closed issues' events are emitted as `resolve` does. Returns how many were closed."""
+    if not record_ids:
+        return 0
+    condition = (
+        (SyncIssue.workspace == workspace_id) & (SyncIssue.record_type == record_type)
+        & SyncIssue.record_id.is_in(record_ids) & SyncIssue.resolved_at.is_null()
+        & (SyncIssue.connection == connection_id)
+    )
+    async with write_transaction():
+        closed = await SyncIssue.update({SyncIssue.resolved_at: utcnow()}).where(condition).returning(SyncIssue.id)
+        if closed:
+            for issue in await SyncIssue.objects().where(SyncIssue.id.is_in([row["id"] for row in closed])):
+                await emit(records.issue_changed(False, issue))
+    return len(closed)
+
+
 async def record_run_failure(run: SyncRun, error: LedgerBridgeError) -> SyncIssue:
     """A whole run failed: the issue sits on the connection (or workspace) with the run attached."""
     return await issue_from_error(error, workspace_id=run.workspace, connection_id=run.connection, run_id=run.id)

@@ -32,9 +32,11 @@ async def test_a_run_killed_after_its_third_batch_resumes_at_its_fourth(postgres
     await workspace.save()
     connection = await make_connection(workspace.id)
     invoices = [await _sent_invoice(connection, number=f"K-{n:02d}") for n in range(50)]  # Acme batches 10
-    # The first three batches go through; the fourth is held inside the provider while the worker dies.
+    # The first three batches go through; the fourth and fifth are held inside the provider while the
+    # worker dies. Both are held: Acme takes 4 requests at once, so the fifth is out beside the fourth,
+    # and one answered before the kill would have been recorded but not checkpointed (walked again).
     acme.sandbox.add_fault("slow", path_prefix=ACME_BATCH, count=3, method="POST", delay=0)
-    fourth = acme.sandbox.add_fault("hold", path_prefix=ACME_BATCH, count=1, method="POST")
+    fourth = acme.sandbox.add_fault("hold", path_prefix=ACME_BATCH, count=2, method="POST")
 
     env = dict(os.environ, LEDGERBRIDGE_DATABASE_URL=url, LEDGERBRIDGE_BROKER_URL=redis_url,
                LEDGERBRIDGE_JOB_LEASE_SECONDS="3", LEDGERBRIDGE_SWEEP_INTERVAL_SECONDS="1",
@@ -54,12 +56,12 @@ async def test_a_run_killed_after_its_third_batch_resumes_at_its_fourth(postgres
 
         async def at_fourth_batch() -> SyncRun | None:
             row = await SyncRun.objects().where(SyncRun.id == queued.id).first()
-            return row if fourth.triggered == 1 and row.progress_done == 30 else None
+            return row if fourth.triggered == 2 and row.progress_done == 30 else None
 
         before = await wait_for(at_fourth_batch, "the worker to send its fourth batch")
-        stop_process(first)  # SIGKILL, with the fourth batch inside the provider
+        stop_process(first)  # SIGKILL, with the fourth and fifth batches inside the provider
         assert before.state == RunState.running and before.progress_total == 50
-        acme.sandbox.faults.release(fourth.id)  # the provider applies it; nobody hears the answer
+        acme.sandbox.faults.release(fourth.id)  # the provider applies them; nobody hears the answers
         processes += [start_process("worker", env, tmp_path / "worker2.log"),
                       start_process("scheduler", env, tmp_path / "scheduler.log")]
 

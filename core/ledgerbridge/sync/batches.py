@@ -16,14 +16,14 @@ from ledgerbridge import connections
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, RemoteInvoice
-from ledgerbridge.sync.links import settle_write
+from ledgerbridge.sync.links import settle_applied, settle_write
 from ledgerbridge.sync.refusals import record_refusal
 from ledgerbridge.sync.retrying import Retries
 from ledgerbridge.tables import Connection, Invoice, OutboundWrite, RecordType, WriteState
 
 Batch = list[tuple[Invoice, InvoiceData, OutboundWrite]]
-Recorder = Callable[[RunContext, Connection, Invoice, InvoiceData, ExportResult], Awaitable[None]]
-Follower = Callable[[RunContext, Connection, Invoice, ExportResult], Awaitable[None]]
+Recorder = Callable[[RunContext, Connection, list[tuple[Invoice, InvoiceData, ExportResult]]], Awaitable[None]]
+Follower = Callable[[RunContext, Connection, list[tuple[Invoice, ExportResult]]], Awaitable[None]]
 
 
 async def send_batch(ctx: RunContext, connection: Connection, batch: Batch, record: Recorder,
@@ -66,8 +66,7 @@ async def send_batch(ctx: RunContext, connection: Connection, batch: Batch, reco
             continue
         again.extend(await _record_outcomes(ctx, connection, batch, outcomes, record, exported))
         break
-    for invoice, result in exported:
-        await follow(ctx, connection, invoice, result)
+    await follow(ctx, connection, exported)
     return again
 
 
@@ -75,12 +74,11 @@ async def _record_outcomes(ctx: RunContext, connection: Connection, batch: Batch
                            record: Recorder, exported: list[tuple[Invoice, ExportResult]]) -> list[int]:
     """Write each invoice's answer; returns those whose fate is unknown (sent one by one next)."""
     again: list[int] = []
-    async with transaction():  # one commit for the whole batch's bookkeeping
+    async with transaction():  # one commit for the whole batch's bookkeeping, in a few statements
+        answered: list[tuple[Invoice, InvoiceData, OutboundWrite, ExportResult]] = []
         for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
             if outcome.result is not None:
-                await settle_write(write, WriteState.applied, remote_id=outcome.result.remote_id)
-                await record(ctx, connection, invoice, data, outcome.result)
-                exported.append((invoice, outcome.result))
+                answered.append((invoice, data, write, outcome.result))
                 continue
             error = outcome.error
             if isinstance(error, ProviderError) and error.retryable:
@@ -90,6 +88,9 @@ async def _record_outcomes(ctx: RunContext, connection: Connection, batch: Batch
             failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
             await settle_write(write, WriteState.failed, error=failure.message)
             await record_refusal(ctx, connection, RecordType.invoice, invoice.id, failure, mark_link=True, seen=True)
+        await settle_applied([(write, result.remote_id) for _, _, write, result in answered])
+        await record(ctx, connection, [(invoice, data, result) for invoice, data, _, result in answered])
+        exported.extend((invoice, result) for invoice, _, _, result in answered)
     return again
 
 
@@ -127,6 +128,6 @@ async def _settle_by_number(ctx: RunContext, connection: Connection, batch: Batc
                               record=found)
         async with transaction():
             await settle_write(write, WriteState.applied, remote_id=found.remote_id)
-            await record(ctx, connection, invoice, data, result)
+            await record(ctx, connection, [(invoice, data, result)])
         exported.append((invoice, result))
     return missing, unnumbered

@@ -13,40 +13,42 @@ a `SyncIssue` on the invoice and leave the rest of a bulk export going.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ledgerbridge import books, connections
+from ledgerbridge.db import read_transaction
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
-from ledgerbridge.events.outbox import emit
-from ledgerbridge.issues import resolve
+from ledgerbridge.events.catalogue import Event
+from ledgerbridge.events.outbox import record_events
+from ledgerbridge.issues import resolve_many
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
 from ledgerbridge.sync import withdrawal
 from ledgerbridge.sync.batches import send_batch
-from ledgerbridge.sync.claims import WrittenElsewhere, claim_write
+from ledgerbridge.sync.claims import WrittenElsewhere, claim_new_writes, claim_write
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
 from ledgerbridge.sync.followers import export_payments_of, export_time_entries
-from ledgerbridge.sync.lanes import Lanes
-from ledgerbridge.sync.links import fingerprint, get_link, link_ref, save_link
+from ledgerbridge.sync.invoice_facts import InvoiceFacts, load_facts
+from ledgerbridge.sync.lanes import Ahead, Lanes
+from ledgerbridge.sync.links import LinkValues, fingerprint, link_ref, save_links
 from ledgerbridge.sync.outbound import is_retry, write
 from ledgerbridge.sync.refusals import failures_land_on_invoices, refusals_become_issues
-from ledgerbridge.sync.run_records import note
-from ledgerbridge.sync.tax_mapping import books_tax, check_invoice_taxes, recomputed_tax_warning
+from ledgerbridge.sync.run_records import note, note_many
+from ledgerbridge.sync.tax_mapping import recomputed_tax_warning, refuse_untaxed_lines
 from ledgerbridge.tables import (
     Connection,
-    Customer,
     ExternalLink,
     Invoice,
-    InvoiceLine,
     InvoiceStatus,
-    Item,
     LinkState,
     OutboundWrite,
+    Payment,
     RecordType,
-    TaxRate,
+    TimeEntry,
     WriteState,
     utcnow,
 )
@@ -59,11 +61,6 @@ class InvoiceIsDraft(LedgerBridgeError):
 NOT_YET_CREATED = "(created on export)"
 
 
-async def _linked_or_new(connection: Connection, record_type: str, record_id: int) -> str:
-    link = await get_link(connection.id, record_type, record_id)
-    return link.remote_id if link is not None and link.remote_id else NOT_YET_CREATED
-
-
 async def preview_invoice(connection: Connection, invoice: Invoice) -> InvoiceData:
     """What an export would send, without sending or creating anything: the payload preview.
 
@@ -72,30 +69,28 @@ async def preview_invoice(connection: Connection, invoice: Invoice) -> InvoiceDa
     return await build_invoice_data(None, connection, invoice)
 
 
-async def build_invoice_data(ctx: RunContext | None, connection: Connection, invoice: Invoice) -> InvoiceData:
+async def build_invoice_data(ctx: RunContext | None, connection: Connection, invoice: Invoice,
+                             facts: InvoiceFacts | None = None) -> InvoiceData:
     """The invoice as the provider will get it. With a run context, missing customers and items are
-    created in the provider on the way; without one (a preview) nothing is written anywhere."""
+    created in the provider on the way; without one (a preview) nothing is written anywhere.
+
+    `facts`: what a batch's export read for all its invoices at once (`invoice_facts`)."""
+    if facts is None:
+        facts = await load_facts(connection, [invoice.id])
     caps = get_registry().provider(connection.provider).capabilities
-    if ctx is None:
-        customer_remote = await _linked_or_new(connection, RecordType.customer, invoice.customer)
-    else:
-        customer_remote = await ensure_customer(ctx, connection, invoice.customer)
-    lines = await InvoiceLine.objects().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
+    customer_remote = await _dependency(ctx, connection, facts, RecordType.customer, invoice.customer)
     line_data = []
-    for line in lines:
+    for line in facts.lines.get(invoice.id, []):
         item_remote, item_name, account_remote = None, "", None
         if line.item:
-            item = await Item.objects().where(Item.id == line.item).first()
+            item = facts.items.get(line.item)
             assert item is not None, "an invoice line's item is never deleted (archived instead)"
-            if ctx is None:
-                item_remote = await _linked_or_new(connection, RecordType.item, item.id)
-            else:
-                item_remote = await ensure_item(ctx, connection, item)
+            item_remote = await _dependency(ctx, connection, facts, RecordType.item, item.id)
             item_name = item.name
         tax_remote, tax_name = None, ""
         if line.tax_rate:  # an unmapped rate is refused before this (`check_invoice_taxes`)
-            tax = await books_tax(connection, line.tax_rate)
-            rate = await TaxRate.objects().where(TaxRate.id == line.tax_rate).first()
+            tax = facts.taxes.get(line.tax_rate)
+            rate = facts.rates.get(line.tax_rate)
             tax_remote, tax_name = (tax.remote_id if tax else None), (tax.name if tax else rate.name if rate else "")
         line_data.append(InvoiceLineData(
             description=line.description, quantity=line.quantity, unit_price=line.unit_price,
@@ -103,14 +98,33 @@ async def build_invoice_data(ctx: RunContext | None, connection: Connection, inv
             income_account_id=account_remote, tax_rate_id=tax_remote, tax_rate_name=tax_name,
             tax_amount=line.tax_amount or Decimal("0"),
         ))
-    customer = await Customer.objects().where(Customer.id == invoice.customer).first()
-    number, send_number, _ = await withdrawal.reissue(connection, invoice, caps.invoice_number_max_length)
+    customer = facts.customers[invoice.customer]
+    number, send_number, _ = await withdrawal.reissue(connection, invoice, caps.invoice_number_max_length,
+                                                      facts.taken.get(invoice.id, 0))
     return InvoiceData(
         local_id=invoice.id, number=number, customer_id=customer_remote, issue_date=invoice.issue_date,
         due_date=invoice.due_date, currency=invoice.currency, lines=tuple(line_data), subtotal=invoice.subtotal,
         tax_total=invoice.tax_total, total=invoice.total, memo=invoice.memo, customer_email=customer.email,
         send_number=send_number,
     )
+
+
+async def _dependency(ctx: RunContext | None, connection: Connection, facts: InvoiceFacts, record_type: str,
+                      record_id: int) -> str:
+    """The provider's id of the invoice's customer or an item: linked already, created now (with a run
+    context), or NOT_YET_CREATED in a preview."""
+    if ctx is None:
+        link = facts.link(record_type, record_id)
+        return link.remote_id if link is not None and link.remote_id else NOT_YET_CREATED
+    remote = facts.current_remote(record_type, record_id)
+    if remote is not None:
+        return remote
+    if record_type == RecordType.customer:
+        remote = await ensure_customer(ctx, connection, record_id)
+    else:
+        remote = await ensure_item(ctx, connection, facts.items[record_id])
+    facts.learned(record_type, record_id, remote)
+    return remote
 
 
 def remote_summary(remote: RemoteInvoice | None) -> dict[str, object]:
@@ -124,20 +138,24 @@ def remote_summary(remote: RemoteInvoice | None) -> dict[str, object]:
     }
 
 
-async def _ready(ctx: RunContext, connection: Connection,
-                 invoice_id: int) -> tuple[Invoice, InvoiceData, ExternalLink | None] | None:
-    """Check an invoice and create what it needs in the provider; None when it is unchanged there."""
-    invoice = await Invoice.objects().where(Invoice.id == invoice_id).first()
-    if invoice is None or invoice.workspace != connection.workspace:
+async def _ready(ctx: RunContext, connection: Connection, invoice_id: int,
+                 facts: InvoiceFacts | None = None) -> tuple[Invoice, InvoiceData, ExternalLink | None] | None:
+    """Check an invoice and create what it needs in the provider; None when it is unchanged there.
+
+    `facts`: read beforehand for the invoice's whole batch (`invoice_facts`); else read now."""
+    if facts is None:
+        facts = await load_facts(connection, [invoice_id])
+    invoice = facts.invoices.get(invoice_id)
+    if invoice is None:
         raise LedgerBridgeError(f"Invoice {invoice_id} does not exist in this workspace.")
     if invoice.status == InvoiceStatus.draft:
         raise InvoiceIsDraft(
             f"Invoice {invoice.number} is a draft; drafts are never exported.",
             fix="Finalize or send the invoice, then export it.",
         )
-    await check_invoice_taxes(connection, invoice)
-    data = await build_invoice_data(ctx, connection, invoice)
-    link = await get_link(connection.id, RecordType.invoice, invoice.id)
+    refuse_untaxed_lines(connection, invoice, facts.lines.get(invoice_id, []), facts.rates, facts.taxes)
+    data = await build_invoice_data(ctx, connection, invoice, facts)
+    link = facts.link(RecordType.invoice, invoice.id)
     if link is not None and link.remote_id and link.fingerprint == fingerprint(data) and link.state == LinkState.synced:
         await _record(ctx, invoice.id, link.remote_id, "skipped", "Unchanged since the last export.")
         return None
@@ -155,7 +173,7 @@ async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: in
         return "failed"
     outcome, result = await _write_invoice(ctx, connection, *ready)
     if result is not None:
-        await _after_export(ctx, connection, ready[0], result)
+        await _after_export(ctx, connection, [(ready[0], result)])
     return outcome
 
 
@@ -167,7 +185,7 @@ async def _write_invoice(ctx: RunContext, connection: Connection, invoice: Invoi
     operation = "update" if link_ref(link) else "create"
 
     async def record(result: ExportResult) -> None:
-        await _record_exported(ctx, connection, invoice, data, result)
+        await _record_exported(ctx, connection, [(invoice, data, result)])
 
     async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice.id, mark_link=True,
                                       seen=True) as refusal:
@@ -187,31 +205,60 @@ async def _write_invoice(ctx: RunContext, connection: Connection, invoice: Invoi
 Prepared = list[tuple[Invoice, InvoiceData, OutboundWrite]]
 
 
+@dataclass
+class Checked:
+    """A chunk of invoices checked, with what they need created in the provider, but nothing of
+    theirs claimed yet: the fresh creates that may ride in one batch, and those to send one by one."""
+
+    fresh: dict[int, tuple[Invoice, InvoiceData]] = field(default_factory=dict)
+    singles: list[int] = field(default_factory=list)
+
+
 async def prepare_batch(ctx: RunContext, connection: Connection,
                         invoice_ids: list[int]) -> tuple[Prepared, list[int]]:
     """Check each invoice and create what it needs; returns the fresh creates that may ride in one
-    batch (their writes claimed) and the invoices to send one by one.
+    batch (their writes claimed) and the invoices to send one by one."""
+    return await claim_batch(ctx, await check_batch(ctx, connection, invoice_ids), connection)
 
-    Only fresh creates ride in the batch. Updates need each invoice's own version, and a create that
-    may already have landed must be looked up first, so both go one by one.
-    """
-    batch: Prepared = []
-    singles: list[int] = []
+
+async def check_batch(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> Checked:
+    """Check each invoice of a chunk and create what it needs (customers, items); claims nothing.
+
+    Only fresh creates may ride in a batch. Updates need each invoice's own version, and a create
+    that may already have landed must be looked up first, so both go one by one. What the checks
+    read is read for the whole chunk at once (`invoice_facts`)."""
+    facts = await load_facts(connection, invoice_ids)
+    checked = Checked()
     for invoice_id in invoice_ids:
         ready = None
         async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
                                           seen=True):
-            ready = await _ready(ctx, connection, invoice_id)
+            ready = await _ready(ctx, connection, invoice_id, facts)
         if ready is None:
             continue
         invoice, data, link = ready
         if link_ref(link) is not None:
-            singles.append(invoice_id)
-            continue
+            checked.singles.append(invoice_id)
+        else:
+            checked.fresh[invoice_id] = (invoice, data)
+    return checked
+
+
+async def claim_batch(ctx: RunContext, checked: Checked, connection: Connection) -> tuple[Prepared, list[int]]:
+    """Claim the checked fresh creates' writes in one transaction (`claims.claim_new_writes`),
+    committed before the batch is sent; returns the batch and the invoices to send one by one."""
+    singles = list(checked.singles)
+    claims = await claim_new_writes(ctx, connection, RecordType.invoice, list(checked.fresh))
+    batch: Prepared = []
+    for invoice_id, (invoice, data) in checked.fresh.items():
+        claimed = claims.ours.get(invoice_id)
         try:
-            claimed = await claim_write(ctx, connection, RecordType.invoice, invoice.id, "create", wait=False)
+            if invoice_id in claims.written:
+                raise WrittenElsewhere(claims.written[invoice_id])
+            if claimed is None:  # an open write: decided as for one invoice (another run's, or to settle)
+                claimed = await claim_write(ctx, connection, RecordType.invoice, invoice_id, "create", wait=False)
         except WrittenElsewhere as elsewhere:
-            await _record(ctx, invoice.id, elsewhere.link.remote_id, "skipped",
+            await _record(ctx, invoice_id, elsewhere.link.remote_id, "skipped",
                           "Exported by another run at the same moment.")
             continue
         if claimed is None or is_retry(ctx, claimed):  # another run holds it, or it may have landed already
@@ -232,42 +279,68 @@ async def export_invoices_in_batches(ctx: RunContext, connection: Connection, in
         await export_invoice(ctx, connection, invoice_id)
 
 
-async def _record_exported(ctx: RunContext, connection: Connection, invoice: Invoice, data: InvoiceData,
-                           result: ExportResult) -> None:
-    """The database side of a successful export (no provider calls, so it may share a transaction)."""
-    remote = result.record if isinstance(result.record, RemoteInvoice) else None
-    warnings = list(result.warnings)
+async def _record_exported(ctx: RunContext, connection: Connection,
+                           exported: list[tuple[Invoice, InvoiceData, ExportResult]]) -> None:
+    """The database side of successful exports (no provider calls, so it may share a transaction):
+    each invoice's link, lock, resolved issues, event and run record, in one transaction and a few
+    statements whatever the number of invoices (a batch's answer)."""
+    if not exported:
+        return
     caps = get_registry().provider(connection.provider).capabilities
-    _, _, number_note = await withdrawal.reissue(connection, invoice, caps.invoice_number_max_length)
-    if number_note:
-        warnings.append(number_note)
-    if remote is not None and remote.currency and remote.currency != invoice.currency:
-        warnings.append(f"The provider holds this invoice in {remote.currency}, not {invoice.currency}: "
-                        "amounts there are in its currency.")
-    tax_warning = recomputed_tax_warning(invoice, remote, get_registry().provider(connection.provider).name)
-    if tax_warning:
-        warnings.append(tax_warning)
-    async with transaction():  # the event commits with the link, the lock and the resolved issues
-        await save_link(
-            workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.invoice,
-            record_id=invoice.id, remote_id=result.remote_id, version=result.version,
-            number=result.number or data.number, fingerprint_value=fingerprint(data),
-            remote_data=remote_summary(remote), message="; ".join(warnings),
-        )
-        await Invoice.update({Invoice.locked: True, Invoice.updated_at: utcnow()}).where(Invoice.id == invoice.id)
-        await resolve(workspace_id=connection.workspace, record_type=RecordType.invoice, record_id=invoice.id,
-                      connection_id=connection.id)
-        await emit(records.invoice_exported(connection, invoice, result, result.number or data.number, warnings))
-    await _record(ctx, invoice.id, result.remote_id, "created" if result.created else "updated", "; ".join(warnings))
+    provider_name = get_registry().provider(connection.provider).name
+    ids = [invoice.id for invoice, _, _ in exported]
+    taken = await withdrawal.numbers_taken_by_copies(connection.id, ids) if connection.number_policy == "ours" else {}
+    links: list[LinkValues] = []
+    events: list[Event] = []
+    outcomes: list[tuple[int | None, str, str, str]] = []
+    for invoice, data, result in exported:
+        remote = result.record if isinstance(result.record, RemoteInvoice) else None
+        warnings = list(result.warnings)
+        _, _, number_note = await withdrawal.reissue(connection, invoice, caps.invoice_number_max_length,
+                                                     taken.get(invoice.id, 0))
+        if number_note:
+            warnings.append(number_note)
+        if remote is not None and remote.currency and remote.currency != invoice.currency:
+            warnings.append(f"The provider holds this invoice in {remote.currency}, not {invoice.currency}: "
+                            "amounts there are in its currency.")
+        tax_warning = recomputed_tax_warning(invoice, remote, provider_name)
+        if tax_warning:
+            warnings.append(tax_warning)
+        number = result.number or data.number
+        links.append(LinkValues(record_id=invoice.id, remote_id=result.remote_id, version=result.version,
+                                number=number, fingerprint=fingerprint(data), remote_data=remote_summary(remote),
+                                message="; ".join(warnings)))
+        events.append(records.invoice_exported(connection, invoice, result, number, warnings))
+        outcomes.append((invoice.id, result.remote_id, "created" if result.created else "updated",
+                         "; ".join(warnings)))
+    async with transaction():  # the events commit with the links, the locks and the resolved issues
+        await save_links(workspace_id=connection.workspace, connection_id=connection.id,
+                         record_type=RecordType.invoice, links=links)
+        await Invoice.update({Invoice.locked: True, Invoice.updated_at: utcnow()}).where(Invoice.id.is_in(ids))
+        await resolve_many(workspace_id=connection.workspace, record_type=RecordType.invoice, record_ids=ids,
+                           connection_id=connection.id)
+        await record_events(events)
+        await note_many(ctx, RecordType.invoice, outcomes)
 
 
-async def _after_export(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
-    """What follows a committed export: its payments recorded meanwhile, its time entries, then
-    telling plugins."""
-    await export_payments_of(ctx, connection, invoice)
-    await export_time_entries(ctx, connection, invoice)
-    await get_registry().notify("invoice_exported", workspace_id=connection.workspace, connection_id=connection.id,
-                                invoice_id=invoice.id, result=result)
+async def _after_export(ctx: RunContext, connection: Connection, exported: list[tuple[Invoice, ExportResult]]) -> None:
+    """What follows committed exports: their payments recorded meanwhile, their time entries, then
+    telling plugins. Which invoices have any payment or time entry at all is read in one query each,
+    so a batch of invoices without them costs no query per invoice."""
+    if not exported:
+        return
+    ids = [invoice.id for invoice, _ in exported]
+    async with read_transaction():
+        paid = {row["invoice"] for row in await Payment.select(Payment.invoice).where(Payment.invoice.is_in(ids))}
+        timed = {row["invoice"] for row in await TimeEntry.select(TimeEntry.invoice).where(
+            TimeEntry.invoice.is_in(ids))}
+    for invoice, result in exported:
+        if invoice.id in paid:
+            await export_payments_of(ctx, connection, invoice)
+        if invoice.id in timed:
+            await export_time_entries(ctx, connection, invoice)
+        await get_registry().notify("invoice_exported", workspace_id=connection.workspace,
+                                    connection_id=connection.id, invoice_id=invoice.id, result=result)
 
 
 async def _record(ctx: RunContext, invoice_id: int, remote_id: str | None, outcome: str, message: str) -> None:
@@ -313,6 +386,12 @@ async def run_export(ctx: RunContext) -> None:
         await reconcile_lost_answers(ctx, connection)
 
 
+#: Chunks checked ahead of the lanes at most: a minute of Xero's requests (60). Enough for the
+#: export to wait on the provider's window rather than on its own checks, and bounded, so a large
+#: export does not hold every invoice's payload in memory.
+CHECKED_AHEAD = 60
+
+
 def export_lanes(connection: Connection) -> int:
     """How many of an export's sends may be in flight: the provider's concurrency for a company."""
     return connections.provider_limits(connection.provider).concurrent or 1
@@ -320,30 +399,30 @@ def export_lanes(connection: Connection) -> int:
 
 async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[int], size: int, width: int,
                            done: list[int], total: int) -> None:
-    """`run_export` with up to `width` chunks (a batch, or one invoice) prepared and sent at once (see
-    `lanes`). This task finishes each answered chunk: followers, invoices left to send one by one,
-    the checkpoint."""
+    """`run_export` with up to `width` chunks (a batch, or one invoice) sent at once (see `lanes`).
+    Batches are checked ahead of the lanes (`lanes.Ahead`), while earlier ones wait for the
+    provider's window or its answer; each one's writes are claimed just before it is sent. This task
+    finishes each answered chunk: followers, invoices left to send one by one, the checkpoint."""
     lanes = Lanes(width)
     Outcome = tuple[list[int], list[tuple[Invoice, ExportResult]]]
 
     def finisher(chunk: list[int]) -> Callable[[Any], Awaitable[None]]:
         async def finish(outcome: Outcome) -> None:
             again, exported = outcome
-            for invoice, result in exported:
-                await _after_export(ctx, connection, invoice, result)
+            await _after_export(ctx, connection, exported)
             for invoice_id in again:
                 await export_invoice(ctx, connection, invoice_id)
             done.extend(chunk)  # only once the chunk's requests are answered: a resumed run redoes it
             await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=total)
         return finish
 
-    async def send_batch_of(chunk: list[int]) -> Outcome:
+    async def send_checked(checked: Checked) -> Outcome:
         exported: list[tuple[Invoice, ExportResult]] = []
 
-        async def later(ctx: RunContext, connection: Connection, invoice: Invoice, result: ExportResult) -> None:
-            exported.append((invoice, result))  # followers run in the run's own task, in `finish`
+        async def later(ctx: RunContext, connection: Connection, answered: list[tuple[Invoice, ExportResult]]) -> None:
+            exported.extend(answered)  # followers run in the run's own task, in `finish`
 
-        batch, singles = await prepare_batch(ctx, connection, chunk)
+        batch, singles = await claim_batch(ctx, checked, connection)
         if batch:
             singles.extend(await send_batch(ctx, connection, batch, _record_exported, later))
         return singles, exported
@@ -357,12 +436,18 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
         _, result = await _write_invoice(ctx, connection, *ready)
         return [], [] if result is None else [(ready[0], result)]
 
+    chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
+    ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD)
     try:
-        for start in range(0, len(todo), size):
-            chunk = todo[start:start + size]
-            await lanes.submit(send_batch_of(chunk) if size > 1 else send_one(chunk[0]), finisher(chunk))
+        if size > 1:
+            async for chunk, checked in ahead:
+                await lanes.submit(send_checked(checked), finisher(chunk))
+        else:
+            for chunk in chunks:
+                await lanes.submit(send_one(chunk[0]), finisher(chunk))
         await lanes.drain()
     finally:
+        ahead.cancel()
         lanes.cancel()
 
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ledgerbridge.jobs import RunContext
 
 Finish = Callable[[Any], Awaitable[None]]
+Item = TypeVar("Item")
+Ready = TypeVar("Ready")
 
 
 class Lanes:
@@ -94,3 +96,39 @@ async def one_at_a_time(ctx: RunContext, record_type: str, record_id: int) -> As
     finally:
         if not lock.locked() and _records.get(key) is lock:
             del _records[key]
+
+
+class Ahead(Generic[Item, Ready]):
+    """Prepares items in order in a task of its own, at most `depth` ready and waiting, while the
+    lanes send earlier ones: what a send needs is then ready when its turn comes, instead of being
+    done after the provider's window has opened. Iterating gives (item, prepared) in order; an
+    error preparing an item is raised there, in the consumer's task."""
+
+    def __init__(self, prepare: Callable[[Item], Awaitable[Ready]], items: list[Item], depth: int):
+        self._prepare, self._items = prepare, items
+        self._ready: asyncio.Queue[tuple[Item, Ready] | BaseException] = asyncio.Queue(maxsize=max(1, depth))
+        self._task: asyncio.Task[None] | None = None
+
+    async def _produce(self) -> None:
+        try:
+            for item in self._items:
+                await self._ready.put((item, await self._prepare(item)))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # handed to the consumer, which raises it in the run's task
+            await self._ready.put(error)
+
+    async def __aiter__(self) -> AsyncIterator[tuple[Item, Ready]]:
+        if not self._items:
+            return
+        self._task = asyncio.ensure_future(self._produce())
+        for _ in self._items:
+            got = await self._ready.get()
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+
+    def cancel(self) -> None:
+        """Stop preparing (the run is ending): nothing prepared is claimed or sent, so nothing is lost."""
+        if self._task is not None:
+            self._task.cancel()

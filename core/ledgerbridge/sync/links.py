@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
 from typing import Any
 
+from ledgerbridge.bulk_rows import insert_new_rows, update_column_by_id
 from ledgerbridge.db import write_transaction
 from ledgerbridge.provider import ADDED_LATER, LinkRef
 from ledgerbridge.tables import ExternalLink, LinkState, OutboundWrite, WriteState, utcnow
@@ -167,3 +168,53 @@ async def settle_write(write: OutboundWrite, state: WriteState, *, remote_id: st
     async with write_transaction():
         await OutboundWrite.update(values).where(OutboundWrite.id == write.id)
     write.state = state
+
+
+async def settle_applied(writes: list[tuple[OutboundWrite, str]]) -> None:
+    """`settle_write(write, applied, remote_id=...)` for a batch's writes in one statement, inside the
+    caller's transaction (the one that records what they mean here)."""
+    if not writes:
+        return
+    await update_column_by_id(OutboundWrite, "remote_id", {write.id: remote_id for write, remote_id in writes}, {
+        "state": WriteState.applied, "error": "", "finished_at": utcnow()})
+    for write, _ in writes:
+        write.state = WriteState.applied
+
+
+@dataclass(frozen=True)
+class LinkValues:
+    """One record's link as `save_link` writes it after an export."""
+
+    record_id: int
+    remote_id: str
+    version: str
+    number: str
+    fingerprint: str
+    remote_data: dict[str, Any]
+    message: str
+
+
+async def save_links(*, workspace_id: int, connection_id: int, record_type: str, links: list[LinkValues]) -> None:
+    """`save_link` (state synced) for many records of one type, inside the caller's transaction: the
+    links none of them had yet are inserted in one statement; a record that had one already, or
+    whose link another run created meanwhile, goes through `save_link`."""
+    if not links:
+        return
+    now = utcnow()
+    ids = [values.record_id for values in links]
+    existing = {row["record_id"] for row in await ExternalLink.select(ExternalLink.record_id).where(
+        (ExternalLink.connection == connection_id) & (ExternalLink.record_type == record_type)
+        & ExternalLink.record_id.is_in(ids))}
+    new = [values for values in links if values.record_id not in existing]
+    columns = ["workspace", "connection", "record_type", "record_id", "remote_id", "remote_version", "remote_number",
+               "fingerprint", "state", "remote_data", "message", "last_synced_at", "created_at", "updated_at"]
+    added = await insert_new_rows(ExternalLink, columns, [
+        (workspace_id, connection_id, record_type, values.record_id, values.remote_id, values.version, values.number,
+         values.fingerprint, LinkState.synced, json.dumps(values.remote_data, default=str), values.message, now, now,
+         now) for values in new], key="record_id")
+    for values in links:
+        if values.record_id not in added:
+            await save_link(workspace_id=workspace_id, connection_id=connection_id, record_type=record_type,
+                            record_id=values.record_id, remote_id=values.remote_id, version=values.version,
+                            number=values.number, fingerprint_value=values.fingerprint,
+                            remote_data=values.remote_data, message=values.message)

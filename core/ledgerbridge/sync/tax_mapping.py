@@ -81,9 +81,20 @@ def _percent(rate: Decimal) -> str:
 
 async def check_invoice_taxes(connection: Connection, invoice: Invoice) -> None:
     """Refuse, before anything is sent, an invoice whose tax the books would not get as ours."""
+    lines = await InvoiceLine.objects().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
+    rate_ids = {line.tax_rate for line in lines if line.tax_rate is not None}
+    rates = {rate.id: rate for rate in await TaxRate.objects().where(TaxRate.id.is_in(list(rate_ids)))} \
+        if rate_ids else {}
+    taxes = {rate_id: await books_tax(connection, rate_id) for rate_id in rate_ids}
+    refuse_untaxed_lines(connection, invoice, lines, rates, taxes)
+
+
+def refuse_untaxed_lines(connection: Connection, invoice: Invoice, lines: list[InvoiceLine],
+                         rates: dict[int, TaxRate], taxes: dict[int, BooksTax | None]) -> None:
+    """`check_invoice_taxes` on what was already read (the lines in order, their rates, the books'
+    tax of each rate), so a batch of invoices is checked without a query per invoice."""
     caps = get_registry().provider(connection.provider).capabilities
     per_line = requires_tax_code_per_line(connection)
-    lines = await InvoiceLine.objects().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)
     for number, line in enumerate(lines, start=1):
         if line.tax_rate is None:
             if per_line:
@@ -93,7 +104,7 @@ async def check_invoice_taxes(connection: Connection, invoice: Invoice) -> None:
                     code="tax_code_required",
                 )
             continue
-        rate = await TaxRate.objects().where(TaxRate.id == line.tax_rate).first()
+        rate = rates.get(line.tax_rate)
         label = f"“{rate.name}” ({_percent(rate.rate)})" if rate is not None else f"#{line.tax_rate}"
         if not caps.tax_rates:
             raise ProviderError(
@@ -101,7 +112,7 @@ async def check_invoice_taxes(connection: Connection, invoice: Invoice) -> None:
                 "provider takes no tax rates from us.", code="tax_not_mapped",
                 fix="Remove the tax rate from the line, or keep the books in a provider with tax rates.",
             )
-        if await books_tax(connection, line.tax_rate) is None:
+        if taxes.get(line.tax_rate) is None:
             raise ProviderError(
                 f"Line {number} of invoice {invoice.number} uses the tax rate {label}, which is not "
                 f"mapped to a tax rate of the books ({connection.tenant_name or connection.provider}).",

@@ -15,6 +15,7 @@ back; that is refused before anything changes here, with the provider's state as
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -175,20 +176,33 @@ async def withdraw(ctx: RunContext, connection: Connection, invoice_id: int, act
 
 async def number_taken_copies(connection_id: int, invoice_id: int) -> int:
     """How many withdrawn copies of the invoice still hold a number there (voided, or not yet gone)."""
-    return await WithdrawnCopy.count().where(
+    return (await numbers_taken_by_copies(connection_id, [invoice_id])).get(invoice_id, 0)
+
+
+async def numbers_taken_by_copies(connection_id: int, invoice_ids: list[int]) -> dict[int, int]:
+    """`number_taken_copies` for many invoices in one query (a batch's export); absent means none."""
+    if not invoice_ids:
+        return {}
+    rows = await WithdrawnCopy.select(WithdrawnCopy.record_id).where(
         (WithdrawnCopy.connection == connection_id) & (WithdrawnCopy.record_type == RecordType.invoice)
-        & (WithdrawnCopy.record_id == invoice_id)
+        & WithdrawnCopy.record_id.is_in(invoice_ids)
         & ((WithdrawnCopy.action == RevertAction.void) | (WithdrawnCopy.state != WithdrawalState.withdrawn))
     )
+    return dict(Counter(row["record_id"] for row in rows))
 
 
-async def reissue(connection: Connection, invoice: Invoice, max_length: int | None) -> tuple[str, bool, str]:
+async def reissue(connection: Connection, invoice: Invoice, max_length: int | None,
+                  taken: int | None = None) -> tuple[str, bool, str]:
     """The number a (new) copy is sent with, whether to send it, and the note the invoice shows.
 
-    Without a withdrawn copy holding a number, it is ours (shortened to the provider's length)."""
+    Without a withdrawn copy holding a number, it is ours (shortened to the provider's length).
+    `taken`: the copies holding a number when the caller read them already (a batch's export)."""
     number = invoice_number_for_provider(invoice.number, max_length)
     send = connection.number_policy == "ours"
-    taken = await number_taken_copies(connection.id, invoice.id) if send else 0
+    if not send:
+        taken = 0
+    elif taken is None:
+        taken = await number_taken_copies(connection.id, invoice.id)
     if not taken:
         note_text = "" if number == invoice.number else \
             f"Exported as number {number} (the provider allows fewer characters)."
