@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from ledgerbridge import jobs
 from ledgerbridge.tables import (
     ExternalLink,
@@ -180,3 +181,31 @@ async def test_a_void_waits_for_the_payments_export_on_its_way_then_voids_it_the
     assert link.state == "deleted_remote"
     again = await run(RunKind.void_payment, connection, payment_id=payment.id)
     assert again.state == RunState.done and again.skipped == 1 and again.updated == 0
+
+
+@pytest.mark.parametrize("count", [3, 12])  # one batch; two batches side by side (lanes)
+async def test_a_resumed_run_sends_the_payments_of_invoices_its_crashed_attempt_exported(connection, acme, count):
+    """A worker killed after recording a batch's invoices but before their payments followed: the
+    resumed attempt finds those invoices unchanged, and still sends their payments, once."""
+    invoices = [await _sent_invoice(connection, number=f"R-{n}") for n in range(count)]
+    first = await _bulk(connection, invoices)
+    assert first.state == RunState.done, first.error
+    for invoice in invoices[:2]:  # recorded here as the crashed attempt left them: no export of their own queued
+        await Payment(workspace=connection.workspace, invoice=invoice.id, paid_on=date(2026, 11, 20),
+                      amount=Decimal("100.10"), method="card", source="local", created_at=utcnow()).save()
+
+    async def export(attempts_before: int) -> SyncRun:
+        queued = await jobs.enqueue(RunKind.export_invoices, workspace_id=connection.workspace,
+                                    connection_id=connection.id, params={"invoice_ids": [i.id for i in invoices]})
+        await SyncRun.update({SyncRun.attempts: attempts_before}).where(SyncRun.id == queued.id)
+        await jobs.execute(queued.id, owner="w")
+        return await SyncRun.objects().where(SyncRun.id == queued.id).first()
+
+    fresh = await export(0)  # a first attempt: unchanged invoices' followers went with them or on their own
+    assert fresh.state == RunState.done and fresh.skipped == count
+    assert acme.remote_records("payment") == []
+    resumed = await export(1)
+    assert resumed.state == RunState.done, resumed.error
+    assert sorted(r["amount"] for r in acme.remote_records("payment")) == ["100.10", "100.10"]
+    again = await export(1)  # exactly once: a second resumed attempt finds them sent
+    assert again.state == RunState.done and len(acme.remote_records("payment")) == 2

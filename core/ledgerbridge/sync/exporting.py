@@ -167,10 +167,11 @@ async def export_invoice(ctx: RunContext, connection: Connection, invoice_id: in
     async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
                                       seen=True) as refusal:
         ready = await _ready(ctx, connection, invoice_id)
-        if ready is None:
-            return "skipped"
     if refusal.error is not None:
         return "failed"
+    if ready is None:
+        await _follow_unchanged(ctx, connection, [invoice_id])
+        return "skipped"
     outcome, result = await _write_invoice(ctx, connection, *ready)
     if result is not None:
         await _after_export(ctx, connection, [(ready[0], result)])
@@ -212,6 +213,7 @@ class Checked:
 
     fresh: dict[int, tuple[Invoice, InvoiceData]] = field(default_factory=dict)
     singles: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)  # already in the provider as they are here
 
 
 async def prepare_batch(ctx: RunContext, connection: Connection,
@@ -232,9 +234,11 @@ async def check_batch(ctx: RunContext, connection: Connection, invoice_ids: list
     for invoice_id in invoice_ids:
         ready = None
         async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
-                                          seen=True):
+                                          seen=True) as refusal:
             ready = await _ready(ctx, connection, invoice_id, facts)
         if ready is None:
+            if refusal.error is None:
+                checked.unchanged.append(invoice_id)
             continue
         invoice, data, link = ready
         if link_ref(link) is not None:
@@ -272,11 +276,13 @@ async def claim_batch(ctx: RunContext, checked: Checked, connection: Connection)
 
 async def export_invoices_in_batches(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> None:
     """Export up to a batch of invoices, new ones in one provider request."""
-    batch, singles = await prepare_batch(ctx, connection, invoice_ids)
+    checked = await check_batch(ctx, connection, invoice_ids)
+    batch, singles = await claim_batch(ctx, checked, connection)
     if batch:
         singles.extend(await send_batch(ctx, connection, batch, _record_exported, _after_export))
     for invoice_id in singles:
         await export_invoice(ctx, connection, invoice_id)
+    await _follow_unchanged(ctx, connection, checked.unchanged)
 
 
 async def _record_exported(ctx: RunContext, connection: Connection,
@@ -329,18 +335,36 @@ async def _after_export(ctx: RunContext, connection: Connection, exported: list[
     so a batch of invoices without them costs no query per invoice."""
     if not exported:
         return
-    ids = [invoice.id for invoice, _ in exported]
+    await _send_followers(ctx, connection, [invoice for invoice, _ in exported])
+    for invoice, result in exported:
+        await get_registry().notify("invoice_exported", workspace_id=connection.workspace,
+                                    connection_id=connection.id, invoice_id=invoice.id, result=result)
+
+
+async def _send_followers(ctx: RunContext, connection: Connection, invoices: list[Invoice]) -> None:
+    """The payments and time entries of invoices in the provider. Which invoices have any at all is
+    read in one query each, so invoices without them cost no query per invoice."""
+    ids = [invoice.id for invoice in invoices]
     async with read_transaction():
         paid = {row["invoice"] for row in await Payment.select(Payment.invoice).where(Payment.invoice.is_in(ids))}
         timed = {row["invoice"] for row in await TimeEntry.select(TimeEntry.invoice).where(
             TimeEntry.invoice.is_in(ids))}
-    for invoice, result in exported:
+    for invoice in invoices:
         if invoice.id in paid:
             await export_payments_of(ctx, connection, invoice)
         if invoice.id in timed:
             await export_time_entries(ctx, connection, invoice)
-        await get_registry().notify("invoice_exported", workspace_id=connection.workspace,
-                                    connection_id=connection.id, invoice_id=invoice.id, result=result)
+
+
+async def _follow_unchanged(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> None:
+    """A resumed run finds unchanged the invoices its crashed attempt exported but did not checkpoint:
+    their payments and time entries may not have followed them yet, so they are sent now (each
+    write is exactly-once, so those already sent cost no request). A first attempt skips this: an
+    unchanged invoice's followers went with its export, or by their own runs since."""
+    if ctx.run.attempts <= 1 or not invoice_ids:
+        return
+    invoices = await Invoice.objects().where(Invoice.id.is_in(invoice_ids)).order_by(Invoice.id)
+    await _send_followers(ctx, connection, list(invoices))
 
 
 async def _record(ctx: RunContext, invoice_id: int, remote_id: str | None, outcome: str, message: str) -> None:
@@ -404,14 +428,16 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
     provider's window or its answer; each one's writes are claimed just before it is sent. This task
     finishes each answered chunk: followers, invoices left to send one by one, the checkpoint."""
     lanes = Lanes(width)
-    Outcome = tuple[list[int], list[tuple[Invoice, ExportResult]]]
+    # Sent one by one next, exported, found unchanged (their followers may be owed: `_follow_unchanged`).
+    Outcome = tuple[list[int], list[tuple[Invoice, ExportResult]], list[int]]
 
     def finisher(chunk: list[int]) -> Callable[[Any], Awaitable[None]]:
         async def finish(outcome: Outcome) -> None:
-            again, exported = outcome
+            again, exported, unchanged = outcome
             await _after_export(ctx, connection, exported)
             for invoice_id in again:
                 await export_invoice(ctx, connection, invoice_id)
+            await _follow_unchanged(ctx, connection, unchanged)
             done.extend(chunk)  # only once the chunk's requests are answered: a resumed run redoes it
             await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=total)
         return finish
@@ -425,16 +451,18 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
         batch, singles = await claim_batch(ctx, checked, connection)
         if batch:
             singles.extend(await send_batch(ctx, connection, batch, _record_exported, later))
-        return singles, exported
+        return singles, exported, checked.unchanged
 
     async def send_one(invoice_id: int) -> Outcome:
         async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
                                           seen=True) as refusal:
             ready = await _ready(ctx, connection, invoice_id)
-        if ready is None or refusal.error is not None:
-            return [], []
+        if refusal.error is not None:
+            return [], [], []
+        if ready is None:
+            return [], [], [invoice_id]
         _, result = await _write_invoice(ctx, connection, *ready)
-        return [], [] if result is None else [(ready[0], result)]
+        return [], [] if result is None else [(ready[0], result)], []
 
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
     ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD)
