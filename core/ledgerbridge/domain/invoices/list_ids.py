@@ -22,7 +22,6 @@ from piccolo.columns.combination import Combinable, WhereRaw
 
 from ledgerbridge import invoicing
 from ledgerbridge.api.paging import contains
-from ledgerbridge.db import current_engine
 from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.tables import ExternalLink, Invoice, RecordType, SyncIssue
 
@@ -30,19 +29,12 @@ RARE_BADGES = frozenset({SyncBadge.error, SyncBadge.warning, SyncBadge.pending, 
 #: Past this many candidate links or issues a badge is not rare in this workspace: the SQL filter
 #: then finds its pages as quickly, and an id list this long would strain the drivers' parameter limits.
 MOST_CANDIDATES = 5_000
-#: Locked invoices with no link, from the partial index of locked invoices (migration 0017) against
-#: `externallink_workspace_type_record`. SQLite merges the two in id order (`EXCEPT ... ORDER BY`,
-#: a third faster than a NOT EXISTS probe per locked invoice); PostgreSQL hashes the links once for
-#: NOT EXISTS (an anti join), where its EXCEPT hashed both sides and took four times as long. Each
-#: statement repeats the partial index's own `"locked" = true`, as SQLite needs to use it.
-UNLINKED_LOCKED = {
-    "sqlite": 'SELECT "id" FROM "invoice" WHERE "workspace" = {} AND "locked" = true '
-              'EXCEPT SELECT "record_id" FROM "external_link" WHERE "workspace" = {} AND "record_type" = {} '
-              "ORDER BY 1 LIMIT {}",
-    "postgres": 'SELECT "id" FROM "invoice" WHERE "workspace" = {} AND "locked" = true AND NOT EXISTS ('
-                'SELECT 1 FROM "external_link" WHERE "external_link"."workspace" = {} '
-                'AND "external_link"."record_type" = {} AND "external_link"."record_id" = "invoice"."id") LIMIT {}',
-}
+#: Locked invoices with no link: `invoice.link_count` is kept by triggers on `external_link` (migration
+#: 0021) and a partial index holds exactly these invoices, so the statement reads only them. (It used
+#: to compare every locked invoice with every link: 14 ms on SQLite, 75-120 ms on PostgreSQL at
+#: 100,000 invoices.) It repeats the index's own condition word for word, as SQLite needs to use it.
+UNLINKED_LOCKED = ('SELECT "id" FROM "invoice" WHERE "workspace" = {} AND "locked" = true AND "link_count" = 0 '
+                   "ORDER BY 1 LIMIT {}")
 #: The link states that can decide each rare badge: its own, and those of the badges that win over it.
 _DECIDING_STATES = {
     SyncBadge.error: invoicing.ERROR_LINK_STATES,
@@ -79,9 +71,7 @@ async def rare_badge_ids(workspace_id: int, badge: SyncBadge) -> list[int] | Non
     # (`UNLINKED_LOCKED`). One with an open issue is already a candidate for "error".
     unlinked_locked: set[int] = set()
     if badge == SyncBadge.pending:
-        statement = UNLINKED_LOCKED["sqlite" if current_engine().engine_type == "sqlite" else "postgres"]
-        unlinked_locked = {row["id"] for row in await Invoice.raw(statement, ws, ws, RecordType.invoice.value,
-                                                                   MOST_CANDIDATES + 1)}
+        unlinked_locked = {row["id"] for row in await Invoice.raw(UNLINKED_LOCKED, ws, MOST_CANDIDATES + 1)}
         if len(unlinked_locked) > MOST_CANDIDATES:
             return None
     candidates = set(states) | with_issues | unlinked_locked
