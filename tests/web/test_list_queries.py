@@ -273,3 +273,16 @@ async def test_exporting_follows_links_as_they_come_move_and_go(ui: UI, tenant: 
     counts = await _link_counts(tenant.workspace_id)
     assert all(stored == fresh for stored, fresh in counts.values()), counts
     assert any(fresh > 1 for _, fresh in counts.values()), "invoices with two links are counted too"
+
+
+async def test_a_rare_filter_counts_its_invoices_and_pages_by_number_too(ui: UI, tenant: Tenant) -> None:
+    """A rare filter reads its invoices' sort keys once for the page and the count: both stay exact."""
+    badges = await _seed(tenant.workspace_id, copies=30)
+    newest_first = sorted(badges, reverse=True)
+    for badge in (SyncBadge.error, SyncBadge.pending, SyncBadge.warning, SyncBadge.needs_sync):
+        expected = [n for n in newest_first if badges[n] == badge]
+        first = await ui.get(f"/invoices?sync={badge.value}")
+        assert f"{len(expected):,} in all" in first, badge
+        assert [n for _, n in ROW.findall(first)] == expected[:50]
+        second = await ui.get(f"/invoices?sync={badge.value}&page=2")
+        assert [n for _, n in ROW.findall(second)] == expected[50:100], badge
