@@ -1,6 +1,7 @@
 """Server-side render time of each admin UI page with many invoices in a workspace.
 
     uv run python bench/ui.py [--invoices 10000] [--renders 7] [--database sqlite|postgres|postgresql://...]
+                              [--only PATH-PART ...]
 
 Seeds a fresh database (a SQLite file in a temporary folder by default; `postgres` starts a
 throwaway PostgreSQL server, a URL uses yours), signs in through the test client (no server),
@@ -219,7 +220,7 @@ async def _seed_other_lists(workspace: int, connection: int, customers: list[int
                 for n in range(chunk, min(chunk + SEED_CHUNK, SCALE["time_entries"]))])
 
 
-async def measure(invoices: int, renders: int) -> dict[str, Any]:
+async def measure(invoices: int, renders: int, only: list[str] | None = None) -> dict[str, Any]:
     from ledgerbridge import db
     from ledgerbridge.app import create_app
     from ledgerbridge.cli import migrate_database
@@ -250,6 +251,8 @@ async def measure(invoices: int, renders: int) -> dict[str, Any]:
         await client.post("/login", data={"email": email, "password": PASSWORD, "next": "/", "_csrf_token": token},
                           headers=html)
         for path in PAGES:
+            if only and not any(part in path for part in only):
+                continue
             url = path.format(**ids)
             timings = []
             cpu = []
@@ -278,6 +281,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--renders", type=int, default=7)
     parser.add_argument("--database", default="sqlite", help="sqlite, postgres (a throwaway server) or a URL")
+    parser.add_argument("--only", action="append", help="measure only the pages whose path contains this (repeatable)")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="lb-bench-"))
     os.environ["LEDGERBRIDGE_DATA_DIR"] = str(folder)
@@ -289,7 +293,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with bench_database(args.database) as url:
         os.environ["LEDGERBRIDGE_DATABASE_URL"] = url
         get_settings.cache_clear()
-        report = asyncio.run(measure(args.invoices, args.renders))
+        report = asyncio.run(measure(args.invoices, args.renders, args.only))
     report["database"] = "sqlite" if args.database == "sqlite" else "postgresql"
     print(json.dumps(report))
     return report

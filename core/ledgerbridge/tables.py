@@ -352,6 +352,8 @@ class Invoice(Table):
     external_ref = Varchar(length=120, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # The table also has `link_count`, kept by triggers on external_link (migration 0021) and read by
+    # raw SQL only: declared here, every `save()` would write a stale count back over the triggers'.
 
 
 class InvoiceLine(Table):

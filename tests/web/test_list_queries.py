@@ -15,7 +15,17 @@ import pytest_asyncio
 from ledgerbridge.bulk_rows import insert_rows
 from ledgerbridge.db import current_engine, write_transaction
 from ledgerbridge.invoicing import SyncBadge, sync_badge
-from ledgerbridge.tables import AuditEntry, Customer, ExternalLink, Invoice, LinkState, RecordType, SyncIssue, utcnow
+from ledgerbridge.tables import (
+    AuditEntry,
+    Customer,
+    ExternalLink,
+    Invoice,
+    LinkState,
+    RecordType,
+    SyncIssue,
+    TimeEntry,
+    utcnow,
+)
 
 from tests.conftest import Tenant, make_connection, make_tenant
 from tests.web import seeding
@@ -194,3 +204,85 @@ async def test_the_other_lists_cost_the_same_queries_whatever_their_rows(ui: UI,
     await _more_of_the_rest(tenant.workspace_id, 2_000, 200)
     many = await _queries_for(ui, queries, path)
     assert few == many, (path, few, many)
+
+
+async def _time_entries(ws: int, count: int, start: int, billed_by: int | None = None) -> None:
+    customers = [(await seeding.customer(ws, f"Time customer {start}-{n}")).id for n in range(3)]
+    now = utcnow()
+    async with write_transaction():
+        await insert_rows(TimeEntry, ["workspace", "customer", "person", "worked_on", "hours", "rate", "description",
+                                      "billable", "invoice", "created_at", "updated_at"], [
+            (ws, customers[n % 3], "Ada", date(2026, 1, 1) + timedelta(days=n % 40), Decimal("1.50"), Decimal("80"),
+             f"Task {n:05d}", True, billed_by if n % 2 else None, now, now) for n in range(start, start + count)])
+
+
+ENTRY = re.compile(r'<td class="wrap">(Task \d+)</td>')
+
+
+async def test_the_time_list_pages_through_every_entry_once(ui: UI, tenant: Tenant) -> None:
+    """It showed the first 500 entries and no more; now 50 a page, each entry on exactly one page."""
+    await _time_entries(tenant.workspace_id, 130, 0)
+    first = await ui.get("/time-entries")
+    assert len(ENTRY.findall(first)) == 50 and "Page 1 of 3" in first and "130 in all" in first
+    shown = []
+    for number in (1, 2, 3):
+        shown += ENTRY.findall(await ui.get(f"/time-entries?page={number}"))
+    assert sorted(shown) == [f"Task {n:05d}" for n in range(130)]
+
+
+@pytest.mark.parametrize("path", ["/time-entries", "/time-entries?billed=1", "/time-entries?billed=1&page=2"])
+async def test_the_time_list_costs_the_same_queries_and_rows_whatever_its_size(ui: UI, tenant: Tenant,
+                                                                              queries: list[str], path: str) -> None:
+    billed_by = await seeding.invoice(tenant.workspace_id, (await seeding.customer(tenant.workspace_id)).id, "T-1")
+    await _time_entries(tenant.workspace_id, 120, 0, billed_by=billed_by)
+    few = await _queries_for(ui, queries, path)
+    await _time_entries(tenant.workspace_id, 1_200, 120, billed_by=billed_by)
+    many = await _queries_for(ui, queries, path)
+    assert few == many, (path, few, many)
+    assert len(ENTRY.findall(await ui.get(path))) == 50, "a page, not the first 500"
+
+
+async def _link_counts(ws: int) -> dict[int, tuple[int, int]]:
+    """Each invoice's stored `link_count` beside its links counted afresh."""
+    rows = await Invoice.raw(
+        'SELECT "id", "link_count", (SELECT count(*) FROM "external_link" WHERE "record_type" = \'invoice\' '
+        'AND "record_id" = "invoice"."id") AS "links" FROM "invoice" WHERE "workspace" = {}', ws)
+    return {row["id"]: (row["link_count"], row["links"]) for row in rows}
+
+
+async def test_exporting_follows_links_as_they_come_move_and_go(ui: UI, tenant: Tenant) -> None:
+    """"Exporting" reads the link count the database keeps (migration 0021's triggers): a link added,
+    moved to another invoice or deleted, by any path, changes the list at once."""
+    badges = await _seed(tenant.workspace_id, copies=2)
+    pending = sorted((n for n in badges if badges[n] == SyncBadge.pending), reverse=True)
+    assert await _walk(ui, "/invoices?sync=pending") == pending
+    waiting = [n for n in pending if not await ExternalLink.exists().where(
+        ExternalLink.record_id == (await Invoice.select(Invoice.id).where(Invoice.number == n).first())["id"])]
+    first, second = [(await Invoice.select(Invoice.id).where(Invoice.number == n).first())["id"] for n in waiting[:2]]
+    connection = await make_connection(tenant.workspace_id, tenant="later-books")
+    link = ExternalLink(workspace=tenant.workspace_id, connection=connection.id, record_type=RecordType.invoice,
+                        record_id=first, remote_id="x1", state=LinkState.synced, created_at=utcnow(),
+                        updated_at=utcnow())
+    await link.save()
+    assert waiting[0] not in await _walk(ui, "/invoices?sync=pending")
+    await ExternalLink.update({ExternalLink.record_id: second}).where(ExternalLink.id == link.id)
+    shown = await _walk(ui, "/invoices?sync=pending")
+    assert waiting[0] in shown and waiting[1] not in shown
+    await ExternalLink.delete().where(ExternalLink.id == link.id)
+    assert await _walk(ui, "/invoices?sync=pending") == pending
+    counts = await _link_counts(tenant.workspace_id)
+    assert all(stored == fresh for stored, fresh in counts.values()), counts
+    assert any(fresh > 1 for _, fresh in counts.values()), "invoices with two links are counted too"
+
+
+async def test_a_rare_filter_counts_its_invoices_and_pages_by_number_too(ui: UI, tenant: Tenant) -> None:
+    """A rare filter reads its invoices' sort keys once for the page and the count: both stay exact."""
+    badges = await _seed(tenant.workspace_id, copies=30)
+    newest_first = sorted(badges, reverse=True)
+    for badge in (SyncBadge.error, SyncBadge.pending, SyncBadge.warning, SyncBadge.needs_sync):
+        expected = [n for n in newest_first if badges[n] == badge]
+        first = await ui.get(f"/invoices?sync={badge.value}")
+        assert f"{len(expected):,} in all" in first, badge
+        assert [n for _, n in ROW.findall(first)] == expected[:50]
+        second = await ui.get(f"/invoices?sync={badge.value}&page=2")
+        assert [n for _, n in ROW.findall(second)] == expected[50:100], badge

@@ -33,6 +33,7 @@ from piccolo.columns.combination import Combinable
 from piccolo.table import Table
 
 from ledgerbridge_web.flash import Flash, queue
+from ledgerbridge_web.option_lists import choosing, option_list, options_for
 
 PAGE_SIZE = 50
 
@@ -292,5 +293,6 @@ def label(value: str) -> str:
 
 def template_helpers() -> dict[str, Any]:
     return {"provider_name": provider_name, "tenant_noun": tenant_noun, "initials": initials, "hue": hue,
-            "label": label, "sandbox_address": sandbox_address, "can": can}
+            "label": label, "sandbox_address": sandbox_address, "can": can, "option_list": option_list,
+            "choosing": choosing, "options_for": options_for}
 

@@ -17,30 +17,44 @@ from ledgerbridge.sync.time_sync import keeps_time
 from ledgerbridge.tables import TimeEntry
 from litestar import Response, get, post
 
-from ledgerbridge_web.common import AnyRequest, failed, ids_from, page, person, see_other, workspace_of
-
-ENTRIES_SHOWN = 500
+from ledgerbridge_web.common import (
+    PAGE_SIZE,
+    AnyRequest,
+    Paging,
+    capped_count,
+    failed,
+    ids_from,
+    page,
+    page_number,
+    person,
+    see_other,
+    workspace_of,
+)
 
 
 @get("/time-entries")
 async def entry_list(request: AnyRequest) -> Response[Any]:
+    """A page of entries at a time, grouped by customer (a group may go on over the next page): the
+    list used to show the first 500, and at 20,000 entries rendering those took most of its time."""
     me = person(request)
     ws = workspace_of(me)
     show_billed = request.query_params.get("billed") == "1"
     where = (TimeEntry.workspace == ws) & TimeEntry.billable.eq(True)
     if not show_billed:
         where = where & TimeEntry.invoice.is_null()
+    paging = Paging(page_number(request), await capped_count(TimeEntry, where, page_number(request)))
     rows = await TimeEntry.select(
         TimeEntry.id, TimeEntry.customer, TimeEntry.customer.name.as_alias("customer_name"), TimeEntry.person,
         TimeEntry.worked_on, TimeEntry.hours, TimeEntry.rate, TimeEntry.description, TimeEntry.invoice,
         TimeEntry.invoice.number.as_alias("invoice_number"),
-    ).where(where).order_by(TimeEntry.customer.name).order_by(TimeEntry.worked_on).limit(ENTRIES_SHOWN)
+    ).where(where).order_by(TimeEntry.customer.name).order_by(TimeEntry.worked_on).order_by(TimeEntry.id).limit(
+        PAGE_SIZE).offset(paging.offset)
     groups = [(name, list(entries)) for name, entries in groupby(rows, key=lambda row: row["customer_name"])]
     books = await books_connections(ws)
     time_books = books[0] if books and keeps_time(books[0]) else None
     no_time = get_registry().provider(books[0].provider).name if books and time_books is None else ""
     return page(request, "time_entries.html", groups=groups, show_billed=show_billed, time_books=time_books,
-                no_time=no_time)
+                no_time=no_time, paging=paging, link=lambda n: paging.link(request, n))
 
 
 @post("/time-entries/invoice", opt=needs(Permission.records_write))
