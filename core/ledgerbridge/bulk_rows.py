@@ -42,29 +42,35 @@ def _quoted(names: Sequence[str]) -> str:
 
 async def insert_rows(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
     """Insert `rows` (values in `columns` order); returns their new ids in the same order."""
+    return [int(row["id"]) for row in await _insert(table, columns, rows, 'RETURNING "id"')]
+
+
+async def _insert(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                  suffix: str) -> list[Any]:
+    """Multi-row INSERTs of `rows`, as many as the driver's parameter limit needs, each ending in
+    `suffix` (its RETURNING clause); returns every statement's answered rows in order."""
     if not rows:
         return []
     sqlite, connection = _open_transaction()
     name = table._meta.tablename
     per_statement = max(1, MAX_PARAMETERS // len(columns))
-    ids: list[int] = []
+    answered: list[Any] = []
     for start in range(0, len(rows), per_statement):
         part = rows[start:start + per_statement]
         # Enums as their value: the drivers take `str`, not a `str` subclass they do not know.
         values = [value.value if isinstance(value, Enum) else value for row in part for value in row]
-        statement = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} RETURNING "id"'
+        statement = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} {suffix}'
         if sqlite:
             marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in part)
             cursor = await connection.execute(statement.format(marks=marks), values)
-            answered = await cursor.fetchall()
+            answered.extend(await cursor.fetchall())
             await cursor.close()
         else:
             width = len(columns)
             marks = ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
                               for n in range(len(part)))
-            answered = await connection.fetch(statement.format(marks=marks), *values)
-        ids.extend(int(row["id"]) for row in answered)
-    return ids
+            answered.extend(await connection.fetch(statement.format(marks=marks), *values))
+    return answered
 
 
 async def update_rows(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -89,29 +95,8 @@ async def insert_new_rows(table: type[Table], columns: Sequence[str], rows: Sequ
     of each row inserted by its `key` column's value (one of `columns`). Rows left out are another
     transaction's, which the caller deals with one by one. One statement per part, like `insert_rows`.
     """
-    if not rows:
-        return {}
-    sqlite, connection = _open_transaction()
-    name = table._meta.tablename
-    per_statement = max(1, MAX_PARAMETERS // len(columns))
-    added: dict[Any, int] = {}
-    for start in range(0, len(rows), per_statement):
-        part = rows[start:start + per_statement]
-        values = [value.value if isinstance(value, Enum) else value for row in part for value in row]
-        statement = (f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} ON CONFLICT DO NOTHING '
-                     f'RETURNING "id", "{key}"')
-        if sqlite:
-            marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in part)
-            cursor = await connection.execute(statement.format(marks=marks), values)
-            answered = await cursor.fetchall()
-            await cursor.close()
-        else:
-            width = len(columns)
-            marks = ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
-                              for n in range(len(part)))
-            answered = await connection.fetch(statement.format(marks=marks), *values)
-        added.update({row[key]: int(row["id"]) for row in answered})
-    return added
+    answered = await _insert(table, columns, rows, f'ON CONFLICT DO NOTHING RETURNING "id", "{key}"')
+    return {row[key]: int(row["id"]) for row in answered}
 
 
 async def update_column_by_id(table: type[Table], column: str, values: dict[int, Any],

@@ -6,6 +6,8 @@ rows, so a run retried all night shows one issue "seen 40 times", not forty.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
@@ -74,12 +76,7 @@ async def resolve(*, workspace_id: int, record_type: str, record_id: int, connec
         condition &= SyncIssue.connection == connection_id
     if codes:
         condition &= SyncIssue.code.is_in(codes)
-    async with write_transaction():
-        closed = await SyncIssue.update({SyncIssue.resolved_at: utcnow()}).where(condition).returning(SyncIssue.id)
-        if closed:
-            for issue in await SyncIssue.objects().where(SyncIssue.id.is_in([row["id"] for row in closed])):
-                await emit(records.issue_changed(False, issue))
-    return len(closed)
+    return await _close(condition)
 
 
 async def resolve_many(*, workspace_id: int, record_type: str, record_ids: list[int], connection_id: int) -> int:
@@ -92,6 +89,11 @@ async def resolve_many(*, workspace_id: int, record_type: str, record_ids: list[
         & SyncIssue.record_id.is_in(record_ids) & SyncIssue.resolved_at.is_null()
         & (SyncIssue.connection == connection_id)
     )
+    return await _close(condition)
+
+
+async def _close(condition: Any) -> int:
+    """Close the open issues `condition` selects, each announced (`issue.changed`) with the change."""
     async with write_transaction():
         closed = await SyncIssue.update({SyncIssue.resolved_at: utcnow()}).where(condition).returning(SyncIssue.id)
         if closed:

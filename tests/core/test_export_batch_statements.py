@@ -64,10 +64,18 @@ async def _invoices(connection: Any, customer_id: int, prefix: str, count: int) 
     return invoices
 
 
+def _ours(traced: list[str]) -> list[str]:
+    """The statements sent, without the repeats SQLite reports for a trigger it runs: each row a
+    trigger fires on is reported again as the statement that fired it, expanded the same."""
+    return [statement for n, statement in enumerate(traced) if n == 0 or statement != traced[n - 1]]
+
+
 async def _statements_to_export(connection: Any, invoices: list[Invoice], traced: list[str]) -> int:
     traced.clear()
     done = await run(RunKind.export_invoices, connection, invoice_ids=[i.id for i in invoices])
-    count = len(traced)
+    # What a trigger runs (`invoice.link_count`, migration 0021) is SQLite's own work per row, not a
+    # statement of ours.
+    count = len(_ours(traced))
     assert done.state == RunState.done and done.failed == 0, done.error
     return count
 
