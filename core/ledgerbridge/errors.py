@@ -160,6 +160,9 @@ REASONS: dict[str, Reason] = {
         "Signing in with that account did not go through.",
         "Read the reason on the sign-in page; sign in with your password, or ask an owner for an invitation.",
     ),
+    "recent_sign_in_required": Reason(
+        "This needs a recent sign-in.", "Sign out, sign in again, then do it within 10 minutes.", status=403,
+    ),
     "password_change_required": Reason(
         "Choose your own password before anything else.", "Change it at /account/password or POST /auth/password.",
         status=403,

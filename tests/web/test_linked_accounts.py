@@ -10,18 +10,21 @@ People sign in with Intuit for real: over HTTP to the QuickBooks sandbox's OpenI
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.domain.invitations import services as invitations
 from ledgerbridge.domain.invitations.schemas import InvitationIn
+from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.identity import linked_accounts
 from ledgerbridge.identity.callers import Caller, session_caller
 from ledgerbridge.identity.errors import Forbidden
 from ledgerbridge.identity.passwords import NO_PASSWORD
 from ledgerbridge.identity.sessions import open_session
-from ledgerbridge.tables import AuditEntry, OidcIdentity, Role, User
+from ledgerbridge.tables import AuditEntry, OidcIdentity, Role, User, UserSession
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import OWNER_PASSWORD, Tenant
@@ -221,3 +224,34 @@ async def test_the_last_way_in_holds_on_both_databases(any_database: str) -> Non
     await linked_accounts.unlink(me, last.id)
     assert await OidcIdentity.count().where(OidcIdentity.user == user.id) == 0
     assert await AuditEntry.count().where(AuditEntry.action == "account.sign_in_unlinked") == 2
+
+
+async def test_a_first_password_needs_a_sign_in_of_the_last_ten_minutes(app: Any, tenant: Tenant,
+                                                                      intuit: Intuit) -> None:
+    """With no current password to prove, a session left open (or stolen) must not give its account
+    a password: setting the first one needs a fresh sign-in, on the page and in the service."""
+    browser, ui = await _joined_with_intuit(app, tenant)
+    try:
+        ada = await User.objects().where(User.email == "ada@example.com").first()
+        assert ada is not None
+        # Eleven minutes pass: a session's lifetime is fixed when it opens, so it opened that long ago.
+        await UserSession.update({UserSession.expires_at: UserSession.expires_at - timedelta(minutes=11)}).where(
+            UserSession.data.like(f'{{"user_id": {ada.id},%'))
+        page = await ui.get("/account/sign-in")
+        assert 'id="sign-in-again"' in page and 'action="/account/sign-in/password"' not in page
+        refused = await ui.follow(await ui.post("/account/sign-in/password", {
+            "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}))
+        assert "needs a recent sign-in" in refused and "sign in again" in refused
+        assert (await User.objects().where(User.id == ada.id).first()).password_hash == NO_PASSWORD
+        assert await _entries("account.password_set") == []
+    finally:
+        await browser.__aexit__(None, None, None)
+    stale = await session_caller(await open_session(ada.id))
+    assert stale is not None
+    with pytest.raises(LedgerBridgeError) as caught:
+        assert stale.signed_in_at is not None
+        earlier = replace(stale, signed_in_at=stale.signed_in_at - timedelta(minutes=11))
+        await linked_accounts.set_first_password(earlier, NEW_PASSWORD)
+    assert caught.value.code == "recent_sign_in_required"
+    await linked_accounts.set_first_password(stale, NEW_PASSWORD)  # a sign-in just now may
+    assert len(await _entries("account.password_set")) == 1

@@ -62,7 +62,8 @@ async def password_submit(request: AnyRequest) -> Response[Any]:
 async def sign_in_page(request: AnyRequest) -> Response[Any]:
     me = person(request)
     methods = await linked_accounts.sign_in_methods(me)
-    return page(request, "account_sign_in.html", methods=methods, min_length=MIN_PASSWORD_LENGTH)
+    return page(request, "account_sign_in.html", methods=methods, min_length=MIN_PASSWORD_LENGTH,
+                recent=linked_accounts.signed_in_recently(me))
 
 
 @post(f"{SIGN_IN}/password", opt=needs(Permission.own_account))

@@ -7,6 +7,7 @@ dependency; everything they read or write is scoped to `caller.workspace_id`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from litestar import Request
@@ -41,6 +42,7 @@ class Caller:
     user_agent: str = ""
     must_change_password: bool = False  # someone else chose this person's password (guards.permitted)
     system: str = ""  # a tool acting for the operator, not a person or a key (`system_caller`)
+    signed_in_at: datetime | None = None  # when a session's person signed in (`linked_accounts`)
 
     @property
     def actor(self) -> str:
@@ -100,6 +102,7 @@ async def session_caller(token: str) -> Caller | None:
         session_token=token,
         workspaces=choices,
         must_change_password=bool(user["must_change_password"]),
+        signed_in_at=session.opened_at,
     )
 
 

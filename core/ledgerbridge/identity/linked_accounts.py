@@ -14,12 +14,14 @@ are the person's own (`Permission.own_account`), never an API key's, and both ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from ledgerbridge import audit
 from ledgerbridge.api.errors import Conflict, NotFound
 from ledgerbridge.db import write_transaction
+from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity import clock
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.passwords import check_password_rules, has_password, hash_password, run_hashing
 from ledgerbridge.identity.permissions import Permission, require, require_person
@@ -124,6 +126,16 @@ async def unlink(caller: Caller, identity_id: int) -> LinkedAccount:
     return account
 
 
+#: How fresh a sign-in setting a first password needs. With no current password to prove, a session
+#: left open (or stolen) could otherwise give its account a password its owner does not know.
+RECENT_SIGN_IN = timedelta(minutes=10)
+
+
+def signed_in_recently(caller: Caller) -> bool:
+    """Whether `caller` is a session opened within RECENT_SIGN_IN (the page offers the form then)."""
+    return caller.signed_in_at is not None and clock.now() - caller.signed_in_at <= RECENT_SIGN_IN
+
+
 async def set_first_password(caller: Caller, new: str) -> None:
     """Give an account that has no password its first one; no current password to prove.
 
@@ -131,6 +143,13 @@ async def set_first_password(caller: Caller, new: str) -> None:
     then on a change must prove the current password (`services.change_own_password`).
     """
     user_id = _mine(caller)
+    if not signed_in_recently(caller):
+        raise LedgerBridgeError(
+            "Setting your first password needs a recent sign-in, and yours was more than "
+            f"{RECENT_SIGN_IN.seconds // 60} minutes ago.",
+            fix="Sign out, sign in again with your linked account, then set your password.",
+            code="recent_sign_in_required",
+        )
     check_password_rules(new, "new_password")
     new_hash = await run_hashing(hash_password, new)
     async with write_transaction():

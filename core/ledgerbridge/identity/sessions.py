@@ -31,6 +31,11 @@ class SessionData:
     workspace_id: int | None
     expires_at: datetime
 
+    @property
+    def opened_at(self) -> datetime:
+        """When the person signed in: a session's lifetime is fixed at its start, never extended."""
+        return self.expires_at - SESSION_LIFETIME
+
 
 async def open_session(user_id: int, workspace_id: int | None = None) -> str:
     """Start a session and return the secret for the cookie (never stored in clear).
