@@ -120,6 +120,12 @@ class Registry:
                 fix="Install the plugin's package and restart LedgerBridge; `ledgerbridge plugins` lists them.",
             ) from None
 
+    def name_of(self, key: str) -> str:
+        """The provider's name for people; its key when its plugin is no longer installed, so a
+        record made through it still says where it went."""
+        info = self.providers.get(key)
+        return info.name if info is not None else key
+
     def implements(self, key: str, hook: str) -> bool:
         plugin = self._provider_plugins.get(key)
         return any(impl.plugin is plugin for impl in getattr(self.manager.hook, hook).get_hookimpls())

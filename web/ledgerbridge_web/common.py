@@ -240,8 +240,7 @@ def providers() -> list[ProviderInfo]:
 
 
 def provider_name(key: str) -> str:
-    info = get_registry().providers.get(key)
-    return info.name if info else key
+    return get_registry().name_of(key)
 
 
 def tenant_noun(key: str) -> str:

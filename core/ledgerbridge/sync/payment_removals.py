@@ -30,11 +30,6 @@ from ledgerbridge.provider import RemoteInvoice
 from ledgerbridge.tables import Connection, ExternalLink, Invoice, LinkState, Payment, RecordType, utcnow
 
 
-def _provider_name(provider: str) -> str:
-    info = get_registry().providers.get(provider)
-    return info.name if info else provider
-
-
 async def notice_removed_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice,
                                   read_after: datetime) -> list[int]:
     """Void here the invoice's payments the books no longer hold; returns their ids.
@@ -68,7 +63,7 @@ async def notice_removed_payments(connection: Connection, invoice: Invoice, remo
 
 async def _archive(connection: Connection, invoice: Invoice, payment: Payment, link: ExternalLink) -> None:
     """Void one payment here because the books dropped it; call inside a write transaction."""
-    name = _provider_name(connection.provider)
+    name = get_registry().name_of(connection.provider)
     now = utcnow()
     payment.voided_at, payment.removed_in_provider = now, connection.provider
     await Payment.update({Payment.voided_at: now, Payment.removed_in_provider: connection.provider}).where(

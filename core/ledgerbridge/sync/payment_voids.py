@@ -50,8 +50,7 @@ def can_void_there(provider: str) -> bool:
 
 async def unvoidable_issue(connection: Connection, payment: Payment, invoice: Invoice) -> None:
     """The payment stays in a provider that cannot void it through its API: a person must do it there."""
-    info = get_registry().providers.get(connection.provider)
-    name = info.name if info else connection.provider
+    name = get_registry().name_of(connection.provider)
     await raise_issue(
         workspace_id=connection.workspace, connection_id=connection.id, record_type=RecordType.payment,
         record_id=payment.id, code="not_supported",

@@ -50,7 +50,7 @@ def connection_out(row: Connection) -> ConnectionOut:
     return ConnectionOut(
         id=row.id,
         provider=row.provider,
-        provider_name=info.name if info is not None else row.provider,
+        provider_name=get_registry().name_of(row.provider),
         environment=row.environment,
         tenant_id=row.tenant_id,
         tenant_name=row.tenant_name,
