@@ -216,13 +216,6 @@ class Checked:
     unchanged: list[int] = field(default_factory=list)  # already in the provider as they are here
 
 
-async def prepare_batch(ctx: RunContext, connection: Connection,
-                        invoice_ids: list[int]) -> tuple[Prepared, list[int]]:
-    """Check each invoice and create what it needs; returns the fresh creates that may ride in one
-    batch (their writes claimed) and the invoices to send one by one."""
-    return await claim_batch(ctx, await check_batch(ctx, connection, invoice_ids), connection)
-
-
 async def check_batch(ctx: RunContext, connection: Connection, invoice_ids: list[int]) -> Checked:
     """Check each invoice of a chunk and create what it needs (customers, items); claims nothing.
 
