@@ -18,7 +18,7 @@ from ledgerbridge.api.paging import contains
 from ledgerbridge.domain.connections import services as connections_services
 from ledgerbridge.domain.connections.schemas import SyncRequestIn
 from ledgerbridge.domain.invoices import services as invoices_services
-from ledgerbridge.domain.invoices.list_ids import in_workspace_by_id, listed_keys, rare_badge_ids
+from ledgerbridge.domain.invoices.list_ids import in_workspace_by_id, rare_badge_ids
 from ledgerbridge.domain.invoices.number_search import number_matches
 from ledgerbridge.domain.invoices.output import invoices_out
 from ledgerbridge.domain.invoices.schemas import BulkExportIn, ExportIn
@@ -92,7 +92,8 @@ async def _listed_page(where: Combinable, after: tuple[date, int] | None, number
     Why: the page and its count each read every listed invoice (a few hundred fetched by id, twice).
     Reading their sort keys once gives both, and the page's rows are then fetched by id.
     """
-    keys = await listed_keys(where)
+    keys = await Invoice.select(Invoice.id, Invoice.issue_date).where(where).order_by(
+        Invoice.issue_date, ascending=False).order_by(Invoice.id, ascending=False)
     total = min(len(keys), count_limit(number) + 1)
     if after is not None:
         keys = [key for key in keys if (key["issue_date"], key["id"]) < after]

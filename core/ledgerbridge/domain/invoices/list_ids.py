@@ -15,8 +15,6 @@ most invoices wear them, so a list finds its page at once.
 
 from __future__ import annotations
 
-from typing import Any
-
 from piccolo.columns.combination import Combinable, WhereRaw
 
 from ledgerbridge import invoicing
@@ -94,33 +92,8 @@ def in_workspace_by_id(workspace_id: int, invoice_ids: list[int]) -> Combinable:
     workspace test is wrapped in `coalesce` because, given `workspace = ?`, SQLite (which has no
     statistics) walks the workspace's whole index and tests each invoice against the list instead of
     fetching the listed invoices by primary key; an expression it cannot use as an index keeps the test
-    without steering the plan. PostgreSQL picks the primary key for a few hundred ids, but not for more
-    (see `listed_keys`). A link or issue can outlive its invoice, or (by a bug) name another
-    workspace's: the test drops those.
+    without steering the plan. PostgreSQL picks the primary key from its statistics either way. A link
+    or issue can outlive its invoice, or (by a bug) name another workspace's: the test drops those.
     """
     listed = ", ".join(str(int(invoice_id)) for invoice_id in invoice_ids) or "0"
     return WhereRaw(f'"invoice"."id" IN ({listed}) AND coalesce("invoice"."workspace", 0) = {{}}', workspace_id)
-
-
-#: What PostgreSQL is told a page read costs while it reads a listed query's keys: the usual figure for
-#: data in memory or on SSD, where its default (4, for spinning disks) is not.
-LISTED_RANDOM_PAGE_COST = "1.1"
-
-
-async def listed_keys(where: Combinable) -> list[dict[str, Any]]:
-    """The (id, issue date) of every invoice an id-listed query (`in_workspace_by_id`) matches, newest
-    first: the list's sort key, from which it cuts its page and count.
-
-    Why the setting: past about a thousand ids (a rare badge at 100,000 invoices lists 1,300-1,500),
-    PostgreSQL's default page cost prices that many primary-key probes above reading the whole table,
-    and read all 100,000 invoices to keep 1,500 (15-35 ms a render, the tail of `?sync=warning`).
-    Told that a page read costs what it does for a table in memory, it probes by primary key (about
-    8 ms). `SET LOCAL` holds for this one read's transaction only. SQLite fetches the ids by rowid as it is.
-    """
-    query = Invoice.select(Invoice.id, Invoice.issue_date).where(where).order_by(
-        Invoice.issue_date, ascending=False).order_by(Invoice.id, ascending=False)
-    if Invoice.id._meta.engine_type == "sqlite":
-        return list(await query)
-    async with Invoice._meta.db.transaction():
-        await Invoice.raw(f"SET LOCAL random_page_cost = {LISTED_RANDOM_PAGE_COST}")
-        return list(await query)
