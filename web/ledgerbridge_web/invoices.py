@@ -18,7 +18,8 @@ from ledgerbridge.api.paging import contains
 from ledgerbridge.domain.connections import services as connections_services
 from ledgerbridge.domain.connections.schemas import SyncRequestIn
 from ledgerbridge.domain.invoices import services as invoices_services
-from ledgerbridge.domain.invoices.list_ids import in_workspace_by_id, number_matches, rare_badge_ids
+from ledgerbridge.domain.invoices.list_ids import in_workspace_by_id, rare_badge_ids
+from ledgerbridge.domain.invoices.number_search import number_matches
 from ledgerbridge.domain.invoices.output import invoices_out
 from ledgerbridge.domain.invoices.schemas import BulkExportIn, ExportIn
 from ledgerbridge.domain.invoices.services import badge_filter

@@ -1,6 +1,6 @@
 """Invoice lists narrowed to a known set of ids: those wearing one of the rare sync badges (error,
-warning, exporting, needs sync), found from the link and issue side, and those whose number matches a
-search, found in the number index.
+warning, exporting, needs sync), found from the link and issue side (a number search's ids come from
+`number_search`).
 
 Why: as SQL over the invoice table (`services.badge_filter`) these badges are a few `IN`/`NOT IN`
 tests per invoice, so a list filtered by one read every invoice of the workspace to find the few
@@ -10,9 +10,7 @@ The links and issues that make an invoice wear them are few and indexed by state
 invoices with no link, `invoice_locked_unlinked`), so one compound statement over those, in
 `invoicing.sync_badge`'s order of precedence (tests/web/test_list_queries.py holds the two to the same
 answers), hands the list an id set for a few index ranges. The common badges (exported, not exported) stay SQL filters:
-most invoices wear them, so a list finds its page at once. A number search ("contains") cannot use an
-index to find its rows, but reading the `(workspace, number)` index alone is a fraction of reading
-every invoice row in date order, as the page did (and its count again).
+most invoices wear them, so a list finds its page at once.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from __future__ import annotations
 from piccolo.columns.combination import Combinable, WhereRaw
 
 from ledgerbridge import invoicing
-from ledgerbridge.api.paging import contains
 from ledgerbridge.invoicing import SyncBadge
 from ledgerbridge.tables import Invoice, RecordType
 
@@ -85,15 +82,6 @@ async def rare_badge_ids(workspace_id: int, badge: SyncBadge) -> list[int] | Non
     if len(rows) > MOST_CANDIDATES:
         return None
     return sorted({row["record_id"] for row in rows})
-
-
-async def number_matches(workspace_id: int, text: str) -> list[int] | None:
-    """The ids of the workspace's invoices whose number contains `text` (ignoring case, as `contains`
-    does everywhere), or None when more than `MOST_CANDIDATES` do (filter with `contains` then)."""
-    rows = await Invoice.select(Invoice.id).where(
-        (Invoice.workspace == workspace_id) & contains(Invoice.number, text)
-    ).limit(MOST_CANDIDATES + 1)
-    return None if len(rows) > MOST_CANDIDATES else sorted(row["id"] for row in rows)
 
 
 def in_workspace_by_id(workspace_id: int, invoice_ids: list[int]) -> Combinable:
