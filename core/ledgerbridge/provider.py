@@ -385,6 +385,9 @@ class ExportResult:
     created: bool = True
     record: RemoteRecord | None = None
     warnings: tuple[str, ...] = ()
+    # A void or delete that found the record already voided or deleted there, and so changed nothing:
+    # someone (the bookkeeper, or an earlier attempt of ours) took it away first, which the core tells apart.
+    already_removed: bool = False
 
 
 @dataclass(frozen=True)

@@ -64,14 +64,27 @@ async def notice_removed_payments(connection: Connection, invoice: Invoice, remo
 async def _archive(connection: Connection, invoice: Invoice, payment: Payment, link: ExternalLink) -> None:
     """Void one payment here because the books dropped it; call inside a write transaction."""
     name = get_registry().name_of(connection.provider)
+    payment.voided_at = utcnow()
+    paid = await mark_removed(connection, invoice, payment, link, message=(
+        f"Deleted or voided in {name} (no longer applied to invoice {invoice.number} there); voided here too, "
+        "and no longer counted."))
+    await emit(records.payment_voided(connection.workspace, invoice, payment, paid, [],
+                                      removed_in_provider=connection.provider))
+
+
+async def mark_removed(connection: Connection, invoice: Invoice, payment: Payment, link: ExternalLink, *,
+                       message: str) -> Decimal:
+    """Mark the payment removed in the provider (kept, voided as of `payment.voided_at`, its link gone
+    there with `message`) and audit it with the provider as actor; returns what the invoice is still
+    paid here. Shared with a void run that finds the bookkeeper removed the payment first
+    (`payment_voids`), so both tell the same story. Call inside a write transaction."""
+    name = get_registry().name_of(connection.provider)
     now = utcnow()
-    payment.voided_at, payment.removed_in_provider = now, connection.provider
-    await Payment.update({Payment.voided_at: now, Payment.removed_in_provider: connection.provider}).where(
-        Payment.id == payment.id)
+    payment.removed_in_provider = connection.provider
+    await Payment.update({Payment.voided_at: payment.voided_at, Payment.removed_in_provider: connection.provider}
+                         ).where(Payment.id == payment.id)
     await ExternalLink.update({
-        ExternalLink.state: LinkState.deleted_remote, ExternalLink.updated_at: now,
-        ExternalLink.message: (f"Deleted or voided in {name} (no longer applied to invoice {invoice.number} "
-                               "there); voided here too, and no longer counted."),
+        ExternalLink.state: LinkState.deleted_remote, ExternalLink.updated_at: now, ExternalLink.message: message,
     }).where(ExternalLink.id == link.id)
     rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
     paid = to_cents(sum((Decimal(row["amount"]) for row in rows), Decimal("0")))
@@ -80,8 +93,7 @@ async def _archive(connection: Connection, invoice: Invoice, payment: Payment, l
         target_id=payment.id,
         before={"invoice_id": invoice.id, "invoice": invoice.number, "amount": format_money(payment.amount),
                 "paid_on": payment.paid_on, "reference": payment.reference, "remote_id": link.remote_id},
-        after={"voided_at": now, "removed_in_provider": connection.provider, "connection_id": connection.id,
-               "amount_paid": format_money(paid)},
+        after={"voided_at": payment.voided_at, "removed_in_provider": connection.provider,
+               "connection_id": connection.id, "amount_paid": format_money(paid)},
     )
-    await emit(records.payment_voided(connection.workspace, invoice, payment, paid, [],
-                                      removed_in_provider=connection.provider))
+    return paid
