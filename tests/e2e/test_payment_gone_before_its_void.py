@@ -78,3 +78,39 @@ async def test_a_void_run_that_finds_the_payment_gone_there_ends_done_and_marks_
         again = await steps.run(RunKind.void_payment, connection, payment_id=payment.id)  # a resumed run
         assert again.state == RunState.done, again.error
         assert await AuditEntry.count().where(AuditEntry.action == "payment.removed_in_provider") == 1
+
+
+@pytest.mark.parametrize("any_database", ["sqlite"], indirect=True)
+async def test_a_void_whose_own_first_attempt_landed_is_a_plain_void_not_a_removal_there(
+        any_database: str, jobs_run_in_the_test: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The void reached the books but its answer was lost: the retry finds the payment void there, and
+    since that may be this run's own doing, the core records its own void, not the bookkeeper's."""
+    with open_world("acme", monkeypatch) as world:
+        connection = await steps.imported(world)
+        await steps.map_everything(connection)
+        invoice = await steps.local_invoice(connection, "LB-921", amount="120.00")
+        exported = await steps.run(RunKind.export_invoice, connection, invoice_id=invoice.id)
+        assert exported.state == RunState.done, exported.error
+        caller = Caller(via="session", workspace_id=connection.workspace, workspace_name="Client Co",
+                        role=Role.owner, user_id=1, email="owner@example.com")
+        payment = await create_payment(caller, data=PaymentIn(invoice_id=invoice.id, amount=Decimal("50.00")))
+        for queued in await SyncRun.objects().where(SyncRun.state == RunState.queued).order_by(SyncRun.id):
+            assert (await steps.finish(queued.id)).state == RunState.done
+        link = await ExternalLink.objects().where(
+            (ExternalLink.connection == connection.id) & (ExternalLink.record_type == "payment")
+            & (ExternalLink.record_id == payment.id)).first()
+        assert link is not None and link.remote_id
+
+        world.fault("timeout_after_apply", path_prefix=f"/api/v1/companies/{connection.tenant_id}/payments/"
+                    f"{link.remote_id}/void", method="POST", delay=0.2)
+        await void_payment(caller, payment_id=payment.id)
+        [run] = await SyncRun.objects().where(
+            (SyncRun.kind == RunKind.void_payment) & (SyncRun.state == RunState.queued))
+        ended = await steps.finish(run.id)
+
+        assert ended.state == RunState.done and ended.failed == 0, ended.error
+        kept = await Payment.objects().where(Payment.id == payment.id).first()
+        assert kept is not None and kept.voided_at is not None and not kept.removed_in_provider
+        after = await ExternalLink.objects().where(ExternalLink.id == link.id).first()
+        assert after is not None and after.state == "deleted_remote" and "by LedgerBridge" in after.message, after
+        assert await AuditEntry.count().where(AuditEntry.action == "payment.removed_in_provider") == 0
