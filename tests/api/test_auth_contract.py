@@ -30,7 +30,7 @@ from ledgerbridge_testing import databases
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import csrf_token
-from tests.api.test_api_contract import APP, CHECKS, _without_lifespan
+from tests.api.test_api_contract import APP, CHECKS, _without_lifespan, add_seeded_examples
 from tests.conftest import make_tenant
 
 AUTH_PREFIX = "/auth/"
@@ -75,15 +75,7 @@ SEEDED_IDENTITY_TO_DELETE = 2
 @schema.hook
 def before_add_examples(context: Any, examples: list[Any]) -> None:
     """A copy of each example with ids in its path that names the owner's seeded linked accounts."""
-    operation = context.operation
-    seeded = SEEDED_IDENTITY_TO_DELETE if operation.method.upper() == "DELETE" else SEEDED_IDENTITY
-    for example in list(examples):
-        path = dict(example.path_parameters or {})
-        ids = [name for name, value in path.items() if isinstance(value, int) and not isinstance(value, bool)]
-        if ids:
-            examples.append(operation.Case(path_parameters={**path, **dict.fromkeys(ids, seeded)},
-                                           query=example.query, headers=example.headers, cookies=example.cookies,
-                                           body=example.body, media_type=example.media_type))
+    add_seeded_examples(context, examples, SEEDED_IDENTITY, SEEDED_IDENTITY_TO_DELETE)
 
 
 async def _new_session(owner_id: int) -> str:

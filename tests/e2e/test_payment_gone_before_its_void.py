@@ -8,16 +8,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from ledgerbridge.domain.payments.schemas import PaymentIn
-from ledgerbridge.domain.payments.services import create_payment, void_payment
-from ledgerbridge.identity.callers import Caller
+from ledgerbridge.domain.payments.services import void_payment
 from ledgerbridge.tables import (
     AuditEntry,
     ExternalLink,
     Invoice,
     OutboxEvent,
     Payment,
-    Role,
     RunKind,
     RunState,
     SyncIssue,
@@ -41,41 +38,30 @@ async def test_a_void_run_that_finds_the_payment_gone_there_ends_done_and_marks_
     with open_world(provider, monkeypatch) as world:
         connection = await steps.imported(world)
         await steps.map_everything(connection)
-        invoice = await steps.local_invoice(connection, "LB-920", amount="120.00")
-        exported = await steps.run(RunKind.export_invoice, connection, invoice_id=invoice.id)
-        assert exported.state == RunState.done, exported.error
-        caller = Caller(via="session", workspace_id=connection.workspace, workspace_name="Client Co",
-                        role=Role.owner, user_id=1, email="owner@example.com")  # the owner `steps.connect` made
-        payment = await create_payment(caller, data=PaymentIn(invoice_id=invoice.id, amount=Decimal("50.00")))
-        for queued in await SyncRun.objects().where(SyncRun.state == RunState.queued).order_by(SyncRun.id):
-            done = await steps.finish(queued.id)
-            assert done.state == RunState.done, done.error
-        link = await ExternalLink.objects().where(
-            (ExternalLink.connection == connection.id) & (ExternalLink.record_type == "payment")
-            & (ExternalLink.record_id == payment.id)).first()
-        assert link is not None and link.remote_id, "the payment reached the books"
+        made = await steps.exported_payment(connection, "LB-920")
+        invoice, payment_id, link, caller = made.invoice, made.payment_id, made.link, steps.owner(connection)
 
         world.accountant(connection.tenant_id, action, payment_id=link.remote_id)  # the bookkeeper, first
-        await void_payment(caller, payment_id=payment.id)  # then the host app, before any read-back
+        await void_payment(caller, payment_id=payment_id)  # then the host app, before any read-back
         [run] = await SyncRun.objects().where(
             (SyncRun.kind == RunKind.void_payment) & (SyncRun.state == RunState.queued))
         ended = await steps.finish(run.id)
 
         assert ended.state == RunState.done and not ended.error and ended.failed == 0, ended.error
-        kept = await Payment.objects().where(Payment.id == payment.id).first()
+        kept = await Payment.objects().where(Payment.id == payment_id).first()
         assert kept is not None and kept.voided_at is not None and kept.removed_in_provider == provider
         gone = await ExternalLink.objects().where(ExternalLink.id == link.id).first()
         assert gone is not None and gone.state == "deleted_remote" and "before LedgerBridge" in gone.message, gone
         assert await SyncIssue.count().where(
-            (SyncIssue.record_type == "payment") & (SyncIssue.record_id == payment.id)
+            (SyncIssue.record_type == "payment") & (SyncIssue.record_id == payment_id)
             & SyncIssue.resolved_at.is_null()) == 0
         [entry] = await AuditEntry.objects().where(AuditEntry.action == "payment.removed_in_provider")
-        assert entry.target_id == str(payment.id)
+        assert entry.target_id == str(payment_id)
         ours = await Invoice.objects().where(Invoice.id == invoice.id).first()
         assert ours is not None and ours.amount_paid == Decimal("0")
         # The host app heard of the void once, when it asked for it; the books changed nothing more.
         assert await OutboxEvent.count().where(OutboxEvent.type == "payment.voided") == 1
-        again = await steps.run(RunKind.void_payment, connection, payment_id=payment.id)  # a resumed run
+        again = await steps.run(RunKind.void_payment, connection, payment_id=payment_id)  # a resumed run
         assert again.state == RunState.done, again.error
         assert await AuditEntry.count().where(AuditEntry.action == "payment.removed_in_provider") == 1
 
@@ -88,28 +74,18 @@ async def test_a_void_whose_own_first_attempt_landed_is_a_plain_void_not_a_remov
     with open_world("acme", monkeypatch) as world:
         connection = await steps.imported(world)
         await steps.map_everything(connection)
-        invoice = await steps.local_invoice(connection, "LB-921", amount="120.00")
-        exported = await steps.run(RunKind.export_invoice, connection, invoice_id=invoice.id)
-        assert exported.state == RunState.done, exported.error
-        caller = Caller(via="session", workspace_id=connection.workspace, workspace_name="Client Co",
-                        role=Role.owner, user_id=1, email="owner@example.com")
-        payment = await create_payment(caller, data=PaymentIn(invoice_id=invoice.id, amount=Decimal("50.00")))
-        for queued in await SyncRun.objects().where(SyncRun.state == RunState.queued).order_by(SyncRun.id):
-            assert (await steps.finish(queued.id)).state == RunState.done
-        link = await ExternalLink.objects().where(
-            (ExternalLink.connection == connection.id) & (ExternalLink.record_type == "payment")
-            & (ExternalLink.record_id == payment.id)).first()
-        assert link is not None and link.remote_id
+        made = await steps.exported_payment(connection, "LB-921")
+        payment_id, link, caller = made.payment_id, made.link, steps.owner(connection)
 
         world.fault("timeout_after_apply", path_prefix=f"/api/v1/companies/{connection.tenant_id}/payments/"
                     f"{link.remote_id}/void", method="POST", delay=0.2)
-        await void_payment(caller, payment_id=payment.id)
+        await void_payment(caller, payment_id=payment_id)
         [run] = await SyncRun.objects().where(
             (SyncRun.kind == RunKind.void_payment) & (SyncRun.state == RunState.queued))
         ended = await steps.finish(run.id)
 
         assert ended.state == RunState.done and ended.failed == 0, ended.error
-        kept = await Payment.objects().where(Payment.id == payment.id).first()
+        kept = await Payment.objects().where(Payment.id == payment_id).first()
         assert kept is not None and kept.voided_at is not None and not kept.removed_in_provider
         after = await ExternalLink.objects().where(ExternalLink.id == link.id).first()
         assert after is not None and after.state == "deleted_remote" and "by LedgerBridge" in after.message, after

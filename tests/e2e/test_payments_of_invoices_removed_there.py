@@ -17,9 +17,6 @@ import json
 from decimal import Decimal
 
 import pytest
-from ledgerbridge.domain.payments.schemas import PaymentIn
-from ledgerbridge.domain.payments.services import create_payment
-from ledgerbridge.identity.callers import Caller
 from ledgerbridge.sync.payment_removals import PAYMENT_ON_REMOVED_INVOICE
 from ledgerbridge.tables import (
     AuditEntry,
@@ -27,11 +24,9 @@ from ledgerbridge.tables import (
     Invoice,
     OutboxEvent,
     Payment,
-    Role,
     RunKind,
     RunState,
     SyncIssue,
-    SyncRun,
 )
 from ledgerbridge_testing.conformance import steps
 from ledgerbridge_testing.world import open_world, providers_with_sandbox
@@ -56,21 +51,10 @@ async def test_a_payment_on_an_invoice_voided_or_deleted_there_ends_in_a_true_st
     with open_world(provider, monkeypatch) as world:
         connection = await steps.imported(world)
         await steps.map_everything(connection)
-        invoice = await steps.local_invoice(connection, "LB-930", amount="120.00")
-        exported = await steps.run(RunKind.export_invoice, connection, invoice_id=invoice.id)
-        assert exported.state == RunState.done, exported.error
+        made = await steps.exported_payment(connection, "LB-930")
+        invoice, link = made.invoice, made.link
         remote_invoice = await steps.remote_of(connection, invoice)
         assert remote_invoice is not None and remote_invoice.remote_id
-        caller = Caller(via="session", workspace_id=connection.workspace, workspace_name="Client Co",
-                        role=Role.owner, user_id=1, email="owner@example.com")  # the owner `steps.connect` made
-        payment = await create_payment(caller, data=PaymentIn(invoice_id=invoice.id, amount=Decimal("50.00")))
-        for queued in await SyncRun.objects().where(SyncRun.state == RunState.queued).order_by(SyncRun.id):
-            done = await steps.finish(queued.id)
-            assert done.state == RunState.done, done.error
-        link = await ExternalLink.objects().where(
-            (ExternalLink.connection == connection.id) & (ExternalLink.record_type == "payment")
-            & (ExternalLink.record_id == payment.id)).first()
-        assert link is not None and link.remote_id, "the payment reached the books"
         polled = await steps.run(RunKind.poll_status, connection)  # the books and here agree: 50.00 paid
         assert polled.state == RunState.done, polled.error
 
@@ -80,12 +64,12 @@ async def test_a_payment_on_an_invoice_voided_or_deleted_there_ends_in_a_true_st
         polled = await steps.run(RunKind.poll_status, connection)
         assert polled.state == RunState.done, polled.error
 
-        kept = await Payment.objects().where(Payment.id == payment.id).first()
+        kept = await Payment.objects().where(Payment.id == made.payment_id).first()
         ours = await Invoice.objects().where(Invoice.id == invoice.id).first()
         after = await ExternalLink.objects().where(ExternalLink.id == link.id).first()
         assert kept is not None and ours is not None and after is not None
         issues = await SyncIssue.objects().where(
-            (SyncIssue.record_type == "payment") & (SyncIssue.record_id == payment.id)
+            (SyncIssue.record_type == "payment") & (SyncIssue.record_id == made.payment_id)
             & SyncIssue.resolved_at.is_null())
         removals = await AuditEntry.count().where(AuditEntry.action == "payment.removed_in_provider")
         voided_events = await OutboxEvent.objects().where(OutboxEvent.type == "payment.voided")
