@@ -100,7 +100,7 @@ async def _on_removed_invoice(connection: Connection, invoice: Invoice, remote: 
             continue
         there = ("is still recorded there against it" if link.id not in unlisted else
                  f"is no longer applied to it there: {name} keeps it as the customer's unapplied credit (unless it "
-                 "was deleted there too)")
+                 "was deleted or voided there too)")
         said = (f"Invoice {invoice.number} was {how} in {name}, and this payment of {format_money(payment.amount)} "
                 f"{there}. It is still counted here.")
         async with write_transaction():
