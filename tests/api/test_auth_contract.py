@@ -74,8 +74,12 @@ SEEDED_IDENTITY_TO_DELETE = 2
 
 @schema.hook
 def before_add_examples(context: Any, examples: list[Any]) -> None:
-    """A copy of each example with ids in its path that names the owner's seeded linked accounts."""
+    """A copy of each example with ids in its path that names the owner's seeded linked accounts, and
+    one naming an id beyond 64 bits (it once reached the database and answered 500)."""
+    too_large = examples[:1]
     add_seeded_examples(context, examples, SEEDED_IDENTITY, SEEDED_IDENTITY_TO_DELETE)
+    add_seeded_examples(context, too_large, 2**64, 2**64)
+    examples.extend(too_large[1:])
 
 
 async def _new_session(owner_id: int) -> str:

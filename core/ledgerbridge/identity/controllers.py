@@ -13,6 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from ledgerbridge.api.decoding import refuse_out_of_range
 from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.identity import linked_accounts
 from ledgerbridge.identity.callers import Caller, caller_of, session_caller
@@ -66,6 +67,8 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
+    # An id beyond 64 bits in the path is a 400 naming it, as on /api/v1, not a database overflow (500).
+    before_request = refuse_out_of_range
 
     @get("/csrf", summary="A CSRF token for cookie-authenticated clients", opt=open_before_password_change())
     async def csrf_token(self, request: Request[Any, Any, Any]) -> CsrfOut:
