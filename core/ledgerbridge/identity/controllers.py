@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.types import BeforeRequestHookHandler
 
 from ledgerbridge.api.decoding import refuse_out_of_range
 from ledgerbridge.api.schemas import error_responses
@@ -68,7 +69,7 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
     # An id beyond 64 bits in the path is a 400 naming it, as on /api/v1, not a database overflow (500).
-    before_request = refuse_out_of_range
+    before_request: BeforeRequestHookHandler | None = refuse_out_of_range
 
     @get("/csrf", summary="A CSRF token for cookie-authenticated clients", opt=open_before_password_change())
     async def csrf_token(self, request: Request[Any, Any, Any]) -> CsrfOut:
