@@ -223,8 +223,11 @@ def void_payment(session: ProviderSession, link: LinkRef, idempotency_key: str) 
     export settled. Void it where the provider keeps voided payments, delete it where deleting is
     its only way; either way the invoice's balance there goes back up by the amount. The same
     `idempotency_key` comes again when the run is resumed after a crash or timeout: send it where
-    the provider replays keys, and answer a payment already voided or gone as done (not an error),
-    so a retry never fails on its own first attempt. A provider that refuses (a reconciled or
+    the provider replays keys, and answer a payment already voided or gone (deleted, not found) as
+    done with `already_removed=True`, not as an error: a retry must never fail on its own first
+    attempt, and a payment the bookkeeper removed there first is what the person wanted (the core then
+    marks it removed in the provider). That includes a void refused because the payment went between
+    the plugin's read and its write. A provider that refuses (a reconciled or
     deposited payment, say) raises `ledgerbridge.errors.NotSupported` or `ProviderError` with the
     user's message and the fix; the core puts it on the payment as an issue.
     """

@@ -39,6 +39,9 @@ class Capabilities:
     payments: bool = True
     void_payments: bool = False  # a payment voided here is voided (or deleted) there by `void_payment`
     overpayment_credit: bool = False  # a payment above the invoice's balance keeps the excess as the customer's credit
+    # A payment on an invoice voided or deleted there stays in the books as the customer's unapplied credit
+    # (QuickBooks), rather than going with it or having to be removed first (Xero refuses to void a paid invoice).
+    payments_outlive_invoices: bool = False
     void_invoices: bool = True
     delete_invoices: bool = True
     draft_export: bool = False  # invoices can be exported as draft or approved
@@ -385,6 +388,9 @@ class ExportResult:
     created: bool = True
     record: RemoteRecord | None = None
     warnings: tuple[str, ...] = ()
+    # A void or delete that found the record already voided or deleted there, and so changed nothing:
+    # someone (the bookkeeper, or an earlier attempt of ours) took it away first, which the core tells apart.
+    already_removed: bool = False
 
 
 @dataclass(frozen=True)

@@ -156,8 +156,13 @@ SEEDED_ID_TO_DELETE = 2
 def before_add_examples(context: Any, examples: list[Any]) -> None:
     """Random ids mostly miss (a 404 is a fine answer, but says little): add a copy of each example
     that hits seeded rows, so reads, updates and actions by id reach their handlers' real work."""
+    add_seeded_examples(context, examples, SEEDED_ID, SEEDED_ID_TO_DELETE)
+
+
+def add_seeded_examples(context: Any, examples: list[Any], seeded_id: int, seeded_id_to_delete: int) -> None:
+    """A copy of each example with ids in its path naming `seeded_id` (`seeded_id_to_delete` for a DELETE)."""
     operation = context.operation
-    seeded = SEEDED_ID_TO_DELETE if operation.method.upper() == "DELETE" else SEEDED_ID
+    seeded = seeded_id_to_delete if operation.method.upper() == "DELETE" else seeded_id
     for example in list(examples):
         path = dict(example.path_parameters or {})
         ids = [name for name, value in path.items() if isinstance(value, int) and not isinstance(value, bool)]

@@ -216,4 +216,4 @@ async def test_a_voided_payment_is_deleted_in_freshbooks_once(fb_connect):
     [state] = (await plugin.poll_invoices(session=fb.session, cursor=None, remote_ids=[invoice.remote_id])).records
     assert state.balance == Decimal("120.00") and not state.payments, state
     again = await plugin.void_payment(session=fb.session, link=link, idempotency_key="kvp4")  # a resumed run
-    assert again.record.deleted
+    assert again.record.deleted and again.already_removed and not voided.already_removed

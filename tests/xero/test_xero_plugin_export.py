@@ -232,4 +232,4 @@ async def test_a_voided_payment_is_deleted_in_xero_once(xero_connect):
     [state] = (await plugin.poll_invoices(session=xero.session, cursor=None, remote_ids=[invoice.remote_id])).records
     assert state.balance == Decimal("120.00") and state.status == "open" and not state.payments, state
     again = await plugin.void_payment(session=xero.session, link=link, idempotency_key="kvp4")  # a resumed run
-    assert again.remote_id == payment.remote_id
+    assert again.remote_id == payment.remote_id and again.already_removed and not voided.already_removed

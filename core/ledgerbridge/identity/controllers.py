@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.types import BeforeRequestHookHandler
 
+from ledgerbridge.api.decoding import refuse_out_of_range
 from ledgerbridge.api.schemas import error_responses
 from ledgerbridge.identity import linked_accounts
 from ledgerbridge.identity.callers import Caller, caller_of, session_caller
@@ -65,6 +68,8 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
+    # An id beyond 64 bits in the path is a 400 naming it, as on /api/v1, not a database overflow (500).
+    before_request: BeforeRequestHookHandler | None = refuse_out_of_range
 
     @get("/csrf", summary="A CSRF token for cookie-authenticated clients", opt=open_before_password_change())
     async def csrf_token(self, request: Request[Any, Any, Any]) -> CsrfOut:
@@ -88,7 +93,10 @@ class AuthController(Controller):
         return Response(me_out(caller, csrf_token_of(request)), cookies=[session_cookie(_settings(request), token)])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session",
-          opt=open_before_password_change(needs(Permission.public)))
+          opt=open_before_password_change(needs(Permission.public)),
+          # An empty answer: without this, `Response[None]` is documented as a JSON `null` body.
+          responses={HTTP_204_NO_CONTENT: ResponseSpec(data_container=None, description="Signed out; the "
+                                                       "session cookie is expired.")})
     async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
         token = request.cookies.get(SESSION_COOKIE)
         if token:

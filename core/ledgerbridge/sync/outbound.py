@@ -44,8 +44,9 @@ async def write(ctx: RunContext, connection: Connection, record_type: str, recor
     again, whatever the provider's idempotency: the earlier attempt may have gone out in a batch,
     whose key is not this invoice's own. Transient errors are retried here (`retrying`); `record`
     saves what the write means here (the link) in the transaction that settles it, so a record is
-    never created there without being recorded here. Raises `claims.WrittenElsewhere` when another
-    run wrote the record while this one waited for it.
+    never created there without being recorded here. A void or delete that may already have landed
+    does not report the record `already_removed`: who removed it there cannot be told. Raises
+    `claims.WrittenElsewhere` when another run wrote the record while this one waited for it.
     """
     write = await claim_write(ctx, connection, record_type, record_id, operation)
     assert write is not None, "claim_write waits until the write is ours"
@@ -68,6 +69,8 @@ async def write(ctx: RunContext, connection: Connection, record_type: str, recor
             result = await connections.call(connection.id, hook, idempotency_key=write.idempotency_key, **kwargs)
             if kwargs.get("link") is not None and operation == "create":
                 result = replace(result, created=True)  # finishing our own create is still its creation
+            if uncertain and result.already_removed:  # our own earlier attempt may be what removed it
+                result = replace(result, already_removed=False)
         except RateLimited as exc:  # refused, so certainly not applied by this request
             try:
                 await retries.pause(exc)

@@ -7,6 +7,10 @@ through `outbound.write` with its recorded idempotency key, and the link is mark
 transaction that settles the write, so a resumed run finds the void done and sends nothing again.
 The invoice is then read back, so the balance the provider now shows is what the invoice shows here.
 
+A payment the bookkeeper deleted or voided there before the run came is what the person wanted: the
+plugin answers it `already_removed`, and the run ends done with the payment marked removed in the
+provider (as `payment_removals` marks one), no issue and no retry.
+
 A provider that cannot void payments never gets a run: the void here records an issue on the
 payment instead, saying what to do by hand (`unvoidable_issue`).
 """
@@ -23,6 +27,7 @@ from ledgerbridge.provider import ExportResult, LinkRef, Page, RemoteInvoice
 from ledgerbridge.sync.claims import WrittenElsewhere
 from ledgerbridge.sync.links import get_link
 from ledgerbridge.sync.outbound import write
+from ledgerbridge.sync.payment_removals import mark_removed
 from ledgerbridge.sync.polling import apply_remote_invoice
 from ledgerbridge.sync.refusals import refusals_become_issues
 from ledgerbridge.sync.run_records import note
@@ -81,23 +86,44 @@ async def void_payment(ctx: RunContext, connection: Connection, payment_id: int)
     ref = LinkRef(remote_id=link.remote_id, remote_version=link.remote_version, remote_number=link.remote_number)
 
     async def record(result: ExportResult) -> None:
+        if result.already_removed:  # the bookkeeper took it away first: what the person wanted, told as such
+            await _removed_there_first(connection, payment, link)
+            return
         await ExternalLink.update({
             ExternalLink.state: LinkState.deleted_remote, ExternalLink.message: VOIDED_THERE,
             ExternalLink.remote_version: result.version or link.remote_version, ExternalLink.updated_at: utcnow(),
         }).where(ExternalLink.id == link.id)
 
+    outcome: ExportResult | None = None
     async with refusals_become_issues(ctx, connection, RecordType.payment, payment.id) as refusal:
         try:
-            await write(ctx, connection, RecordType.payment, payment.id, "void", "void_payment", record=record,
-                        link=ref)
+            outcome = await write(ctx, connection, RecordType.payment, payment.id, "void", "void_payment",
+                                  record=record, link=ref)
         except WrittenElsewhere:  # another run voided it at this moment; its outcome is recorded there
             return
     if refusal.error is not None:
         return
     await resolve(workspace_id=connection.workspace, record_type=RecordType.payment, record_id=payment.id,
                   connection_id=connection.id)
-    await note(ctx, RecordType.payment, payment.id, link.remote_id, "updated", "void payment", seen=False)
+    if outcome is not None and outcome.already_removed:
+        await note(ctx, RecordType.payment, payment.id, link.remote_id, "skipped",
+                   f"Already deleted or voided in {get_registry().name_of(connection.provider)}.", seen=False)
+    else:
+        await note(ctx, RecordType.payment, payment.id, link.remote_id, "updated", "void payment", seen=False)
     await _read_invoice_back(ctx, connection, payment.invoice)
+
+
+async def _removed_there_first(connection: Connection, payment: Payment, link: ExternalLink) -> None:
+    """The void found the payment already deleted or voided in the books, by someone there: it is marked
+    removed in the provider as a read-back would have (`payment_removals.mark_removed`: link, mark and
+    audit entry with the provider as actor). It is already voided here, and the host app heard of that
+    void when it was asked for, so no second `payment.voided` event is sent."""
+    invoice = await Invoice.objects().where(Invoice.id == payment.invoice).first()
+    assert invoice is not None, "a payment belongs to an invoice"
+    name = get_registry().name_of(connection.provider)
+    await mark_removed(connection, invoice, payment, link, message=(
+        f"Deleted or voided in {name} before LedgerBridge voided it there (it was voided here); nothing was "
+        "left to do there."))
 
 
 async def _export_on_its_way(connection_id: int, payment_id: int) -> bool:

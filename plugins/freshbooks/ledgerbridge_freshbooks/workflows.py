@@ -213,13 +213,23 @@ async def export_payment(client: FbClient, payment: PaymentData, link: LinkRef |
 
 async def void_payment(client: FbClient, link: LinkRef) -> ExportResult:
     """FreshBooks has no void for payments: it is deleted (`vis_state` 1, FACTS FreshBooks 3), and the
-    invoice's outstanding amount goes back up. One already deleted is answered as done; FreshBooks
-    has no idempotency key, so reading first is what makes a retry harmless."""
+    invoice's outstanding amount goes back up. FreshBooks keeps a deleted payment, at `vis_state` 1:
+    one already deleted (or unknown there) is answered as done and `already_removed`; FreshBooks has no
+    idempotency key, so reading first is what makes a retry harmless."""
     subject = f"the payment {link.remote_id}"
-    row = await client.get(PAYMENTS[0], "payment", link.remote_id, subject=subject)
-    if int(row.get("vis_state") or 0) != mapping.VIS_DELETED:
-        row = await client.update(PAYMENTS[0], "payment", link.remote_id, {"vis_state": mapping.VIS_DELETED},
-                                  subject=subject)
+    try:
+        row = await client.get(PAYMENTS[0], "payment", link.remote_id, subject=subject)
+    except ProviderError as exc:
+        if exc.code != "remote_not_found":
+            raise
+        return ExportResult(remote_id=link.remote_id, version=link.remote_version, created=False,
+                            already_removed=True, warnings=("FreshBooks no longer has the payment.",))
+    if int(row.get("vis_state") or 0) == mapping.VIS_DELETED:
+        remote = mapping.remote_payment(row)
+        return ExportResult(remote_id=remote.remote_id, version=remote.version, created=False, record=remote,
+                            already_removed=True, warnings=("The payment was already deleted in FreshBooks.",))
+    row = await client.update(PAYMENTS[0], "payment", link.remote_id, {"vis_state": mapping.VIS_DELETED},
+                              subject=subject)
     remote = mapping.remote_payment(row)
     return ExportResult(remote_id=remote.remote_id, version=remote.version, created=False, record=remote,
                         warnings=("FreshBooks has no void for payments; it was deleted there.",))

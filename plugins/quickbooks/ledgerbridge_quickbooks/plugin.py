@@ -52,6 +52,9 @@ CAPABILITIES = Capabilities(
     payments=True,
     void_payments=True,  # operation=update&include=void (FACTS QBO 4)
     overpayment_credit=True,  # a payment above the invoice's balance keeps the rest as UnappliedAmt (FACTS QBO 4)
+    # Voiding or deleting an invoice leaves its payments on the books, unapplied (Intuit's help: "the payment
+    # stays on your books ... but no longer has an offsetting invoice"; a payment may apply to none, FACTS QBO 3).
+    payments_outlive_invoices=True,
     void_invoices=True,
     delete_invoices=True,
     draft_export=False,

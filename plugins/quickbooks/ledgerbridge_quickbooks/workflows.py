@@ -309,25 +309,43 @@ async def export_payment(client: QboClient, payment: PaymentData, link: LinkRef 
 async def void_payment(client: QboClient, link: LinkRef, key: str) -> ExportResult:
     """`POST /payment?operation=update&include=void` with a sparse `{Id, SyncToken}` (FACTS QBO 4):
     the payment stays with zero amounts and its invoices owe the amount again. A payment already
-    voided, or deleted in QuickBooks, is answered as done, so a resumed run never fails on itself."""
+    voided, or deleted in QuickBooks (610 Object Not Found), is answered as done and `already_removed`,
+    also when it went between this read and the void, so a resumed run never fails on itself and a
+    payment the bookkeeper removed first is what was wanted."""
     what = "the payment"
-    try:
-        current = await client.read("payment", link.remote_id, subject=what)
-    except ProviderError as exc:
-        if exc.code == "remote_not_found":
-            return ExportResult(remote_id=link.remote_id, version=link.remote_version, created=False,
-                                warnings=("The payment was already deleted in QuickBooks.",))
-        raise
-    if mapping.is_voided_payment(current):
-        return ExportResult(remote_id=link.remote_id, version=str(current.get("SyncToken", "")), created=False)
+    current = await _payment_if_there(client, link, what)
+    if current is None or mapping.is_voided_payment(current):
+        return _payment_already_removed(link, current)
     body = {"Id": link.remote_id, "SyncToken": str(current.get("SyncToken", "0")), "sparse": True}
     try:
         row = await client.write("payment", body, key, operation="update", include="void", subject=what)
     except ProviderError as exc:
+        if exc.retryable:
+            raise
+        now = await _payment_if_there(client, link, what)
+        if now is None or mapping.is_voided_payment(now):  # removed there between the read and the void
+            return _payment_already_removed(link, now)
         if exc.code == "stale_object":
             raise await _stale(client, "payment", link.remote_id, what, exc) from exc
         raise
     return ExportResult(remote_id=str(row["Id"]), version=str(row.get("SyncToken", "")), created=False)
+
+
+async def _payment_if_there(client: QboClient, link: LinkRef, what: str) -> dict[str, Any] | None:
+    """The payment as QuickBooks holds it, or None once it is deleted there (reads of it answer 610)."""
+    try:
+        return await client.read("payment", link.remote_id, subject=what)
+    except ProviderError as exc:
+        if exc.code == "remote_not_found":
+            return None
+        raise
+
+
+def _payment_already_removed(link: LinkRef, current: dict[str, Any] | None) -> ExportResult:
+    said = "already deleted" if current is None else "already voided"
+    version = str((current or {}).get("SyncToken") or link.remote_version or "")
+    return ExportResult(remote_id=link.remote_id, version=version, created=False, already_removed=True,
+                        warnings=(f"The payment was {said} in QuickBooks.",))
 
 
 async def _time_tracking_available(client: QboClient) -> bool:

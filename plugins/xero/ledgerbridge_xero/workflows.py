@@ -487,17 +487,42 @@ async def export_payment(client: XeroClient, payment: PaymentData, link: LinkRef
 
 async def void_payment(client: XeroClient, link: LinkRef, key: str) -> ExportResult:
     """Xero takes a payment back only by deleting it: `POST /Payments/{id}` with Status DELETED (FACTS
-    Xero 3), after which the invoice owes the amount again. One already deleted is answered as done."""
+    Xero 3), after which the invoice owes the amount again. Xero keeps a deleted payment, `DELETED`:
+    one already deleted (or unknown there) is answered as done and `already_removed`, also when the
+    bookkeeper deleted it between this read and the delete (Xero then refuses the second delete)."""
     subject = "the payment"
-    row = _first(await client.send("GET", f"Payments/{link.remote_id}", subject=subject), "Payments")
-    if str(row.get("Status") or "") == "DELETED":
-        return ExportResult(remote_id=link.remote_id, version=mapping.version(row), created=False)
-    answer = await client.send("POST", f"Payments/{link.remote_id}",
-                               body={"Status": "DELETED"},  # the spec's PaymentDelete: the status alone
-                               key=key, subject=subject)
+    row = await _payment_if_there(client, link, subject)
+    if row is None or str(row.get("Status") or "") == "DELETED":
+        return _payment_already_removed(link, row)
+    try:
+        answer = await client.send("POST", f"Payments/{link.remote_id}",
+                                   body={"Status": "DELETED"},  # the spec's PaymentDelete: the status alone
+                                   key=key, subject=subject)
+    except ProviderError as exc:
+        if exc.retryable:
+            raise
+        now = await _payment_if_there(client, link, subject)
+        if now is None or str(now.get("Status") or "") == "DELETED":
+            return _payment_already_removed(link, now)
+        raise
     row = _first(answer, "Payments")
     return ExportResult(remote_id=link.remote_id, version=mapping.version(row), created=False,
                         warnings=("Xero has no void for payments; it was deleted there.",))
+
+
+async def _payment_if_there(client: XeroClient, link: LinkRef, subject: str) -> Json | None:
+    """The payment as Xero holds it (a deleted one too), or None when Xero answers 404 for it."""
+    try:
+        return _first(await client.send("GET", f"Payments/{link.remote_id}", subject=subject), "Payments")
+    except ProviderError as exc:
+        if exc.code == "remote_not_found":
+            return None
+        raise
+
+
+def _payment_already_removed(link: LinkRef, row: Json | None) -> ExportResult:
+    return ExportResult(remote_id=link.remote_id, version=mapping.version(row) if row else link.remote_version,
+                        created=False, already_removed=True, warnings=("The payment was already deleted in Xero.",))
 
 
 # --------------------------------------------------------------------------- links

@@ -4,10 +4,13 @@ make an invoice here, find its copy there. Cases and the `connected_provider` fi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from ledgerbridge import jobs, oauth
+from ledgerbridge.domain.payments.schemas import PaymentIn
+from ledgerbridge.domain.payments.services import create_payment
 from ledgerbridge.identity import memberships
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import LEGACY_KEY_SCOPES
@@ -20,6 +23,7 @@ from ledgerbridge.tables import (
     Invoice,
     InvoiceLine,
     Item,
+    Role,
     RunKind,
     RunState,
     SyncRun,
@@ -118,3 +122,33 @@ async def remote_of(connection: Connection, invoice: Invoice) -> ExternalLink | 
     return await ExternalLink.objects().where(
         (ExternalLink.connection == connection.id) & (ExternalLink.record_type == "invoice")
         & (ExternalLink.record_id == invoice.id)).first()
+
+
+def owner(connection: Connection) -> Caller:
+    """The owner `connect` made, as a person calling the services (the audit trail names them)."""
+    return Caller(via="session", workspace_id=connection.workspace, workspace_name="Client Co", role=Role.owner,
+                  user_id=1, email="owner@example.com")
+
+
+@dataclass(frozen=True)
+class ExportedPayment:
+    invoice: Invoice
+    payment_id: int
+    link: ExternalLink  # the payment's, with its id in the books
+
+
+async def exported_payment(connection: Connection, number: str, amount: str = "50.00") -> ExportedPayment:
+    """An invoice of 120.00 exported, and a payment of `amount` recorded here by the owner and run to
+    the books, as the books and here hold them before the bookkeeper changes anything."""
+    invoice = await local_invoice(connection, number, amount="120.00")
+    exported = await run(RunKind.export_invoice, connection, invoice_id=invoice.id)
+    assert exported.state == RunState.done, exported.error
+    payment = await create_payment(owner(connection), data=PaymentIn(invoice_id=invoice.id, amount=Decimal(amount)))
+    for queued in await SyncRun.objects().where(SyncRun.state == RunState.queued).order_by(SyncRun.id):
+        done = await finish(queued.id)
+        assert done.state == RunState.done, done.error
+    link = await ExternalLink.objects().where(
+        (ExternalLink.connection == connection.id) & (ExternalLink.record_type == "payment")
+        & (ExternalLink.record_id == payment.id)).first()
+    assert link is not None and link.remote_id, "the payment reached the books"
+    return ExportedPayment(invoice, payment.id, link)

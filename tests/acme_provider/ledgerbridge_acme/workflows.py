@@ -13,10 +13,11 @@ own), so a retried write replays the first answer instead of creating a second r
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from ledgerbridge.errors import NotSupported
+from ledgerbridge.errors import NotSupported, ProviderError
 from ledgerbridge.provider import (
     BatchOutcome,
     CustomerData,
@@ -193,13 +194,42 @@ async def export_payment(client: ApiClient, payment: PaymentData, link: LinkRef 
 
 
 async def void_payment(client: ApiClient, link: LinkRef, idempotency_key: str) -> ExportResult:
-    """Acme keeps a void payment, marked void; one already void is answered as done."""
-    current = await client.send("GET", f"payments/{link.remote_id}", subject="the payment")
-    if (current.body.get("data") or {}).get("status") == "void":
-        return _result(current, False)
-    answer = await client.send("POST", f"payments/{link.remote_id}/void", subject="the payment",
-                               idempotency_key=idempotency_key)
+    """Acme keeps a void payment, marked void, and a deleted one, flagged `deleted`: either (or one it
+    no longer has, or one removed between this read and the void) is answered as done, `already_removed`."""
+    current = await _payment_if_there(client, link)
+    if current is None or _removed(current):
+        return _payment_already_removed(link, current)
+    try:
+        answer = await client.send("POST", f"payments/{link.remote_id}/void", subject="the payment",
+                                   idempotency_key=idempotency_key)
+    except ProviderError as exc:
+        if exc.retryable:
+            raise
+        now = await _payment_if_there(client, link)
+        if now is None or _removed(now):
+            return _payment_already_removed(link, now)
+        raise
     return _result(answer, False)
+
+
+async def _payment_if_there(client: ApiClient, link: LinkRef) -> Answer | None:
+    try:
+        return await client.send("GET", f"payments/{link.remote_id}", subject="the payment")
+    except ProviderError as exc:
+        if exc.code == "remote_not_found":
+            return None
+        raise
+
+
+def _removed(answer: Answer) -> bool:
+    row = answer.body.get("data") or {}
+    return bool(row.get("deleted")) or row.get("status") == "void"
+
+
+def _payment_already_removed(link: LinkRef, answer: Answer | None) -> ExportResult:
+    if answer is None:
+        return ExportResult(remote_id=link.remote_id, version=link.remote_version, created=False, already_removed=True)
+    return replace(_result(answer, False), already_removed=True)
 
 
 async def export_time_entry(client: ApiClient, entry: TimeEntryData, link: LinkRef | None,
