@@ -13,7 +13,8 @@ from ledgerbridge_web.forms import FormState
 
 @dataclass(frozen=True)
 class Spec:
-    """A field: `kind` is an input type ("text", "number", "date"...), "textarea", "select" or "checkbox"."""
+    """A field: `kind` is an input type ("text", "number", "date"...), "textarea", "select", "checkbox", or
+    "picker" (a customer or item field searched as one types: `picker` says where, see pickers.py)."""
 
     kind: str
     name: str
@@ -23,6 +24,7 @@ class Spec:
     options: tuple[tuple[str, str], ...] = ()
     blank: str = ""
     attrs: str = ""
+    picker: Any = None
 
 
 @dataclass(frozen=True)
