@@ -59,8 +59,10 @@
     box.appendChild(input);
     box.appendChild(list);
     box.appendChild(hidden);
-    var hint = select.parentNode.querySelector("[data-picker-hint]");
-    if (hint) hint.remove();
+    // The hints that say what the field lists without JavaScript no longer apply.
+    Array.prototype.slice.call(document.querySelectorAll("[data-picker-hint]")).forEach(function (hint) {
+      hint.remove();
+    });
     select.replaceWith(box);
 
     function open() {
@@ -126,6 +128,8 @@
     });
     input.addEventListener("input", function () {
       if (!input.value.trim()) hidden.value = "";
+      // The matches shown are for earlier text until the answer for this text is in.
+      if (input.value !== input.dataset.asked) list.setAttribute("aria-busy", "true");
     });
     input.addEventListener("blur", function () {
       close();
@@ -143,6 +147,7 @@
       if (option) choose(option);
     });
     box.addEventListener("htmx:afterSwap", function () {
+      list.removeAttribute("aria-busy");
       state.active = -1;
       input.removeAttribute("aria-activedescendant");
       if (document.activeElement === input) open();
@@ -153,7 +158,9 @@
   // The search typed so far rides as `q`: the text field has no name, so the form never posts it.
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
-    if (elt.classList && elt.classList.contains("picker-input")) event.detail.parameters.q = elt.value;
+    if (!elt.classList || !elt.classList.contains("picker-input")) return;
+    event.detail.parameters.q = elt.value;
+    elt.dataset.asked = elt.value;
   });
 
   // On the page and on whatever htmx swaps in later (a line row added to an invoice, say).
