@@ -120,12 +120,24 @@ def test_a_bookkeeper_picks_a_customer_and_items_by_typing(server: tuple[str, di
     assert _options(page, line) == ["Design (120.00)"], "an archived item is not offered"
     _pick(page, line, "design", "Design")
     assert line.input_value() == "Design (120.00)"
+    # A line row added by htmx gets a picker of its own, and its item is posted under its own number.
+    page.get_by_role("button", name="Add a line").click()
+    added = page.get_by_role("combobox", name="Line 4 item")
+    added.wait_for()
+    assert page.locator("input[name=line_count]").input_value() == "4"
+    _pick(page, added, "service 03", "Service 03")
+    page.fill("#line-3-quantity", "2")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the invoice form is {width} px wide at 390 px"
-    page.click("button[type=submit].primary")
+    with page.expect_request(lambda request: request.method == "POST") as sent:
+        page.click("button[type=submit].primary")
+    posted = sent.value.post_data or ""
+    assert f"customer_id={seeded['harbour']}" in posted and f"line-0-item_id={seeded['design']}" in posted
+    assert "line_count=4" in posted and "line-3-item_id=" in posted
     page.wait_for_url(f"{base}/invoices/*")
     assert page.locator(".notice.ok", has_text="created").count() == 1
     assert page.locator("text=Harbour Studio").count() >= 1 and page.locator("text=Design").count() >= 1
+    assert page.locator("text=Service 03").count() >= 1, "the added row's line was saved"
 
     # Its edit form shows both chosen names; emptying a line's item and leaving chooses nothing.
     page.goto(page.url.split("?")[0] + "/edit")
@@ -136,3 +148,29 @@ def test_a_bookkeeper_picks_a_customer_and_items_by_typing(server: tuple[str, di
     line.press("Tab")
     assert line.input_value() == "Design (120.00)", "text not chosen gives way to the choice"
     check_page(page, "invoice-edit-pickers")
+
+
+def test_without_javascript_the_field_is_a_short_drop_down(server: tuple[str, dict[str, Any]],
+                                                           chromium_page: Any) -> None:
+    base, seeded = server
+    context = chromium_page.context.browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#email", seeded["tenant"].owner_email)
+        page.fill("#password", OWNER_PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url(f"{base}/")
+        # From the customer's page ("New invoice"): chosen, though past the first 20 by name.
+        page.goto(f"{base}/invoices/new?customer_id={seeded['harbour']}")
+        customer = page.locator("select#f-customer_id")
+        assert customer.locator("option:checked").inner_text() == "Harbour Studio"
+        assert customer.locator("option").count() <= 22
+        assert page.locator("text=Without JavaScript this lists the chosen customer and the first 20").count() == 1
+        page.locator("select#line-0-item_id").select_option(label="Service 00 (10.00)")
+        page.click("button[type=submit].primary")
+        page.wait_for_url(f"{base}/invoices/*")
+        assert page.locator(".notice.ok", has_text="created").count() == 1
+        assert page.locator("text=Harbour Studio").count() >= 1
+    finally:
+        context.close()

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ledgerbridge.api.errors import Invalid
 from ledgerbridge.domain.invoices import services as invoices_services
 from ledgerbridge.domain.invoices.schemas import InvoiceIn, InvoicePatch
 from ledgerbridge.domain.payments import services as payments_services
@@ -24,27 +25,37 @@ from ledgerbridge.tables import Invoice, InvoiceLine, Payment, TaxRate
 from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
+from litestar.response import Template
 
-from ledgerbridge_web.common import AnyRequest, checked, failed, page, person, see_other, workspace_of
+from ledgerbridge_web.common import AnyRequest, checked, failed, fragment, page, person, see_other, workspace_of
 from ledgerbridge_web.forms import FormState, decode, typed
 from ledgerbridge_web.pickers import customer_picker, item_picker
 
 HEADER = ["customer_id", "number", "issue_date", "due_date", "memo"]
 LINE = ["item_id", "description", "quantity", "unit_price", "tax_rate_id"]
 BLANK_ROWS = 3
+MAX_ROWS = 500  # rows read from a posted form
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
+
+
+async def _rates(me: Caller) -> list[tuple[str, str]]:
+    rates = await TaxRate.select(TaxRate.id, TaxRate.name, TaxRate.rate).where(
+        (TaxRate.workspace == workspace_of(me)) & TaxRate.active.eq(True)
+    ).order_by(TaxRate.name)
+    return [(str(row["id"]), f"{row['name']} ({row['rate']:g}%)") for row in rates]
 
 
 async def _choices(me: Caller, customer_id: str, rows: list[dict[str, str]]) -> dict[str, Any]:
     """The pickers and the tax rates: a fixed number of queries, whatever the number of customers and items."""
-    rates = await TaxRate.select(TaxRate.id, TaxRate.name, TaxRate.rate).where(
-        (TaxRate.workspace == workspace_of(me)) & TaxRate.active.eq(True)
-    ).order_by(TaxRate.name)
     return {
         "customers": await customer_picker(me, [customer_id]),
         "items": await item_picker(me, [row["item_id"] for row in rows]),
-        "rates": [(str(row["id"]), f"{row['name']} ({row['rate']:g}%)") for row in rates],
+        "rates": await _rates(me),
     }
+
+
+def _blank_row() -> dict[str, str]:
+    return {name: "" for name in [*LINE, "remove"]} | {"quantity": "1"}
 
 
 def _amount(value: Decimal) -> str:
@@ -57,7 +68,7 @@ def _rows(form: FormMultiDict) -> list[dict[str, str]]:
     """The posted line rows in order, each as typed; `remove` ticked drops the row."""
     rows = []
     count = int(str(form.get("line_count") or "0")) if str(form.get("line_count") or "0").isdigit() else 0
-    for index in range(min(count, 500)):
+    for index in range(min(count, MAX_ROWS)):
         row = {name: str(form.get(f"line-{index}-{name}") or "").strip() for name in LINE}
         row["remove"] = "on" if checked(form, f"line-{index}-remove") else ""
         rows.append(row)
@@ -106,7 +117,7 @@ def _header(state: FormState) -> dict[str, Any]:
 
 def _form(request: AnyRequest, *, title: str, action: str, state: FormState, rows: list[dict[str, str]],
           choices: dict[str, Any], back: str, submit: str) -> Response[Any]:
-    rows = rows + [{name: "" for name in [*LINE, "remove"]} | {"quantity": "1"} for _ in range(BLANK_ROWS)]
+    rows = rows + [_blank_row() for _ in range(BLANK_ROWS)]
     return page(request, "invoice_form.html", status=200 if state.ok else 400, title=title, action=action,
                 state=state, rows=rows, back=back, submit=submit, **choices)
 
@@ -141,6 +152,22 @@ async def create_invoice(request: AnyRequest) -> Response[Any]:
     return _form(request, title="New invoice", action="/invoices/new", state=state, rows=rows,
                  choices=await _choices(me, state.values["customer_id"], rows), back="/invoices",
                  submit="Create draft")
+
+
+@get("/invoices/lines/new", opt=needs(Permission.records_write))
+async def add_line(request: AnyRequest) -> Template:
+    """"Add a line" on the invoice form: the next empty row (its item picker and tax rates), swapped in by htmx.
+
+    `line_count` is the form's own row count, so the new row's fields are numbered as `_rows` reads them.
+    """
+    me = person(request)
+    raw = str(request.query_params.get("line_count") or "0")
+    index = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    if index >= MAX_ROWS:
+        raise Invalid("line_count", f"is at its limit: an invoice form holds at most {MAX_ROWS} rows",
+                      fix="Save this invoice, then add the remaining lines to another.")
+    return fragment("_invoice_line_added.html", state=FormState(), row=_blank_row(), index=index,
+                    items=await item_picker(me, []), rates=await _rates(me))
 
 
 async def _invoice(workspace_id: int, invoice_id: int) -> Invoice:
@@ -268,5 +295,5 @@ async def void_payment(request: AnyRequest, payment_id: FromPath[int]) -> Respon
     return see_other(back, notice="Payment voided.")
 
 
-HANDLERS = [new_invoice, create_invoice, edit_invoice, save_invoice, confirm_void, void_invoice, record_payment,
-            confirm_void_payment, void_payment]
+HANDLERS = [new_invoice, add_line, create_invoice, edit_invoice, save_invoice, confirm_void, void_invoice,
+            record_payment, confirm_void_payment, void_payment]
