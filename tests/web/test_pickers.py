@@ -132,3 +132,13 @@ async def test_the_option_routes_need_the_forms_permission(client, tenant: Tenan
     for path in ("/customers/options?q=a", "/items/options?q=a", "/invoices/new"):
         response = await client.get(path, headers=HTML)
         assert response.status_code == 403, (path, response.status_code)
+
+
+async def test_add_a_line_answers_the_next_row_and_counts_it(ui: UI, tenant: Tenant) -> None:
+    await seeding.item(tenant.workspace_id, "Design", "120")
+    row = await ui.get("/invoices/lines/new?line_count=7")
+    assert 'id="line-7"' in row and 'name="line-7-item_id"' in row and 'data-picker="/items/options"' in row
+    assert "Line 8 item" in row and "Design (120.00)" in row
+    assert 'id="line-count" name="line_count" value="8" hx-swap-oob="true"' in row
+    refused = await ui.client.get("/invoices/lines/new?line_count=500", headers=HTML)
+    assert refused.status_code in (400, 422) and "at most 500" in refused.text
