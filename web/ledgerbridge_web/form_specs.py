@@ -9,6 +9,7 @@ from litestar.response import Template
 
 from ledgerbridge_web.common import AnyRequest, page
 from ledgerbridge_web.forms import FormState
+from ledgerbridge_web.pickers import Picker
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Spec:
     options: tuple[tuple[str, str], ...] = ()
     blank: str = ""
     attrs: str = ""
-    picker: Any = None
+    picker: Picker | None = None
 
 
 @dataclass(frozen=True)
