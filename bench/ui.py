@@ -51,7 +51,10 @@ PAGES = ["/", "/integrations", "/invoices", "/invoices?sync=not_exported", "/inv
          "/audit?action=invoice.", "/audit?action=customer.updated", "/audit?actor=member",
          "/audit?target_type=invoice", "/audit?since=2026-03-01&until=2026-03-31", "/audit?page=500",
          "/sync-history?page=90", "/sync-history?state=done", "/sync-history?kind=export_invoice",
-         "/sync-history?origin=automatic", "/sync-history?connection_id={connection}"]
+         "/sync-history?origin=automatic", "/sync-history?connection_id={connection}",
+         # session 7: the invoice and time forms' pickers ask these as one types (a match, and none: every row read)
+         "/customers/options?q=Customer 42", "/customers/options?q=nothing-matches", "/items/options?q=Item 4",
+         "/items/options?q=nothing-matches"]
 ACTIVE_RUNS = 20  # queued exports of other invoices: the invoice page must look past them
 RUN_RECORDS = 200  # records of the run shown on the run page (as many as it lists)
 PASSWORD = "bench password 1"

@@ -56,6 +56,26 @@ def check_page(page: Any, name: str) -> None:
         page.set_viewport_size(DESKTOP)
 
 
+def pick(page: Any, name: str, typed: str, wanted: str) -> None:
+    """Choose in a picker as a person would: type (or just arrow down to open the list), arrow to the
+    first option holding `wanted`, press Enter."""
+    combobox = page.get_by_role("combobox", name=name, exact=True)
+    listbox = page.locator(f"#{combobox.get_attribute('aria-controls')}")
+    if typed:
+        combobox.fill(typed)
+    else:
+        combobox.focus()
+        combobox.press("ArrowDown")
+    page.locator(f"#{combobox.get_attribute('aria-controls')}:not([aria-busy])").wait_for(state="attached")
+    listbox.locator("li[data-value]", has_text=wanted).first.wait_for()
+    page.wait_for_function("el => el.getAttribute('aria-expanded') === 'true'", arg=combobox.element_handle())
+    labels = listbox.locator("li[data-value]").all_inner_texts()
+    for _ in range(next(n for n, label in enumerate(labels) if wanted in label) + 1):
+        combobox.press("ArrowDown")
+    combobox.press("Enter")
+    assert combobox.get_attribute("aria-expanded") == "false"
+
+
 def _sandbox_providers() -> list[str]:
     """Every installed provider whose plugin can run a local sandbox: the journey needs no real account."""
     from ledgerbridge.plugins import get_registry, reset_registry
@@ -238,12 +258,12 @@ def test_newcomer_connects_bills_time_and_sees_it_paid(journey: Journey, chromiu
     # Its time, entered in the time form, billed into one draft invoice.
     for days, hours, what in ((3, "2.5", "Logo sketches"), (2, "4", "Brand guide"), (1, "1.5", "Review call")):
         page.goto(f"{base}/time-entries/new")
-        page.locator("#f-customer_id").select_option(label=customer_name)
+        pick(page, "Customer", customer_name, customer_name)
         page.fill("#f-person", "Ada")
         page.fill("#f-worked_on", str(date.today() - timedelta(days=days)))
         page.fill("#f-hours", hours)
         page.fill("#f-rate", "120")
-        page.locator("#f-item_id").select_option(index=1)
+        pick(page, "Item", "", "")  # the first item by name, as the drop-down's first choice was
         page.fill("#f-description", what)
         if days == 3:
             check_page(page, "09c-time-form")

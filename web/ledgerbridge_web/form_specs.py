@@ -9,11 +9,13 @@ from litestar.response import Template
 
 from ledgerbridge_web.common import AnyRequest, page
 from ledgerbridge_web.forms import FormState
+from ledgerbridge_web.pickers import Picker
 
 
 @dataclass(frozen=True)
 class Spec:
-    """A field: `kind` is an input type ("text", "number", "date"...), "textarea", "select" or "checkbox"."""
+    """A field: `kind` is an input type ("text", "number", "date"...), "textarea", "select", "checkbox", or
+    "picker" (a customer or item field searched as one types: `picker` says where, see pickers.py)."""
 
     kind: str
     name: str
@@ -23,6 +25,7 @@ class Spec:
     options: tuple[tuple[str, str], ...] = ()
     blank: str = ""
     attrs: str = ""
+    picker: Picker | None = None
 
 
 @dataclass(frozen=True)

@@ -13,41 +13,49 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ledgerbridge.api.errors import Invalid
 from ledgerbridge.domain.invoices import services as invoices_services
 from ledgerbridge.domain.invoices.schemas import InvoiceIn, InvoicePatch
 from ledgerbridge.domain.payments import services as payments_services
 from ledgerbridge.domain.payments.schemas import PaymentIn
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, needs
-from ledgerbridge.tables import Customer, Invoice, InvoiceLine, Item, Payment, TaxRate
+from ledgerbridge.tables import Invoice, InvoiceLine, Payment, TaxRate
 from litestar import Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
+from litestar.response import Template
 
-from ledgerbridge_web.common import AnyRequest, checked, failed, page, person, see_other, workspace_of
+from ledgerbridge_web.common import AnyRequest, checked, failed, fragment, page, person, see_other, workspace_of
 from ledgerbridge_web.forms import FormState, decode, typed
+from ledgerbridge_web.pickers import customer_picker, item_picker
 
 HEADER = ["customer_id", "number", "issue_date", "due_date", "memo"]
 LINE = ["item_id", "description", "quantity", "unit_price", "tax_rate_id"]
 BLANK_ROWS = 3
+MAX_ROWS = 500  # rows read from a posted form
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 
 
-async def _choices(workspace_id: int) -> dict[str, Any]:
-    customers = await Customer.select(Customer.id, Customer.name).where(
-        (Customer.workspace == workspace_id) & Customer.active.eq(True)
-    ).order_by(Customer.name)
-    items = await Item.select(Item.id, Item.name, Item.unit_price).where(
-        (Item.workspace == workspace_id) & Item.active.eq(True)
-    ).order_by(Item.name)
+async def _rates(me: Caller) -> list[tuple[str, str]]:
     rates = await TaxRate.select(TaxRate.id, TaxRate.name, TaxRate.rate).where(
-        (TaxRate.workspace == workspace_id) & TaxRate.active.eq(True)
+        (TaxRate.workspace == workspace_of(me)) & TaxRate.active.eq(True)
     ).order_by(TaxRate.name)
+    return [(str(row["id"]), f"{row['name']} ({row['rate']:g}%)") for row in rates]
+
+
+async def _choices(me: Caller, customer_id: str, rows: list[dict[str, str]]) -> dict[str, Any]:
+    """The pickers and the tax rates: a fixed number of queries, whatever the number of customers and items."""
     return {
-        "customers": [(str(row["id"]), row["name"]) for row in customers],
-        "items": [(str(row["id"]), f"{row['name']} ({row['unit_price']:.2f})") for row in items],
-        "rates": [(str(row["id"]), f"{row['name']} ({row['rate']:g}%)") for row in rates],
+        "customers": await customer_picker(me, [customer_id]),
+        "items": await item_picker(me, [row["item_id"] for row in rows]),
+        "rates": await _rates(me),
     }
+
+
+def _blank_row() -> dict[str, str]:
+    return {name: "" for name in [*LINE, "remove"]} | {"quantity": "1"}
 
 
 def _amount(value: Decimal) -> str:
@@ -60,7 +68,7 @@ def _rows(form: FormMultiDict) -> list[dict[str, str]]:
     """The posted line rows in order, each as typed; `remove` ticked drops the row."""
     rows = []
     count = int(str(form.get("line_count") or "0")) if str(form.get("line_count") or "0").isdigit() else 0
-    for index in range(min(count, 500)):
+    for index in range(min(count, MAX_ROWS)):
         row = {name: str(form.get(f"line-{index}-{name}") or "").strip() for name in LINE}
         row["remove"] = "on" if checked(form, f"line-{index}-remove") else ""
         rows.append(row)
@@ -109,18 +117,19 @@ def _header(state: FormState) -> dict[str, Any]:
 
 def _form(request: AnyRequest, *, title: str, action: str, state: FormState, rows: list[dict[str, str]],
           choices: dict[str, Any], back: str, submit: str) -> Response[Any]:
-    rows = rows + [{name: "" for name in [*LINE, "remove"]} | {"quantity": "1"} for _ in range(BLANK_ROWS)]
+    rows = rows + [_blank_row() for _ in range(BLANK_ROWS)]
     return page(request, "invoice_form.html", status=200 if state.ok else 400, title=title, action=action,
                 state=state, rows=rows, back=back, submit=submit, **choices)
 
 
 @get("/invoices/new", opt=needs(Permission.records_write))
 async def new_invoice(request: AnyRequest) -> Response[Any]:
-    ws = workspace_of(person(request))
+    me = person(request)
     chosen = str(request.query_params.get("customer_id") or "")
     state = FormState(values={"customer_id": chosen if chosen.isdigit() else "", "number": "",
                               "issue_date": date.today().isoformat(), "due_date": "", "memo": ""})
-    return _form(request, title="New invoice", action="/invoices/new", state=state, rows=[], choices=await _choices(ws),
+    return _form(request, title="New invoice", action="/invoices/new", state=state, rows=[],
+                 choices=await _choices(me, state.values["customer_id"], []),
                  back="/invoices", submit="Create draft")
 
 
@@ -141,7 +150,24 @@ async def create_invoice(request: AnyRequest) -> Response[Any]:
             return see_other(f"/invoices/{created.id}", notice=f"Draft invoice {created.number} created.")
     _renumber(state, origin)
     return _form(request, title="New invoice", action="/invoices/new", state=state, rows=rows,
-                 choices=await _choices(workspace_of(me)), back="/invoices", submit="Create draft")
+                 choices=await _choices(me, state.values["customer_id"], rows), back="/invoices",
+                 submit="Create draft")
+
+
+@get("/invoices/lines/new", opt=needs(Permission.records_write))
+async def add_line(request: AnyRequest) -> Template:
+    """"Add a line" on the invoice form: the next empty row (its item picker and tax rates), swapped in by htmx.
+
+    `line_count` is the form's own row count, so the new row's fields are numbered as `_rows` reads them.
+    """
+    me = person(request)
+    raw = str(request.query_params.get("line_count") or "0")
+    index = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    if index >= MAX_ROWS:
+        raise Invalid("line_count", f"is at its limit: an invoice form holds at most {MAX_ROWS} rows",
+                      fix="Save this invoice, then add the remaining lines to another.")
+    return fragment("_invoice_line_added.html", state=FormState(), row=_blank_row(), index=index,
+                    items=await item_picker(me, []), rates=await _rates(me))
 
 
 async def _invoice(workspace_id: int, invoice_id: int) -> Invoice:
@@ -154,7 +180,8 @@ async def _invoice(workspace_id: int, invoice_id: int) -> Invoice:
 
 @get("/invoices/{invoice_id:int}/edit", opt=needs(Permission.records_write))
 async def edit_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Response[Any]:
-    ws = workspace_of(person(request))
+    me = person(request)
+    ws = workspace_of(me)
     row = await _invoice(ws, invoice_id)
     state = FormState(values={"customer_id": str(row.customer), "number": row.number,
                               "issue_date": row.issue_date.isoformat(),
@@ -165,7 +192,8 @@ async def edit_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
              "unit_price": _amount(line["unit_price"]), "tax_rate_id": str(line["tax_rate"] or "none"), "remove": ""}
             for line in stored]
     return _form(request, title=f"Edit invoice {row.number}", action=f"/invoices/{invoice_id}/edit", state=state,
-                 rows=rows, choices=await _choices(ws), back=f"/invoices/{invoice_id}", submit="Save draft")
+                 rows=rows, choices=await _choices(me, state.values["customer_id"], rows),
+                 back=f"/invoices/{invoice_id}", submit="Save draft")
 
 
 @post("/invoices/{invoice_id:int}/edit", opt=needs(Permission.records_write))
@@ -187,7 +215,8 @@ async def save_invoice(request: AnyRequest, invoice_id: FromPath[int]) -> Respon
             return see_other(f"/invoices/{invoice_id}", notice=f"Invoice {saved.number} saved.")
     _renumber(state, origin)
     return _form(request, title=f"Edit invoice {row.number}", action=f"/invoices/{invoice_id}/edit", state=state,
-                 rows=rows, choices=await _choices(ws), back=f"/invoices/{invoice_id}", submit="Save draft")
+                 rows=rows, choices=await _choices(me, state.values["customer_id"], rows),
+                 back=f"/invoices/{invoice_id}", submit="Save draft")
 
 
 @get("/invoices/{invoice_id:int}/void", opt=needs(Permission.books_write))
@@ -266,5 +295,5 @@ async def void_payment(request: AnyRequest, payment_id: FromPath[int]) -> Respon
     return see_other(back, notice="Payment voided.")
 
 
-HANDLERS = [new_invoice, create_invoice, edit_invoice, save_invoice, confirm_void, void_invoice, record_payment,
-            confirm_void_payment, void_payment]
+HANDLERS = [new_invoice, add_line, create_invoice, edit_invoice, save_invoice, confirm_void, void_invoice,
+            record_payment, confirm_void_payment, void_payment]

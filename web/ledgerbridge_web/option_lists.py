@@ -4,7 +4,8 @@ Why: at 100,000 invoices a workspace has thousands of active customers and items
 form offers every item on each of its line rows. Looping over them in Jinja, an `if` per option and
 per row, was most of the form's render time (the new and edit forms at 130-360 ms). The options are
 the same markup on every row but for the one selected, so they are joined once in Python and each
-field marks its own with one string search.
+field marks its own with one string search. Those forms now list only a short list and the chosen
+records (pickers.py), which still share one markup across the line rows this way.
 """
 
 from __future__ import annotations

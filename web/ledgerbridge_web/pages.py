@@ -29,6 +29,7 @@ from ledgerbridge_web import (
     items,
     members,
     oidc_signin,
+    pickers,
     signin,
     sync_history,
     tax_mapping,
@@ -44,6 +45,7 @@ AREAS = (
     time_entries, members, webhooks, workspaces, tax_mapping, invitations, audit, account,
     # The record forms of issue 13: their fixed paths (".../new") are registered beside the pages they extend.
     customer_forms, item_forms, time_entry_forms, invoice_forms,
+    pickers,  # the option routes behind those forms' customer and item pickers
     oidc_signin,  # "Sign in with Intuit" (or a configured issuer): off to the issuer and back
 )
 

@@ -11,8 +11,9 @@ from typing import Any
 from ledgerbridge.domain.time_entries import services as entries_services
 from ledgerbridge.domain.time_entries.schemas import TimeEntryIn, TimeEntryPatch
 from ledgerbridge.errors import LedgerBridgeError
+from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, needs
-from ledgerbridge.tables import Customer, Item, TimeEntry
+from ledgerbridge.tables import TimeEntry
 from litestar import Response, get, post
 from litestar.params import FromPath
 
@@ -28,27 +29,23 @@ from ledgerbridge_web.common import (
 )
 from ledgerbridge_web.form_specs import Back, Spec, record_form
 from ledgerbridge_web.forms import FormState, decode, present, typed
+from ledgerbridge_web.pickers import customer_picker, item_picker
 
 NAMES = ["customer_id", "person", "worked_on", "hours", "rate", "item_id", "description"]
 BACK = Back("/time-entries", "Time")
 
 
-async def _fields(workspace_id: int) -> list[Spec]:
-    customers = await Customer.select(Customer.id, Customer.name).where(
-        (Customer.workspace == workspace_id) & Customer.active.eq(True)
-    ).order_by(Customer.name)
-    items = await Item.select(Item.id, Item.name).where(
-        (Item.workspace == workspace_id) & Item.active.eq(True)
-    ).order_by(Item.name)
+async def _fields(me: Caller, state: FormState) -> list[Spec]:
+    """The form's fields; its pickers cost a fixed number of queries, whatever the number of customers and items."""
     return [
-        Spec("select", "customer_id", "Customer", required=True, blank="Choose a customer",
-             options=tuple((str(row["id"]), row["name"]) for row in customers)),
+        Spec("picker", "customer_id", "Customer", required=True, blank="Choose a customer",
+             picker=await customer_picker(me, [state.values.get("customer_id", "")])),
         Spec("text", "person", "Who", required=True, attrs='maxlength="200" autocomplete="name"'),
         Spec("date", "worked_on", "Worked on", required=True),
         Spec("text", "hours", "Hours", required=True, hint="e.g. 1.5", attrs='inputmode="decimal"'),
         Spec("text", "rate", "Hourly rate", hint="e.g. 120.00", attrs='inputmode="decimal"'),
-        Spec("select", "item_id", "Item", blank="(no item)",
-             options=tuple((str(row["id"]), row["name"]) for row in items)),
+        Spec("picker", "item_id", "Item", blank="(no item)",
+             picker=await item_picker(me, [state.values.get("item_id", "")])),
         Spec("textarea", "description", "What was done"),
         Spec("checkbox", "billable", "Billable"),
     ]
@@ -70,7 +67,7 @@ async def new_entry(request: AnyRequest) -> Response[Any]:
     chosen = str(request.query_params.get("customer_id") or "")
     state = FormState(values={"worked_on": date.today().isoformat(), "billable": "on", "rate": "0",
                               "person": me.name or "", "customer_id": chosen if chosen.isdigit() else ""})
-    return record_form(request, title="Record time", action="/time-entries/new", fields=await _fields(workspace_of(me)),
+    return record_form(request, title="Record time", action="/time-entries/new", fields=await _fields(me, state),
                        state=state, submit="Save time entry", back=BACK)
 
 
@@ -86,7 +83,7 @@ async def create_entry(request: AnyRequest) -> Response[Any]:
             state.refuse(exc)
         else:
             return see_other("/time-entries", notice=f"Recorded {created.hours} hours on {created.worked_on}.")
-    return record_form(request, title="Record time", action="/time-entries/new", fields=await _fields(workspace_of(me)),
+    return record_form(request, title="Record time", action="/time-entries/new", fields=await _fields(me, state),
                        state=state, submit="Save time entry", back=BACK)
 
 
@@ -100,7 +97,8 @@ async def _entry(workspace_id: int, entry_id: int) -> TimeEntry:
 
 @get("/time-entries/{entry_id:int}/edit", opt=needs(Permission.records_write))
 async def edit_entry(request: AnyRequest, entry_id: FromPath[int]) -> Response[Any]:
-    ws = workspace_of(person(request))
+    me = person(request)
+    ws = workspace_of(me)
     row = await _entry(ws, entry_id)
     state = FormState(values={
         "customer_id": str(row.customer), "person": row.person, "worked_on": row.worked_on.isoformat(),
@@ -108,7 +106,7 @@ async def edit_entry(request: AnyRequest, entry_id: FromPath[int]) -> Response[A
         "description": row.description, "billable": "on" if row.billable else "",
     })
     return record_form(request, title="Edit time entry", action=f"/time-entries/{entry_id}/edit",
-                       fields=await _fields(ws), state=state, submit="Save changes", back=BACK,
+                       fields=await _fields(me, state), state=state, submit="Save changes", back=BACK,
                        billed=row.invoice is not None)
 
 
@@ -127,7 +125,7 @@ async def save_entry(request: AnyRequest, entry_id: FromPath[int]) -> Response[A
         else:
             return see_other("/time-entries", notice="Time entry saved.")
     return record_form(request, title="Edit time entry", action=f"/time-entries/{entry_id}/edit",
-                       fields=await _fields(ws), state=state, submit="Save changes", back=BACK)
+                       fields=await _fields(me, state), state=state, submit="Save changes", back=BACK)
 
 
 @post("/time-entries/delete/confirm", opt=needs(Permission.records_write))

@@ -91,3 +91,11 @@ class CustomerOut(Struct):
 
 
 CustomerPage = Annotated[Page[CustomerOut], KwargDefinition(schema_component_key="CustomerPage")]
+
+
+class CustomerChoice(Struct):
+    """A customer as a form's picker offers it: enough to tell two namesakes apart, nothing more."""
+
+    id: int
+    name: str
+    email: str

@@ -13,7 +13,13 @@ from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, insert_pushed
 from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.db import is_unique_violation, write_transaction
-from ledgerbridge.domain.customers.schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
+from ledgerbridge.domain.customers.schemas import (
+    CustomerChoice,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+)
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.sync.customer_push import queue_push
@@ -100,6 +106,44 @@ async def _update(caller: Caller, customer: Customer, values: dict[str, Any]) ->
         raise
 
 
+def matching(q: str) -> Combinable:
+    """Customers whose name, company or email holds `q`: one rule for the API's list and the forms' pickers."""
+    return contains(Customer.name, q) | contains(Customer.company, q) | contains(Customer.email, q)
+
+
+#: How many customers a picker offers at once: enough to scan, few enough to answer in a few milliseconds.
+CHOICES_LIMIT = 20
+
+
+async def choices(caller: Caller, *, q: str = "", limit: int = CHOICES_LIMIT) -> list[CustomerChoice]:
+    """Active customers matching `q` (all when empty), by name, at most `limit`: what a form's picker lists.
+
+    Why not `list_customers`: a picker asks on every keystroke and needs neither the total nor the links,
+    which cost a count over every match and a second query. Archived customers are never offered; the
+    scan walks the (workspace, name) index in order and stops at `limit` matches.
+    """
+    require(caller, Permission.read)
+    assert caller.workspace_id is not None
+    where: Combinable = (Customer.workspace == caller.workspace_id) & Customer.active.eq(True)
+    if q.strip():
+        where = where & matching(q)
+    rows = await Customer.select(Customer.id, Customer.name, Customer.email).where(where).order_by(
+        Customer.name).order_by(Customer.id).limit(max(1, min(limit, 100)))
+    return [CustomerChoice(id=row["id"], name=row["name"], email=row["email"]) for row in rows]
+
+
+async def chosen(caller: Caller, ids: list[int]) -> list[CustomerChoice]:
+    """These customers of the caller's workspace, archived ones too: a form shows what it holds."""
+    require(caller, Permission.read)
+    assert caller.workspace_id is not None
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    rows = await Customer.select(Customer.id, Customer.name, Customer.email).where(
+        (Customer.workspace == caller.workspace_id) & Customer.id.is_in(wanted))
+    return [CustomerChoice(id=row["id"], name=row["name"], email=row["email"]) for row in rows]
+
+
 async def list_customers(
     caller: Caller,
     *,
@@ -114,7 +158,7 @@ async def list_customers(
     assert caller.workspace_id is not None
     where: Combinable = Customer.workspace == caller.workspace_id
     if q:
-        where = where & (contains(Customer.name, q) | contains(Customer.company, q) | contains(Customer.email, q))
+        where = where & matching(q)
     if active is not None:
         where = where & (Customer.active == active)
     if source:

@@ -63,3 +63,11 @@ class ItemOut(Struct):
 
 
 ItemPage = Annotated[Page[ItemOut], KwargDefinition(schema_component_key="ItemPage")]
+
+
+class ItemChoice(Struct):
+    """An item as a form's picker offers it: its name and the price a line takes from it."""
+
+    id: int
+    name: str
+    unit_price: Decimal

@@ -15,7 +15,7 @@ from ledgerbridge.api.schemas import given_fields
 from ledgerbridge.api.scoping import in_workspace, insert_pushed, referenced
 from ledgerbridge.api.sync_state import links_for, mark_links_changed
 from ledgerbridge.db import is_unique_violation, write_transaction
-from ledgerbridge.domain.items.schemas import ItemIn, ItemOut, ItemPage, ItemPatch
+from ledgerbridge.domain.items.schemas import ItemChoice, ItemIn, ItemOut, ItemPage, ItemPatch
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import format_money
@@ -97,6 +97,43 @@ async def _update(workspace_id: int, item: Item, columns: dict[str, Any], trigge
         raise
 
 
+def matching(q: str) -> Combinable:
+    """Items whose name or description holds `q`: one rule for the API's list and the forms' pickers."""
+    return contains(Item.name, q) | contains(Item.description, q)
+
+
+#: How many items a picker offers at once (see `customers.services.CHOICES_LIMIT`).
+CHOICES_LIMIT = 20
+
+
+async def choices(caller: Caller, *, q: str = "", limit: int = CHOICES_LIMIT) -> list[ItemChoice]:
+    """Active items matching `q` (all when empty), by name, at most `limit`: what an invoice line's picker lists.
+
+    Like `customers.services.choices`: no total, no links, archived items never offered, and the scan
+    walks the (workspace, name) index in order until `limit` match.
+    """
+    require(caller, Permission.read)
+    assert caller.workspace_id is not None
+    where: Combinable = (Item.workspace == caller.workspace_id) & Item.active.eq(True)
+    if q.strip():
+        where = where & matching(q)
+    rows = await Item.select(Item.id, Item.name, Item.unit_price).where(where).order_by(
+        Item.name).order_by(Item.id).limit(max(1, min(limit, 100)))
+    return [ItemChoice(id=row["id"], name=row["name"], unit_price=row["unit_price"]) for row in rows]
+
+
+async def chosen(caller: Caller, ids: list[int]) -> list[ItemChoice]:
+    """These items of the caller's workspace, archived ones too: a form shows the lines it holds."""
+    require(caller, Permission.read)
+    assert caller.workspace_id is not None
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    rows = await Item.select(Item.id, Item.name, Item.unit_price).where(
+        (Item.workspace == caller.workspace_id) & Item.id.is_in(wanted))
+    return [ItemChoice(id=row["id"], name=row["name"], unit_price=row["unit_price"]) for row in rows]
+
+
 async def list_items(
     caller: Caller,
     *,
@@ -111,7 +148,7 @@ async def list_items(
     assert caller.workspace_id is not None
     where: Combinable = Item.workspace == caller.workspace_id
     if q:
-        where = where & (contains(Item.name, q) | contains(Item.description, q))
+        where = where & matching(q)
     if active is not None:
         where = where & (Item.active == active)
     if source:
