@@ -9,9 +9,12 @@ and ours could not be told apart. Here it has its own interpreter and memory, as
 
 prints one JSON line (`url`, `env`: the settings that point the provider at it), then serves until
 its standard input closes. Besides the sandbox's own routes it answers `GET /_bench/door` (requests
-and 429 answers counted at its door, and `busy`: the seconds during which a request was inside it)
-and `POST /_bench/seed {"tenant", "customers"}` (customers created through the sandbox's Python
-API: seeding is not what the benchmark measures).
+and 429 answers counted at its door, `busy`: the seconds during which a request was inside it, and
+`cpu`: this process's CPU seconds, which a loaded machine does not stretch),
+`POST /_bench/busy_of {"requests": [path?query...]}` (the part of `busy` spent on those requests,
+each moment counted to the oldest request inside then) and `POST /_bench/seed {"tenant",
+"customers"}` (customers created through the sandbox's Python API: seeding is not what the
+benchmark measures).
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ class DoorCounter:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/_bench/door":
-            await self._answer(send, {"requests": self.requests, "throttled": self.throttled, "busy": self.busy})
+            await self._answer(send, {"requests": self.requests, "throttled": self.throttled, "busy": self.busy,
+                                      "cpu": time.process_time()})
             return
         if scope["type"] == "http" and scope["path"] == "/_bench/busy_of":
             asked = json.loads(await _body(receive))
