@@ -12,10 +12,12 @@ from datetime import timedelta
 
 import pytest
 from ledgerbridge import jobs
-from ledgerbridge.connections import limiter, limiter_key
+from ledgerbridge.connections import ReadSession, limiter, limiter_key
 from ledgerbridge.db import write_transaction
 from ledgerbridge.sync.paging import IN_FLIGHT, read_pages
 from ledgerbridge.tables import (
+    Connection,
+    ConnectionStatus,
     Customer,
     ExternalLink,
     RecordType,
@@ -115,6 +117,24 @@ async def test_the_page_after_next_is_asked_for_before_the_next_page_is_answered
         faults.clear()
     assert names == [f"After next {n:03d}" for n in range(CUSTOMERS)]
     assert asked(acme) == 4  # nothing asked twice, nothing past the last page
+
+
+async def test_two_pages_in_flight_when_the_token_expires_both_come_through(acme, workspace):
+    """Both calls of a read that asks for two pages at once meet a 401: each is retried once through
+    a session with a fresh token (one call opens it, the other uses it, and neither closes a session
+    the other is using), the connection stays connected and both pages come whole."""
+    connection = await make_connection(workspace.id)
+    for n in range(CUSTOMERS):
+        acme.seed("customer", {"name": f"Refreshed {n:03d}", "email": f"refreshed{n}@example.com"})
+    async with ReadSession(connection.id, grant_ahead=True) as read:
+        first = await read.call("import_customers", cursor=None)
+        acme.sandbox.expire_access_tokens()
+        second, third = await asyncio.gather(read.call("import_customers", cursor=first.next_cursor),
+                                             read.call("import_customers", cursor=first.after_next))
+    assert [r.name for r in second.records + third.records] == [f"Refreshed {n:03d}" for n in range(100, 300)]
+    assert third.next_cursor == second.after_next
+    row = await Connection.objects().where(Connection.id == connection.id).first()
+    assert row.status == ConnectionStatus.connected
 
 
 async def test_an_import_killed_mid_read_resumes_at_its_checkpoint_and_duplicates_nothing(acme, workspace):

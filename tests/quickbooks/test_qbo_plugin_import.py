@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 from ledgerbridge_quickbooks import plugin, workflows
 from ledgerbridge_quickbooks.client import QboClient
@@ -53,8 +54,7 @@ async def test_small_pages_continue_where_they_stopped(qb: Connected):
     assert len(seen) > 4
     # Positions count, so each full page also says where the page after next starts: the cursor the
     # next page gives when it is full too (the last one's points past the end, QBO giving no total).
-    assert all(page.after_next == after.next_cursor for page, after in zip(pages, pages[1:], strict=False)
-               if after.next_cursor is not None)
+    assert all(page.after_next == after.next_cursor for page, after in pairwise(pages) if after.next_cursor is not None)
     assert all(page.after_next is not None for page in pages[:-1]) and pages[-1].after_next is None
 
 
