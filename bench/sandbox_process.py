@@ -9,9 +9,12 @@ and ours could not be told apart. Here it has its own interpreter and memory, as
 
 prints one JSON line (`url`, `env`: the settings that point the provider at it), then serves until
 its standard input closes. Besides the sandbox's own routes it answers `GET /_bench/door` (requests
-and 429 answers counted at its door, and `busy`: the seconds during which a request was inside it)
-and `POST /_bench/seed {"tenant", "customers"}` (customers created through the sandbox's Python
-API: seeding is not what the benchmark measures).
+and 429 answers counted at its door, `busy`: the seconds during which a request was inside it, and
+`cpu`: this process's CPU seconds, which a loaded machine does not stretch),
+`POST /_bench/busy_of {"requests": [path?query...]}` (the part of `busy` spent on those requests,
+each moment counted to the oldest request inside then) and `POST /_bench/seed {"tenant",
+"customers"}` (customers created through the sandbox's Python API: seeding is not what the
+benchmark measures).
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ class DoorCounter:
         self.busy = 0.0
         self._inside = 0
         self._since = 0.0
+        # The same seconds shared out by request (path and query): each moment goes to the oldest
+        # request inside, as a provider answering one company's reads in turn spends it. The benchmark
+        # leaves out what requests whose answers the import dropped took.
+        self.busy_by_request: dict[str, float] = {}
+        self._waiting: list[list[Any]] = []  # [request, arrival] in order of arrival
+        self._mark = 0.0
         self.sandbox = getattr(app, "sandbox", None)
         self.provider = ""
 
@@ -48,16 +57,15 @@ class DoorCounter:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/_bench/door":
-            await self._answer(send, {"requests": self.requests, "throttled": self.throttled, "busy": self.busy})
+            await self._answer(send, {"requests": self.requests, "throttled": self.throttled, "busy": self.busy,
+                                      "cpu": time.process_time()})
+            return
+        if scope["type"] == "http" and scope["path"] == "/_bench/busy_of":
+            asked = json.loads(await _body(receive))
+            await self._answer(send, {"busy": sum(self.busy_by_request.get(str(r), 0.0) for r in asked["requests"])})
             return
         if scope["type"] == "http" and scope["path"] == "/_bench/seed":
-            raw = b""
-            while True:
-                message = await receive()
-                raw += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
-            asked = json.loads(raw)
+            asked = json.loads(await _body(receive))
             seeder = SEEDERS.get(self.provider)  # a provider without one imports its demo data only
             if seeder is not None:
                 seeder(self, str(asked["tenant"]), int(asked["customers"]))
@@ -73,15 +81,39 @@ class DoorCounter:
                 self.throttled += 1
             await send(message)
 
+        query = scope.get("query_string") or b""
+        entry: list[Any] = [(scope.get("raw_path") or scope["path"].encode()).decode("ascii")
+                            + (f"?{query.decode('ascii')}" if query else "")]
         if not self._inside:
             self._since = time.perf_counter()
+        self._share_out()
+        self._waiting.append(entry)
         self._inside += 1
         try:
             await self.app(scope, receive, counting_send)
         finally:
             self._inside -= 1
+            self._share_out()
+            self._waiting.remove(entry)
             if not self._inside:
                 self.busy += time.perf_counter() - self._since
+
+    def _share_out(self) -> None:
+        """The seconds since the last arrival or answer go to the oldest request inside."""
+        now = time.perf_counter()
+        if self._waiting:
+            key = self._waiting[0][0]
+            self.busy_by_request[key] = self.busy_by_request.get(key, 0.0) + now - self._mark
+        self._mark = now
+
+
+async def _body(receive: Any) -> bytes:
+    raw = b""
+    while True:
+        message = await receive()
+        raw += message.get("body", b"")
+        if not message.get("more_body"):
+            return raw
 
 
 def seed_quickbooks(door: DoorCounter, tenant: str, customers: int) -> None:

@@ -13,6 +13,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -68,6 +69,11 @@ DEFER_AFTER = 90.0
 
 #: How long closing a read waits for a slot taken ahead to be granted before it gives it up.
 CLOSE_WAIT_SECONDS = 1.0
+
+#: Set in a task whose requests someone wants listed (a paged read's call it may drop: what it sent
+#: is then counted as spent for nothing, `provider_waits.record_discarded`); each request's path
+#: and query are appended as it is let through.
+SENT: ContextVar[list[str] | None] = ContextVar("ledgerbridge_sent_requests", default=None)
 
 
 class HeldSlot:
@@ -166,6 +172,9 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         cost = int(request.extensions.get(METERED_COST, 1))
         asked = time.perf_counter()
+        sent = SENT.get()
+        if sent is not None:
+            sent.append(request.url.raw_path.decode("ascii"))
         try:
             if self.grant_ahead:
                 response = await self._send_held(request, cost)
@@ -207,13 +216,20 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         granted = time.perf_counter()
         provider_waits.record_granted(self.key)
         self.let_through += 1
-        self._next = self._hold(cost)
+        if self._next is None:  # requests side by side share the one slot taken ahead
+            self._next = self._hold(cost)
         try:
             response = await self.inner.handle_async_request(request)
         finally:
             slot.give_back()
         provider_waits.record(self.key, granted - asked, time.perf_counter() - granted)
         return response
+
+    def give_back_ahead(self) -> None:
+        """No request will come for the slot taken ahead (this transport is replaced)."""
+        slot, self._next = self._next, None
+        if slot is not None:
+            slot.give_back()
 
     async def aclose(self) -> None:
         """Give back every slot still held (the one taken for a request that never came) and wait
@@ -293,14 +309,16 @@ class ReadSession:
     TCP connection), which a read of 500 pages paid 500 times. A 401 still refreshes the token once
     and retries that call, as `call` does. Use as `async with ReadSession(connection_id) as read`.
     `grant_ahead`: each request's limiter slot is taken while the one before is answered
-    (`LimitedTransport`), for a read that asks for its next page at once.
+    (`LimitedTransport`), for a read that asks for its next page at once. Calls may run side by
+    side (an import asks for two pages at once): a 401 on both refreshes the token once, and a
+    session replaced meanwhile is closed only when the read ends, since a call beside it may still
+    be using it.
     """
 
     def __init__(self, connection_id: int, *, grant_ahead: bool = False) -> None:
         self.connection_id = connection_id
         self.grant_ahead = grant_ahead
-        self._transport: LimitedTransport | None = None
-        self._sent_before = 0  # requests sent through transports closed since (a token refresh)
+        self._transports: list[LimitedTransport] = []  # the current one last
         #: Set while the read's caller holds no page (see `LimitedTransport`'s `ledger_gate`); only
         #: SQLite, whose one write lock the page's transaction holds, keeps it clear meanwhile.
         self.ledger_open = asyncio.Event()
@@ -308,6 +326,8 @@ class ReadSession:
         self.provider = ""
         self.limiter_key = ""
         self._session: ProviderSession | None = None
+        self._sessions: list[ProviderSession] = []
+        self._opening = asyncio.Lock()
 
     async def __aenter__(self) -> ReadSession:
         connection = await load(self.connection_id)
@@ -316,35 +336,45 @@ class ReadSession:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.http.aclose()
-            self._session = None
+        self._session = None
+        sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            await session.http.aclose()
 
     @property
     def sent(self) -> int:
         """Requests this read has sent so far (with `grant_ahead`)."""
-        return self._sent_before + (self._transport.let_through if self._transport is not None else 0)
+        return sum(transport.let_through for transport in self._transports)
 
     def settled(self) -> bool:
         """No request of this read waits for the limiter's ledger: a paged read opens its page's
         write transaction only then, since on SQLite the ledger's writes need the same lock."""
-        return self._transport is None or self._transport.settled()
+        return all(transport.settled() for transport in self._transports)
+
+    async def _open(self, stale: ProviderSession | None, force_refresh: bool) -> ProviderSession:
+        """The session to call through: a new one when there is none yet or `stale` (refused with a
+        401) is still the current one; else the one a call beside this one opened meanwhile."""
+        async with self._opening:
+            if self._session is not None and self._session is not stale:
+                return self._session
+            if self._transports:
+                self._transports[-1].give_back_ahead()
+            transport = LimitedTransport(self.limiter_key, provider_limits(self.provider),
+                                         grant_ahead=self.grant_ahead, ledger_gate=self.ledger_open)
+            self._transports.append(transport)
+            session = await open_session(self.connection_id, force_refresh=force_refresh, transport=transport)
+            self._sessions.append(session)
+            self._session = session
+            return session
 
     async def call(self, hook: str, **kwargs: Any) -> Any:
         """The hook's answer through the open session (opened on first use)."""
+        session = self._session
         for attempt in (0, 1):
-            if self._session is None or attempt == 1:
-                if self._session is not None:
-                    await self._session.http.aclose()
-                    self._session = None
-                if self._transport is not None:
-                    self._sent_before += self._transport.let_through
-                self._transport = LimitedTransport(self.limiter_key, provider_limits(self.provider),
-                                                   grant_ahead=self.grant_ahead, ledger_gate=self.ledger_open)
-                self._session = await open_session(self.connection_id, force_refresh=attempt == 1,
-                                                   transport=self._transport)
+            if session is None or attempt == 1:
+                session = await self._open(session, force_refresh=attempt == 1)
             try:
-                return await get_registry().call(self.provider, hook, session=self._session, **kwargs)
+                return await get_registry().call(self.provider, hook, session=session, **kwargs)
             except AccessTokenExpired:
                 if attempt == 1:
                     raise

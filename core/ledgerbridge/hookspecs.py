@@ -145,7 +145,11 @@ def import_customers(session: ProviderSession, cursor: str | None) -> Page[Remot
 
     `cursor` is None for a full read, else a value this plugin returned before: as
     `Page.next_cursor` to continue a read, or as `Page.cursor` to read only what changed since.
-    Deleted customers come back with `deleted=True` so the core archives its copy.
+    Deleted customers come back with `deleted=True` so the core archives its copy. Where cursors
+    count (positions, page numbers), also give `Page.after_next` (the next page's own
+    `next_cursor` if it is not the last): an import then asks for two pages at once, and the
+    provider answers the next while this one is decoded and mapped. The same holds for the other
+    `import_*` hooks.
     """
 
 

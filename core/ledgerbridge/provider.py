@@ -371,11 +371,19 @@ class RemoteInvoice(RemoteRecord):
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of an import or poll. `next_cursor` None means the read is complete; `cursor` is
-    what to pass next time to read only what changed since."""
+    what to pass next time to read only what changed since.
+
+    `after_next` (optional): the `next_cursor` the page at `next_cursor` will give if it is not the
+    last, where the provider's cursors count (a position, a page number) and so are known before
+    that page is read. An import then asks for both pages at once, and the provider answers the one
+    after while our side decodes and maps this one; it checks the guess against the page that
+    comes and throws the early answer away when they differ. Leave it None when the next page's
+    cursor depends on what it holds, and when the next page is known to be the last."""
 
     records: list[T]
     next_cursor: str | None = None
     cursor: str | None = None
+    after_next: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ phase.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -23,11 +23,14 @@ class Waits:
     requests: int = 0
     blocked_seconds: float = 0.0  # a paged read waiting for a page (limiter and answer, not overlapped)
     granted: int = 0  # requests let through by the limiter so far (some may still await their answer)
+    #: Requests whose answers a paged read dropped (asked early, past the end or on a wrong guess):
+    #: their paths and queries, so a benchmark can leave the provider's time on them out of the ideal.
+    discarded: list[str] = field(default_factory=list)
 
     def minus(self, earlier: Waits) -> Waits:
         return Waits(self.limiter_seconds - earlier.limiter_seconds, self.answer_seconds - earlier.answer_seconds,
                      self.requests - earlier.requests, self.blocked_seconds - earlier.blocked_seconds,
-                     self.granted - earlier.granted)
+                     self.granted - earlier.granted, self.discarded[len(earlier.discarded):])
 
 
 _totals: dict[str, Waits] = {}
@@ -54,12 +57,18 @@ def record_blocked(key: str, seconds: float) -> None:
     _totals.setdefault(key, Waits()).blocked_seconds += seconds
 
 
+def record_discarded(key: str, requests: list[str]) -> None:
+    """A paged read dropped the answer to these requests (their paths and queries): asked for early,
+    they turned out not to be needed."""
+    _totals.setdefault(key, Waits()).discarded.extend(requests)
+
+
 def totals(key: str | None = None) -> Waits:
     """The totals so far, for one limiter key (a provider company) or for every key."""
     if key is not None:
         found = _totals.get(key, Waits())
         return Waits(found.limiter_seconds, found.answer_seconds, found.requests, found.blocked_seconds,
-                     found.granted)
+                     found.granted, list(found.discarded))
     every = Waits()
     for waits in _totals.values():
         every.limiter_seconds += waits.limiter_seconds
@@ -67,4 +76,5 @@ def totals(key: str | None = None) -> Waits:
         every.requests += waits.requests
         every.blocked_seconds += waits.blocked_seconds
         every.granted += waits.granted
+        every.discarded.extend(waits.discarded)
     return every

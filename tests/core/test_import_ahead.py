@@ -1,6 +1,7 @@
 """An import reads ahead: while a page is applied (its write transaction open, SQLite's write lock
-held), the provider is already answering the pages after it; and an import killed mid-read resumes
-at its checkpoint with every customer once. On SQLite and PostgreSQL, against Acme's sandbox."""
+held), the provider is already answering the pages after it; a provider whose pages are numbered is
+asked for the page after next before the next one is answered; and an import killed mid-read
+resumes at its checkpoint with every customer once. On SQLite and PostgreSQL, against Acme's sandbox."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from datetime import timedelta
 
 import pytest
 from ledgerbridge import jobs
+from ledgerbridge.connections import ReadSession, limiter, limiter_key
 from ledgerbridge.db import write_transaction
-from ledgerbridge.sync.paging import read_pages
+from ledgerbridge.sync.paging import IN_FLIGHT, read_pages
 from ledgerbridge.tables import (
+    Connection,
+    ConnectionStatus,
     Customer,
     ExternalLink,
     RecordType,
@@ -80,6 +84,57 @@ async def test_the_next_pages_are_asked_for_while_a_page_is_applied(acme, worksp
         gathered = [[record.name for record in page.records] async for page in pages]
     assert [len(page) for page in gathered] == [200, 150]  # whole pages, at least 150 records each but the last
     assert gathered[0] + gathered[1] == [name for page in names for name in page]
+
+
+async def test_the_page_after_next_is_asked_for_before_the_next_page_is_answered(acme, workspace):
+    """Acme numbers its pages (`Page.after_next`): once the first page is in, the second and third are
+    asked for together, so the provider answers the third while the plugin still maps the second.
+    The sandbox holds the second page's answer until the third page's request has arrived: a reader
+    that asks for a page only once the one before it is mapped never sends it. Nothing is asked
+    twice or past the last page, the pages come in order, and the read keeps within the slots it
+    needs (two requests and the one taken ahead)."""
+    connection = await make_connection(workspace.id)
+    for n in range(CUSTOMERS):
+        acme.seed("customer", {"name": f"After next {n:03d}", "email": f"after{n}@example.com"})
+    faults = acme.sandbox.faults
+    # Consumed in order by the requests as they arrive: the first page passes, the next one to come
+    # is held, and the one after it is only marked.
+    acme.sandbox.add_fault("slow", path_prefix=CUSTOMERS_PATH)
+    held = acme.sandbox.add_fault("hold", path_prefix=CUSTOMERS_PATH)
+    then = acme.sandbox.add_fault("slow", path_prefix=CUSTOMERS_PATH)
+
+    names: list[str] = []
+    try:
+        async with aclosing(read_pages(connection.id, "import_customers", ahead=True)) as pages:
+            async for page in pages:
+                if not names:
+                    await until(lambda: held.triggered == 1 and then.triggered == 1,
+                                "the third page asked for while the second page's answer is held")
+                    assert (await limiter().usage(limiter_key(connection))).in_flight <= IN_FLIGHT + 1
+                    faults.release(held.id)
+                names.extend(record.name for record in page.records)
+    finally:
+        faults.clear()
+    assert names == [f"After next {n:03d}" for n in range(CUSTOMERS)]
+    assert asked(acme) == 4  # nothing asked twice, nothing past the last page
+
+
+async def test_two_pages_in_flight_when_the_token_expires_both_come_through(acme, workspace):
+    """Both calls of a read that asks for two pages at once meet a 401: each is retried once through
+    a session with a fresh token (one call opens it, the other uses it, and neither closes a session
+    the other is using), the connection stays connected and both pages come whole."""
+    connection = await make_connection(workspace.id)
+    for n in range(CUSTOMERS):
+        acme.seed("customer", {"name": f"Refreshed {n:03d}", "email": f"refreshed{n}@example.com"})
+    async with ReadSession(connection.id, grant_ahead=True) as read:
+        first = await read.call("import_customers", cursor=None)
+        acme.sandbox.expire_access_tokens()
+        second, third = await asyncio.gather(read.call("import_customers", cursor=first.next_cursor),
+                                             read.call("import_customers", cursor=first.after_next))
+    assert [r.name for r in second.records + third.records] == [f"Refreshed {n:03d}" for n in range(100, 300)]
+    assert third.next_cursor == second.after_next
+    row = await Connection.objects().where(Connection.id == connection.id).first()
+    assert row.status == ConnectionStatus.connected
 
 
 async def test_an_import_killed_mid_read_resumes_at_its_checkpoint_and_duplicates_nothing(acme, workspace):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 from ledgerbridge_quickbooks import plugin, workflows
 from ledgerbridge_quickbooks.client import QboClient
@@ -40,16 +41,21 @@ async def test_full_read_pages_beyond_one_page_of_1000(qb: Connected):
 
 async def test_small_pages_continue_where_they_stopped(qb: Connected):
     client = QboClient(qb.session, page_size=2)
-    seen, cursor = [], None
+    seen, cursor, pages = [], None, []
     while True:
         page = await workflows.read_page(client, "Item", "Active IN (true, false)", cursor, lambda r: r["Name"])
         seen += page.records
+        pages.append(page)
         cursor = page.next_cursor
         if cursor is None:
             break
     everything, _, _ = await _read_all(plugin.import_items, qb.session)
     assert seen == [r.name if r.active else r.name + " (deleted)" for r in everything]
     assert len(seen) > 4
+    # Positions count, so each full page also says where the page after next starts: the cursor the
+    # next page gives when it is full too (the last one's points past the end, QBO giving no total).
+    assert all(page.after_next == after.next_cursor for page, after in pairwise(pages) if after.next_cursor is not None)
+    assert all(page.after_next is not None for page in pages[:-1]) and pages[-1].after_next is None
 
 
 async def test_change_cursor_reads_changes_through_cdc_including_deletions(qb: Connected):

@@ -11,12 +11,14 @@ from xero_plugin_harness import Connected
 pytest_plugins = ("xero_plugin_harness",)
 
 
-async def read_all(hook, session, cursor=None):
+async def read_all(hook, session, cursor=None, read=None):
     records, pages = [], 0
     while True:
         page = await hook(session=session, cursor=cursor)
         records.extend(page.records)
         pages += 1
+        if read is not None:
+            read.append(page)
         if page.next_cursor is None:
             return records, page.cursor, pages
         cursor = page.next_cursor
@@ -27,8 +29,11 @@ async def test_customers_page_by_page_then_only_what_changed(xero_connect):
     xero: Connected = await xero_connect(SandboxConfig(page_size=2, max_page_size=2))
     harness = xero.xero
     harness.sandbox.advance(600)  # reads overlap the last minute before them; start clear of the seeding
-    records, cursor, pages = await read_all(plugin.import_customers, xero.session)
+    read: list = []
+    records, cursor, pages = await read_all(plugin.import_customers, xero.session, read=read)
     assert pages == 2 and sorted(r.name for r in records) == ["Bayside Club", "City Agency", "Ridgeway University"]
+    # Xero counts its pages: no page after next is offered when the next one is the last.
+    assert [page.after_next for page in read] == [None, None]
     assert all(r.active and not r.deleted and r.email.endswith(".example") for r in records)
     assert cursor and cursor.startswith("since:")
     # Later: one contact renamed, one archived, a supplier added. Only those come back.
@@ -47,6 +52,15 @@ async def test_customers_page_by_page_then_only_what_changed(xero_connect):
     assert not by_name["City Agency"].active and not by_name["City Agency"].deleted
     since = [r for r in xero.requests_to("Contacts") if "If-Modified-Since" in r.headers]
     assert since and all(r.headers["xero-tenant-id"] == xero.tenant.id for r in since)
+
+
+async def test_each_page_says_where_the_page_after_next_starts_while_there_is_one(xero_connect):
+    xero: Connected = await xero_connect(SandboxConfig(page_size=1, max_page_size=1))
+    read: list = []
+    await read_all(plugin.import_customers, xero.session, read=read)
+    assert len(read) >= 3
+    assert [page.after_next for page in read[:-2]] == [after.next_cursor for after in read[1:-1]]
+    assert read[-2].after_next is None and read[-1].after_next is None  # never a page past the last
 
 
 async def test_items_accounts_and_tax_rates(xero_connect):

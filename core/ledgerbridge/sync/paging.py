@@ -33,6 +33,12 @@ APPLY_CHUNK = 100
 GATHER_RECORDS = 1000
 GRANT_POLL_SECONDS = 0.002
 GRANT_WAIT_SECONDS = 0.5
+#: Requests an import keeps in flight when its pages say where the one after next starts
+#: (`Page.after_next`): the next page being answered, the one after it waiting at the provider.
+#: Two, not more: the provider serves one company's reads one after the other, so a third would only
+#: wait there, and at the end of a read whose size is not known (QuickBooks) each one more in
+#: flight is one more request past the last page.
+IN_FLIGHT = 2
 
 
 async def read_pages(connection_id: int, hook: str, *, cursor: str | None = None, ahead: bool = False,
@@ -49,7 +55,12 @@ async def read_pages(connection_id: int, hook: str, *, cursor: str | None = None
     pages are handed over as one of at least that many records (the last page's cursors), so the
     caller applies and commits them together. A caller that may stop early (the import review) or
     must send no request it does not need (status polls) leaves `ahead` off. The time spent waiting
-    for a page that has not arrived is recorded (`provider_waits`)."""
+    for a page that has not arrived is recorded (`provider_waits`).
+
+    With `ahead`, a page that knows the cursor of the page after the next one (`Page.after_next`)
+    has both asked for at once, where the provider's published concurrency leaves room for them and
+    the slot taken ahead (`IN_FLIGHT`): the provider then answers the next page while the plugin
+    still decodes and maps this one, instead of after."""
     async with connections.ReadSession(connection_id, grant_ahead=ahead) as session:
         if ahead:
             async with aclosing(_read_ahead(session, hook, cursor, kwargs, gather)) as pages:
@@ -72,6 +83,7 @@ class _Ready:
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
+        self.asked = 0  # provider calls the reader has made and still means to use (see `_settle`)
         self._items: deque[Page[Any] | BaseException] = deque()
         self._records = 0
         self._changed = asyncio.Condition()
@@ -98,7 +110,10 @@ async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str |
     next page's request has left and the limiter's ledger is written (see `_settle`). A failure is
     raised after the pages read before it are handed over."""
     ready = _Ready(gather)
-    reader = _in_task(_produce(session, hook, cursor, kwargs, ready))
+    limits = connections.provider_limits(session.provider)
+    # The calls in flight and the slot taken ahead for the next one must fit the provider's concurrency.
+    in_flight = IN_FLIGHT if limits.concurrent is None or limits.concurrent > IN_FLIGHT else 1
+    reader = _in_task(_produce(session, hook, cursor, kwargs, ready, in_flight))
     received = 0
     failure: BaseException | None = None
     locked = current_engine().engine_type == "sqlite"  # one write lock, which the caller's page holds
@@ -115,7 +130,7 @@ async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str |
             if not pages:
                 break
             received += len(pages)
-            await _settle(session, received + (pages[-1].next_cursor is not None), reader)
+            await _settle(session, max(ready.asked, received + (pages[-1].next_cursor is not None)), reader)
             provider_waits.record_blocked(session.limiter_key, time.perf_counter() - asked)
             if locked:
                 session.ledger_open.clear()  # the caller applies the page in a write transaction
@@ -134,18 +149,50 @@ async def _read_ahead(session: connections.ReadSession, hook: str, cursor: str |
 
 
 async def _produce(session: connections.ReadSession, hook: str, cursor: str | None, kwargs: dict[str, Any],
-                   ready: _Ready) -> None:
-    """Read page after page into `ready`, asking for the next as soon as one is in; a failure is
-    handed over in its place, after the pages before it."""
+                   ready: _Ready, in_flight: int = 1) -> None:
+    """Read page after page into `ready`, asking for the next as soon as one is in, and for the one
+    after it too when the page says where it starts (`Page.after_next`, up to `in_flight` calls at
+    once); a failure is handed over in its place, after the pages before it.
+
+    A page asked for early is used only if the page before it gives the cursor it was asked with:
+    otherwise (a guess the provider's answer proved wrong, or the read ended) its answer is dropped
+    and counted (`provider_waits.record_discarded`), and a failure of a dropped call is no failure."""
+    calls: deque[tuple[str | None, asyncio.Task[Any], list[str]]] = deque()
+
+    def ask(at: str | None) -> None:
+        sent: list[str] = []
+        calls.append((at, _in_task(session.call(hook, cursor=at, **kwargs), sent=sent), sent))
+        ready.asked += 1
+
+    async def drop() -> None:
+        while calls:
+            _, task, sent = calls.pop()
+            ready.asked -= 1
+            task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+            provider_waits.record_discarded(session.limiter_key, sent)
+
     try:
+        ask(cursor)
         while True:
-            page: Page[Any] = await session.call(hook, cursor=cursor, **kwargs)
+            page: Page[Any] = await calls.popleft()[1]
+            if page.next_cursor is None:
+                await drop()  # asked past the end: at most once, by the page before this one
+            else:
+                if calls and calls[0][0] != page.next_cursor:
+                    await drop()
+                if not calls:
+                    ask(page.next_cursor)
+                if page.after_next is not None and len(calls) < in_flight:
+                    ask(page.after_next)
             await ready.put(page)
             if page.next_cursor is None:
                 return
-            cursor = page.next_cursor
     except Exception as failed:
         await ready.put(failed)
+    finally:
+        await drop()
 
 
 async def _settle(session: connections.ReadSession, requests: int, reader: asyncio.Future[None]) -> None:
@@ -160,11 +207,14 @@ async def _settle(session: connections.ReadSession, requests: int, reader: async
         await asyncio.sleep(GRANT_POLL_SECONDS)
 
 
-def _in_task(work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+def _in_task(work: Coroutine[Any, Any, T], sent: list[str] | None = None) -> asyncio.Task[T]:
     """`work` as a task of its own, outside any transaction the caller holds open while it runs (it
-    must not share the caller's database connection)."""
+    must not share the caller's database connection). `sent`: the requests it sends are listed there
+    (`connections.SENT`)."""
     context = contextvars.copy_context()
     context.run(current_engine().current_transaction.set, None)
+    if sent is not None:
+        context.run(connections.SENT.set, sent)
     return asyncio.get_running_loop().create_task(work, context=context)
 
 

@@ -94,9 +94,14 @@ async def read_page(client: QboClient, entity: str, where: str, cursor: str | No
         start = int(position)
     page = await client.query_page(entity, where, start)
     since = since or page.time
-    next_cursor = f"full:{start + len(page.rows)}:{since}" if page.full else None
-    return Page([convert(row) for row in page.rows if keep(row)], next_cursor,
-                f"cdc:{overlap(since)}" if changes else None)
+    records = [convert(row) for row in page.rows if keep(row)]
+    change = f"cdc:{overlap(since)}" if changes else None
+    if not page.full:
+        return Page(records, None, change)
+    # Positions count: the page after the next one starts a page further on, if the next is full too
+    # (QBO gives no total, so a reader asking for it early may once ask past the end).
+    following = start + len(page.rows)
+    return Page(records, f"full:{following}:{since}", change, after_next=f"full:{following + client.page_size}:{since}")
 
 
 async def _changes(client: QboClient, entities: list[str], since: str) -> tuple[dict[str, list[Json]], str] | None:

@@ -118,7 +118,9 @@ async def paged(client: XeroClient, tail: str, key: str, cursor: str | None, par
     # Without pagination in the answer: a page as full as the default size may have a next one.
     count = int(pagination.get("pageCount") or (page + 1 if len(rows) >= PAGE_SIZE else page))
     if page < count:
-        return Page(records, next_cursor=_page_cursor(page + 1, since, started))
+        # Pages are numbered and counted: the one after next is known, and asked for only if it exists.
+        return Page(records, next_cursor=_page_cursor(page + 1, since, started),
+                    after_next=_page_cursor(page + 2, since, started) if page + 1 < count else None)
     return Page(records, cursor=_changes_cursor(started))
 
 

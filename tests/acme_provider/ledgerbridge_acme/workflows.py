@@ -78,8 +78,10 @@ async def paged(client: ApiClient, collection: str, cursor: str | None, convert:
     rows = [row for row in answer.body.get("data") or [] if isinstance(row, dict)]
     meta = answer.body.get("meta") or {}
     records = [convert(row) for row in rows]
-    if page < int(meta.get("pages") or page):
-        return Page(records, next_cursor=page_cursor(page + 1, since, started))
+    pages = int(meta.get("pages") or page)
+    if page < pages:
+        return Page(records, next_cursor=page_cursor(page + 1, since, started),
+                    after_next=page_cursor(page + 2, since, started) if page + 1 < pages else None)
     return Page(records, cursor=changes_cursor(started))
 
 
