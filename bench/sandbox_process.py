@@ -9,8 +9,8 @@ and ours could not be told apart. Here it has its own interpreter and memory, as
 
 prints one JSON line (`url`, `env`: the settings that point the provider at it), then serves until
 its standard input closes. Besides the sandbox's own routes it answers `GET /_bench/door` (requests
-and 429 answers counted at its door, and `busy`: the seconds during which a request was inside it)
-and `POST /_bench/seed {"tenant", "customers"}` (customers created through the sandbox's Python
+and 429 answers counted at its door, and `busy`: the seconds during which a request was inside it),
+`GET /_bench/timeline` (each request's arrival and answer on the wall clock) and `POST /_bench/seed {"tenant", "customers"}` (customers created through the sandbox's Python
 API: seeding is not what the benchmark measures).
 """
 
@@ -37,6 +37,9 @@ class DoorCounter:
         self.busy = 0.0
         self._inside = 0
         self._since = 0.0
+        # (arrived, answered) on the wall clock for each provider API request: when the export's
+        # requests reached the provider, so the bench can say how long its first window took to leave.
+        self.timeline: list[tuple[float, float]] = []
         self.sandbox = getattr(app, "sandbox", None)
         self.provider = ""
 
@@ -49,6 +52,9 @@ class DoorCounter:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/_bench/door":
             await self._answer(send, {"requests": self.requests, "throttled": self.throttled, "busy": self.busy})
+            return
+        if scope["type"] == "http" and scope["path"] == "/_bench/timeline":
+            await self._answer(send, {"timeline": self.timeline})
             return
         if scope["type"] == "http" and scope["path"] == "/_bench/seed":
             raw = b""
@@ -76,9 +82,11 @@ class DoorCounter:
         if not self._inside:
             self._since = time.perf_counter()
         self._inside += 1
+        arrived = time.time()
         try:
             await self.app(scope, receive, counting_send)
         finally:
+            self.timeline.append((arrived, time.time()))
             self._inside -= 1
             if not self._inside:
                 self.busy += time.perf_counter() - self._since
