@@ -37,3 +37,31 @@ async def test_a_failed_check_is_raised_to_the_consumer_after_the_items_before_i
         async for item, _ in Ahead(prepare, [0, 1, 2, 3], depth=5):
             seen.append(item)
     assert seen == [0, 1]
+
+
+async def test_the_producer_stays_near_a_consumer_that_keeps_taking_and_runs_ahead_when_it_stalls(monkeypatch):
+    """`near`: checks far ahead wait while the lanes are sending (they would take the processor from
+    the sends going out now), and go on up to the depth once the consumer is held up."""
+    from ledgerbridge.sync import lanes
+
+    monkeypatch.setattr(lanes, "STALL", 0.05)
+    prepared: list[int] = []
+
+    async def prepare(item: int) -> int:
+        prepared.append(item)
+        return item
+
+    ahead = Ahead(prepare, list(range(40)), depth=30, near=3)
+    taken = 0
+    async for _item, _ in ahead:
+        taken += 1
+        if taken < 10:  # taking steadily: the producer is never more than `near` ahead
+            await asyncio.sleep(0)
+            assert len(prepared) <= taken + 3
+        elif taken == 10:  # held up (as by the provider's window): the producer runs on to its depth
+            for _ in range(200):
+                if len(prepared) >= taken + 30:
+                    break
+                await asyncio.sleep(0.01)
+            assert len(prepared) >= taken + 30
+    assert taken == 40 and prepared == list(range(40))

@@ -407,6 +407,9 @@ async def run_export(ctx: RunContext) -> None:
 #: export to wait on the provider's window rather than on its own checks, and bounded, so a large
 #: export does not hold every invoice's payload in memory.
 CHECKED_AHEAD = 60
+#: While the lanes are sending, chunks are checked at most this many lanes' worth ahead of them: the
+#: checks of chunks far ahead wait until the sends wait for the provider (`lanes.Ahead`'s `near`).
+CHECKED_NEAR = 2
 
 
 def export_lanes(connection: Connection) -> int:
@@ -458,7 +461,8 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
         return [], [] if result is None else [(ready[0], result)], []
 
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
-    ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD)
+    ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD,
+                  near=CHECKED_NEAR * width)
     try:
         if size > 1:
             async for chunk, checked in ahead:

@@ -98,25 +98,55 @@ async def one_at_a_time(ctx: RunContext, record_type: str, record_id: int) -> As
             del _records[key]
 
 
+#: Seconds the consumer of `Ahead` may take nothing before it counts as held up (by the provider's
+#: window, typically), after which the producer prepares past `near`, up to its depth.
+STALL = 0.5
+
+
 class Ahead(Generic[Item, Ready]):
     """Prepares items in order in a task of its own, at most `depth` ready and waiting, while the
     lanes send earlier ones: what a send needs is then ready when its turn comes, instead of being
     done after the provider's window has opened. Iterating gives (item, prepared) in order; an
-    error preparing an item is raised there, in the consumer's task."""
+    error preparing an item is raised there, in the consumer's task.
 
-    def __init__(self, prepare: Callable[[Item], Awaitable[Ready]], items: list[Item], depth: int):
+    `near`: while the consumer keeps taking items, the producer stays at most this many ahead of it,
+    so preparing items far ahead does not take the processor from the sends going out now (on Xero,
+    the first minute's 60 requests, whose spread carries into the export's end time). Once the
+    consumer has taken nothing for `STALL` seconds (its sends wait for the provider's window), the
+    producer goes on up to `depth`, ready for when the window opens.
+    """
+
+    def __init__(self, prepare: Callable[[Item], Awaitable[Ready]], items: list[Item], depth: int,
+                 near: int | None = None):
         self._prepare, self._items = prepare, items
         self._ready: asyncio.Queue[tuple[Item, Ready] | BaseException] = asyncio.Queue(maxsize=max(1, depth))
         self._task: asyncio.Task[None] | None = None
+        self._near = near
+        self._taken = 0
+        self._took = asyncio.Event()
+        self._stalled = False  # the consumer took nothing for `STALL` seconds (until it takes again)
 
     async def _produce(self) -> None:
         try:
-            for item in self._items:
+            for index, item in enumerate(self._items):
+                await self._stay_near(index)
                 await self._ready.put((item, await self._prepare(item)))
         except asyncio.CancelledError:
             raise
         except BaseException as error:  # handed to the consumer, which raises it in the run's task
             await self._ready.put(error)
+
+    async def _stay_near(self, index: int) -> None:
+        """Wait while item `index` is more than `near` ahead of the consumer and the consumer is taking
+        items; go on once it has taken nothing for `STALL` seconds, until it takes one again."""
+        if self._near is None:
+            return
+        while index >= self._taken + self._near and not self._stalled:
+            self._took.clear()
+            try:
+                await asyncio.wait_for(self._took.wait(), timeout=STALL)
+            except TimeoutError:
+                self._stalled = True
 
     async def __aiter__(self) -> AsyncIterator[tuple[Item, Ready]]:
         if not self._items:
@@ -126,6 +156,9 @@ class Ahead(Generic[Item, Ready]):
             got = await self._ready.get()
             if isinstance(got, BaseException):
                 raise got
+            self._taken += 1
+            self._stalled = False
+            self._took.set()
             yield got
 
     def cancel(self) -> None:
