@@ -26,17 +26,25 @@ Ready = TypeVar("Ready")
 
 
 class Lanes:
-    """At most `width` sends in flight; each one's `finish` runs in the caller's task when it is done."""
+    """At most `width` sends in flight; each one's `finish` runs in the caller's task once it is done.
+
+    A lane is free as soon as its send is done. The finishes of done sends run while every lane is
+    busy (its request in flight, or waiting for the provider's window or concurrency), and at
+    `drain`: the next request never waits for the bookkeeping of the last one's answer. They run in
+    the order the sends were done, and no more than `width` wait at once (a send's answer not
+    written yet is looked up by the next attempt if this one dies, so that stays bounded).
+    """
 
     def __init__(self, width: int):
         self.width = max(1, width)
         self._flying: dict[asyncio.Task[Any], Finish] = {}
+        self._done: list[tuple[Finish, Any]] = []
 
     async def submit(self, send: Coroutine[Any, Any, Any], finish: Finish) -> None:
         """Start `send` once a lane is free (finishing the sends that are done meanwhile)."""
         try:
-            while len(self._flying) >= self.width:
-                await self._finish_some()
+            while len(self._flying) >= self.width or len(self._done) >= self.width:
+                await self._make_room()
         except BaseException:
             send.close()  # never started: nothing of it was sent
             raise
@@ -44,8 +52,12 @@ class Lanes:
 
     async def drain(self) -> None:
         """Finish every send still in flight."""
-        while self._flying:
-            await self._finish_some()
+        while self._flying or self._done:
+            await self._collect()
+            if self._done:
+                await self._finish_next()
+            elif self._flying:
+                await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
 
     def cancel(self) -> None:
         """The run is ending on an error or a shutdown: stop what is still in flight (its writes stay
@@ -53,29 +65,53 @@ class Lanes:
         for task in self._flying:
             task.cancel()
         self._flying.clear()
+        self._done.clear()
 
-    async def _finish_some(self) -> None:
-        done, _ = await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
+    async def _make_room(self) -> None:
+        """One step towards a free lane: collect the sends done; with every lane still busy, run the
+        oldest waiting finish, or else wait for a send to be done."""
+        await self._collect()
+        if len(self._done) >= self.width:  # bounded: an attempt that dies leaves few answers unwritten
+            await self._finish_next()
+            return
+        if len(self._flying) < self.width:
+            return
+        if self._done:
+            await self._finish_next()
+            return
+        await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _collect(self) -> None:
+        """Free the lanes of the sends that are done, keeping their results for their finishes."""
+        for task in [task for task in self._flying if task.done()]:
             finish = self._flying.pop(task)
             error = asyncio.CancelledError() if task.cancelled() else task.exception()
             if error is not None:
                 await self._settle_the_rest()
                 raise error
-            await finish(task.result())
+            self._done.append((finish, task.result()))
+
+    async def _finish_next(self) -> None:
+        finish, result = self._done.pop(0)
+        await finish(result)
 
     async def _settle_the_rest(self) -> None:
         """One send failed for good: the others are let finish and recorded before the error ends the run,
         so what they exported is checkpointed and nothing is left half-sent by this run."""
-        while self._flying:
+        while self._done or self._flying:
+            while self._done:
+                finish, result = self._done.pop(0)
+                try:
+                    await finish(result)
+                except Exception:  # the first error is the one the run reports
+                    pass
+            if not self._flying:
+                break
             done, _ = await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 finish = self._flying.pop(task)
                 if not task.cancelled() and task.exception() is None:
-                    try:
-                        await finish(task.result())
-                    except Exception:  # the first error is the one the run reports
-                        pass
+                    self._done.append((finish, task.result()))
 
 
 _records: dict[tuple[int, int, str, int], asyncio.Lock] = {}
