@@ -16,6 +16,7 @@ from ledgerbridge import connections
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, RemoteInvoice
+from ledgerbridge.sync.batch_session import BatchSession
 from ledgerbridge.sync.links import settle_applied, settle_write
 from ledgerbridge.sync.refusals import record_refusal
 from ledgerbridge.sync.retrying import Retries
@@ -41,7 +42,7 @@ Settle = Callable[[], Awaitable[list[int]]]
 
 
 async def send_batch_answered(ctx: RunContext, connection: Connection, batch: Batch, record: Recorder,
-                              follow: Follower) -> Settle:
+                              follow: Follower, session: BatchSession | None = None) -> Settle:
     """`send_batch` up to the provider's answer; the returned `settle()` writes that answer here
     (and follows it), returning the invoices to send one by one.
 
@@ -49,6 +50,7 @@ async def send_batch_answered(ctx: RunContext, connection: Connection, batch: Ba
     flight (`lanes.Lanes`), so the next request does not wait for the last one's bookkeeping. Until
     `settle()` commits, the batch's writes stay recorded as pending, as after a crash between the
     answer and its commit: the next attempt looks each invoice up by number before sending it.
+    `session`: the run's provider session its lanes share (`batch_session`); else one per request.
     """
     retries = Retries(ctx)
     exported: list[tuple[Invoice, ExportResult]] = []
@@ -57,10 +59,10 @@ async def send_batch_answered(ctx: RunContext, connection: Connection, batch: Ba
     while batch:
         await ctx.ensure_lease()
         try:
-            outcomes: list[BatchOutcome] = await connections.call(
-                connection.id, "export_invoices_batch",
-                invoices=[(data, None, write.idempotency_key) for _, data, write in batch],
-            )
+            invoices = [(data, None, write.idempotency_key) for _, data, write in batch]
+            outcomes: list[BatchOutcome] = await (
+                session.call("export_invoices_batch", invoices=invoices) if session is not None
+                else connections.call(connection.id, "export_invoices_batch", invoices=invoices))
         except RateLimited as exc:  # nothing was done: the same batch goes again after the wait
             try:
                 await retries.pause(exc)

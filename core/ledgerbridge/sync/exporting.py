@@ -28,6 +28,7 @@ from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
 from ledgerbridge.sync import withdrawal
+from ledgerbridge.sync.batch_session import BatchSession
 from ledgerbridge.sync.batches import send_batch, send_batch_answered
 from ledgerbridge.sync.claims import WrittenElsewhere, claim_new_writes, claim_write
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
@@ -448,7 +449,8 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
             exported.extend(answered)  # followers run in the run's own task, in `finish`
 
         batch, singles = await claim_batch(ctx, checked, connection)
-        settle = await send_batch_answered(ctx, connection, batch, _record_exported, later) if batch else None
+        settle = await send_batch_answered(ctx, connection, batch, _record_exported, later,
+                                           session) if batch else None
 
         async def answered() -> Outcome:
             again = list(singles)
@@ -473,19 +475,21 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
         return answered
 
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
+    session = BatchSession(connection.id)  # the lanes' batch requests share one provider session
     ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD,
                   near=CHECKED_NEAR * width)
-    try:
-        if size > 1:
-            async for chunk, checked in ahead:
-                await lanes.submit(send_checked(checked), finisher(chunk))
-        else:
-            for chunk in chunks:
-                await lanes.submit(send_one(chunk[0]), finisher(chunk))
-        await lanes.drain()
-    finally:
-        ahead.cancel()
-        lanes.cancel()
+    async with session:
+        try:
+            if size > 1:
+                async for chunk, checked in ahead:
+                    await lanes.submit(send_checked(checked), finisher(chunk))
+            else:
+                for chunk in chunks:
+                    await lanes.submit(send_one(chunk[0]), finisher(chunk))
+            await lanes.drain()
+        finally:  # before the session closes: nothing in flight uses it then
+            ahead.cancel()
+            lanes.cancel()
 
 
 async def reconcile_lost_answers(ctx: RunContext, connection: Connection) -> None:
