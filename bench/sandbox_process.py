@@ -10,8 +10,9 @@ and ours could not be told apart. Here it has its own interpreter and memory, as
 prints one JSON line (`url`, `env`: the settings that point the provider at it), then serves until
 its standard input closes. Besides the sandbox's own routes it answers `GET /_bench/door` (requests
 and 429 answers counted at its door, and `busy`: the seconds during which a request was inside it),
-`GET /_bench/timeline` (each request's arrival and answer on the wall clock) and `POST /_bench/seed {"tenant", "customers"}` (customers created through the sandbox's Python
-API: seeding is not what the benchmark measures).
+`GET /_bench/timeline` (each request's arrival and answer on the wall clock) and
+`POST /_bench/seed {"tenant", "customers"}` (customers created through the sandbox's Python API:
+seeding is not what the benchmark measures).
 """
 
 from __future__ import annotations

@@ -291,8 +291,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     timeline = door.timeline()
     first_window = first_window_seconds(timeline, wall_started, limits.per_minute)
     if args.timeline:
-        Path(args.timeline).write_text("".join(f"{arrived - wall_started:.3f} {answered - wall_started:.3f}\n"
-                                               for arrived, answered in sorted(timeline) if arrived >= wall_started))
+        write_timeline(Path(args.timeline), timeline, wall_started)
     costs = request_costs(caps, args.invoices) if caps.batch_size > 1 else [1] * max(1, export_waits.requests)
     ideal_export = ideal_export_seconds(costs, limits, export_waits.answer_seconds, export_waits.requests)
     clock_after = world.http.get("/_sandbox/clock").json()
@@ -333,6 +332,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "idle_poll_requests": idle_poll_requests,
         "export_failed": exported.failed,
     }
+
+
+def write_timeline(path: Path, timeline: list[tuple[float, float]], since: float) -> None:
+    """Each request from `since` on: its arrival and answer at the sandbox, in seconds from `since`."""
+    path.write_text("".join(f"{arrived - since:.3f} {answered - since:.3f}\n"
+                            for arrived, answered in sorted(timeline) if arrived >= since))
 
 
 def first_window_seconds(timeline: list[tuple[float, float]], since: float, per_minute: int | None) -> float | None:
