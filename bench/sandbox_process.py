@@ -12,9 +12,9 @@ its standard input closes. Besides the sandbox's own routes it answers `GET /_be
 and 429 answers counted at its door, `busy`: the seconds during which a request was inside it, and
 `cpu`: this process's CPU seconds, which a loaded machine does not stretch),
 `POST /_bench/busy_of {"requests": [path?query...]}` (the part of `busy` spent on those requests,
-each moment counted to the oldest request inside then) and `POST /_bench/seed {"tenant",
-"customers"}` (customers created through the sandbox's Python API: seeding is not what the
-benchmark measures).
+each moment counted to the oldest request inside then), `GET /_bench/timeline` (each request's
+arrival and answer on the wall clock) and `POST /_bench/seed {"tenant", "customers"}` (customers
+created through the sandbox's Python API: seeding is not what the benchmark measures).
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ class DoorCounter:
         self.busy_by_request: dict[str, float] = {}
         self._waiting: list[list[Any]] = []  # [request, arrival] in order of arrival
         self._mark = 0.0
+        # (arrived, answered) on the wall clock for each provider API request: when the export's
+        # requests reached the provider, so the bench can say how long its first window took to leave.
+        self.timeline: list[tuple[float, float]] = []
         self.sandbox = getattr(app, "sandbox", None)
         self.provider = ""
 
@@ -63,6 +66,9 @@ class DoorCounter:
         if scope["type"] == "http" and scope["path"] == "/_bench/busy_of":
             asked = json.loads(await _body(receive))
             await self._answer(send, {"busy": sum(self.busy_by_request.get(str(r), 0.0) for r in asked["requests"])})
+            return
+        if scope["type"] == "http" and scope["path"] == "/_bench/timeline":
+            await self._answer(send, {"timeline": self.timeline})
             return
         if scope["type"] == "http" and scope["path"] == "/_bench/seed":
             asked = json.loads(await _body(receive))
@@ -89,9 +95,11 @@ class DoorCounter:
         self._share_out()
         self._waiting.append(entry)
         self._inside += 1
+        arrived = time.time()
         try:
             await self.app(scope, receive, counting_send)
         finally:
+            self.timeline.append((arrived, time.time()))
             self._inside -= 1
             self._share_out()
             self._waiting.remove(entry)

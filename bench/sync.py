@@ -35,10 +35,14 @@ What the figures mean:
   allows (never less than all answers at that concurrency). Without batches, the requests the export
   actually made are scheduled (FreshBooks: its configured limit; `requests_per_invoice` says how
   many each invoice took). `fraction_of_ceiling = ideal_export_seconds / export_seconds`.
+* `export_first_window_s`: from the export's start until its request number `per_minute` reached the
+  provider (timed at its door). The next window's requests leave a minute after these, so what this
+  exceeds the first window's answers at full concurrency is what the export loses to the ideal.
 * `requests_per_invoice`, `responses_429`, `idle_poll_requests` (a status poll with nothing changed).
 `--time-scale` speeds the sandbox's clock; `--import-only` stops after the import; `--in-flight 1`
 reads as before the page after next was asked for early (for a before/after on the same code); `--profile FILE`
-writes a cProfile of the import phase, `--profile-export FILE` of the export phase. A benchmark, not a test.
+writes a cProfile of the import phase, `--profile-export FILE` of the export phase, `--timeline FILE` each
+export request's arrival and answer at the sandbox's door. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -99,6 +103,9 @@ class SandboxProcess:
         """Seconds the sandbox spent on these requests (paths and queries), each moment counted to the
         oldest request inside then."""
         return float(self.http.post("/_bench/busy_of", json={"requests": requests}).json()["busy"])
+    def timeline(self) -> list[tuple[float, float]]:
+        """(arrived, answered) on the wall clock of every provider request so far."""
+        return [(float(a), float(b)) for a, b in self.http.get("/_bench/timeline").json()["timeline"]]
 
     def seed(self, tenant: str, customers: int) -> None:
         self.http.post("/_bench/seed", json={"tenant": tenant, "customers": customers}).raise_for_status()
@@ -299,6 +306,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     requests_before, clock_before = door.requests, world.http.get("/_sandbox/clock").json()
     waits_before = provider_waits.totals(key)
     export_profiler = cProfile.Profile() if args.profile_export else None
+    wall_started = time.time()
     started = time.perf_counter()
     if export_profiler is not None:
         export_profiler.enable()
@@ -308,6 +316,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         export_profiler.disable()
         export_profiler.dump_stats(args.profile_export)
     export_waits = provider_waits.totals(key).minus(waits_before)
+    timeline = door.timeline()
+    first_window = first_window_seconds(timeline, wall_started, limits.per_minute)
+    if args.timeline:
+        write_timeline(Path(args.timeline), timeline, wall_started)
     costs = request_costs(caps, args.invoices) if caps.batch_size > 1 else [1] * max(1, export_waits.requests)
     ideal_export = ideal_export_seconds(costs, limits, export_waits.answer_seconds, export_waits.requests)
     clock_after = world.http.get("/_sandbox/clock").json()
@@ -334,6 +346,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ideal_export_seconds": round(ideal_export, 4),  # a small batch is milliseconds: keep them
         "export_provider_wait_s": round(export_waits.answer_seconds, 2),
         "export_limiter_wait_s": round(export_waits.limiter_seconds, 2),
+        "export_first_window_s": first_window,
         "fraction_of_ceiling": round(ideal_export / export_seconds, 4),
         "export_invoices_per_min": round(rate, 1),  # on the sandbox clock
         "ceiling_invoices_per_min": ceiling,
@@ -347,6 +360,22 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "idle_poll_requests": idle_poll_requests,
         "export_failed": exported.failed,
     }
+
+
+def write_timeline(path: Path, timeline: list[tuple[float, float]], since: float) -> None:
+    """Each request from `since` on: its arrival and answer at the sandbox, in seconds from `since`."""
+    path.write_text("".join(f"{arrived - since:.3f} {answered - since:.3f}\n"
+                            for arrived, answered in sorted(timeline) if arrived >= since))
+
+
+def first_window_seconds(timeline: list[tuple[float, float]], since: float, per_minute: int | None) -> float | None:
+    """Seconds from `since` (the export's start) until its request number `per_minute` reached the
+    provider: how long the first window's requests took to leave. A sliding window lets the second
+    window's requests go only a minute after the first's, so this spread carries into the end time."""
+    arrivals = sorted(arrived for arrived, _ in timeline if arrived >= since)
+    if not per_minute or len(arrivals) < per_minute:
+        return None
+    return round(arrivals[per_minute - 1] - since, 2)
 
 
 def ceiling_per_minute(caps: Any, invoices: int, limits: Any) -> float | None:
@@ -435,6 +464,8 @@ def cli() -> None:
                         help="calls an import keeps in flight (paging.IN_FLIGHT; 1: no page after next asked early)")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the import phase (this thread) to FILE")
     parser.add_argument("--profile-export", metavar="FILE", help="write a cProfile of the export phase to FILE")
+    parser.add_argument("--timeline", metavar="FILE",
+                        help="write each export request's arrival and answer at the sandbox (seconds from the start)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lb-bench-"))
     os.environ["LEDGERBRIDGE_DATA_DIR"] = str(folder)

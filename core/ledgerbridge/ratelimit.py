@@ -119,8 +119,12 @@ class DatabaseBackend:
     """The ledger in the `rate_window` table; the embedded default's shared limiter.
 
     One row per call and scope: key `<scope>:f:<token>` while in flight (its `window_start` is when
-    its hold lapses), `<scope>:c:<token>` once answered (`window_start` the answer's second, rounded
-    up so the row never leaves a window early).
+    its hold lapses), `<scope>:c:<token>:<ms>` once answered: `window_start` is the answer's second,
+    rounded up (the column holds whole seconds), and `<ms>` the answer's moment in milliseconds,
+    rounded up too, which is what the windows count from (`_stamp`). Counting from the whole second
+    kept each answered call up to a second longer than the provider does: on Xero, whose second
+    minute's requests each wait for a first minute's call to leave, that second was added to a bulk
+    export's end. Rows written before the milliseconds were kept count from their second.
     """
 
     async def try_acquire(self, key: str, limits: Limits, token: str, hold: float, cost: int = 1) -> float:
@@ -150,8 +154,9 @@ class DatabaseBackend:
                                        RateWindow.calls.as_alias("calls")).where(
             RateWindow.key.like(f"{scope.key}:%") & (RateWindow.window_start > now - max(longest, 1))
         ).order_by(RateWindow.window_start)
-        entries = [(float(r["window_start"]), int(r["calls"]), r["key"].startswith(f"{scope.key}:f:"))
-                   for r in rows if r["key"].startswith((f"{scope.key}:f:", f"{scope.key}:c:"))]
+        entries = sorted((_stamp(r["key"], r["window_start"], scope.key), int(r["calls"]),
+                          r["key"].startswith(f"{scope.key}:f:"))
+                         for r in rows if r["key"].startswith((f"{scope.key}:f:", f"{scope.key}:c:")))
         for seconds, allowance in scope.windows:
             wait = wait_for([e for e in entries if e[0] > now - seconds], now, seconds, allowance, cost)
             if wait > 0:
@@ -166,11 +171,13 @@ class DatabaseBackend:
             await RateWindow.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
 
     async def release(self, key: str, token: str, limits: Limits | None = None) -> None:
-        answered = math.ceil(time.time())
+        answered_ms = math.ceil(time.time() * 1000)
+        answered = math.ceil(answered_ms / 1000)
         keys = [scope.key for scope in scopes(key, limits or Limits())]
         async with write_transaction():
             for scope_key in keys:
-                await RateWindow.update({RateWindow.key: f"{scope_key}:c:{token}", RateWindow.window_start: answered}
+                await RateWindow.update({RateWindow.key: f"{scope_key}:c:{token}:{answered_ms}",
+                                         RateWindow.window_start: answered}
                                         ).where(RateWindow.key == f"{scope_key}:f:{token}")
 
     async def cooldown(self, key: str, seconds: float) -> None:
@@ -193,6 +200,17 @@ class DatabaseBackend:
         running = sum(1 for r in calls if r["key"].startswith(f"{key}:f:") and r["window_start"] > now)
         cool = max((r["window_start"] - now for r in rows if r["key"] == f"{key}:cool"), default=0.0)
         return Usage(minute, day, running, max(0.0, cool))
+
+
+def _stamp(key: str, window_start: int, scope_key: str) -> float:
+    """When a ledger row counts from: an answered call's moment to the millisecond where its key keeps
+    it (`<scope>:c:<token>:<ms>`), else its `window_start`."""
+    answered = f"{scope_key}:c:"
+    if key.startswith(answered):
+        _, _, ms = key[len(answered):].partition(":")
+        if ms.isdigit():
+            return int(ms) / 1000
+    return float(window_start)
 
 
 # KEYS: one ledger prefix per scope. ARGV: now, hold, token, cost, then per scope: its in-flight cap,

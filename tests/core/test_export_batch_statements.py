@@ -102,3 +102,29 @@ async def test_a_batch_costs_the_same_statements_for_three_invoices_as_for_nine(
     numbers = sorted(r["number"] for r in acme.remote_records("invoice"))
     assert numbers == sorted(i.number for i in small + large)
     assert await SyncRun.count().where(SyncRun.kind == RunKind.export_invoices) == 2
+
+
+async def test_batches_side_by_side_share_one_provider_session(connection, acme, traced):
+    """The lanes' batch requests go through one provider session (`sync.batch_session`): the connection's
+    row and token are read once for the run, not once per request as `connections.call` does."""
+    customer = Customer(workspace=connection.workspace, name="Ada", email="a@example.com", created_at=utcnow(),
+                        updated_at=utcnow())
+    await customer.save()
+    exported = await run(RunKind.export_customer, connection, customer_id=customer.id)
+    assert exported.state == RunState.done, exported.error
+    two = await _invoices(connection, customer.id, "T", 20)  # Acme takes 10 a batch: 2 batches, then 4
+    four = await _invoices(connection, customer.id, "F", 40)
+
+    def connection_reads() -> int:
+        return sum(1 for statement in _ours(traced) if 'FROM "connection"' in statement)
+
+    await _statements_to_export(connection, two, traced)
+    for_two = connection_reads()
+    acme.CALLS.clear()
+    await _statements_to_export(connection, four, traced)
+    for_four = connection_reads()
+
+    assert acme.CALLS.count("export_invoices_batch") == 4
+    assert 0 < for_two == for_four, (for_two, for_four)
+    numbers = sorted(r["number"] for r in acme.remote_records("invoice"))
+    assert numbers == sorted(i.number for i in two + four)

@@ -44,6 +44,18 @@ def test_invoice_numbers_are_unique_and_generated(xero: XeroHarness) -> None:
     assert errors_of(clash) == ["Invoice # must be unique."]
 
 
+def test_a_number_is_free_again_once_its_invoice_is_renumbered_and_the_new_one_is_taken(xero: XeroHarness) -> None:
+    """Numbers are indexed (`store.InvoiceBook`): the index follows a renumbering, as a scan would."""
+    first = xero.create_invoice(InvoiceNumber="A-1")
+    renumbered = xero.send("POST", f"Invoices/{first['InvoiceID']}", {"Invoices": [{"InvoiceNumber": "A-2"}]})
+    assert xero.ok(renumbered)["Invoices"][0]["InvoiceNumber"] == "A-2"
+    clash = xero.send("PUT", "Invoices", {"Invoices": [xero.invoice_body(InvoiceNumber="A-2")]})
+    assert errors_of(clash) == ["Invoice # must be unique."]
+    again = xero.ok(xero.send("PUT", "Invoices", {"Invoices": [xero.invoice_body(InvoiceNumber="A-1")]}))
+    assert again["Invoices"][0]["InvoiceNumber"] == "A-1"
+    assert xero.ok(xero.get("Invoices/A-2"))["Invoices"][0]["InvoiceID"] == first["InvoiceID"]
+
+
 def test_totals_are_exact_decimals(xero: XeroHarness) -> None:
     body = xero.invoice_body()
     body["LineItems"] = [

@@ -16,6 +16,7 @@ from ledgerbridge import connections
 from ledgerbridge.errors import LedgerBridgeError, ProviderError, RateLimited
 from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.provider import BatchOutcome, ExportResult, InvoiceData, RemoteInvoice
+from ledgerbridge.sync.batch_session import BatchSession
 from ledgerbridge.sync.links import settle_applied, settle_write
 from ledgerbridge.sync.refusals import record_refusal
 from ledgerbridge.sync.retrying import Retries
@@ -33,16 +34,35 @@ async def send_batch(ctx: RunContext, connection: Connection, batch: Batch, reco
     `record` writes an exported invoice's side here (it may share a transaction), `follow` what comes
     after its commit (time entries, plugins).
     """
+    settle = await send_batch_answered(ctx, connection, batch, record, follow)
+    return await settle()
+
+
+Settle = Callable[[], Awaitable[list[int]]]
+
+
+async def send_batch_answered(ctx: RunContext, connection: Connection, batch: Batch, record: Recorder,
+                              follow: Follower, session: BatchSession | None = None) -> Settle:
+    """`send_batch` up to the provider's answer; the returned `settle()` writes that answer here
+    (and follows it), returning the invoices to send one by one.
+
+    Why apart: a run sending several batches at once writes an answer when its lanes are all in
+    flight (`lanes.Lanes`), so the next request does not wait for the last one's bookkeeping. Until
+    `settle()` commits, the batch's writes stay recorded as pending, as after a crash between the
+    answer and its commit: the next attempt looks each invoice up by number before sending it.
+    `session`: the run's provider session its lanes share (`batch_session`); else one per request.
+    """
     retries = Retries(ctx)
     exported: list[tuple[Invoice, ExportResult]] = []
     again: list[int] = []
+    answered: tuple[Batch, list[BatchOutcome]] | None = None
     while batch:
         await ctx.ensure_lease()
         try:
-            outcomes: list[BatchOutcome] = await connections.call(
-                connection.id, "export_invoices_batch",
-                invoices=[(data, None, write.idempotency_key) for _, data, write in batch],
-            )
+            invoices = [(data, None, write.idempotency_key) for _, data, write in batch]
+            outcomes: list[BatchOutcome] = await (
+                session.call("export_invoices_batch", invoices=invoices) if session is not None
+                else connections.call(connection.id, "export_invoices_batch", invoices=invoices))
         except RateLimited as exc:  # nothing was done: the same batch goes again after the wait
             try:
                 await retries.pause(exc)
@@ -64,10 +84,16 @@ async def send_batch(ctx: RunContext, connection: Connection, batch: Batch, reco
             batch, unnumbered = await _settle_by_number(ctx, connection, batch, record, exported)
             again.extend(unnumbered)
             continue
-        again.extend(await _record_outcomes(ctx, connection, batch, outcomes, record, exported))
+        answered = (batch, outcomes)
         break
-    await follow(ctx, connection, exported)
-    return again
+
+    async def settle() -> list[int]:
+        if answered is not None:
+            again.extend(await _record_outcomes(ctx, connection, *answered, record, exported))
+        await follow(ctx, connection, exported)
+        return again
+
+    return settle
 
 
 async def _record_outcomes(ctx: RunContext, connection: Connection, batch: Batch, outcomes: list[BatchOutcome],

@@ -21,6 +21,7 @@ from ledgerbridge.bulk_rows import insert_new_rows
 from ledgerbridge.db import write_transaction
 from ledgerbridge.errors import ProviderUnavailable
 from ledgerbridge.jobs import RunContext
+from ledgerbridge.row_objects import loaded, unsaved
 from ledgerbridge.sync.links import get_link, new_write_key
 from ledgerbridge.tables import Connection, ExternalLink, OutboundWrite, RunState, SyncRun, WriteState, utcnow
 
@@ -143,18 +144,18 @@ async def claim_new_writes(ctx: RunContext, connection: Connection, record_type:
         held = {row["record_id"] for row in open_rows}
         free = [record_id for record_id in record_ids if record_id not in held]
         if free:
-            for link in await ExternalLink.objects().where(
+            for link in loaded(ExternalLink, await ExternalLink.select().where(
                     (ExternalLink.connection == connection.id) & (ExternalLink.record_type == record_type)
-                    & ExternalLink.record_id.is_in(free) & ExternalLink.remote_id.is_not_null()):
+                    & ExternalLink.record_id.is_in(free) & ExternalLink.remote_id.is_not_null())):
                 if link.remote_id:
                     claims.written[link.record_id] = link
         fresh = [record_id for record_id in free if record_id not in claims.written]
         now = utcnow()
-        writes = {record_id: OutboundWrite(
+        writes = dict(zip(fresh, unsaved(OutboundWrite, [dict(
             workspace=connection.workspace, connection=connection.id, run=run_id, attempt=attempt,
             record_type=record_type, record_id=record_id, operation="create", idempotency_key=new_write_key(),
             state=WriteState.pending, created_at=now,
-        ) for record_id in fresh}
+        ) for record_id in fresh]), strict=True))
         columns = ["workspace", "connection", "run", "attempt", "record_type", "record_id", "operation",
                    "idempotency_key", "state", "created_at"]
         added = await insert_new_rows(OutboundWrite, columns, [

@@ -28,7 +28,8 @@ from ledgerbridge.jobs import RunContext, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import ExportResult, InvoiceData, InvoiceLineData, RemoteInvoice
 from ledgerbridge.sync import withdrawal
-from ledgerbridge.sync.batches import send_batch
+from ledgerbridge.sync.batch_session import BatchSession
+from ledgerbridge.sync.batches import send_batch, send_batch_answered
 from ledgerbridge.sync.claims import WrittenElsewhere, claim_new_writes, claim_write
 from ledgerbridge.sync.dependencies import ensure_customer, ensure_item
 from ledgerbridge.sync.followers import export_payments_of, export_time_entries
@@ -407,6 +408,9 @@ async def run_export(ctx: RunContext) -> None:
 #: export to wait on the provider's window rather than on its own checks, and bounded, so a large
 #: export does not hold every invoice's payload in memory.
 CHECKED_AHEAD = 60
+#: While the lanes are sending, chunks are checked at most this many lanes' worth ahead of them: the
+#: checks of chunks far ahead wait until the sends wait for the provider (`lanes.Ahead`'s `near`).
+CHECKED_NEAR = 2
 
 
 def export_lanes(connection: Connection) -> int:
@@ -423,10 +427,13 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
     lanes = Lanes(width)
     # Sent one by one next, exported, found unchanged (their followers may be owed: `_follow_unchanged`).
     Outcome = tuple[list[int], list[tuple[Invoice, ExportResult]], list[int]]
+    # A lane's send is done once its request is answered; what the answer means here is written by
+    # its finish (`Lanes` runs those while every lane is busy), which this returns.
+    Answered = Callable[[], Awaitable[Outcome]]
 
     def finisher(chunk: list[int]) -> Callable[[Any], Awaitable[None]]:
-        async def finish(outcome: Outcome) -> None:
-            again, exported, unchanged = outcome
+        async def finish(answered: Answered) -> None:
+            again, exported, unchanged = await answered()
             await _after_export(ctx, connection, exported)
             for invoice_id in again:
                 await export_invoice(ctx, connection, invoice_id)
@@ -435,41 +442,54 @@ async def _export_in_lanes(ctx: RunContext, connection: Connection, todo: list[i
             await ctx.save(checkpoint={"done": done}, progress_done=len(done), progress_total=total)
         return finish
 
-    async def send_checked(checked: Checked) -> Outcome:
+    async def send_checked(checked: Checked) -> Answered:
         exported: list[tuple[Invoice, ExportResult]] = []
 
         async def later(ctx: RunContext, connection: Connection, answered: list[tuple[Invoice, ExportResult]]) -> None:
             exported.extend(answered)  # followers run in the run's own task, in `finish`
 
         batch, singles = await claim_batch(ctx, checked, connection)
-        if batch:
-            singles.extend(await send_batch(ctx, connection, batch, _record_exported, later))
-        return singles, exported, checked.unchanged
+        settle = await send_batch_answered(ctx, connection, batch, _record_exported, later,
+                                           session) if batch else None
 
-    async def send_one(invoice_id: int) -> Outcome:
+        async def answered() -> Outcome:
+            again = list(singles)
+            if settle is not None:
+                again.extend(await settle())
+            return again, exported, checked.unchanged
+        return answered
+
+    async def send_one(invoice_id: int) -> Answered:
         async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
                                           seen=True) as refusal:
             ready = await _ready(ctx, connection, invoice_id)
-        if refusal.error is not None:
-            return [], [], []
-        if ready is None:
-            return [], [], [invoice_id]
-        _, result = await _write_invoice(ctx, connection, *ready)
-        return [], [] if result is None else [(ready[0], result)], []
+        outcome: Outcome = ([], [], [])
+        if refusal.error is None and ready is None:
+            outcome = ([], [], [invoice_id])
+        elif refusal.error is None and ready is not None:
+            _, result = await _write_invoice(ctx, connection, *ready)
+            outcome = ([], [] if result is None else [(ready[0], result)], [])
+
+        async def answered() -> Outcome:
+            return outcome
+        return answered
 
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
-    ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD)
-    try:
-        if size > 1:
-            async for chunk, checked in ahead:
-                await lanes.submit(send_checked(checked), finisher(chunk))
-        else:
-            for chunk in chunks:
-                await lanes.submit(send_one(chunk[0]), finisher(chunk))
-        await lanes.drain()
-    finally:
-        ahead.cancel()
-        lanes.cancel()
+    session = BatchSession(connection.id)  # the lanes' batch requests share one provider session
+    ahead = Ahead(lambda chunk: check_batch(ctx, connection, chunk), chunks if size > 1 else [], CHECKED_AHEAD,
+                  near=CHECKED_NEAR * width)
+    async with session:
+        try:
+            if size > 1:
+                async for chunk, checked in ahead:
+                    await lanes.submit(send_checked(checked), finisher(chunk))
+            else:
+                for chunk in chunks:
+                    await lanes.submit(send_one(chunk[0]), finisher(chunk))
+            await lanes.drain()
+        finally:  # before the session closes: nothing in flight uses it then
+            ahead.cancel()
+            lanes.cancel()
 
 
 async def reconcile_lost_answers(ctx: RunContext, connection: Connection) -> None:

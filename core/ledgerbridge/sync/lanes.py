@@ -26,17 +26,25 @@ Ready = TypeVar("Ready")
 
 
 class Lanes:
-    """At most `width` sends in flight; each one's `finish` runs in the caller's task when it is done."""
+    """At most `width` sends in flight; each one's `finish` runs in the caller's task once it is done.
+
+    A lane is free as soon as its send is done. The finishes of done sends run while every lane is
+    busy (its request in flight, or waiting for the provider's window or concurrency), and at
+    `drain`: the next request never waits for the bookkeeping of the last one's answer. They run in
+    the order the sends were done, and no more than `width` wait at once (a send's answer not
+    written yet is looked up by the next attempt if this one dies, so that stays bounded).
+    """
 
     def __init__(self, width: int):
         self.width = max(1, width)
         self._flying: dict[asyncio.Task[Any], Finish] = {}
+        self._done: list[tuple[Finish, Any]] = []
 
     async def submit(self, send: Coroutine[Any, Any, Any], finish: Finish) -> None:
         """Start `send` once a lane is free (finishing the sends that are done meanwhile)."""
         try:
-            while len(self._flying) >= self.width:
-                await self._finish_some()
+            while len(self._flying) >= self.width or len(self._done) >= self.width:
+                await self._make_room()
         except BaseException:
             send.close()  # never started: nothing of it was sent
             raise
@@ -44,8 +52,12 @@ class Lanes:
 
     async def drain(self) -> None:
         """Finish every send still in flight."""
-        while self._flying:
-            await self._finish_some()
+        while self._flying or self._done:
+            await self._collect()
+            if self._done:
+                await self._finish_next()
+            elif self._flying:
+                await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
 
     def cancel(self) -> None:
         """The run is ending on an error or a shutdown: stop what is still in flight (its writes stay
@@ -53,29 +65,53 @@ class Lanes:
         for task in self._flying:
             task.cancel()
         self._flying.clear()
+        self._done.clear()
 
-    async def _finish_some(self) -> None:
-        done, _ = await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
+    async def _make_room(self) -> None:
+        """One step towards a free lane: collect the sends done; with every lane still busy, run the
+        oldest waiting finish, or else wait for a send to be done."""
+        await self._collect()
+        if len(self._done) >= self.width:  # bounded: an attempt that dies leaves few answers unwritten
+            await self._finish_next()
+            return
+        if len(self._flying) < self.width:
+            return
+        if self._done:
+            await self._finish_next()
+            return
+        await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _collect(self) -> None:
+        """Free the lanes of the sends that are done, keeping their results for their finishes."""
+        for task in [task for task in self._flying if task.done()]:
             finish = self._flying.pop(task)
             error = asyncio.CancelledError() if task.cancelled() else task.exception()
             if error is not None:
                 await self._settle_the_rest()
                 raise error
-            await finish(task.result())
+            self._done.append((finish, task.result()))
+
+    async def _finish_next(self) -> None:
+        finish, result = self._done.pop(0)
+        await finish(result)
 
     async def _settle_the_rest(self) -> None:
         """One send failed for good: the others are let finish and recorded before the error ends the run,
         so what they exported is checkpointed and nothing is left half-sent by this run."""
-        while self._flying:
+        while self._done or self._flying:
+            while self._done:
+                finish, result = self._done.pop(0)
+                try:
+                    await finish(result)
+                except Exception:  # the first error is the one the run reports
+                    pass
+            if not self._flying:
+                break
             done, _ = await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 finish = self._flying.pop(task)
                 if not task.cancelled() and task.exception() is None:
-                    try:
-                        await finish(task.result())
-                    except Exception:  # the first error is the one the run reports
-                        pass
+                    self._done.append((finish, task.result()))
 
 
 _records: dict[tuple[int, int, str, int], asyncio.Lock] = {}
@@ -98,25 +134,55 @@ async def one_at_a_time(ctx: RunContext, record_type: str, record_id: int) -> As
             del _records[key]
 
 
+#: Seconds the consumer of `Ahead` may take nothing before it counts as held up (by the provider's
+#: window, typically), after which the producer prepares past `near`, up to its depth.
+STALL = 0.5
+
+
 class Ahead(Generic[Item, Ready]):
     """Prepares items in order in a task of its own, at most `depth` ready and waiting, while the
     lanes send earlier ones: what a send needs is then ready when its turn comes, instead of being
     done after the provider's window has opened. Iterating gives (item, prepared) in order; an
-    error preparing an item is raised there, in the consumer's task."""
+    error preparing an item is raised there, in the consumer's task.
 
-    def __init__(self, prepare: Callable[[Item], Awaitable[Ready]], items: list[Item], depth: int):
+    `near`: while the consumer keeps taking items, the producer stays at most this many ahead of it,
+    so preparing items far ahead does not take the processor from the sends going out now (on Xero,
+    the first minute's 60 requests, whose spread carries into the export's end time). Once the
+    consumer has taken nothing for `STALL` seconds (its sends wait for the provider's window), the
+    producer goes on up to `depth`, ready for when the window opens.
+    """
+
+    def __init__(self, prepare: Callable[[Item], Awaitable[Ready]], items: list[Item], depth: int,
+                 near: int | None = None):
         self._prepare, self._items = prepare, items
         self._ready: asyncio.Queue[tuple[Item, Ready] | BaseException] = asyncio.Queue(maxsize=max(1, depth))
         self._task: asyncio.Task[None] | None = None
+        self._near = near
+        self._taken = 0
+        self._took = asyncio.Event()
+        self._stalled = False  # the consumer took nothing for `STALL` seconds (until it takes again)
 
     async def _produce(self) -> None:
         try:
-            for item in self._items:
+            for index, item in enumerate(self._items):
+                await self._stay_near(index)
                 await self._ready.put((item, await self._prepare(item)))
         except asyncio.CancelledError:
             raise
         except BaseException as error:  # handed to the consumer, which raises it in the run's task
             await self._ready.put(error)
+
+    async def _stay_near(self, index: int) -> None:
+        """Wait while item `index` is more than `near` ahead of the consumer and the consumer is taking
+        items; go on once it has taken nothing for `STALL` seconds, until it takes one again."""
+        if self._near is None:
+            return
+        while index >= self._taken + self._near and not self._stalled:
+            self._took.clear()
+            try:
+                await asyncio.wait_for(self._took.wait(), timeout=STALL)
+            except TimeoutError:
+                self._stalled = True
 
     async def __aiter__(self) -> AsyncIterator[tuple[Item, Ready]]:
         if not self._items:
@@ -126,6 +192,9 @@ class Ahead(Generic[Item, Ready]):
             got = await self._ready.get()
             if isinstance(got, BaseException):
                 raise got
+            self._taken += 1
+            self._stalled = False
+            self._took.set()
             yield got
 
     def cancel(self) -> None:

@@ -243,7 +243,9 @@ class ApiHandlers:
     @staticmethod
     def _by_number(org: Organisation, name: str, value: str) -> Record:
         field = {"Invoices": "InvoiceNumber", "Contacts": "ContactNumber", "Items": "Code"}.get(name)
-        for record in org.collection(name).values():
+        # Invoices are indexed by number: a lookup scanned every invoice of the tenant.
+        candidates = org.invoices_numbered(value) if name == "Invoices" else org.collection(name).values()
+        for record in candidates:
             if field and record.get(field) == value:
                 return record
         raise not_found()

@@ -334,9 +334,7 @@ class XeroService:
             return found
         number = data.get("InvoiceNumber")
         if mode == "upsert" and number:
-            return next(
-                (i for i in invoices.values() if i["Type"] == "ACCREC" and i.get("InvoiceNumber") == number), None
-            )
+            return next((i for i in org.invoices_numbered(number) if i["Type"] == "ACCREC"), None)
         return None
 
     def _save_invoice(
@@ -429,8 +427,7 @@ class XeroService:
         if invoice_type == "ACCREC":
             if number is not None and number.strip():
                 clash = any(
-                    i is not existing and i["Type"] == "ACCREC" and i.get("InvoiceNumber") == number.strip()
-                    for i in org.collection("Invoices").values()
+                    i is not existing and i["Type"] == "ACCREC" for i in org.invoices_numbered(number.strip())
                 )
                 if clash:
                     errors.append("Invoice # must be unique.")
