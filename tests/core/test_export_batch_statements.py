@@ -15,7 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from ledgerbridge import connections
 from ledgerbridge.db import current_engine
+from ledgerbridge.errors import AuthorizationError
+from ledgerbridge.sync.batch_session import BatchSession
 from ledgerbridge.tables import (
     Customer,
     ExternalLink,
@@ -106,7 +109,8 @@ async def test_a_batch_costs_the_same_statements_for_three_invoices_as_for_nine(
 
 async def test_batches_side_by_side_share_one_provider_session(connection, acme, traced):
     """The lanes' batch requests go through one provider session (`sync.batch_session`): the connection's
-    row and token are read once for the run, not once per request as `connections.call` does."""
+    row and token are read once for the run, not once per request as `connections.call` does (only its
+    status is read before each request)."""
     customer = Customer(workspace=connection.workspace, name="Ada", email="a@example.com", created_at=utcnow(),
                         updated_at=utcnow())
     await customer.save()
@@ -116,7 +120,8 @@ async def test_batches_side_by_side_share_one_provider_session(connection, acme,
     four = await _invoices(connection, customer.id, "F", 40)
 
     def connection_reads() -> int:
-        return sum(1 for statement in _ours(traced) if 'FROM "connection"' in statement)
+        return sum(1 for statement in _ours(traced)
+                   if 'FROM "connection"' in statement and '"access_token_enc"' in statement)
 
     await _statements_to_export(connection, two, traced)
     for_two = connection_reads()
@@ -128,3 +133,16 @@ async def test_batches_side_by_side_share_one_provider_session(connection, acme,
     assert 0 < for_two == for_four, (for_two, for_four)
     numbers = sorted(r["number"] for r in acme.remote_records("invoice"))
     assert numbers == sorted(i.number for i in two + four)
+
+
+async def test_a_run_disconnected_midway_sends_no_further_batch(connection, acme):
+    """Revoking at the provider is a courtesy that may fail, so the shared session's access token could
+    outlive a disconnect: the session reads the connection's status before each request instead."""
+    async with BatchSession(connection.id) as session:
+        await session.call("import_customers", cursor=None)
+        await connections.disconnect(connection.id)
+        acme.CALLS.clear()
+        with pytest.raises(AuthorizationError) as refused:
+            await session.call("import_customers", cursor=None)
+    assert refused.value.code == "not_connected"
+    assert acme.CALLS == []

@@ -7,6 +7,8 @@ whose spread carries into the export's end time (the second minute's wait for th
 Here the session is opened once, when the run's lanes start, and each request still takes its own
 rate-limiter slot (the session's `connections.LimitedTransport`). A 401 refreshes the token once and
 retries that request, as `connections.call` does; lanes that meet it together refresh it once.
+Before each request the connection's status is read (one narrow row, not the token): a person who
+disconnects mid-run stops the next batch even when revoking the token at the provider failed.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from types import TracebackType
 from typing import Any
 
 from ledgerbridge import connections, metrics
-from ledgerbridge.errors import AccessTokenExpired
+from ledgerbridge.errors import AccessTokenExpired, AuthorizationError
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import ProviderSession
+from ledgerbridge.tables import Connection, ConnectionStatus
 
 
 class BatchSession:
@@ -44,12 +47,22 @@ class BatchSession:
     async def call(self, hook: str, **kwargs: Any) -> Any:
         """The hook's answer through the shared session, the token refreshed once on a 401."""
         assert self._session is not None, "use BatchSession as an async context manager"
+        await self._still_connected()
         session = self._session
         try:
             return await get_registry().call(session.provider, hook, session=session, **kwargs)
         except AccessTokenExpired:
             session = await self._renewed(session)
         return await get_registry().call(session.provider, hook, session=session, **kwargs)
+
+    async def _still_connected(self) -> None:
+        """Refuse as `oauth.access_token` would once the connection is disconnected or needs reconnecting."""
+        row = await Connection.select(Connection.status, Connection.status_reason).where(
+            Connection.id == self.connection_id).first()
+        if row is None or row["status"] == ConnectionStatus.disconnected:
+            raise AuthorizationError("The integration is disconnected.", code="not_connected")
+        if row["status"] == ConnectionStatus.needs_reconnect:
+            raise AuthorizationError(row["status_reason"] or None, code="token_expired")
 
     async def _renewed(self, expired: ProviderSession) -> ProviderSession:
         """A session with a refreshed token: opened by the first lane whose request met the 401, used
