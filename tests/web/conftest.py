@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +93,23 @@ def chromium_page(request: pytest.FixtureRequest) -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
+
+
+@contextmanager
+def serving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: Callable[[str, pytest.MonkeyPatch],
+            Awaitable[dict[str, Any]]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The whole app on a real port, over an SQLite file `seed` filled first, jobs run in-process: what a
+    browser test drives. Yields the server's URL and what `seed` returned."""
+    from ledgerbridge.app import create_app
+    from ledgerbridge.asgi_thread import ThreadServer
+    from ledgerbridge.settings import get_settings
+
+    monkeypatch.setenv("LEDGERBRIDGE_BROKER_URL", "")
+    seeded = asyncio.run(seed(f"sqlite:///{tmp_path / 'ui.sqlite3'}", monkeypatch))
+    get_settings.cache_clear()
+    running = ThreadServer(create_app(get_settings(), background=True))
+    running.start()
+    try:
+        yield running.url, seeded
+    finally:
+        running.stop()

@@ -6,7 +6,6 @@ pass with the list open. The server side (queries, the option routes) is test_pi
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 
 from tests.conftest import OWNER_PASSWORD, make_tenant, open_database
 from tests.web import seeding
+from tests.web.conftest import serving
 from tests.web.test_journey import PHONE, check_page
 
 pytestmark = pytest.mark.browser
@@ -36,20 +36,8 @@ async def _seed(url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, acme: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    from ledgerbridge.app import create_app
-    from ledgerbridge.asgi_thread import ThreadServer
-    from ledgerbridge.settings import get_settings
-
-    monkeypatch.setenv("LEDGERBRIDGE_BROKER_URL", "")
-    seeded = asyncio.run(_seed(f"sqlite:///{tmp_path / 'ui.sqlite3'}", monkeypatch))
-    get_settings.cache_clear()
-    app = create_app(get_settings(), background=True)
-    running = ThreadServer(app)
-    running.start()
-    try:
-        yield running.url, seeded
-    finally:
-        running.stop()
+    with serving(tmp_path, monkeypatch, _seed) as running:
+        yield running
 
 
 def _options(page: Any, combobox: Any) -> list[str]:

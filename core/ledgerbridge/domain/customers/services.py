@@ -7,6 +7,7 @@ from typing import Any
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge import audit, books, jobs
+from ledgerbridge.api.choices import first_by_name, held
 from ledgerbridge.api.errors import Conflict, Invalid
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
 from ledgerbridge.api.schemas import given_fields
@@ -118,17 +119,15 @@ CHOICES_LIMIT = 20
 async def choices(caller: Caller, *, q: str = "", limit: int = CHOICES_LIMIT) -> list[CustomerChoice]:
     """Active customers matching `q` (all when empty), by name, at most `limit`: what a form's picker lists.
 
-    Why not `list_customers`: a picker asks on every keystroke and needs neither the total nor the links,
-    which cost a count over every match and a second query. Archived customers are never offered; the
-    scan walks the (workspace, name) index in order and stops at `limit` matches.
+    Not `list_customers`, which counts every match and reads links (`api.choices` says why a picker
+    needs neither). Archived customers are never offered.
     """
     require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = (Customer.workspace == caller.workspace_id) & Customer.active.eq(True)
     if q.strip():
         where = where & matching(q)
-    rows = await Customer.select(Customer.id, Customer.name, Customer.email).where(where).order_by(
-        Customer.name).order_by(Customer.id).limit(max(1, min(limit, 100)))
+    rows = await first_by_name(Customer, [Customer.id, Customer.name, Customer.email], where, limit)
     return [CustomerChoice(id=row["id"], name=row["name"], email=row["email"]) for row in rows]
 
 
@@ -136,11 +135,7 @@ async def chosen(caller: Caller, ids: list[int]) -> list[CustomerChoice]:
     """These customers of the caller's workspace, archived ones too: a form shows what it holds."""
     require(caller, Permission.read)
     assert caller.workspace_id is not None
-    wanted = sorted(set(ids))
-    if not wanted:
-        return []
-    rows = await Customer.select(Customer.id, Customer.name, Customer.email).where(
-        (Customer.workspace == caller.workspace_id) & Customer.id.is_in(wanted))
+    rows = await held(Customer, [Customer.id, Customer.name, Customer.email], caller.workspace_id, ids)
     return [CustomerChoice(id=row["id"], name=row["name"], email=row["email"]) for row in rows]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge import audit, jobs
+from ledgerbridge.api.choices import first_by_name, held
 from ledgerbridge.api.decoding import check_amount
 from ledgerbridge.api.errors import Conflict
 from ledgerbridge.api.paging import DEFAULT_LIMIT, Page, contains, page_of
@@ -109,16 +110,14 @@ CHOICES_LIMIT = 20
 async def choices(caller: Caller, *, q: str = "", limit: int = CHOICES_LIMIT) -> list[ItemChoice]:
     """Active items matching `q` (all when empty), by name, at most `limit`: what an invoice line's picker lists.
 
-    Like `customers.services.choices`: no total, no links, archived items never offered, and the scan
-    walks the (workspace, name) index in order until `limit` match.
+    Like `customers.services.choices` (`api.choices`): no total, no links, archived items never offered.
     """
     require(caller, Permission.read)
     assert caller.workspace_id is not None
     where: Combinable = (Item.workspace == caller.workspace_id) & Item.active.eq(True)
     if q.strip():
         where = where & matching(q)
-    rows = await Item.select(Item.id, Item.name, Item.unit_price).where(where).order_by(
-        Item.name).order_by(Item.id).limit(max(1, min(limit, 100)))
+    rows = await first_by_name(Item, [Item.id, Item.name, Item.unit_price], where, limit)
     return [ItemChoice(id=row["id"], name=row["name"], unit_price=row["unit_price"]) for row in rows]
 
 
@@ -126,11 +125,7 @@ async def chosen(caller: Caller, ids: list[int]) -> list[ItemChoice]:
     """These items of the caller's workspace, archived ones too: a form shows the lines it holds."""
     require(caller, Permission.read)
     assert caller.workspace_id is not None
-    wanted = sorted(set(ids))
-    if not wanted:
-        return []
-    rows = await Item.select(Item.id, Item.name, Item.unit_price).where(
-        (Item.workspace == caller.workspace_id) & Item.id.is_in(wanted))
+    rows = await held(Item, [Item.id, Item.name, Item.unit_price], caller.workspace_id, ids)
     return [ItemChoice(id=row["id"], name=row["name"], unit_price=row["unit_price"]) for row in rows]
 
 
