@@ -71,10 +71,15 @@ class Caller:
 
 @dataclass
 class Tally:
-    """Cases sent per run and per operation, shared by the module's tests."""
+    """Cases sent per run and per operation, shared by the module's tests (`modes`: the module's runs)."""
 
-    cases: dict[str, Counter[str]] = field(default_factory=lambda: {mode: Counter() for mode in MODES})
-    statuses: dict[str, Counter[int]] = field(default_factory=lambda: {mode: Counter() for mode in MODES})
+    modes: tuple[str, ...] = MODES
+    cases: dict[str, Counter[str]] = field(init=False)
+    statuses: dict[str, Counter[int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cases = {mode: Counter() for mode in self.modes}
+        self.statuses = {mode: Counter() for mode in self.modes}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ part of what is tested). The seed is fixed, so a failure can be replayed.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,7 @@ from ledgerbridge_testing import databases
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import csrf_token
-from tests.api.test_api_contract import APP, CHECKS, _without_lifespan, add_seeded_examples
+from tests.api.test_api_contract import APP, CHECKS, Tally, _without_lifespan, add_seeded_examples
 from tests.conftest import make_tenant
 
 AUTH_PREFIX = "/auth/"
@@ -50,15 +49,9 @@ class Credentials:
     owner_id: int = 0
 
 
-@dataclass
-class Tally:
-    cases: dict[str, Counter[str]] = field(default_factory=lambda: {mode: Counter() for mode in MODES})
-    statuses: dict[str, Counter[int]] = field(default_factory=lambda: {mode: Counter() for mode in MODES})
-
-
 @pytest.fixture(scope="module")
 def tally() -> Tally:
-    return Tally()
+    return Tally(MODES)
 
 
 schema = schemathesis.openapi.from_asgi("/schema/openapi.json", _without_lifespan(APP)).include(
