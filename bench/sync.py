@@ -251,7 +251,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         # The sandbox's CPU seconds meanwhile: its work, whatever else the machine runs (its `busy`
         # stretches when the cores are shared).
         "import_provider_cpu_s": round(import_sandbox_cpu, 2),
-        "import_discarded_requests": len(import_waits.discarded),
+        "import_discarded_requests": import_waits.discarded_total,
         "import_discarded_busy_s": round(discarded_busy, 3),
         "import_limiter_wait_s": round(import_waits.limiter_seconds, 2),
         "import_blocked_s": round(import_waits.blocked_seconds, 2),

@@ -25,13 +25,21 @@ class Waits:
     granted: int = 0  # requests let through by the limiter so far (some may still await their answer)
     #: Requests whose answers a paged read dropped (asked early, past the end or on a wrong guess):
     #: their paths and queries, so a benchmark can leave the provider's time on them out of the ideal.
+    #: Only the latest DISCARDED_KEPT are kept (a server runs imports for months); `discarded_total`
+    #: counts them all.
     discarded: list[str] = field(default_factory=list)
+    discarded_total: int = 0
 
     def minus(self, earlier: Waits) -> Waits:
         return Waits(self.limiter_seconds - earlier.limiter_seconds, self.answer_seconds - earlier.answer_seconds,
                      self.requests - earlier.requests, self.blocked_seconds - earlier.blocked_seconds,
-                     self.granted - earlier.granted, self.discarded[len(earlier.discarded):])
+                     self.granted - earlier.granted, self.discarded[len(self.discarded) - min(
+                         len(self.discarded), self.discarded_total - earlier.discarded_total):],
+                     self.discarded_total - earlier.discarded_total)
 
+
+#: Dropped requests' paths kept per limiter key: what a benchmark's phase needs, bounded in a server.
+DISCARDED_KEPT = 1000
 
 _totals: dict[str, Waits] = {}
 
@@ -60,7 +68,10 @@ def record_blocked(key: str, seconds: float) -> None:
 def record_discarded(key: str, requests: list[str]) -> None:
     """A paged read dropped the answer to these requests (their paths and queries): asked for early,
     they turned out not to be needed."""
-    _totals.setdefault(key, Waits()).discarded.extend(requests)
+    waits = _totals.setdefault(key, Waits())
+    waits.discarded.extend(requests)
+    waits.discarded_total += len(requests)
+    del waits.discarded[:-DISCARDED_KEPT]
 
 
 def totals(key: str | None = None) -> Waits:
@@ -68,7 +79,7 @@ def totals(key: str | None = None) -> Waits:
     if key is not None:
         found = _totals.get(key, Waits())
         return Waits(found.limiter_seconds, found.answer_seconds, found.requests, found.blocked_seconds,
-                     found.granted, list(found.discarded))
+                     found.granted, list(found.discarded), found.discarded_total)
     every = Waits()
     for waits in _totals.values():
         every.limiter_seconds += waits.limiter_seconds
@@ -77,4 +88,5 @@ def totals(key: str | None = None) -> Waits:
         every.blocked_seconds += waits.blocked_seconds
         every.granted += waits.granted
         every.discarded.extend(waits.discarded)
+        every.discarded_total += waits.discarded_total
     return every
