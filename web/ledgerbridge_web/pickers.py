@@ -69,22 +69,23 @@ def _merged(short: list[Any], chosen: list[Any]) -> list[Any]:
     return short + sorted((choice for choice in chosen if choice.id not in seen), key=lambda c: (c.name, c.id))
 
 
-async def customer_picker(me: Caller, chosen: Iterable[str]) -> Picker:
-    """The customer field's picker: two small queries, whatever the number of customers."""
-    short = await customers_services.choices(me, limit=SHORT_LIST + 1)
-    held = await customers_services.chosen(me, _ids(chosen))
+async def _picker(me: Caller, chosen: Iterable[str], services: Any, label: Any, source: str, noun: str) -> Picker:
+    """Two small queries, whatever the number of records: the first `SHORT_LIST` by name (one more, to
+    tell whether that is all of them) and the records the form holds."""
+    short = await services.choices(me, limit=SHORT_LIST + 1)
+    held = await services.chosen(me, _ids(chosen))
     merged = _merged(short[:SHORT_LIST], held)
-    return Picker(CUSTOMER_OPTIONS, option_list((str(c.id), c.name) for c in merged), len(short) <= SHORT_LIST,
-                  "customer")
+    return Picker(source, option_list((str(c.id), label(c)) for c in merged), len(short) <= SHORT_LIST, noun)
+
+
+async def customer_picker(me: Caller, chosen: Iterable[str]) -> Picker:
+    """The customer field's picker."""
+    return await _picker(me, chosen, customers_services, lambda c: c.name, CUSTOMER_OPTIONS, "customer")
 
 
 async def item_picker(me: Caller, chosen: Iterable[str]) -> Picker:
-    """The item fields' picker, shared by every line row: two small queries, whatever the number of items."""
-    short = await items_services.choices(me, limit=SHORT_LIST + 1)
-    held = await items_services.chosen(me, _ids(chosen))
-    merged = _merged(short[:SHORT_LIST], held)
-    return Picker(ITEM_OPTIONS, option_list((str(c.id), item_label(c)) for c in merged), len(short) <= SHORT_LIST,
-                  "item")
+    """The item fields' picker, shared by every line row."""
+    return await _picker(me, chosen, items_services, item_label, ITEM_OPTIONS, "item")
 
 
 def _listbox(request: AnyRequest) -> str:
