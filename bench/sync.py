@@ -338,6 +338,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     rate = len(set(remote_numbers)) / sandbox_minutes
     total_requests, throttled = door.requests, door.throttled
     sandbox.stop()
+    await db.close_pool()
     export_requests = total_requests - requests_before - idle_poll_requests - first_poll_requests
     return {
         **import_figures,

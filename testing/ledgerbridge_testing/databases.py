@@ -107,6 +107,7 @@ async def open_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if url.startswith("sqlite:///"):
         _copy_into_empty_file(await _sqlite_template_file(), Path(url.removeprefix("sqlite:///")))
     db.use_engine(db.make_engine(url))
+    await db.ensure_pool()  # as the server and the workers run: kept connections, SQLite's writers taking turns
     await migrate_database()
     jobs.install_handlers(run_handlers())
 

@@ -9,13 +9,13 @@ few queries each, not a few per invoice; before, 9 invoices cost about 10 statem
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from ledgerbridge import connections
+from ledgerbridge import connections, db
 from ledgerbridge.db import current_engine
 from ledgerbridge.errors import AuthorizationError
 from ledgerbridge.sync.batch_session import BatchSession
@@ -46,9 +46,11 @@ class TracedConnection(sqlite3.Connection):
 
 
 @pytest.fixture
-def traced(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+async def traced(database: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[str]]:
     engine: Any = current_engine()
     monkeypatch.setitem(engine.connection_kwargs, "factory", TracedConnection)
+    await db.close_pool()  # the connections kept so far were opened untraced
+    await db.ensure_pool()
     STATEMENTS.clear()
     yield STATEMENTS
     STATEMENTS.clear()
