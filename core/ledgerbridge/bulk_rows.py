@@ -15,25 +15,12 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
-from ledgerbridge.db import current_engine
+from ledgerbridge.db import transaction_connection
 
 # Bound values per statement: below SQLite's 32,766 and asyncpg's 32,767 parameters.
 MAX_PARAMETERS = 30_000
-
-
-class NoOpenTransaction(RuntimeError):
-    """Bulk rows outside a transaction could outlive a change that rolled back."""
-
-
-def _open_transaction() -> tuple[bool, Any]:
-    engine: Any = current_engine()
-    transaction = engine.current_transaction.get()
-    if transaction is None:
-        raise NoOpenTransaction("write bulk rows inside the transaction of their change (write_transaction)")
-    return isinstance(engine, SQLiteEngine), transaction.connection
 
 
 def _quoted(names: Sequence[str]) -> str:
@@ -51,7 +38,7 @@ async def _insert(table: type[Table], columns: Sequence[str], rows: Sequence[Seq
     `suffix` (its RETURNING clause); returns every statement's answered rows in order."""
     if not rows:
         return []
-    sqlite, connection = _open_transaction()
+    sqlite, connection = transaction_connection()
     name = table._meta.tablename
     per_statement = max(1, MAX_PARAMETERS // len(columns))
     answered: list[Any] = []
@@ -78,7 +65,7 @@ async def update_rows(table: type[Table], columns: Sequence[str], rows: Sequence
     prepared statement run for all rows (the drivers' executemany), not a query each."""
     if not rows:
         return
-    sqlite, connection = _open_transaction()
+    sqlite, connection = transaction_connection()
     name = table._meta.tablename
     params = [[value.value if isinstance(value, Enum) else value for value in row] for row in rows]
     if sqlite:
@@ -106,7 +93,7 @@ async def update_column_by_id(table: type[Table], column: str, values: dict[int,
     values are text on PostgreSQL (a CASE of parameters is typed text), so `column` is a text column."""
     if not values:
         return
-    sqlite, connection = _open_transaction()
+    sqlite, connection = transaction_connection()
     name = table._meta.tablename
     params: list[Any] = []
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
-from ledgerbridge.db import current_engine, write_transaction
+from ledgerbridge.db import current_engine, fetch_raw, write_transaction
 from ledgerbridge.tables import RateWindow
 
 MINUTE = 60
@@ -39,6 +39,9 @@ DAY = 86400
 RELEASE_WAIT = 0.1
 #: Shortest wait ever returned for a window, so a caller never spins.
 MIN_WAIT = 0.01
+#: The key of the rows `DatabaseBackend._check` reads back as a window's sum (no ledger key has it).
+SUM_KEY = "=sum"
+_ROWS_SINCE = 'SELECT "key", window_start, "count" AS calls FROM rate_window WHERE "key" LIKE ? AND window_start > ?'
 #: Entries are kept this long: the day's usage is shown and checked before a bulk export.
 KEEP = DAY + MINUTE
 
@@ -127,38 +130,57 @@ class DatabaseBackend:
     export's end. Rows written before the milliseconds were kept count from their second.
     """
 
+    def __init__(self) -> None:
+        self._swept: dict[str, float] = {}  # scope key -> when this process last deleted its old rows
+
     async def try_acquire(self, key: str, limits: Limits, token: str, hold: float, cost: int = 1) -> float:
         now = time.time()
+        found = scopes(key, limits)
         async with write_transaction():
             await self._serialise(key)
-            granted = []
-            for scope in scopes(key, limits):
+            for scope in found:
                 wait = await self._check(scope, now, cost)
                 if wait > 0:
                     return wait
-                granted.append(scope)
-            for scope in granted:
-                await RateWindow(key=f"{scope.key}:f:{token}", window_start=math.ceil(now + hold), calls=cost).save()
-                await RateWindow.delete().where(RateWindow.key.like(f"{scope.key}:%")
-                                                & (RateWindow.window_start < now - KEEP))
+            rows = [(f"{scope.key}:f:{token}", math.ceil(now + hold), cost) for scope in found]
+            await fetch_raw('INSERT INTO rate_window ("key", window_start, "count") VALUES '
+                            + ", ".join("(?, ?, ?)" for _ in rows), *[value for row in rows for value in row])
+            for scope in found:  # rows older than a day: swept once a minute per scope, not on every call
+                if self._swept.get(scope.key, 0.0) < now - MINUTE:
+                    self._swept[scope.key] = now
+                    await fetch_raw('DELETE FROM rate_window WHERE "key" LIKE ? AND window_start < ?',
+                                    f"{scope.key}:%", now - KEEP)
         return 0.0
 
     async def _check(self, scope: Scope, now: float, cost: int) -> float:
-        cool = await RateWindow.select(RateWindow.window_start).where(RateWindow.key == f"{scope.key}:cool").first()
-        if cool and cool["window_start"] > now:
-            return cool["window_start"] - now
-        longest = max((seconds for seconds, _ in scope.windows), default=0)
-        if not longest and not scope.concurrent:
-            return 0.0
-        rows = await RateWindow.select(RateWindow.key, RateWindow.window_start,
-                                       RateWindow.calls.as_alias("calls")).where(
-            RateWindow.key.like(f"{scope.key}:%") & (RateWindow.window_start > now - max(longest, 1))
-        ).order_by(RateWindow.window_start)
-        entries = sorted((_stamp(r["key"], r["window_start"], scope.key), int(r["calls"]),
-                          r["key"].startswith(f"{scope.key}:f:"))
-                         for r in rows if r["key"].startswith((f"{scope.key}:f:", f"{scope.key}:c:")))
+        """Why in this shape: a day's window holds thousands of calls, and reading them all before each
+        request cost more than the request. One statement reads the shortest window's rows (they hold
+        the calls in flight and the cool-down too) and the database's sum of each longer window; a
+        longer window is read row by row only when its sum says it may be full."""
+        prefix = f"{scope.key}:%"
+        shortest = min((seconds for seconds, _ in scope.windows), default=1)
+        longer = [seconds for seconds, _ in scope.windows if seconds > shortest]
+        statement = _ROWS_SINCE
+        params: list[Any] = [prefix, now - shortest]
+        for seconds in longer:  # (SUM_KEY, the window's length, its calls)
+            statement += (' UNION ALL SELECT ?, ?, COALESCE(SUM("count"), 0) FROM rate_window'
+                          ' WHERE "key" LIKE ? AND window_start > ?')
+            params += [SUM_KEY, seconds, prefix, now - seconds]
+        rows = await fetch_raw(statement, *params)
+        sums = {int(row["window_start"]): int(row["calls"]) for row in rows if row["key"] == SUM_KEY}
+        cool = max((float(row["window_start"]) for row in rows if row["key"] == f"{scope.key}:cool"), default=0.0)
+        if cool > now:
+            return cool - now
+        entries = _entries_of(scope, rows)
         for seconds, allowance in scope.windows:
-            wait = wait_for([e for e in entries if e[0] > now - seconds], now, seconds, allowance, cost)
+            window = entries
+            if seconds > shortest:
+                # Rows count from `window_start` at the latest, never before their moment: a sum that
+                # fits the window fits it exactly.
+                if sums[seconds] + min(cost, allowance) <= allowance:
+                    continue
+                window = _entries_of(scope, await fetch_raw(_ROWS_SINCE, prefix, now - seconds))
+            wait = wait_for([e for e in window if e[0] > now - seconds], now, seconds, allowance, cost)
             if wait > 0:
                 return wait
         if scope.concurrent and sum(1 for stamp, _, flying in entries if flying and stamp > now) >= scope.concurrent:
@@ -168,17 +190,15 @@ class DatabaseBackend:
     async def _serialise(self, key: str) -> None:
         """On PostgreSQL, one acquirer per key at a time (SQLite's write lock already does this)."""
         if current_engine().engine_type == "postgres":
-            await RateWindow.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
+            await fetch_raw("SELECT pg_advisory_xact_lock(hashtext(?))", key)
 
     async def release(self, key: str, token: str, limits: Limits | None = None) -> None:
         answered_ms = math.ceil(time.time() * 1000)
         answered = math.ceil(answered_ms / 1000)
-        keys = [scope.key for scope in scopes(key, limits or Limits())]
         async with write_transaction():
-            for scope_key in keys:
-                await RateWindow.update({RateWindow.key: f"{scope_key}:c:{token}:{answered_ms}",
-                                         RateWindow.window_start: answered}
-                                        ).where(RateWindow.key == f"{scope_key}:f:{token}")
+            for scope in scopes(key, limits or Limits()):
+                await fetch_raw('UPDATE rate_window SET "key" = ?, window_start = ? WHERE "key" = ?',
+                                f"{scope.key}:c:{token}:{answered_ms}", answered, f"{scope.key}:f:{token}")
 
     async def cooldown(self, key: str, seconds: float) -> None:
         until = int(time.time() + seconds) + 1
@@ -200,6 +220,13 @@ class DatabaseBackend:
         running = sum(1 for r in calls if r["key"].startswith(f"{key}:f:") and r["window_start"] > now)
         cool = max((r["window_start"] - now for r in rows if r["key"] == f"{key}:cool"), default=0.0)
         return Usage(minute, day, running, max(0.0, cool))
+
+
+def _entries_of(scope: Scope, rows: list[Any]) -> list[tuple[float, int, bool]]:
+    """(stamp, cost, in flight) of the ledger rows of calls, sorted by stamp (`wait_for`'s order)."""
+    calls, answered = f"{scope.key}:f:", f"{scope.key}:c:"
+    return sorted((_stamp(row["key"], row["window_start"], scope.key), int(row["calls"]), row["key"].startswith(calls))
+                  for row in rows if row["key"].startswith((calls, answered)))
 
 
 def _stamp(key: str, window_start: int, scope_key: str) -> float:
