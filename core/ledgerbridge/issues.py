@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge.db import write_transaction
+from ledgerbridge.db import fetch_raw, write_transaction
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
@@ -84,22 +84,27 @@ async def resolve_many(*, workspace_id: int, record_type: str, record_ids: list[
     closed issues' events are emitted as `resolve` does. Returns how many were closed."""
     if not record_ids:
         return 0
-    condition = (
-        (SyncIssue.workspace == workspace_id) & (SyncIssue.record_type == record_type)
-        & SyncIssue.record_id.is_in(record_ids) & SyncIssue.resolved_at.is_null()
-        & (SyncIssue.connection == connection_id)
-    )
-    return await _close(condition)
+    async with write_transaction():  # raw: on every exported batch, Piccolo built the `IN` list a value at a time
+        closed = await fetch_raw(
+            f"UPDATE {SyncIssue._meta.tablename} SET resolved_at = ? WHERE workspace = ? AND record_type = ? "
+            f'AND record_id IN ({", ".join("?" for _ in record_ids)}) AND resolved_at IS NULL AND "connection" = ? '
+            "RETURNING id", utcnow(), workspace_id, record_type, *record_ids, connection_id)
+        await _announce([row["id"] for row in closed])
+    return len(closed)
 
 
 async def _close(condition: Any) -> int:
     """Close the open issues `condition` selects, each announced (`issue.changed`) with the change."""
     async with write_transaction():
         closed = await SyncIssue.update({SyncIssue.resolved_at: utcnow()}).where(condition).returning(SyncIssue.id)
-        if closed:
-            for issue in await SyncIssue.objects().where(SyncIssue.id.is_in([row["id"] for row in closed])):
-                await emit(records.issue_changed(False, issue))
+        await _announce([row["id"] for row in closed])
     return len(closed)
+
+
+async def _announce(closed: list[int]) -> None:
+    if closed:
+        for issue in await SyncIssue.objects().where(SyncIssue.id.is_in(closed)):
+            await emit(records.issue_changed(False, issue))
 
 
 async def record_run_failure(run: SyncRun, error: LedgerBridgeError) -> SyncIssue:

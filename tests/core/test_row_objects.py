@@ -43,3 +43,37 @@ async def test_unsaved_objects_take_the_defaults_piccolo_gives_and_save_as_inser
     await ours.save()
     assert ours.id is not None
     assert await Customer.count().where(Customer.workspace == workspace) == 1
+
+
+async def test_fetched_objects_are_what_objects_gives_on_both_engines(any_database):
+    """`fetched` reads raw SQL: every column under its Python name (`RateWindow.calls` is stored as
+    `count`), with the same Python types Piccolo's own select gives (dates, JSON text, nulls, enums)."""
+    from ledgerbridge.db import write_transaction
+    from ledgerbridge.row_objects import fetched
+    from ledgerbridge.tables import Connection, ExternalLink, LinkState, RateWindow, Workspace
+
+    ws = Workspace(name="W", slug="w")
+    await ws.save()
+    conn = Connection(workspace=ws.id, provider="acme", created_at=utcnow(), updated_at=utcnow())
+    await conn.save()
+    await ExternalLink(workspace=ws.id, connection=conn.id, record_type="customer", record_id=7, remote_id="C-7",
+                       state=LinkState.synced, remote_data={"total": "1.10"}, created_at=utcnow(),
+                       updated_at=utcnow()).save()
+    await ExternalLink(workspace=ws.id, connection=conn.id, record_type="customer", record_id=8, remote_id=None,
+                       created_at=utcnow(), updated_at=utcnow()).save()
+    await RateWindow(key="acme:t:c:1", window_start=5, calls=3).save()
+
+    def values(row, table) -> dict[str, object]:
+        return {column._meta.name: getattr(row, column._meta.name) for column in table._meta.columns}
+
+    async with write_transaction():
+        links = await fetched(ExternalLink, '"connection" = ? AND record_type = ? ORDER BY record_id', conn.id,
+                              "customer")
+        windows = await fetched(RateWindow, '"key" = ?', "acme:t:c:1")
+    piccolos = await ExternalLink.objects().where(ExternalLink.connection == conn.id).order_by(ExternalLink.record_id)
+    assert [values(row, ExternalLink) for row in links] == [values(row, ExternalLink) for row in piccolos]
+    assert [row.calls for row in windows] == [3]
+    links[1].remote_id = "C-8"
+    await links[1].save()
+    assert (await ExternalLink.select(ExternalLink.remote_id).where(ExternalLink.record_id == 8).first()
+            )["remote_id"] == "C-8"

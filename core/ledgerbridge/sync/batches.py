@@ -23,7 +23,9 @@ from ledgerbridge.sync.retrying import Retries
 from ledgerbridge.tables import Connection, Invoice, OutboundWrite, RecordType, WriteState
 
 Batch = list[tuple[Invoice, InvoiceData, OutboundWrite]]
-Recorder = Callable[[RunContext, Connection, list[tuple[Invoice, InvoiceData, ExportResult]]], Awaitable[None]]
+# Writes exported invoices' side here, with `also` (the batch's own settling) in the same transaction.
+Recorder = Callable[[RunContext, Connection, list[tuple[Invoice, InvoiceData, ExportResult]],
+                     Callable[[], Awaitable[None]] | None], Awaitable[None]]
 Follower = Callable[[RunContext, Connection, list[tuple[Invoice, ExportResult]]], Awaitable[None]]
 
 
@@ -98,25 +100,33 @@ async def send_batch_answered(ctx: RunContext, connection: Connection, batch: Ba
 
 async def _record_outcomes(ctx: RunContext, connection: Connection, batch: Batch, outcomes: list[BatchOutcome],
                            record: Recorder, exported: list[tuple[Invoice, ExportResult]]) -> list[int]:
-    """Write each invoice's answer; returns those whose fate is unknown (sent one by one next)."""
+    """Write each invoice's answer; returns those whose fate is unknown (sent one by one next).
+
+    One commit for the whole batch's bookkeeping, in a few statements: the writes settled here go in
+    the transaction `record` opens for the invoices' own side, so what `record` works out beforehand
+    (links, events, warnings) is not done while holding SQLite's one write lock."""
     again: list[int] = []
-    async with transaction():  # one commit for the whole batch's bookkeeping, in a few statements
-        answered: list[tuple[Invoice, InvoiceData, OutboundWrite, ExportResult]] = []
-        for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
-            if outcome.result is not None:
-                answered.append((invoice, data, write, outcome.result))
-                continue
-            error = outcome.error
-            if isinstance(error, ProviderError) and error.retryable:
-                await settle_write(write, WriteState.uncertain, error=error.message)
+    answered: list[tuple[Invoice, InvoiceData, OutboundWrite, ExportResult]] = []
+    refused: list[tuple[Invoice, OutboundWrite, ProviderError | LedgerBridgeError]] = []
+    for (invoice, data, write), outcome in zip(batch, outcomes, strict=True):
+        if outcome.result is not None:
+            answered.append((invoice, data, write, outcome.result))
+            continue
+        error = outcome.error
+        refused.append((invoice, write, error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))))
+
+    async def settle() -> None:
+        for invoice, write, failure in refused:
+            if isinstance(failure, ProviderError) and failure.retryable:
+                await settle_write(write, WriteState.uncertain, error=failure.message)
                 again.append(invoice.id)
                 continue
-            failure = error if isinstance(error, LedgerBridgeError) else ProviderError(str(error))
             await settle_write(write, WriteState.failed, error=failure.message)
             await record_refusal(ctx, connection, RecordType.invoice, invoice.id, failure, mark_link=True, seen=True)
         await settle_applied([(write, result.remote_id) for _, _, write, result in answered])
-        await record(ctx, connection, [(invoice, data, result) for invoice, data, _, result in answered])
-        exported.extend((invoice, result) for invoice, _, _, result in answered)
+
+    await record(ctx, connection, [(invoice, data, result) for invoice, data, _, result in answered], settle)
+    exported.extend((invoice, result) for invoice, _, _, result in answered)
     return again
 
 
@@ -154,6 +164,6 @@ async def _settle_by_number(ctx: RunContext, connection: Connection, batch: Batc
                               record=found)
         async with transaction():
             await settle_write(write, WriteState.applied, remote_id=found.remote_id)
-            await record(ctx, connection, [(invoice, data, result)])
+            await record(ctx, connection, [(invoice, data, result)], None)
         exported.append((invoice, result))
     return missing, unnumbered

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge.bulk_rows import insert_new_rows
-from ledgerbridge.db import write_transaction
+from ledgerbridge.db import fetch_raw, write_transaction
 from ledgerbridge.errors import ProviderUnavailable
 from ledgerbridge.jobs import RunContext
-from ledgerbridge.row_objects import loaded, unsaved
+from ledgerbridge.row_objects import fetched, unsaved
 from ledgerbridge.sync.links import get_link, new_write_key
 from ledgerbridge.tables import Connection, ExternalLink, OutboundWrite, RunState, SyncRun, WriteState, utcnow
 
@@ -136,28 +136,29 @@ async def claim_new_writes(ctx: RunContext, connection: Connection, record_type:
     if not record_ids:
         return claims
     run_id, attempt = ctx.run.id, ctx.run.claims
+    now = utcnow()  # the rows are made before the transaction: SQLite's write lock is held only to write
+    columns = ["workspace", "connection", "run", "attempt", "record_type", "record_id", "operation",
+               "idempotency_key", "state", "created_at"]
+    made = dict(zip(record_ids, unsaved(OutboundWrite, [dict(
+        workspace=connection.workspace, connection=connection.id, run=run_id, attempt=attempt,
+        record_type=record_type, record_id=record_id, operation="create", idempotency_key=new_write_key(),
+        state=WriteState.pending, created_at=now,
+    ) for record_id in record_ids]), strict=True))
+    ids = ", ".join("?" for _ in record_ids)
     async with write_transaction():
-        open_rows = await OutboundWrite.select(OutboundWrite.record_id).where(
-            (OutboundWrite.connection == connection.id) & (OutboundWrite.record_type == record_type)
-            & OutboundWrite.record_id.is_in(record_ids) & (OutboundWrite.operation == "create")
-            & OutboundWrite.state.is_in([WriteState.pending, WriteState.uncertain]))
+        open_rows = await fetch_raw(
+            f'SELECT record_id FROM outbound_write WHERE "connection" = ? AND record_type = ? AND record_id IN ({ids})'
+            " AND operation = 'create' AND state IN (?, ?)",
+            connection.id, record_type, *record_ids, WriteState.pending, WriteState.uncertain)
         held = {row["record_id"] for row in open_rows}
         free = [record_id for record_id in record_ids if record_id not in held]
         if free:
-            for link in loaded(ExternalLink, await ExternalLink.select().where(
-                    (ExternalLink.connection == connection.id) & (ExternalLink.record_type == record_type)
-                    & ExternalLink.record_id.is_in(free) & ExternalLink.remote_id.is_not_null())):
+            for link in await fetched(ExternalLink, '"connection" = ? AND record_type = ? AND remote_id IS NOT NULL '
+                                      f'AND record_id IN ({", ".join("?" for _ in free)})',
+                                      connection.id, record_type, *free):
                 if link.remote_id:
                     claims.written[link.record_id] = link
-        fresh = [record_id for record_id in free if record_id not in claims.written]
-        now = utcnow()
-        writes = dict(zip(fresh, unsaved(OutboundWrite, [dict(
-            workspace=connection.workspace, connection=connection.id, run=run_id, attempt=attempt,
-            record_type=record_type, record_id=record_id, operation="create", idempotency_key=new_write_key(),
-            state=WriteState.pending, created_at=now,
-        ) for record_id in fresh]), strict=True))
-        columns = ["workspace", "connection", "run", "attempt", "record_type", "record_id", "operation",
-                   "idempotency_key", "state", "created_at"]
+        writes = {record_id: made[record_id] for record_id in free if record_id not in claims.written}
         added = await insert_new_rows(OutboundWrite, columns, [
             [getattr(write, column) for column in columns] for write in writes.values()], key="record_id")
     for record_id, write_id in added.items():
