@@ -49,9 +49,7 @@ async def _insert(table: type[Table], columns: Sequence[str], rows: Sequence[Seq
         statement = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} {suffix}'
         if sqlite:
             marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in part)
-            cursor = await connection.execute(statement.format(marks=marks), values)
-            answered.extend(await cursor.fetchall())
-            await cursor.close()
+            answered.extend(await connection.execute_fetchall(statement.format(marks=marks), values))
         else:
             width = len(columns)
             marks = ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
@@ -107,7 +105,6 @@ async def update_column_by_id(table: type[Table], column: str, values: dict[int,
     ids = ", ".join(mark(row_id) for row_id in values)
     statement = f'UPDATE "{name}" SET {", ".join(assignments)} WHERE "id" IN ({ids})'
     if sqlite:
-        cursor = await connection.execute(statement, params)
-        await cursor.close()
+        await connection.execute_fetchall(statement, params)
     else:
         await connection.execute(statement, *params)

@@ -182,9 +182,8 @@ async def fetch_raw(statement: str, *params: Any) -> list[Any]:
     provider request) building a small statement through Piccolo cost more than running it."""
     sqlite, connection = transaction_connection()
     params = tuple(value.value if isinstance(value, Enum) else value for value in params)  # the drivers want `str`
-    if sqlite:
-        async with connection.execute(statement, params) as cursor:
-            return list(await cursor.fetchall())
+    if sqlite:  # one trip to the connection's thread, not three (execute, fetch, close the cursor)
+        return list(await connection.execute_fetchall(statement, params))
     parts = statement.split("?")
     numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
     return list(await connection.fetch(numbered, *params))
