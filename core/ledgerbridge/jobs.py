@@ -307,8 +307,7 @@ class RunContext:
                 values[getattr(SyncRun, name)] = getattr(SyncRun, name) + self.counts[name]
         self.counts.clear()
         if checkpoint is not None:
-            values[SyncRun.checkpoint] = json.dumps(checkpoint)
-            self.run.checkpoint = json.dumps(checkpoint)
+            values[SyncRun.checkpoint] = self.run.checkpoint = json.dumps(checkpoint)
         if progress_done is not None:
             values[SyncRun.progress_done] = progress_done
         if progress_total is not None:
