@@ -113,3 +113,24 @@ async def test_a_used_up_day_is_refused_at_once_instead_of_waited_for(backend, r
             raise AssertionError("sent beyond the day's allowance")
     assert full.value.wait > 86000
     assert (await limiter.usage(name)).last_day == 2
+
+
+async def test_the_database_ledger_counts_a_day_of_calls_it_no_longer_reads_row_by_row(database, request):
+    """The database ledger reads only the last minute's rows before each call and sums the rest of
+    the day in the database: calls an hour old still count against the day, to the second they left."""
+    import time
+
+    from ledgerbridge.db import write_transaction
+    from ledgerbridge.tables import RateWindow
+
+    backend, name = DatabaseBackend(), key(request.node.nodeid)
+    limits = Limits(per_minute=100, per_day=3)
+    hour_ago = int(time.time()) - 3600
+    async with write_transaction():
+        for token in ("a", "b"):  # answered an hour ago: outside the minute's rows, inside the day
+            await RateWindow(key=f"{name}:c:{token}:{hour_ago * 1000}", window_start=hour_ago, calls=1).save()
+    assert await backend.try_acquire(name, limits, "c", 30) == 0  # the day's sum (2) leaves room for one
+    await backend.release(name, "c", limits)
+    wait = await backend.try_acquire(name, limits, "d", 30)
+    assert 86400 - 3600 - 5 < wait <= 86400 - 3600  # full: the oldest leaves a day after its answer
+    assert (await backend.usage(name)).last_day == 3
