@@ -17,7 +17,7 @@ from typing import Any
 
 from piccolo.table import Table
 
-from ledgerbridge.db import transaction_connection
+from ledgerbridge.db import marks, transaction_connection
 
 # Bound values per statement: below SQLite's 32,766 and asyncpg's 32,767 parameters.
 MAX_PARAMETERS = 30_000
@@ -48,13 +48,13 @@ async def _insert(table: type[Table], columns: Sequence[str], rows: Sequence[Seq
         values = [value.value if isinstance(value, Enum) else value for row in part for value in row]
         statement = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} {suffix}'
         if sqlite:
-            marks = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in part)
-            answered.extend(await connection.execute_fetchall(statement.format(marks=marks), values))
+            rows_marks = ", ".join(f"({marks(columns)})" for _ in part)
+            answered.extend(await connection.execute_fetchall(statement.format(marks=rows_marks), values))
         else:
             width = len(columns)
-            marks = ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
-                              for n in range(len(part)))
-            answered.extend(await connection.fetch(statement.format(marks=marks), *values))
+            numbered = ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
+                                 for n in range(len(part)))
+            answered.extend(await connection.fetch(statement.format(marks=numbered), *values))
     return answered
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -174,6 +175,11 @@ def transaction_connection() -> tuple[bool, Any]:
     if transaction is None:
         raise NoOpenTransaction("run raw statements inside the transaction of their change (write_transaction)")
     return isinstance(engine, SQLiteEngine), transaction.connection
+
+
+def marks(values: Sequence[Any]) -> str:
+    """`?, ?, ?`: the placeholders of an `IN (...)` list of these values, for `fetch_raw`."""
+    return ", ".join("?" for _ in values)
 
 
 async def fetch_raw(statement: str, *params: Any) -> list[Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge.db import fetch_raw, write_transaction
+from ledgerbridge.db import fetch_raw, marks, write_transaction
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
@@ -87,7 +87,7 @@ async def resolve_many(*, workspace_id: int, record_type: str, record_ids: list[
     async with write_transaction():  # raw: on every exported batch, Piccolo built the `IN` list a value at a time
         closed = await fetch_raw(
             f"UPDATE {SyncIssue._meta.tablename} SET resolved_at = ? WHERE workspace = ? AND record_type = ? "
-            f'AND record_id IN ({", ".join("?" for _ in record_ids)}) AND resolved_at IS NULL AND "connection" = ? '
+            f'AND record_id IN ({marks(record_ids)}) AND resolved_at IS NULL AND "connection" = ? '
             "RETURNING id", utcnow(), workspace_id, record_type, *record_ids, connection_id)
         await _announce([row["id"] for row in closed])
     return len(closed)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from piccolo.columns.combination import Combinable
 
 from ledgerbridge.bulk_rows import insert_new_rows
-from ledgerbridge.db import fetch_raw, write_transaction
+from ledgerbridge.db import fetch_raw, marks, write_transaction
 from ledgerbridge.errors import ProviderUnavailable
 from ledgerbridge.jobs import RunContext
 from ledgerbridge.row_objects import fetched, unsaved
@@ -144,17 +144,17 @@ async def claim_new_writes(ctx: RunContext, connection: Connection, record_type:
         record_type=record_type, record_id=record_id, operation="create", idempotency_key=new_write_key(),
         state=WriteState.pending, created_at=now,
     ) for record_id in record_ids]), strict=True))
-    ids = ", ".join("?" for _ in record_ids)
     async with write_transaction():
         open_rows = await fetch_raw(
-            f'SELECT record_id FROM outbound_write WHERE "connection" = ? AND record_type = ? AND record_id IN ({ids})'
+            f'SELECT record_id FROM {OutboundWrite._meta.tablename} WHERE "connection" = ? AND record_type = ? '
+            f'AND record_id IN ({marks(record_ids)})'
             " AND operation = 'create' AND state IN (?, ?)",
             connection.id, record_type, *record_ids, WriteState.pending, WriteState.uncertain)
         held = {row["record_id"] for row in open_rows}
         free = [record_id for record_id in record_ids if record_id not in held]
         if free:
             for link in await fetched(ExternalLink, '"connection" = ? AND record_type = ? AND remote_id IS NOT NULL '
-                                      f'AND record_id IN ({", ".join("?" for _ in free)})',
+                                      f'AND record_id IN ({marks(free)})',
                                       connection.id, record_type, *free):
                 if link.remote_id:
                     claims.written[link.record_id] = link

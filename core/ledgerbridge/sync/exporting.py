@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge import books, connections
-from ledgerbridge.db import fetch_raw, read_transaction
+from ledgerbridge.db import fetch_raw, marks, read_transaction
 from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.events import records
 from ledgerbridge.events.catalogue import Event
@@ -55,10 +55,13 @@ from ledgerbridge.tables import (
     utcnow,
 )
 
-# _YIELD: the loops over a batch's invoices give the event loop a turn after each invoice. Why: a
-# batch's checks run about fifteen milliseconds of Python without waiting for anything, and the run's
-# other lanes wait that long to go on, one of them while holding SQLite's one write lock, which every
-# other lane then waits for. Those stretches, not the work itself, set the pace of an export's sends.
+
+async def _let_others_in() -> None:
+    """Give the event loop a turn between a batch's invoices. Why: a batch's checks ran about fifteen
+    milliseconds of Python without waiting for anything, and the run's other lanes waited that long to
+    go on, one of them while holding SQLite's one write lock, which every other lane then waited for.
+    Those stretches, not the work itself, set the pace of an export's sends."""
+    await asyncio.sleep(0)
 
 
 class InvoiceIsDraft(LedgerBridgeError):
@@ -232,7 +235,7 @@ async def check_batch(ctx: RunContext, connection: Connection, invoice_ids: list
     facts = await load_facts(connection, invoice_ids)
     checked = Checked()
     for invoice_id in invoice_ids:
-        await asyncio.sleep(0)  # let others in between invoices: see `_YIELD`
+        await _let_others_in()
         ready = None
         async with refusals_become_issues(ctx, connection, RecordType.invoice, invoice_id, mark_link=True,
                                           seen=True) as refusal:
@@ -307,7 +310,7 @@ async def _record_exported(ctx: RunContext, connection: Connection,
     events: list[Event] = []
     outcomes: list[tuple[int | None, str, str, str]] = []
     for invoice, data, result in exported:
-        await asyncio.sleep(0)  # see `_YIELD`
+        await _let_others_in()
         remote = result.record if isinstance(result.record, RemoteInvoice) else None
         warnings = list(result.warnings)
         _, _, number_note = await withdrawal.reissue(connection, invoice, caps.invoice_number_max_length,
@@ -355,12 +358,11 @@ async def _send_followers(ctx: RunContext, connection: Connection, invoices: lis
     """The payments and time entries of invoices in the provider. Which invoices have any at all is
     read in one query each, so invoices without them cost no query per invoice."""
     ids = [invoice.id for invoice in invoices]
-    marks = ", ".join("?" for _ in ids)
     async with read_transaction():  # raw: Piccolo built each `IN` list a value at a time
         paid = {row["invoice"] for row in await fetch_raw(
-            f"SELECT invoice FROM {Payment._meta.tablename} WHERE invoice IN ({marks})", *ids)}
+            f"SELECT invoice FROM {Payment._meta.tablename} WHERE invoice IN ({marks(ids)})", *ids)}
         timed = {row["invoice"] for row in await fetch_raw(
-            f"SELECT invoice FROM {TimeEntry._meta.tablename} WHERE invoice IN ({marks})", *ids)}
+            f"SELECT invoice FROM {TimeEntry._meta.tablename} WHERE invoice IN ({marks(ids)})", *ids)}
     for invoice in invoices:
         if invoice.id in paid:
             await export_payments_of(ctx, connection, invoice)

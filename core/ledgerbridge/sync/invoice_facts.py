@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ledgerbridge.db import read_transaction
+from ledgerbridge.db import marks, read_transaction
 from ledgerbridge.row_objects import fetched
 from ledgerbridge.sync.tax_mapping import BooksTax, books_tax
 from ledgerbridge.sync.withdrawal import numbers_taken_by_copies
@@ -72,32 +72,28 @@ async def load_facts(connection: Connection, invoice_ids: list[int]) -> InvoiceF
         return await _read(connection, invoice_ids)
 
 
-def _marks(values: list[int]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 async def _read(connection: Connection, invoice_ids: list[int]) -> InvoiceFacts:
     """Raw statements (`row_objects.fetched`): building these through Piccolo, a value at a time for
     each `IN` list, cost more than the database's answers."""
     facts = InvoiceFacts()
     facts.invoices = {invoice.id: invoice for invoice in await fetched(
-        Invoice, f"id IN ({_marks(invoice_ids)}) AND workspace = ?", *invoice_ids, connection.workspace)}
+        Invoice, f"id IN ({marks(invoice_ids)}) AND workspace = ?", *invoice_ids, connection.workspace)}
     ids = list(facts.invoices)
     if not ids:
         return facts
     by_invoice: defaultdict[int, list[InvoiceLine]] = defaultdict(list)
-    for line in await fetched(InvoiceLine, f'invoice IN ({_marks(ids)}) ORDER BY invoice, "position"', *ids):
+    for line in await fetched(InvoiceLine, f'invoice IN ({marks(ids)}) ORDER BY invoice, "position"', *ids):
         by_invoice[line.invoice].append(line)
     facts.lines = {invoice_id: by_invoice.get(invoice_id, []) for invoice_id in ids}
     lines = [line for invoice_lines in facts.lines.values() for line in invoice_lines]
     item_ids = sorted({line.item for line in lines if line.item})
     customer_ids = sorted({invoice.customer for invoice in facts.invoices.values()})
     if item_ids:
-        facts.items = {item.id: item for item in await fetched(Item, f"id IN ({_marks(item_ids)})", *item_ids)}
+        facts.items = {item.id: item for item in await fetched(Item, f"id IN ({marks(item_ids)})", *item_ids)}
     facts.customers = {customer.id: customer for customer in await fetched(
-        Customer, f"id IN ({_marks(customer_ids)})", *customer_ids)}
+        Customer, f"id IN ({marks(customer_ids)})", *customer_ids)}
     wanted = [(RecordType.invoice, ids), (RecordType.customer, customer_ids), (RecordType.item, item_ids)]
-    where = " OR ".join(f"(record_type = ? AND record_id IN ({_marks(some)}))" for _, some in wanted if some)
+    where = " OR ".join(f"(record_type = ? AND record_id IN ({marks(some)}))" for _, some in wanted if some)
     params = [value for record_type, some in wanted if some for value in (record_type, *some)]
     for link in await fetched(ExternalLink, f'"connection" = ? AND ({where})', connection.id, *params):
         facts.links[(link.record_type, link.record_id)] = link

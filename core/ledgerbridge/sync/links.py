@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from ledgerbridge.bulk_rows import insert_new_rows, update_column_by_id
-from ledgerbridge.db import fetch_raw, write_transaction
+from ledgerbridge.db import fetch_raw, marks, write_transaction
 from ledgerbridge.provider import ADDED_LATER, LinkRef
 from ledgerbridge.tables import ExternalLink, LinkState, OutboundWrite, WriteState, utcnow
 
@@ -204,7 +204,7 @@ async def save_links(*, workspace_id: int, connection_id: int, record_type: str,
     ids = [values.record_id for values in links]
     existing = {row["record_id"] for row in await fetch_raw(  # raw: Piccolo built the `IN` list a value at a time
         f'SELECT record_id FROM {ExternalLink._meta.tablename} WHERE "connection" = ? AND record_type = ? '
-        f'AND record_id IN ({", ".join("?" for _ in ids)})', connection_id, record_type, *ids)}
+        f'AND record_id IN ({marks(ids)})', connection_id, record_type, *ids)}
     new = [values for values in links if values.record_id not in existing]
     columns = ["workspace", "connection", "record_type", "record_id", "remote_id", "remote_version", "remote_number",
                "fingerprint", "state", "remote_data", "message", "last_synced_at", "created_at", "updated_at"]

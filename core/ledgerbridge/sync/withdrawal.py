@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge import connections
-from ledgerbridge.db import fetch_raw, read_transaction
+from ledgerbridge.db import fetch_raw, marks, read_transaction
 from ledgerbridge.errors import LedgerBridgeError, ProviderError
 from ledgerbridge.invoicing import format_money, invoice_number_for_provider
 from ledgerbridge.jobs import RunContext, loads
@@ -187,7 +187,7 @@ async def numbers_taken_by_copies(connection_id: int, invoice_ids: list[int]) ->
     async with read_transaction():  # one raw statement: Piccolo built the `IN` list a value at a time
         rows = await fetch_raw(
             f'SELECT record_id FROM {WithdrawnCopy._meta.tablename} WHERE "connection" = ? AND record_type = ? '
-            f'AND record_id IN ({", ".join("?" for _ in invoice_ids)}) AND (action = ? OR state <> ?)',
+            f'AND record_id IN ({marks(invoice_ids)}) AND (action = ? OR state <> ?)',
             connection_id, RecordType.invoice, *invoice_ids, RevertAction.void, WithdrawalState.withdrawn)
     return dict(Counter(row["record_id"] for row in rows))
 
