@@ -36,6 +36,14 @@ async def submit_login(client: AsyncTestClient[Any], email: str, password: str, 
     )
 
 
+def sign_in_browser(page: Any, base: str, email: str, password: str = OWNER_PASSWORD) -> None:
+    """Sign in through the real sign-in page in Chromium (the browser tests' first step)."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit].primary")
+
+
 class UI:
     """A signed-in person's browser without JavaScript: pages, and forms posted with their token."""
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import OWNER_PASSWORD, make_connection, make_tenant, open_database
 from tests.web import seeding
-from tests.web.conftest import serving
+from tests.web.conftest import serving, sign_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -71,10 +71,7 @@ def test_sign_in_export_and_watch_progress(server: tuple[str, dict[str, Any]], c
 def test_disconnect_is_confirmed_without_javascript(server: tuple[str, dict[str, Any]], chromium_page: Any) -> None:
     base, seeded = server
     page = chromium_page
-    page.goto(f"{base}/login")
-    page.fill("#email", seeded["tenant"].owner_email)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("button[type=submit].primary")
+    sign_in_browser(page, base, seeded["tenant"].owner_email)
     page.goto(f"{base}/integrations/{seeded['connection'].id}")
     page.shot("integration")
     page.click("text=Disconnect…")

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ledgerbridge.identity import memberships, middleware, sessions
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import OWNER_PASSWORD, Tenant, make_connection
-
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-def hidden_token(page: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
-
-
-async def submit_login(client: AsyncTestClient, email: str, password: str, next_path: str = "/") -> Any:
-    page = await client.get("/login", headers=HTML)
-    return await client.post(
-        "/login",
-        data={"email": email, "password": password, "next": next_path, "_csrf_token": hidden_token(page.text)},
-        headers=HTML,
-        follow_redirects=False,
-    )
+from tests.web.conftest import HTML, hidden_token, submit_login
 
 
 async def test_the_sign_in_page(client: AsyncTestClient) -> None:

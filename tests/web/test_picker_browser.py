@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import OWNER_PASSWORD, make_tenant, open_database
+from tests.conftest import make_tenant, open_database
 from tests.web import seeding
-from tests.web.conftest import serving
+from tests.web.conftest import serving, sign_in_browser
 from tests.web.test_journey import PHONE, check_page
 
 pytestmark = pytest.mark.browser
@@ -67,10 +67,7 @@ def test_a_bookkeeper_picks_a_customer_and_items_by_typing(server: tuple[str, di
                                                           chromium_page: Any) -> None:
     base, seeded = server
     page = chromium_page
-    page.goto(f"{base}/login")
-    page.fill("#email", seeded["tenant"].owner_email)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("button[type=submit].primary")
+    sign_in_browser(page, base, seeded["tenant"].owner_email)
     page.wait_for_url(f"{base}/")
 
     # Time: the customer by part of its email, the item by name; the ids are what the form posts.
@@ -144,10 +141,7 @@ def test_without_javascript_the_field_is_a_short_drop_down(server: tuple[str, di
     context = chromium_page.context.browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(f"{base}/login")
-        page.fill("#email", seeded["tenant"].owner_email)
-        page.fill("#password", OWNER_PASSWORD)
-        page.click("button[type=submit].primary")
+        sign_in_browser(page, base, seeded["tenant"].owner_email)
         page.wait_for_url(f"{base}/")
         # From the customer's page ("New invoice"): chosen, though past the first 20 by name.
         page.goto(f"{base}/invoices/new?customer_id={seeded['harbour']}")

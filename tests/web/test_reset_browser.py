@@ -11,17 +11,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import OWNER_PASSWORD
+from tests.web.conftest import sign_in_browser
 from tests.web.test_browser import server  # noqa: F401  (fixture)
 from tests.web.test_journey import check_page
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page: Any, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button[type=submit].primary")
 
 
 def test_a_reset_member_chooses_their_own_password_and_sees_only_what_a_member_may_do(
@@ -29,7 +23,7 @@ def test_a_reset_member_chooses_their_own_password_and_sees_only_what_a_member_m
 ) -> None:
     base, seeded = server
     owner = chromium_page
-    _sign_in(owner, base, seeded["tenant"].owner_email, OWNER_PASSWORD)
+    sign_in_browser(owner, base, seeded["tenant"].owner_email, OWNER_PASSWORD)
     owner.wait_for_url(f"{base}/")
 
     # The owner invites a member, who joins in their own browser.
@@ -63,7 +57,7 @@ def test_a_reset_member_chooses_their_own_password_and_sees_only_what_a_member_m
         # The member's session ended; signing in with the one-time password leads to the change form.
         member.goto(f"{base}/invoices")
         assert "/login" in member.url
-        _sign_in(member, base, "ada@example.com", one_time)
+        sign_in_browser(member, base, "ada@example.com", one_time)
         member.wait_for_url(f"{base}/account/password")
         assert member.locator("#must-change").count() == 1
         check_page(member, "forced-change")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import OWNER_PASSWORD
+from tests.web.conftest import sign_in_browser
 from tests.web.test_browser import server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -57,10 +57,7 @@ def test_pages_work_under_the_content_policy(server: tuple[str, dict[str, Any]],
     base, seeded = server
     page = chromium_page
     offsite, refused = _guard(page, base)
-    page.goto(f"{base}/login")
-    page.fill("#email", seeded["tenant"].owner_email)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("button[type=submit].primary")
+    sign_in_browser(page, base, seeded["tenant"].owner_email)
     page.wait_for_url(f"{base}/")
     page.goto(f"{base}/invoices")
     page.check("input[aria-label='Select all on this page']")  # the select-all script, not an onclick
