@@ -12,7 +12,9 @@ VALUES order on SQLite and PostgreSQL, the same assumption Piccolo's bulk insert
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from piccolo.table import Table
@@ -27,9 +29,51 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
+def _sqlite_datetime(value: datetime) -> str:
+    """What Piccolo's SQLite adapter stores for a datetime (UTC, `str`), so rows written here read
+    back as Piccolo's own do."""
+    return str(value.astimezone(UTC) if value.tzinfo is not None else value)
+
+
+def driver_values(values: list[Any], *, sqlite: bool) -> list[Any]:
+    """`values` as the driver takes them: enums as their value (the drivers want `str`, not a subclass
+    they do not know) and, on SQLite, datetimes as Piccolo's adapter writes them.
+
+    Why not leave datetimes to the adapter: sqlite3 calls it back in Python for every datetime bound,
+    and a page's rows all carry the same `now` (a profile of a 50,000-customer import found a tenth of
+    its time there). The value types are gathered in C first, so a page with neither costs no Python
+    call per value; one with them converts each distinct datetime once."""
+    kinds = set(map(type, values))
+    special = {kind for kind in kinds if issubclass(kind, Enum) or (sqlite and issubclass(kind, datetime))}
+    if not special:
+        return values
+    converted: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        if type(value) in special:
+            plain = converted.get(value)
+            if plain is None:
+                plain = converted[value] = value.value if isinstance(value, Enum) else _sqlite_datetime(value)
+            value = plain
+        out.append(value)
+    return out
+
+
+@lru_cache(maxsize=32)
+def _numbered(width: int, count: int) -> str:
+    """PostgreSQL's `($1, $2), ($3, $4)` for `count` rows of `width` values: a page's statements repeat it."""
+    return ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")" for n in range(count))
+
+
 async def insert_rows(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
     """Insert `rows` (values in `columns` order); returns their new ids in the same order."""
     return [int(row["id"]) for row in await _insert(table, columns, rows, 'RETURNING "id"')]
+
+
+async def append_rows(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """`insert_rows` for rows whose ids nobody needs (a run's records): nothing comes back, so the
+    driver builds no row per insert."""
+    await _insert(table, columns, rows, "")
 
 
 async def _insert(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]],
@@ -40,21 +84,19 @@ async def _insert(table: type[Table], columns: Sequence[str], rows: Sequence[Seq
         return []
     sqlite, connection = transaction_connection()
     name = table._meta.tablename
-    per_statement = max(1, MAX_PARAMETERS // len(columns))
+    width = len(columns)
+    per_statement = max(1, MAX_PARAMETERS // width)
+    head = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES '
+    row_marks = f"({marks(columns)})"
     answered: list[Any] = []
     for start in range(0, len(rows), per_statement):
         part = rows[start:start + per_statement]
-        # Enums as their value: the drivers take `str`, not a `str` subclass they do not know.
-        values = [value.value if isinstance(value, Enum) else value for row in part for value in row]
-        statement = f'INSERT INTO "{name}" ({_quoted(columns)}) VALUES {{marks}} {suffix}'
+        values = driver_values([value for row in part for value in row], sqlite=sqlite)
         if sqlite:
-            rows_marks = ", ".join(f"({marks(columns)})" for _ in part)
-            answered.extend(await connection.execute_fetchall(statement.format(marks=rows_marks), values))
+            statement = head + ", ".join([row_marks] * len(part)) + f" {suffix}"
+            answered.extend(await connection.execute_fetchall(statement, values))
         else:
-            width = len(columns)
-            numbered = ", ".join("(" + ", ".join(f"${n * width + c + 1}" for c in range(width)) + ")"
-                                 for n in range(len(part)))
-            answered.extend(await connection.fetch(statement.format(marks=numbered), *values))
+            answered.extend(await connection.fetch(f"{head}{_numbered(width, len(part))} {suffix}", *values))
     return answered
 
 
@@ -65,7 +107,7 @@ async def update_rows(table: type[Table], columns: Sequence[str], rows: Sequence
         return
     sqlite, connection = transaction_connection()
     name = table._meta.tablename
-    params = [[value.value if isinstance(value, Enum) else value for value in row] for row in rows]
+    params = [driver_values(list(row), sqlite=sqlite) for row in rows]
     if sqlite:
         assignments = ", ".join(f'"{column}" = ?' for column in columns)
         await connection.executemany(f'UPDATE "{name}" SET {assignments} WHERE "id" = ?', params)

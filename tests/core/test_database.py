@@ -64,3 +64,43 @@ async def test_concurrent_read_then_write_on_sqlite_is_never_locked(database):
     assert [r for r in results if isinstance(r, Exception)] == []
     row = await Invoice.select(Invoice.total).where(Invoice.id == invoice.id).first()
     assert row["total"] == Decimal("60.60")  # no lost update either
+
+
+async def test_bulk_rows_store_datetimes_and_enums_as_piccolo_does(any_database):
+    """`bulk_rows` converts datetimes and enums itself (not through sqlite3's adapter): rows it writes
+    must read back, and sort, exactly like rows Piccolo saved. A UTC-offset time must be stored as UTC."""
+    from datetime import datetime, timedelta, timezone
+
+    from ledgerbridge.bulk_rows import append_rows, insert_rows
+    from ledgerbridge.tables import Connection, LinkState
+
+    ws = Workspace(name="W", slug="w")
+    await ws.save()
+    conn = Connection(workspace=ws.id, provider="acme", created_at=utcnow(), updated_at=utcnow())
+    await conn.save()
+    pacific = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-8)))
+    later = pacific + timedelta(seconds=1)
+    saved = ExternalLink(workspace=ws.id, connection=conn.id, record_type="customer", record_id=1, remote_id="P",
+                         state=LinkState.archived, last_synced_at=pacific, created_at=pacific, updated_at=pacific)
+    await saved.save()
+    columns = ["workspace", "connection", "record_type", "record_id", "remote_id", "state", "last_synced_at",
+               "created_at", "updated_at"]
+    async with db.write_transaction():
+        ids = await insert_rows(ExternalLink, columns, [
+            (ws.id, conn.id, "customer", 2, "B", LinkState.archived, pacific, pacific, later),
+            (ws.id, conn.id, "customer", 3, "C", LinkState.warning, later, pacific, pacific),
+        ])
+        await append_rows(ExternalLink, columns, [(ws.id, conn.id, "customer", 4, "D", LinkState.synced, pacific,
+                                                    pacific, pacific)])
+    rows = {row.remote_id: row for row in await ExternalLink.objects().where(ExternalLink.connection == conn.id)}
+    assert [rows["B"].id, rows["C"].id] == ids
+    assert rows["B"].last_synced_at == rows["P"].last_synced_at == pacific
+    assert rows["B"].last_synced_at.utcoffset() == timedelta(0)
+    assert rows["B"].state == rows["P"].state == LinkState.archived and rows["C"].state == LinkState.warning
+    assert rows["D"].state == LinkState.synced and rows["D"].created_at == pacific
+    # Stored the same way: the same moment finds both rows, and order by time holds.
+    same = await ExternalLink.select(ExternalLink.remote_id).where(ExternalLink.last_synced_at == pacific)
+    assert sorted(row["remote_id"] for row in same) == ["B", "D", "P"]
+    ordered = await ExternalLink.select(ExternalLink.remote_id).where(
+        ExternalLink.connection == conn.id).order_by(ExternalLink.updated_at, ExternalLink.remote_id)
+    assert [row["remote_id"] for row in ordered][-1] == "B"

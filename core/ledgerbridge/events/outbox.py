@@ -25,7 +25,7 @@ from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from ledgerbridge.bulk_rows import insert_rows
+from ledgerbridge.bulk_rows import append_rows, insert_rows
 from ledgerbridge.db import current_engine, write_transaction
 from ledgerbridge.events.catalogue import Event, encode_data, envelope_json
 from ledgerbridge.events.queueing import delivery_run, notices_run
@@ -130,7 +130,7 @@ async def record_events(events: list[Event]) -> list[SyncRun]:
             deliveries = [(endpoint["id"], event_id, DeliveryState.pending, 0, now, "", now)
                           for event, event_id in zip(events, ids, strict=True)
                           if event.workspace_id == workspace_id and wants(endpoint["event_types"], str(event.type))]
-            await insert_rows(WebhookDelivery, ["endpoint", "event", "state", "attempts", "next_attempt_at",
+            await append_rows(WebhookDelivery, ["endpoint", "event", "state", "attempts", "next_attempt_at",
                                                 "last_error", "created_at"], deliveries)
             if deliveries:
                 runs.append(await delivery_run(workspace_id, endpoint["id"]))

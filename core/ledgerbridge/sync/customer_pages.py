@@ -11,13 +11,12 @@ never duplicated, several candidates make an issue, deleted or inactive ones are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from piccolo.columns.combination import WhereRaw
-
 from ledgerbridge.bulk_rows import insert_rows, update_rows
+from ledgerbridge.db import fetch_raw, marks
 from ledgerbridge.errors import REASONS
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import record_events
@@ -32,6 +31,10 @@ from ledgerbridge.tables import Connection, Customer, ExternalLink, LinkState, R
 
 # Rows or bound values per statement, well below SQLite's and asyncpg's parameter ceilings.
 ROWS_PER_STATEMENT = 500
+#: A row read with `fetch_raw`: a dict on SQLite, an asyncpg Record on PostgreSQL.
+Row = Mapping[str, Any]
+_LINKS = f'"{ExternalLink._meta.tablename}"'
+_CUSTOMERS = f'"{Customer._meta.tablename}"'
 ARCHIVED_MESSAGE = "Deleted or deactivated in the provider; archived here."
 
 
@@ -43,7 +46,7 @@ class _Decision:
     outcome: str  # created, updated, linked, skipped, failed
     record_id: int | None = None
     values: dict[str, Any] = field(default_factory=dict)
-    link: dict[str, Any] | None = None  # the existing link's row, when there is one
+    link: Row | None = None  # the existing link's row, when there is one
     message: str = ""
 
 
@@ -73,29 +76,28 @@ def _slices(values: Sequence[Any], size: int = ROWS_PER_STATEMENT) -> list[Seque
 
 
 async def links_by_remote(connection_id: int, record_type: str,
-                          remote_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The links of these remote records in this connection, by remote id (one query per 500)."""
-    found: dict[str, dict[str, Any]] = {}
+                          remote_ids: Sequence[str]) -> dict[str, Row]:
+    """The links of these remote records in this connection, by remote id (one statement per 500,
+    in the page's transaction: built through Piccolo, 500 bound ids cost more than the lookup)."""
+    found: dict[str, Row] = {}
     for part in _slices(sorted(set(remote_ids))):
-        for link in await ExternalLink.select(
-            ExternalLink.id, ExternalLink.record_id, ExternalLink.remote_id, ExternalLink.remote_version,
-            ExternalLink.fingerprint, ExternalLink.state,
-        ).where(
-            (ExternalLink.connection == connection_id) & (ExternalLink.record_type == record_type)
-            & ExternalLink.remote_id.is_in(list(part))
+        for link in await fetch_raw(
+            f'SELECT "id", "record_id", "remote_id", "remote_version", "fingerprint", "state" FROM {_LINKS} '
+            f'WHERE "connection" = ? AND "record_type" = ? AND "remote_id" IN ({marks(part)})',
+            connection_id, record_type, *part,
         ):
             found[str(link["remote_id"])] = link
     return found
 
 
-async def _customers_where_lower(connection: Connection, column: str, wanted: set[str]) -> list[dict[str, Any]]:
+async def _customers_where_lower(connection: Connection, column: str, wanted: set[str]) -> list[Row]:
     """Customers of the workspace whose `column`, case-folded, is one of `wanted` (equality, not a
     LIKE pattern: an underscore in an email is a character, not a wildcard)."""
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     for part in _slices(sorted(wanted)):
-        marks = ", ".join("{}" for _ in part)
-        rows.extend(await Customer.select(Customer.id, Customer.name, Customer.email).where(
-            (Customer.workspace == connection.workspace) & WhereRaw(f"lower({column}) IN ({marks})", *part)
+        rows.extend(await fetch_raw(
+            f'SELECT "id", "name", "email" FROM {_CUSTOMERS} WHERE "workspace" = ? AND lower("{column}") IN '
+            f"({marks(part)})", connection.workspace, *part,
         ))
     return rows
 
@@ -105,9 +107,9 @@ async def _linked_here(connection_id: int, record_ids: set[int]) -> set[int]:
     link does not count)."""
     linked: set[int] = set()
     for part in _slices(sorted(record_ids)):
-        linked.update(row["record_id"] for row in await ExternalLink.select(ExternalLink.record_id).where(
-            (ExternalLink.connection == connection_id) & (ExternalLink.record_type == RecordType.customer)
-            & ExternalLink.record_id.is_in(list(part))
+        linked.update(row["record_id"] for row in await fetch_raw(
+            f'SELECT "record_id" FROM {_LINKS} WHERE "connection" = ? AND "record_type" = ? '
+            f'AND "record_id" IN ({marks(part)})', connection_id, RecordType.customer, *part,
         ))
     return linked
 
@@ -116,7 +118,7 @@ class _Candidates:
     """Unlinked local customers that may match the page's new remote customers, read in two queries
     (emails, names) plus one for which of them are linked already."""
 
-    def __init__(self, by_email: dict[str, list[dict[str, Any]]], by_name: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(self, by_email: dict[str, list[Row]], by_name: dict[str, list[Row]]) -> None:
         self.by_email, self.by_name = by_email, by_name
         self.claimed: set[int] = set()  # linked by an earlier record of this page
 
@@ -127,8 +129,8 @@ class _Candidates:
         email_rows = await _customers_where_lower(connection, "email", emails) if emails else []
         name_rows = await _customers_where_lower(connection, "name", wanted_names) if wanted_names else []
         linked = await _linked_here(connection.id, {row["id"] for row in [*email_rows, *name_rows]})
-        by_email: dict[str, list[dict[str, Any]]] = {}
-        by_name: dict[str, list[dict[str, Any]]] = {}
+        by_email: dict[str, list[Row]] = {}
+        by_name: dict[str, list[Row]] = {}
         for row in email_rows:
             if row["id"] not in linked:
                 by_email.setdefault(row["email"].lower(), []).append(row)
@@ -137,9 +139,9 @@ class _Candidates:
                 by_name.setdefault(row["name"].lower(), []).append(row)
         return cls(by_email, by_name)
 
-    def match(self, remote: RemoteCustomer, name: str) -> list[dict[str, Any]]:
+    def match(self, remote: RemoteCustomer, name: str) -> list[Row]:
         """Same email, else same name; a same-named customer with another email is someone else."""
-        found: list[dict[str, Any]] = []
+        found: list[Row] = []
         if remote.email:
             found = [row for row in self.by_email.get(remote.email.lower(), []) if row["id"] not in self.claimed]
         if not found:
@@ -150,7 +152,7 @@ class _Candidates:
 
 
 async def _decide(ctx: RunContext, connection: Connection, live: list[RemoteCustomer],
-                  links: dict[str, dict[str, Any]]) -> list[_Decision]:
+                  links: dict[str, Row]) -> list[_Decision]:
     values = {remote.remote_id: customer_values(remote) for remote in live}
     new = [remote for remote in live if remote.remote_id not in links]
     candidates = await _Candidates.read(connection, new, {r.remote_id: values[r.remote_id]["name"] for r in new})
@@ -241,7 +243,7 @@ async def _save_links(connection: Connection, decisions: list[_Decision], *, sta
 
 
 async def _archive(connection: Connection, gone: list[RemoteCustomer],
-                   links: dict[str, dict[str, Any]]) -> tuple[list[_Decision], list[tuple[Customer, str]]]:
+                   links: dict[str, Row]) -> tuple[list[_Decision], list[tuple[Customer, str]]]:
     """Deleted or inactive in the provider: archived here, never dropped; unknown ones are skipped."""
     announce = []
     linked = [_Decision(remote, "updated", links[remote.remote_id]["record_id"], link=links[remote.remote_id],

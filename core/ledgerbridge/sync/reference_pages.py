@@ -16,7 +16,7 @@ page's) transaction. The rules are those `importing` states and the one-by-one c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ class LinkWrite:
 
     record_id: int
     remote: RemoteRecord
-    link: dict[str, Any] | None
+    link: Mapping[str, Any] | None
     state: LinkState = LinkState.synced
     fingerprint: str = ""  # empty: the link keeps the one it has
     message: str = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ledgerbridge import metrics
-from ledgerbridge.bulk_rows import insert_rows
+from ledgerbridge.bulk_rows import append_rows
 from ledgerbridge.jobs import RunContext
 from ledgerbridge.tables import RunRecord, utcnow
 
@@ -34,5 +34,5 @@ async def note_many(ctx: RunContext, record_type: str, outcomes: list[tuple[int 
     for outcome, amount in Counter(outcome for _, _, outcome, _ in outcomes).items():  # not a call per record
         ctx.count(outcome, amount)
         metrics.record(ctx.run.connection, record_type, outcome, amount)
-    await insert_rows(RunRecord, ["run", "record_type", "record_id", "remote_id", "outcome", "message", "created_at"],
+    await append_rows(RunRecord, ["run", "record_type", "record_id", "remote_id", "outcome", "message", "created_at"],
                       rows)
