@@ -50,11 +50,23 @@ class LoopLocalSQLiteEngine(SQLiteEngine):
 
     async def ensure_pool(self) -> None:
         loop = asyncio.get_running_loop()
+        self._forget_closed_loops()
         self._idle.setdefault(loop, [])
         self._writers.setdefault(loop, asyncio.Lock())
 
+    def _forget_closed_loops(self) -> None:
+        """Stop the kept connections of loops that ended without `close_pool()` (a server thread's, a
+        test's). Run from `ensure_pool` and `close_pool`, on a running loop, which hears the threads'
+        answers: a connection left for the garbage collector is stopped by its own `__del__`, whose
+        thread then answers to the ended loop and dies with "Event loop is closed"."""
+        for loop in [loop for loop in self._idle if loop.is_closed()]:
+            self._writers.pop(loop, None)
+            for connection in self._idle.pop(loop):
+                connection.stop()  # the thread closes the connection and ends; its answer comes to this loop
+
     async def close_pool(self) -> None:
         loop = asyncio.get_running_loop()
+        self._forget_closed_loops()
         self._writers.pop(loop, None)
         for connection in self._idle.pop(loop, []):
             await connection.close()

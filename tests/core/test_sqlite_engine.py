@@ -173,3 +173,36 @@ print("done")
     assert finished.returncode == 0 and finished.stdout.strip() == "done", finished.stderr
     with sqlite3.connect(tmp_path / "exit.sqlite3") as connection:
         assert connection.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+async def test_connections_of_a_loop_that_ended_without_closing_are_stopped_quietly(tmp_path, monkeypatch):
+    """A server thread's loop can end without `close_pool()`. Its kept connections are stopped the
+    next time a loop opens or closes its pool, so their threads end and none of them later answers to
+    the ended loop from the garbage collector ("Event loop is closed" in a worker thread)."""
+    import threading
+
+    failures: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    engine = _engine(tmp_path, Seen())
+
+    def serve() -> None:
+        async def run() -> None:
+            await engine.ensure_pool()
+            await _work(engine, 2)
+        asyncio.run(run())  # the loop ends with its connections still kept
+
+    server = threading.Thread(target=serve)
+    server.start()
+    server.join()
+    (ended,) = engine._idle
+    threads = [connection._thread for connection in engine._idle[ended]]
+    assert ended.is_closed() and threads and all(thread.is_alive() for thread in threads)
+
+    await engine.ensure_pool()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in threads)
+    assert ended not in engine._idle and ended not in engine._writers
+    await asyncio.sleep(0)  # the threads' answers land on this loop
+    await engine.close_pool()
+    assert failures == []
