@@ -29,6 +29,7 @@ from ledgerbridge.invoicing import format_money, to_cents
 from ledgerbridge.issues import raise_issue
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteInvoice
+from ledgerbridge.sync.shared_payments import applied_keys
 from ledgerbridge.tables import Connection, ExternalLink, Invoice, LinkState, Payment, RecordType, utcnow
 
 PAYMENT_ON_REMOVED_INVOICE = "payment_on_removed_invoice"
@@ -46,7 +47,7 @@ async def notice_removed_payments(connection: Connection, invoice: Invoice, remo
     """
     if not connection.is_books:
         return []
-    live = {payment.remote_id for payment in remote.payments if payment.amount > 0}
+    live = applied_keys(remote.remote_id, remote.payments)
     links = await ExternalLink.objects().where(
         (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
         & ExternalLink.remote_id.is_not_null() & (ExternalLink.state != LinkState.deleted_remote)

@@ -31,6 +31,7 @@ from ledgerbridge.sync.payment_removals import mark_removed
 from ledgerbridge.sync.polling import apply_remote_invoice
 from ledgerbridge.sync.refusals import refusals_become_issues
 from ledgerbridge.sync.run_records import note
+from ledgerbridge.sync.shared_payments import copy_id
 from ledgerbridge.tables import (
     Connection,
     ExternalLink,
@@ -83,7 +84,10 @@ async def void_payment(ctx: RunContext, connection: Connection, payment_id: int)
         await note(ctx, RecordType.payment, payment.id, link.remote_id, "skipped", "Already voided there.",
                    seen=False)
         return
-    ref = LinkRef(remote_id=link.remote_id, remote_version=link.remote_version, remote_number=link.remote_number)
+    # A share of a payment that paid several invoices there (`shared_payments`) voids the payment itself:
+    # only sent once no other invoice here still counts it.
+    ref = LinkRef(remote_id=copy_id(link.remote_id), remote_version=link.remote_version,
+                  remote_number=link.remote_number)
 
     async def record(result: ExportResult) -> None:
         if result.already_removed:  # the bookkeeper took it away first: what the person wanted, told as such

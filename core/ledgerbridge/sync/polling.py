@@ -28,6 +28,7 @@ from ledgerbridge.sync.links import link_by_remote, save_link
 from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
 from ledgerbridge.sync.payment_removals import notice_removed_payments
 from ledgerbridge.sync.run_records import note
+from ledgerbridge.sync.shared_payments import mirror_key
 from ledgerbridge.sync.time_sync import queue_freed_time
 from ledgerbridge.tables import (
     Connection,
@@ -119,7 +120,8 @@ async def _free_time_entries(ctx: RunContext, connection: Connection, invoice: I
 
 async def _mirror_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice) -> Decimal:
     for payment in remote.payments:
-        if await link_by_remote(connection.id, RecordType.payment, payment.remote_id) is not None:
+        key = await mirror_key(connection, invoice, remote.remote_id, payment)  # one payment may pay several
+        if key is None:
             continue
         row = Payment(workspace=connection.workspace, invoice=invoice.id, paid_on=payment.paid_on or utcnow().date(),
                       amount=payment.amount, method=payment.method, reference=payment.reference,
@@ -127,7 +129,7 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
         async with write_transaction():
             await row.save()
             await save_link(workspace_id=connection.workspace, connection_id=connection.id,
-                            record_type=RecordType.payment, record_id=row.id, remote_id=payment.remote_id)
+                            record_type=RecordType.payment, record_id=row.id, remote_id=key)
             await emit(records.payment_recorded(connection, invoice, row, payment.remote_id))
     rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
     return sum((row["amount"] for row in rows), Decimal("0"))

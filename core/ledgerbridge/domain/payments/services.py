@@ -23,6 +23,7 @@ from ledgerbridge.identity.permissions import Permission, require
 from ledgerbridge.invoicing import balance_due, format_money, to_cents
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.payment_voids import can_void_there, unvoidable_issue
+from ledgerbridge.sync.shared_payments import other_shares, shared_copy_issue
 from ledgerbridge.tables import (
     Connection,
     ConnectionStatus,
@@ -231,6 +232,10 @@ async def void_payment(caller: Caller, *, payment_id: int) -> PaymentOut:
                 & (ExternalLink.record_id == payment.id)).first()
             if payment_link is not None and payment_link.state == LinkState.deleted_remote:
                 continue  # already gone there
+            others = await other_shares(connection.id, payment_link) if payment_link is not None else []
+            if others:  # one payment there pays other invoices too: voiding it would void their shares
+                await shared_copy_issue(connection, payment, invoice, others)
+                continue
             if not can_void_there(connection.provider):
                 if payment_link is not None and payment_link.remote_id:
                     await unvoidable_issue(connection, payment, invoice)

@@ -245,13 +245,20 @@ class QboAccountantView:
         )
 
     def record_payment(self, realm_id: str, params: Mapping[str, str]) -> Record:
-        """Receive a payment against one invoice."""
+        """Receive a payment against one invoice, or against two (`also_invoice_id`, `also_amount`): one
+        payment with a line per invoice, as "Receive payment" records one cheque for several invoices."""
         invoice = self._current(realm_id, "Invoice", params.get("invoice_id", ""))
         amount = parse_amount(params.get("amount", ""), "amount")
+        lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]
+        if params.get("also_invoice_id"):
+            other = self._current(realm_id, "Invoice", params["also_invoice_id"])
+            also = parse_amount(params.get("also_amount", ""), "also_amount")
+            lines.append({"Amount": also, "LinkedTxn": [{"TxnId": other["Id"], "TxnType": "Invoice"}]})
+            amount += also
         body: dict[str, Any] = {
             "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
             "TotalAmt": amount,
-            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+            "Line": lines,
         }
         if params.get("txn_date"):
             body["TxnDate"] = params["txn_date"]
