@@ -26,9 +26,10 @@ from ledgerbridge.provider import RemoteInvoice
 from ledgerbridge.sync.exporting import remote_summary
 from ledgerbridge.sync.links import link_by_remote, save_link
 from ledgerbridge.sync.paging import chunks, read_pages, save_change_cursor
+from ledgerbridge.sync.payment_edits import follow_amount_change
 from ledgerbridge.sync.payment_removals import notice_removed_payments
 from ledgerbridge.sync.run_records import note
-from ledgerbridge.sync.shared_payments import mirror_key
+from ledgerbridge.sync.shared_payments import mirrored
 from ledgerbridge.sync.time_sync import queue_freed_time
 from ledgerbridge.tables import (
     Connection,
@@ -81,7 +82,7 @@ async def apply_remote_invoice(ctx: RunContext, connection: Connection, remote: 
         for payment_id in await notice_removed_payments(connection, invoice, remote, read_after):
             await note(ctx, RecordType.payment, payment_id, None, "archived",
                        f"Deleted or voided in the books (invoice {invoice.number}): voided here.", seen=False)
-    paid = await _mirror_payments(connection, invoice, remote) if same_currency else invoice.amount_paid
+    paid = await _mirror_payments(connection, invoice, remote, read_after) if same_currency else invoice.amount_paid
     async with write_transaction():
         values: dict[Any, Any] = {Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}
         if paid > 0 and paid >= invoice.total:
@@ -118,10 +119,15 @@ async def _free_time_entries(ctx: RunContext, connection: Connection, invoice: I
             & (ExternalLink.remote_id == remote_id))
 
 
-async def _mirror_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice) -> Decimal:
+async def _mirror_payments(connection: Connection, invoice: Invoice, remote: RemoteInvoice,
+                           read_after: datetime | None) -> Decimal:
+    """Record here the payments the books apply to the invoice that are new here (`shared_payments`: one
+    may pay several invoices), and follow a changed amount (`payment_edits`); returns what it is paid."""
     for payment in remote.payments:
-        key = await mirror_key(connection, invoice, remote.remote_id, payment)  # one payment may pay several
-        if key is None:
+        key, here = await mirrored(connection, invoice, remote.remote_id, payment)
+        if here is not None:
+            if read_after is not None:
+                await follow_amount_change(connection, invoice, key, here, payment, read_after)
             continue
         row = Payment(workspace=connection.workspace, invoice=invoice.id, paid_on=payment.paid_on or utcnow().date(),
                       amount=payment.amount, method=payment.method, reference=payment.reference,

@@ -47,23 +47,24 @@ def applied_keys(invoice_id: str, payments: Iterable[RemotePayment]) -> set[str]
     return keys
 
 
-async def mirror_key(connection: Connection, invoice: Invoice, invoice_remote_id: str,
-                     payment: RemotePayment) -> str | None:
-    """The key to link this invoice's copy of `payment` under, or None when it is mirrored already:
-    the provider's id if no invoice here holds it yet, else this invoice's share key."""
+async def mirrored(connection: Connection, invoice: Invoice, invoice_remote_id: str,
+                   payment: RemotePayment) -> tuple[str, int | None]:
+    """The key this invoice's copy of `payment` is linked under, and the payment here that mirrors it
+    (None: not mirrored yet). The key is the provider's id if no invoice here holds it, or holds it on
+    this invoice; else this invoice's share key."""
     own = await ExternalLink.select(ExternalLink.record_id).where(
         (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
         & (ExternalLink.remote_id == payment.remote_id)).first()
     if own is None:
-        return payment.remote_id
+        return payment.remote_id, None
     holder = await Payment.select(Payment.invoice).where(Payment.id == own["record_id"]).first()
     if holder is None or holder["invoice"] == invoice.id:
-        return None
+        return payment.remote_id, own["record_id"]
     key = share_key(payment.remote_id, invoice_remote_id)
-    shared = await ExternalLink.count().where(
+    share = await ExternalLink.select(ExternalLink.record_id).where(
         (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
-        & (ExternalLink.remote_id == key))
-    return None if shared else key
+        & (ExternalLink.remote_id == key)).first()
+    return key, share["record_id"] if share else None
 
 
 async def other_shares(connection_id: int, link: ExternalLink) -> list[str]:

@@ -169,6 +169,17 @@ class QboAccountantView:
                 "The payment stays at zero; its invoice owes the amount again.",
             ),
             AccountantAction(
+                "edit_payment",
+                "Edit payment",
+                (
+                    ActionField("payment_id", "Payment", "select", tuple(payments)),
+                    ActionField("invoice_id", "Invoice", "select", tuple(invoices)),
+                    ActionField("amount", "Payment amount for this invoice"),
+                ),
+                self.edit_payment,
+                "What the payment applies to the invoice changes; its total follows.",
+            ),
+            AccountantAction(
                 "merge_customers",
                 "Merge customers",
                 (
@@ -265,6 +276,22 @@ class QboAccountantView:
         if params.get("reference"):
             body["PaymentRefNum"] = params["reference"]
         return self._call(self.sandbox.service.create, realm_id, "Payment", body)
+
+    def edit_payment(self, realm_id: str, params: Mapping[str, str]) -> Record:
+        """Change what a payment applies to one invoice (`invoice_id`) to `amount`; its total follows."""
+        payment = self._current(realm_id, "Payment", params.get("payment_id", ""))
+        amount = parse_amount(params.get("amount", ""), "amount")
+        lines, total = [], Decimal("0")
+        for line in payment.get("Line", []):
+            linked = [txn for txn in line.get("LinkedTxn", []) if txn.get("TxnType") == "Invoice"]
+            if any(str(txn.get("TxnId")) == str(params.get("invoice_id", "")) for txn in linked):
+                line = {**line, "Amount": amount}
+            lines.append(line)
+            total += Decimal(str(line.get("Amount", 0)))
+        return self._call(
+            self.sandbox.service.update, realm_id, "Payment",
+            {"Id": payment["Id"], "SyncToken": payment["SyncToken"], "sparse": True, "Line": lines, "TotalAmt": total},
+        )
 
     def void_invoice(self, realm_id: str, params: Mapping[str, str]) -> Record:
         """Void: amounts become zero, the invoice stays."""
