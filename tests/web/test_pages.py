@@ -8,7 +8,18 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge import jobs
-from ledgerbridge.tables import ExternalLink, Invoice, Item, RunKind, RunState, SyncIssue, SyncRun, TimeEntry, utcnow
+from ledgerbridge.tables import (
+    ExternalLink,
+    Invoice,
+    Item,
+    Payment,
+    RunKind,
+    RunState,
+    SyncIssue,
+    SyncRun,
+    TimeEntry,
+    utcnow,
+)
 
 from tests.conftest import Tenant, make_connection
 from tests.web import seeding
@@ -79,6 +90,25 @@ async def test_invoice_detail_with_copy_differences_issues_and_preview(ui: UI, t
     # The copy taken back stays in view, with the number it keeps there.
     page = await ui.get(f"/invoices/{invoice_id}")
     assert "Earlier copies, taken back" in page and "Number INV-7X: voided there (on its way)" in page
+
+
+async def test_a_payment_issue_shows_beside_the_payment_and_leaves_the_invoice_badge(ui: UI, tenant: Tenant) -> None:
+    ws = tenant.workspace_id
+    connection = await make_connection(ws)
+    invoice_id = await seeding.invoice(ws, (await seeding.customer(ws)).id, "INV-8", amount="150.00")
+    payment = Payment(workspace=ws, invoice=invoice_id, paid_on=date(2026, 11, 3), amount=Decimal("40.00"),
+                      source="acme", created_at=utcnow())
+    await payment.save()
+    await SyncIssue(workspace=ws, connection=connection.id, record_type="payment", record_id=payment.id,
+                    code="shared_payment", message="Voided here, but it is one payment with invoice INV-9 there.",
+                    fix="Edit that payment in Acme Books.", first_seen_at=utcnow(), last_seen_at=utcnow()).save()
+    page = await ui.get(f"/invoices/{invoice_id}")
+    payments = page[page.index("<h2>Payments</h2>"):]
+    assert "Payment of 40.00 on 2026-11-03:" in payments and "one payment with invoice INV-9 there" in payments
+    assert "Edit that payment in Acme Books." in payments
+    assert "one payment with invoice INV-9" not in page[:page.index("<h2>Payments</h2>")]
+    listed = await ui.get("/invoices?sync=error")
+    assert "INV-8" not in listed  # a payment's issue is not the invoice's: its badge is unchanged
 
 
 async def test_item_mapping_in_bulk_and_per_item(ui: UI, tenant: Tenant) -> None:

@@ -20,7 +20,7 @@ from ledgerbridge.domain.connections.schemas import SyncRequestIn
 from ledgerbridge.domain.invoices import services as invoices_services
 from ledgerbridge.domain.invoices.list_ids import in_workspace_by_id, rare_badge_ids
 from ledgerbridge.domain.invoices.number_search import number_matches
-from ledgerbridge.domain.invoices.output import invoices_out
+from ledgerbridge.domain.invoices.output import invoices_out, payment_issues
 from ledgerbridge.domain.invoices.schemas import BulkExportIn, ExportIn
 from ledgerbridge.domain.invoices.services import badge_filter
 from ledgerbridge.errors import LedgerBridgeError
@@ -261,7 +261,8 @@ async def _detail(ws: int, invoice_id: int) -> dict[str, Any]:
     copies_there = {link.connection_id: link.remote_id or "" for link in invoice.links}
     active_runs = await runs_touching_invoice(ws, invoice_id, copies_there)
     return {"row": row, "invoice": invoice, "copies": copies, "customer": customer, "connections": connections,
-            "active_runs": active_runs, "today": date.today().isoformat()}
+            "active_runs": active_runs, "payment_issues": await payment_issues(ws, invoice),
+            "today": date.today().isoformat()}
 
 
 @get("/invoices/{invoice_id:int}")

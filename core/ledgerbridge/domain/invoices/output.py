@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
+from ledgerbridge.api.schemas import IssueOut
 from ledgerbridge.api.sync_state import links_for, open_issues_for
 from ledgerbridge.domain.invoices.schemas import InvoiceOut, LineOut, PaymentOut, WithdrawnCopyOut
 from ledgerbridge.invoicing import balance_due, format_money, sync_badge
@@ -150,3 +151,9 @@ async def fresh_invoice_out(workspace_id: int, invoice_id: int) -> InvoiceOut:
     invoice = await Invoice.objects().where((Invoice.id == invoice_id) & (Invoice.workspace == workspace_id)).first()
     assert invoice is not None
     return await invoice_out(workspace_id, invoice)
+
+
+async def payment_issues(workspace_id: int, invoice: InvoiceOut) -> dict[int, list[IssueOut]]:
+    """Open issues on the invoice's payments, by payment id: shown beside the payment they concern
+    (the invoice page), not among the invoice's own, so they leave its sync badge as it is."""
+    return await open_issues_for(workspace_id, RecordType.payment, [payment.id for payment in invoice.payments])
