@@ -9,14 +9,9 @@ import json
 from decimal import Decimal
 
 import pytest
-from ledgerbridge.tables import AuditEntry, ExternalLink, Invoice, OutboxEvent, Payment, RunKind, RunState
+from ledgerbridge.tables import AuditEntry, ExternalLink, Invoice, OutboxEvent, Payment
 from ledgerbridge_testing.conformance import steps
 from ledgerbridge_testing.world import open_world
-
-
-async def _polled(connection) -> None:  # type: ignore[no-untyped-def]
-    polled = await steps.run(RunKind.poll_status, connection)
-    assert polled.state == RunState.done, polled.error
 
 
 def _data(event: OutboxEvent) -> dict:
@@ -30,13 +25,9 @@ async def test_an_amount_changed_there_replaces_the_payment_here_once(
     with open_world("quickbooks", monkeypatch) as world:
         connection = await steps.imported(world)
         await steps.map_everything(connection)
-        invoice = await steps.local_invoice(connection, "LB-940", amount="120.00")
-        exported = await steps.run(RunKind.export_invoice, connection, invoice_id=invoice.id)
-        assert exported.state == RunState.done, exported.error
-        link = await steps.remote_of(connection, invoice)
-        assert link is not None and link.remote_id
+        [(invoice, link)] = await steps.exported_invoices(connection, ("LB-940", "120.00"))
         world.accountant(connection.tenant_id, "record_payment", invoice_id=link.remote_id, amount="50.00")
-        await _polled(connection)
+        await steps.polled(connection)
         [first] = await Payment.objects().where(Payment.invoice == invoice.id)
         payment_link = await ExternalLink.objects().where(
             (ExternalLink.record_type == "payment") & (ExternalLink.record_id == first.id)).first()
@@ -44,7 +35,7 @@ async def test_an_amount_changed_there_replaces_the_payment_here_once(
 
         world.accountant(connection.tenant_id, "edit_payment", payment_id=payment_link.remote_id,
                          invoice_id=link.remote_id, amount="70.00")
-        await _polled(connection)
+        await steps.polled(connection)
         old, new = await Payment.objects().where(Payment.invoice == invoice.id).order_by(Payment.id)
         assert old.id == first.id and old.amount == Decimal("50.00")
         assert old.voided_at is not None and old.removed_in_provider == "quickbooks"
@@ -62,7 +53,7 @@ async def test_an_amount_changed_there_replaces_the_payment_here_once(
         recorded = await OutboxEvent.objects().where(OutboxEvent.type == "payment.recorded").order_by(OutboxEvent.id)
         assert [_data(event)["amount"] for event in recorded] == ["50.00", "70.00"]
 
-        await _polled(connection)  # agreeing now: nothing more
+        await steps.polled(connection)  # agreeing now: nothing more
         assert await Payment.count().where(Payment.invoice == invoice.id) == 2
         assert await OutboxEvent.count().where(OutboxEvent.type == "payment.recorded") == 2
 
@@ -73,24 +64,18 @@ async def test_a_share_changed_there_replaces_that_share_only(
     with open_world("quickbooks", monkeypatch) as world:
         connection = await steps.imported(world)
         await steps.map_everything(connection)
-        first = await steps.local_invoice(connection, "LB-941", amount="120.00")
-        second = await steps.local_invoice(connection, "LB-942", customer=await first.get_related(Invoice.customer),
-                                           amount="80.00")
-        links = []
-        for invoice in (first, second):
-            exported = await steps.run(RunKind.export_invoice, connection, invoice_id=invoice.id)
-            assert exported.state == RunState.done, exported.error
-            links.append(await steps.remote_of(connection, invoice))
-        world.accountant(connection.tenant_id, "record_payment", invoice_id=links[0].remote_id, amount="60.00",
-                         also_invoice_id=links[1].remote_id, also_amount="20.00")
-        await _polled(connection)
+        (first, first_link), (second, second_link) = await steps.exported_invoices(
+            connection, ("LB-941", "120.00"), ("LB-942", "80.00"))
+        world.accountant(connection.tenant_id, "record_payment", invoice_id=first_link.remote_id, amount="60.00",
+                         also_invoice_id=second_link.remote_id, also_amount="20.00")
+        await steps.polled(connection)
         base = await ExternalLink.objects().where(
             (ExternalLink.record_type == "payment") & ExternalLink.remote_id.not_like("%@%")).first()
         assert base is not None
 
         world.accountant(connection.tenant_id, "edit_payment", payment_id=base.remote_id,
-                         invoice_id=links[1].remote_id, amount="35.00")
-        await _polled(connection)
+                         invoice_id=second_link.remote_id, amount="35.00")
+        await steps.polled(connection)
         [kept] = await Payment.objects().where(Payment.invoice == first.id)
         assert kept.amount == Decimal("60.00") and kept.voided_at is None
         old, new = await Payment.objects().where(Payment.invoice == second.id).order_by(Payment.id)
@@ -109,7 +94,7 @@ async def test_a_payment_sent_from_here_keeps_its_amount(
         assert invoice_link is not None
         world.accountant(connection.tenant_id, "edit_payment", payment_id=made.link.remote_id,
                          invoice_id=invoice_link.remote_id, amount="40.00")
-        await _polled(connection)
+        await steps.polled(connection)
         [payment] = await Payment.objects().where(Payment.invoice == made.invoice.id)
         assert payment.id == made.payment_id and payment.amount == Decimal("50.00") and payment.voided_at is None
         assert await AuditEntry.count().where(AuditEntry.action == "payment.changed_in_provider") == 0

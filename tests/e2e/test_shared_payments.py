@@ -15,27 +15,8 @@ from ledgerbridge_testing.conformance import steps
 from ledgerbridge_testing.world import open_world
 
 
-async def _two_exported(world, connection):  # type: ignore[no-untyped-def]
-    first = await steps.local_invoice(connection, "LB-930", amount="120.00")
-    customer = await first.get_related(Invoice.customer)
-    second = await steps.local_invoice(connection, "LB-931", customer=customer, amount="80.00")
-    links = []
-    for invoice in (first, second):
-        exported = await steps.run(RunKind.export_invoice, connection, invoice_id=invoice.id)
-        assert exported.state == RunState.done, exported.error
-        link = await steps.remote_of(connection, invoice)
-        assert link is not None and link.remote_id
-        links.append(link)
-    return (first, second), links
-
-
 async def _payments(invoice: Invoice) -> list[Payment]:
     return await Payment.objects().where(Payment.invoice == invoice.id).order_by(Payment.id)
-
-
-async def _polled(connection) -> None:  # type: ignore[no-untyped-def]
-    polled = await steps.run(RunKind.poll_status, connection)
-    assert polled.state == RunState.done, polled.error
 
 
 @pytest.mark.parametrize("any_database", ["sqlite"], indirect=True)
@@ -44,10 +25,11 @@ async def test_one_payment_for_two_invoices_is_a_share_on_each_and_goes_with_its
     with open_world("quickbooks", monkeypatch) as world:
         connection = await steps.imported(world)
         await steps.map_everything(connection)
-        (first, second), (first_link, second_link) = await _two_exported(world, connection)
+        (first, first_link), (second, second_link) = await steps.exported_invoices(
+            connection, ("LB-930", "120.00"), ("LB-931", "80.00"))
         world.accountant(connection.tenant_id, "record_payment", invoice_id=first_link.remote_id,
                                   amount="120.00", also_invoice_id=second_link.remote_id, also_amount="30.00")
-        await _polled(connection)
+        await steps.polled(connection)
 
         [on_first], [on_second] = await _payments(first), await _payments(second)
         assert (on_first.amount, on_second.amount) == (Decimal("120.00"), Decimal("30.00"))
@@ -60,11 +42,11 @@ async def test_one_payment_for_two_invoices_is_a_share_on_each_and_goes_with_its
         assert paid[first.id].amount_paid == Decimal("120.00") and paid[first.id].locked
         assert paid[second.id].amount_paid == Decimal("30.00")
 
-        await _polled(connection)  # read again: nothing doubles
+        await steps.polled(connection)  # read again: nothing doubles
         assert len(await _payments(first)) == 1 and len(await _payments(second)) == 1
 
         world.accountant(connection.tenant_id, "delete_payment", payment_id=payment_id)
-        await _polled(connection)
+        await steps.polled(connection)
         for invoice in (first, second):
             [kept] = await _payments(invoice)
             assert kept.voided_at is not None and kept.removed_in_provider == "quickbooks"
@@ -79,10 +61,11 @@ async def test_voiding_one_share_here_is_not_sent_and_says_what_to_do_there(
     with open_world("quickbooks", monkeypatch) as world:
         connection = await steps.imported(world)
         await steps.map_everything(connection)
-        (first, second), (first_link, second_link) = await _two_exported(world, connection)
+        (first, first_link), (second, second_link) = await steps.exported_invoices(
+            connection, ("LB-930", "120.00"), ("LB-931", "80.00"))
         world.accountant(connection.tenant_id, "record_payment", invoice_id=first_link.remote_id, amount="50.00",
                          also_invoice_id=second_link.remote_id, also_amount="30.00")
-        await _polled(connection)
+        await steps.polled(connection)
         [on_first], [on_second] = await _payments(first), await _payments(second)
         one, other = (on_second, on_first) if voided_first == "share" else (on_first, on_second)
         number, other_number = ("LB-931", "LB-930") if voided_first == "share" else ("LB-930", "LB-931")
@@ -92,7 +75,7 @@ async def test_voiding_one_share_here_is_not_sent_and_says_what_to_do_there(
         [issue] = await SyncIssue.objects().where(
             (SyncIssue.record_type == "payment") & (SyncIssue.record_id == one.id) & SyncIssue.resolved_at.is_null())
         assert issue.code == SHARED_PAYMENT and other_number in issue.message and number in issue.fix
-        await _polled(connection)  # still applied there: the share stays voided here, not mirrored again
+        await steps.polled(connection)  # still applied there: the share stays voided here, not mirrored again
         [still] = await Payment.objects().where(Payment.invoice == one.invoice)
         assert still.voided_at is not None and still.id == one.id
         counted = await Invoice.objects().where(Invoice.id == other.invoice).first()

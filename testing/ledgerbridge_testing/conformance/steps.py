@@ -124,6 +124,29 @@ async def remote_of(connection: Connection, invoice: Invoice) -> ExternalLink | 
         & (ExternalLink.record_id == invoice.id)).first()
 
 
+async def exported_invoices(connection: Connection, *numbered: tuple[str, str]) -> list[tuple[Invoice, ExternalLink]]:
+    """Invoices of one customer, one per (number, amount), each exported: with the link to its copy
+    (for a bookkeeper's edit there that touches several, such as one payment for two invoices)."""
+    made: list[tuple[Invoice, ExternalLink]] = []
+    customer: Customer | None = None
+    for number, amount in numbered:
+        invoice = await local_invoice(connection, number, customer=customer, amount=amount)
+        customer = customer or await Customer.objects().where(Customer.id == invoice.customer).first()
+        exported = await run(RunKind.export_invoice, connection, invoice_id=invoice.id)
+        assert exported.state == RunState.done, exported.error
+        link = await remote_of(connection, invoice)
+        assert link is not None and link.remote_id, "the invoice reached the books"
+        made.append((invoice, link))
+    return made
+
+
+async def polled(connection: Connection) -> SyncRun:
+    """A status poll run to its end, done (the read-back a bookkeeper's edit there waits for)."""
+    ended = await run(RunKind.poll_status, connection)
+    assert ended.state == RunState.done, ended.error
+    return ended
+
+
 def owner(connection: Connection) -> Caller:
     """The owner `connect` made, as a person calling the services (the audit trail names them)."""
     return Caller(via="session", workspace_id=connection.workspace, workspace_name="Client Co", role=Role.owner,
