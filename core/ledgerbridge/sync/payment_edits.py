@@ -35,6 +35,8 @@ async def follow_amount_change(connection: Connection, invoice: Invoice, key: st
     link written after the provider was asked is judged at the next read."""
     if remote.amount <= 0:
         return None  # removed from this invoice there: `payment_removals` decides
+    if not await _differs(connection, payment_id, remote):  # the usual answer: no write transaction for it
+        return None
     async with write_transaction():
         old = await Payment.objects().where((Payment.id == payment_id) & Payment.voided_at.is_null()).first()
         if old is None or old.source != connection.provider or old.amount == remote.amount:
@@ -72,3 +74,10 @@ async def follow_amount_change(connection: Connection, invoice: Invoice, key: st
                                           removed_in_provider=connection.provider))
         await emit(records.payment_recorded(connection, invoice, new, remote.remote_id))
     return new.id
+
+
+async def _differs(connection: Connection, payment_id: int, remote: RemotePayment) -> bool:
+    """Whether the payment here came from these books and counts another amount than they now apply."""
+    row = await Payment.select(Payment.amount, Payment.source).where(
+        (Payment.id == payment_id) & Payment.voided_at.is_null()).first()
+    return row is not None and row["source"] == connection.provider and row["amount"] != remote.amount
