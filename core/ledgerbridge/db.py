@@ -141,6 +141,9 @@ def use_engine(engine: Engine) -> None:
     from ledgerbridge import piccolo_conf
     from ledgerbridge.tables import TABLES
 
+    replaced = piccolo_conf.DB
+    if isinstance(replaced, LoopLocalSQLiteEngine) and replaced is not engine:
+        replaced.forget_closed_loops()  # before the collector drops them (`sqlite_engine`)
     piccolo_conf.DB = engine  # what Piccolo's migration runner finds
     for table in [*TABLES, Migration]:
         table._meta._db = engine

@@ -39,6 +39,19 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+def _stop_unanswered(connections: list[aiosqlite.Connection]) -> None:
+    """Close these connections and end their threads, answering no loop. `stop()` asks the current
+    thread's loop for a future to answer; called from a thread that has none, it asks for no answer,
+    so no loop's life matters (one that closed before the answer came is what the warning was)."""
+    def stop_all() -> None:
+        for connection in connections:
+            connection.stop()
+
+    helper = threading.Thread(target=stop_all, name="ledgerbridge-sqlite-stop", daemon=True)
+    helper.start()
+    helper.join()
+
+
 class LoopLocalSQLiteEngine(SQLiteEngine):
     """`SQLiteEngine` with idle connections and a writers' turn per event loop (see the module)."""
 
@@ -50,23 +63,26 @@ class LoopLocalSQLiteEngine(SQLiteEngine):
 
     async def ensure_pool(self) -> None:
         loop = asyncio.get_running_loop()
-        self._forget_closed_loops()
+        self.forget_closed_loops()
         self._idle.setdefault(loop, [])
         self._writers.setdefault(loop, asyncio.Lock())
 
-    def _forget_closed_loops(self) -> None:
+    def forget_closed_loops(self) -> None:
         """Stop the kept connections of loops that ended without `close_pool()` (a server thread's, a
-        test's). Run from `ensure_pool` and `close_pool`, on a running loop, which hears the threads'
-        answers: a connection left for the garbage collector is stopped by its own `__del__`, whose
-        thread then answers to the ended loop and dies with "Event loop is closed"."""
-        for loop in [loop for loop in self._idle if loop.is_closed()]:
+        test's). Run when a loop opens or closes its pool and when `db.use_engine` replaces this engine:
+        a connection left for the garbage collector is stopped by its own `__del__`, whose thread then
+        answers to an ended loop and dies with "Event loop is closed"."""
+        ended = [loop for loop in self._idle if loop.is_closed()]
+        stopping: list[aiosqlite.Connection] = []
+        for loop in ended:
             self._writers.pop(loop, None)
-            for connection in self._idle.pop(loop):
-                connection.stop()  # the thread closes the connection and ends; its answer comes to this loop
+            stopping.extend(self._idle.pop(loop))
+        if stopping:
+            _stop_unanswered(stopping)
 
     async def close_pool(self) -> None:
         loop = asyncio.get_running_loop()
-        self._forget_closed_loops()
+        self.forget_closed_loops()
         self._writers.pop(loop, None)
         for connection in self._idle.pop(loop, []):
             await connection.close()
