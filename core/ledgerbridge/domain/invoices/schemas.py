@@ -83,8 +83,9 @@ class PaymentOut(Struct):
     voided_at: Annotated[datetime | None, Meta(description="When it was voided here; a voided payment counts for "
                                                           "nothing and is voided in the books too.")] = None
     removed_in_provider: Annotated[str | None, Meta(
-        description="The provider whose bookkeeper deleted or voided it there: the read-back noticed it and "
-                    "voided it here (`voided_at`); null when it was voided here, or is live.")] = None
+        description="The provider whose bookkeeper deleted or voided it there, or changed its amount there (the "
+                    "new amount is a new payment): the read-back noticed it and voided it here (`voided_at`); "
+                    "null when it was voided here, or is live.")] = None
 
 
 class WithdrawnCopyOut(Struct):
