@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from ledgerbridge.errors import LedgerBridgeError
-from ledgerbridge.tables import Invoice, InvoiceLine, InvoiceStatus, LinkState, TaxRate, utcnow
+from ledgerbridge.tables import Invoice, InvoiceLine, InvoiceStatus, LinkState, Payment, TaxRate, utcnow
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
@@ -101,6 +101,13 @@ def invoice_totals(lines: Iterable[LineAmounts]) -> Totals:
 def balance_due(total: Decimal, amount_paid: Decimal) -> Decimal:
     """What the customer still owes; never negative, because an overpayment is not a debt."""
     return max(to_cents(total - amount_paid), ZERO.quantize(CENT))
+
+
+async def paid_here(invoice_id: int) -> Decimal:
+    """What the invoice is paid here: the sum of its payments not voided, in cents. Summed afresh
+    each time, never adjusted, so it cannot drift from the payments."""
+    rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice_id) & Payment.voided_at.is_null())
+    return to_cents(sum((Decimal(row["amount"]) for row in rows), Decimal("0")))
 
 
 async def recalculate(invoice_id: int) -> Totals:

@@ -22,7 +22,7 @@ from ledgerbridge import audit
 from ledgerbridge.db import write_transaction
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
-from ledgerbridge.invoicing import format_money, to_cents
+from ledgerbridge.invoicing import format_money, paid_here
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemotePayment
 from ledgerbridge.tables import Connection, ExternalLink, Invoice, LinkState, Payment, RecordType, utcnow
@@ -35,11 +35,13 @@ async def follow_amount_change(connection: Connection, invoice: Invoice, key: st
     link written after the provider was asked is judged at the next read."""
     if remote.amount <= 0:
         return None  # removed from this invoice there: `payment_removals` decides
-    if not await _differs(connection, payment_id, remote):  # the usual answer: no write transaction for it
-        return None
-    async with write_transaction():
+    counted = await Payment.select(Payment.source, Payment.amount).where(
+        (Payment.id == payment_id) & Payment.voided_at.is_null()).first()
+    if counted is None or not _changed_there(counted["source"], counted["amount"], connection, remote):
+        return None  # the usual answer, from one read: no write transaction for it
+    async with write_transaction():  # read again inside it: a void here may have come meanwhile
         old = await Payment.objects().where((Payment.id == payment_id) & Payment.voided_at.is_null()).first()
-        if old is None or old.source != connection.provider or old.amount == remote.amount:
+        if old is None or not _changed_there(old.source, old.amount, connection, remote):
             return None
         link = await ExternalLink.objects().where(
             (ExternalLink.connection == connection.id) & (ExternalLink.record_type == RecordType.payment)
@@ -50,8 +52,7 @@ async def follow_amount_change(connection: Connection, invoice: Invoice, key: st
         old.voided_at, old.removed_in_provider = now, connection.provider
         await Payment.update({Payment.voided_at: now, Payment.removed_in_provider: connection.provider}).where(
             Payment.id == old.id)
-        rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
-        without = to_cents(sum((row["amount"] for row in rows), Decimal("0")))
+        without = await paid_here(invoice.id)
         new = Payment(workspace=connection.workspace, invoice=invoice.id, paid_on=remote.paid_on or old.paid_on,
                       amount=remote.amount, method=remote.method or old.method,
                       reference=remote.reference or old.reference, source=connection.provider, created_at=now)
@@ -76,8 +77,6 @@ async def follow_amount_change(connection: Connection, invoice: Invoice, key: st
     return new.id
 
 
-async def _differs(connection: Connection, payment_id: int, remote: RemotePayment) -> bool:
-    """Whether the payment here came from these books and counts another amount than they now apply."""
-    row = await Payment.select(Payment.amount, Payment.source).where(
-        (Payment.id == payment_id) & Payment.voided_at.is_null()).first()
-    return row is not None and row["source"] == connection.provider and row["amount"] != remote.amount
+def _changed_there(source: str, amount: Decimal, connection: Connection, remote: RemotePayment) -> bool:
+    """A payment that came from these books, counting another amount than they now apply."""
+    return source == connection.provider and amount != remote.amount

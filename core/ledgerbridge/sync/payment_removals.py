@@ -25,7 +25,7 @@ from ledgerbridge import audit
 from ledgerbridge.db import write_transaction
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
-from ledgerbridge.invoicing import format_money, to_cents
+from ledgerbridge.invoicing import format_money, paid_here
 from ledgerbridge.issues import raise_issue
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteInvoice
@@ -142,8 +142,7 @@ async def mark_removed(connection: Connection, invoice: Invoice, payment: Paymen
     await ExternalLink.update({
         ExternalLink.state: LinkState.deleted_remote, ExternalLink.updated_at: now, ExternalLink.message: message,
     }).where(ExternalLink.id == link.id)
-    rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
-    paid = to_cents(sum((Decimal(row["amount"]) for row in rows), Decimal("0")))
+    paid = await paid_here(invoice.id)
     await audit.record_from_books(
         connection.workspace, f"{name} (the books)", "payment.removed_in_provider", target_type="payment",
         target_id=payment.id,

@@ -20,6 +20,7 @@ from ledgerbridge import connections
 from ledgerbridge.db import write_transaction
 from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
+from ledgerbridge.invoicing import paid_here
 from ledgerbridge.jobs import RunContext, loads, transaction
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.provider import RemoteInvoice
@@ -137,8 +138,7 @@ async def _mirror_payments(connection: Connection, invoice: Invoice, remote: Rem
             await save_link(workspace_id=connection.workspace, connection_id=connection.id,
                             record_type=RecordType.payment, record_id=row.id, remote_id=key)
             await emit(records.payment_recorded(connection, invoice, row, payment.remote_id))
-    rows = await Payment.select(Payment.amount).where((Payment.invoice == invoice.id) & Payment.voided_at.is_null())
-    return sum((row["amount"] for row in rows), Decimal("0"))
+    return await paid_here(invoice.id)
 
 
 async def run_poll(ctx: RunContext) -> None:

@@ -20,7 +20,7 @@ from ledgerbridge.events import records
 from ledgerbridge.events.outbox import emit
 from ledgerbridge.identity.callers import Caller
 from ledgerbridge.identity.permissions import Permission, require
-from ledgerbridge.invoicing import balance_due, format_money, to_cents
+from ledgerbridge.invoicing import balance_due, format_money, paid_here
 from ledgerbridge.plugins import get_registry
 from ledgerbridge.sync.payment_voids import can_void_there, unvoidable_issue
 from ledgerbridge.sync.shared_payments import other_shares, shared_copy_issue
@@ -44,8 +44,7 @@ MONEY_PLACES = 2
 async def _refresh_amount_paid(invoice_id: int) -> Decimal:
     """The invoice's paid amount is the sum of its payments not voided, recomputed rather than
     adjusted so it cannot drift."""
-    amounts = await Payment.select(Payment.amount).where((Payment.invoice == invoice_id) & Payment.voided_at.is_null())
-    paid = to_cents(sum((Decimal(row["amount"]) for row in amounts), Decimal("0")))
+    paid = await paid_here(invoice_id)
     await Invoice.update({Invoice.amount_paid: paid, Invoice.updated_at: utcnow()}).where(Invoice.id == invoice_id)
     return paid
 
